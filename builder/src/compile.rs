@@ -1,0 +1,668 @@
+//! Resolving overlaps into disjoint ranges, interning records, encoding the index and
+//! serialising the artifact.
+//!
+//! Merge semantics (the reference model in the tests mirrors them):
+//! * categories and sources: the union over every entry covering an address;
+//! * ASN: from the covering entry with an ASN of the smallest size (most specific), ties broken
+//!   by source name, then by the smaller ASN;
+//! * provider and country: likewise from the most specific covering entry that carries one,
+//!   ties broken by source name, then by the value.
+//!
+//! Everything is ordered by content, never by insertion order, so the same inputs in any order
+//! produce the same bytes.
+
+use std::collections::{BTreeSet, HashMap};
+
+use ipsieve::format::{self, hdr, rec, src, Section, HEADER_LEN, NONE, SECTION_COUNT, TOP_ENTRIES};
+use ipsieve::{Categories, Verdict};
+
+use crate::builder::{Builder, Entry};
+use crate::error::BuildError;
+
+/// A compiled artifact and figures about it.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    /// The artifact's bytes.
+    pub bytes: Vec<u8>,
+    /// Figures for the build report.
+    pub stats: CompileStats,
+}
+
+/// Figures about a compiled artifact.
+#[derive(Debug, Clone, Default)]
+pub struct CompileStats {
+    /// Disjoint, coalesced ranges (IPv4, IPv6).
+    pub ranges: (usize, usize),
+    /// Distinct records, including the empty one.
+    pub records: usize,
+    /// Bytes of the index sections (tops, keys, values), excluding records and strings.
+    pub index_bytes: usize,
+    /// Per category name: (IPv4 ranges, IPv4 addresses, IPv6 ranges, IPv6 addresses).
+    pub per_category: Vec<(&'static str, CategoryCoverage)>,
+    /// Entries accepted per source name (IPv4 + IPv6).
+    pub entries_per_source: Vec<(String, usize)>,
+}
+
+/// Coverage of one category.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CategoryCoverage {
+    /// IPv4 ranges with the category.
+    pub v4_ranges: u64,
+    /// IPv4 addresses covered.
+    pub v4_addresses: u64,
+    /// IPv6 ranges with the category.
+    pub v6_ranges: u64,
+    /// IPv6 addresses covered (saturating).
+    pub v6_addresses: u128,
+}
+
+/// What a record holds before serialisation; the interning key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct RecordKey {
+    cats: u32,
+    asn: Option<u32>,
+    /// Provider as its rank in the sorted provider pool.
+    provider: Option<u32>,
+    country: Option<[u8; 2]>,
+    /// Source ranks, ascending.
+    sources: Vec<u32>,
+}
+
+impl RecordKey {
+    fn empty() -> Self {
+        RecordKey {
+            cats: 0,
+            asn: None,
+            provider: None,
+            country: None,
+            sources: Vec::new(),
+        }
+    }
+}
+
+/// The interim verdict rule (the intelligence issue replaces it with weighted signals):
+/// Tor exit or VPN → detected; proxy → likely; hosting → suspicious; else clean. The score is
+/// the strongest signal's weight, in hundredths.
+pub fn verdict_for(cats: Categories) -> (Verdict, u8) {
+    let c = |x: Categories| cats.contains(x);
+    if c(Categories::TOR_EXIT) {
+        (Verdict::VpnDetected, 95)
+    } else if c(Categories::VPN) {
+        (Verdict::VpnDetected, 90)
+    } else if c(Categories::PROXY) {
+        (Verdict::VpnLikely, 60)
+    } else if c(Categories::HOSTING) {
+        (Verdict::Suspicious, 35)
+    } else if c(Categories::RELAY) || c(Categories::TOR_RELAY) {
+        (Verdict::Clean, 10)
+    } else {
+        (Verdict::Clean, 0)
+    }
+}
+
+/// Ranks used for content-based ordering.
+struct Ranks {
+    /// Source index → rank by name.
+    source: Vec<u32>,
+    /// Provider pool index → rank by string.
+    provider: Vec<u32>,
+}
+
+fn rank_by<T: Ord>(items: &[T]) -> Vec<u32> {
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by(|&a, &b| items[a].cmp(&items[b]));
+    let mut rank = vec![0u32; items.len()];
+    for (r, i) in order.into_iter().enumerate() {
+        rank[i] = r as u32;
+    }
+    rank
+}
+
+/// Active entries with a value, ordered by (size, source rank, value, entry index): the first
+/// is the most specific.
+type Active<V> = BTreeSet<(u128, u32, V, usize)>;
+
+/// Sweeps one family's entries into disjoint coalesced ranges `(start, record)`; the first
+/// starts at 0 and the list covers the whole space.
+fn sweep(
+    entries: &[Entry],
+    top: u128,
+    ranks: &Ranks,
+    records: &mut Vec<RecordKey>,
+    ids: &mut HashMap<RecordKey, u32>,
+) -> Vec<(u128, u32)> {
+    // Events: (position, is_start, entry). Ends are at hi + 1; none past `top`.
+    let mut events: Vec<(u128, bool, usize)> = Vec::with_capacity(entries.len() * 2);
+    for (i, e) in entries.iter().enumerate() {
+        events.push((e.lo, true, i));
+        if e.hi < top {
+            events.push((e.hi + 1, false, i));
+        }
+    }
+    events.sort_unstable();
+
+    let nsrc = ranks.source.len();
+    let mut cat_count = [0u32; 32];
+    let mut src_count = vec![0u32; nsrc];
+    let mut asn: Active<u32> = BTreeSet::new();
+    let mut provider: Active<u32> = BTreeSet::new();
+    let mut country: Active<[u8; 2]> = BTreeSet::new();
+
+    let mut out: Vec<(u128, u32)> = Vec::new();
+    let mut emit = |pos: u128, key: RecordKey, out: &mut Vec<(u128, u32)>| {
+        let id = match ids.get(&key) {
+            Some(&id) => id,
+            None => {
+                let id = records.len() as u32;
+                records.push(key.clone());
+                ids.insert(key, id);
+                id
+            }
+        };
+        if out.last().map(|&(_, r)| r) != Some(id) {
+            out.push((pos, id));
+        }
+    };
+
+    let mut i = 0;
+    let mut pos = 0u128;
+    loop {
+        // Apply every event at `pos`.
+        while i < events.len() && events[i].0 == pos {
+            let (_, start, idx) = events[i];
+            let e = &entries[idx];
+            let size = e.hi - e.lo;
+            let srank = ranks.source[e.src as usize];
+            for (b, count) in cat_count.iter_mut().enumerate() {
+                if e.cats & (1 << b) != 0 {
+                    if start {
+                        *count += 1;
+                    } else {
+                        *count -= 1;
+                    }
+                }
+            }
+            if start {
+                src_count[srank as usize] += 1;
+            } else {
+                src_count[srank as usize] -= 1;
+            }
+            let toggle = |key: (u128, u32, u32, usize), set: &mut Active<u32>| {
+                if start {
+                    set.insert(key);
+                } else {
+                    set.remove(&key);
+                }
+            };
+            if let Some(a) = e.asn {
+                toggle((size, srank, a, idx), &mut asn);
+            }
+            if let Some(p) = e.provider {
+                toggle((size, srank, ranks.provider[p as usize], idx), &mut provider);
+            }
+            if let Some(c) = e.country {
+                let key = (size, srank, c, idx);
+                if start {
+                    country.insert(key);
+                } else {
+                    country.remove(&key);
+                }
+            }
+            i += 1;
+        }
+        let cats = cat_count
+            .iter()
+            .enumerate()
+            .filter(|(_, &n)| n > 0)
+            .fold(0u32, |acc, (b, _)| acc | (1 << b));
+        let key = RecordKey {
+            cats,
+            asn: asn.first().map(|k| k.2),
+            provider: provider.first().map(|k| k.2),
+            country: country.first().map(|k| k.2),
+            sources: (0..nsrc as u32).filter(|&r| src_count[r as usize] > 0).collect(),
+        };
+        emit(pos, key, &mut out);
+        match events.get(i) {
+            Some(&(next, _, _)) => pos = next,
+            None => break,
+        }
+    }
+    out
+}
+
+/// Aligned block spans for direct top entries: `span[c]` is the largest `k <= 16` such that
+/// the aligned block of `2^k` entries around `c` are all direct with the same record.
+fn spans(direct: &[Option<u32>]) -> Vec<u32> {
+    let mut level: Vec<Option<u32>> = direct.to_vec();
+    let mut span = vec![0u32; direct.len()];
+    for k in 1..=16u32 {
+        let next: Vec<Option<u32>> = level
+            .chunks(2)
+            .map(|p| match (p[0], p.get(1).copied().flatten()) {
+                (Some(a), Some(b)) if a == b => Some(a),
+                _ => None,
+            })
+            .collect();
+        for (c, s) in span.iter_mut().enumerate() {
+            if next[c >> k].is_some() {
+                *s = k;
+            }
+        }
+        level = next;
+    }
+    span
+}
+
+/// Record covering `p` in a range list starting at 0.
+fn record_at(ranges: &[(u128, u32)], p: u128) -> u32 {
+    let i = ranges.partition_point(|&(s, _)| s <= p);
+    ranges[i - 1].1
+}
+
+/// Index of the first range whose start is `> p`.
+fn after(ranges: &[(u128, u32)], p: u128) -> usize {
+    ranges.partition_point(|&(s, _)| s <= p)
+}
+
+struct V4Index {
+    top: Vec<u32>,
+    keys: Vec<u16>,
+    values: Vec<u32>,
+}
+
+fn encode_v4(ranges: &[(u128, u32)]) -> Result<V4Index, BuildError> {
+    let mut direct = vec![None; TOP_ENTRIES];
+    let mut top = vec![0u32; TOP_ENTRIES];
+    let (mut keys, mut values) = (Vec::new(), Vec::new());
+    let mut next = 0usize; // first range starting after the current chunk's start
+    for c in 0..TOP_ENTRIES {
+        let base = (c as u128) << 16;
+        let end = base + 0xFFFF;
+        while next < ranges.len() && ranges[next].0 <= base {
+            next += 1;
+        }
+        let first = ranges[next - 1].1;
+        let mut j = next;
+        while j < ranges.len() && ranges[j].0 <= end {
+            j += 1;
+        }
+        if j == next {
+            direct[c] = Some(first);
+            continue;
+        }
+        let s = keys.len();
+        if s > (format::TOP_DIRECT - 1) as usize {
+            return Err(BuildError::TooLarge("ipv4 key array exceeds 2^31 entries".into()));
+        }
+        top[c] = s as u32;
+        keys.push((j - next) as u16);
+        values.push(first);
+        for &(start, r) in &ranges[next..j] {
+            keys.push(start as u16);
+            values.push(r);
+        }
+    }
+    for (c, s) in spans(&direct).into_iter().enumerate() {
+        if let Some(r) = direct[c] {
+            top[c] = format::top_direct(r, s);
+        }
+    }
+    Ok(V4Index { top, keys, values })
+}
+
+struct V6Index {
+    top: Vec<u32>,
+    keys: Vec<u64>,
+    values: Vec<u32>,
+    sub_keys: Vec<u64>,
+    sub_values: Vec<u32>,
+}
+
+fn encode_v6(ranges: &[(u128, u32)]) -> Result<V6Index, BuildError> {
+    let mut direct = vec![None; TOP_ENTRIES];
+    let mut ix = V6Index {
+        top: vec![0; TOP_ENTRIES],
+        keys: Vec::new(),
+        values: Vec::new(),
+        sub_keys: Vec::new(),
+        sub_values: Vec::new(),
+    };
+    let mut next = 0usize;
+    for c in 0..TOP_ENTRIES {
+        let base = (c as u128) << 112;
+        let end = base | ((1u128 << 112) - 1);
+        while next < ranges.len() && ranges[next].0 <= base {
+            next += 1;
+        }
+        let mut j = next;
+        while j < ranges.len() && ranges[j].0 <= end {
+            j += 1;
+        }
+        if j == next {
+            direct[c] = Some(ranges[next - 1].1);
+            continue;
+        }
+        // Upper-64 boundaries: every range start, plus the /64 after each mixed /64.
+        let mut uppers: Vec<(u64, bool)> = vec![((base >> 64) as u64, false)];
+        for &(start, _) in &ranges[next..j] {
+            let u = (start >> 64) as u64;
+            let mixed = start as u64 != 0;
+            uppers.push((u, mixed));
+            if mixed && (u128::from(u) << 64) < (end >> 64 << 64) {
+                uppers.push((u + 1, false));
+            }
+        }
+        uppers.sort_unstable();
+        // Merge duplicates: a /64 is mixed if any boundary falls inside it.
+        let mut merged: Vec<(u64, bool)> = Vec::with_capacity(uppers.len());
+        for (u, m) in uppers {
+            match merged.last_mut() {
+                Some(last) if last.0 == u => last.1 |= m,
+                _ => merged.push((u, m)),
+            }
+        }
+        let mut entries: Vec<(u64, u32)> = Vec::with_capacity(merged.len());
+        for (u, mixed) in merged {
+            let at = u128::from(u) << 64;
+            let value = if mixed {
+                let t = ix.sub_keys.len();
+                if t >= format::V6_SUB as usize {
+                    return Err(BuildError::TooLarge("ipv6 sub-key array exceeds 2^31 entries".into()));
+                }
+                let last = at | u128::from(u64::MAX);
+                let k = after(ranges, at);
+                let mut m = k;
+                while m < ranges.len() && ranges[m].0 <= last {
+                    m += 1;
+                }
+                ix.sub_keys.push((m - k) as u64);
+                ix.sub_values.push(record_at(ranges, at));
+                for &(start, r) in &ranges[k..m] {
+                    ix.sub_keys.push(start as u64);
+                    ix.sub_values.push(r);
+                }
+                format::V6_SUB | t as u32
+            } else {
+                record_at(ranges, at)
+            };
+            // Coalesce equal plain values; sub-chunks never merge.
+            match entries.last() {
+                Some(&(_, v)) if v == value && value & format::V6_SUB == 0 => {}
+                _ => entries.push((u, value)),
+            }
+        }
+        if entries.len() == 1 && entries[0].1 & format::V6_SUB == 0 {
+            direct[c] = Some(entries[0].1);
+            continue;
+        }
+        let s = ix.keys.len();
+        if s > (format::TOP_DIRECT - 1) as usize {
+            return Err(BuildError::TooLarge("ipv6 key array exceeds 2^31 entries".into()));
+        }
+        ix.top[c] = s as u32;
+        ix.keys.push(entries.len() as u64 - 1);
+        ix.values.push(entries[0].1);
+        for &(u, v) in &entries[1..] {
+            ix.keys.push(u);
+            ix.values.push(v);
+        }
+    }
+    for (c, s) in spans(&direct).into_iter().enumerate() {
+        if let Some(r) = direct[c] {
+            ix.top[c] = format::top_direct(r, s);
+        }
+    }
+    Ok(ix)
+}
+
+/// Deduplicating string table.
+#[derive(Default)]
+struct Strings {
+    ids: HashMap<String, u32>,
+    offsets: Vec<u32>,
+    blob: Vec<u8>,
+}
+
+impl Strings {
+    fn id(&mut self, s: &str) -> u32 {
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
+        let id = self.offsets.len() as u32;
+        self.offsets.push(self.blob.len() as u32);
+        self.blob.extend_from_slice(s.as_bytes());
+        self.ids.insert(s.to_owned(), id);
+        id
+    }
+    fn opt(&mut self, s: Option<&str>) -> u32 {
+        s.map_or(NONE, |s| self.id(s))
+    }
+}
+
+fn coverage(ranges: &[(u128, u32)], records: &[RecordKey], top: u128) -> Vec<(u64, u128)> {
+    let mut per = vec![(0u64, 0u128); 32];
+    for (i, &(start, r)) in ranges.iter().enumerate() {
+        let end = ranges.get(i + 1).map_or(top, |&(s, _)| s - 1);
+        let size = (end - start).saturating_add(1);
+        let cats = records[r as usize].cats;
+        for (b, slot) in per.iter_mut().enumerate() {
+            if cats & (1 << b) != 0 {
+                slot.0 += 1;
+                slot.1 = slot.1.saturating_add(size);
+            }
+        }
+    }
+    per
+}
+
+pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
+    let names: Vec<&str> = b.sources.iter().map(|s| s.name.as_str()).collect();
+    let ranks = Ranks {
+        source: rank_by(&names),
+        provider: rank_by(&b.providers),
+    };
+    // Provider rank → string.
+    let mut provider_by_rank = vec![""; b.providers.len()];
+    for (i, p) in b.providers.iter().enumerate() {
+        provider_by_rank[ranks.provider[i] as usize] = p.as_str();
+    }
+    // Source rank → source index.
+    let mut source_by_rank = vec![0usize; b.sources.len()];
+    for (i, &r) in ranks.source.iter().enumerate() {
+        source_by_rank[r as usize] = i;
+    }
+
+    let mut records = vec![RecordKey::empty()];
+    let mut ids: HashMap<RecordKey, u32> = HashMap::new();
+    ids.insert(RecordKey::empty(), 0);
+    let v4 = sweep(&b.v4, u128::from(u32::MAX), &ranks, &mut records, &mut ids);
+    let v6 = sweep(&b.v6, u128::MAX, &ranks, &mut records, &mut ids);
+    drop(ids);
+    if records.len() > format::MAX_RECORDS {
+        return Err(BuildError::TooLarge(format!(
+            "{} distinct records exceed the format's {}",
+            records.len(),
+            format::MAX_RECORDS
+        )));
+    }
+    let v4_index = encode_v4(&v4)?;
+    let v6_index = encode_v6(&v6)?;
+
+    // Strings and sources, in a content-determined order.
+    let mut strings = Strings::default();
+    let mut source_words = Vec::with_capacity(b.sources.len() * src::WORDS);
+    for &i in &source_by_rank {
+        let s = &b.sources[i];
+        let words = [
+            strings.id(&s.name),
+            strings.id(&s.format),
+            s.categories.bits(),
+            s.tier as u32 | ((s.weight * 100.0).round() as u32) << 8,
+            s.snapshot_day.unwrap_or(NONE),
+            strings.opt(s.licence.as_deref()),
+            strings.opt(s.url.as_deref()),
+            strings.opt(s.provider.as_deref()),
+        ];
+        source_words.extend_from_slice(&words);
+    }
+    let mut set_ids: HashMap<Vec<u32>, u32> = HashMap::new();
+    let mut set_offsets = vec![0u32];
+    let mut set_items: Vec<u32> = Vec::new();
+    let mut record_words = Vec::with_capacity(records.len() * rec::WORDS);
+    for r in &records {
+        let set = if r.sources.is_empty() {
+            NONE
+        } else if let Some(&id) = set_ids.get(&r.sources) {
+            id
+        } else {
+            let id = set_offsets.len() as u32 - 1;
+            set_items.extend_from_slice(&r.sources);
+            set_offsets.push(set_items.len() as u32);
+            set_ids.insert(r.sources.clone(), id);
+            id
+        };
+        let as_org = r.asn.and_then(|a| b.as_names.get(&a)).map(String::as_str);
+        let provider = r.provider.map(|p| provider_by_rank[p as usize]);
+        let (verdict, score) = verdict_for(Categories::from_bits(r.cats));
+        let cc = r.country.unwrap_or([0, 0]);
+        let words = [
+            r.cats,
+            r.asn.unwrap_or(0),
+            strings.opt(as_org),
+            strings.opt(provider),
+            u32::from(cc[0]) | u32::from(cc[1]) << 8 | (verdict as u32) << 16 | u32::from(score) << 24,
+            set,
+            if r.asn.is_some() { rec::FLAG_HAS_ASN } else { 0 },
+            0,
+        ];
+        record_words.extend_from_slice(&words);
+    }
+    let mut meta = vec![
+        ("builder".to_owned(), format!("ipsieve-builder {}", env!("CARGO_PKG_VERSION"))),
+        ("ipv4_ranges".to_owned(), v4.len().to_string()),
+        ("ipv6_ranges".to_owned(), v6.len().to_string()),
+    ];
+    meta.extend(b.metadata.iter().map(|(k, v)| (k.clone(), v.clone())));
+    meta.sort();
+    let mut meta_words = Vec::new();
+    for (k, v) in &meta {
+        meta_words.push(strings.id(k));
+        meta_words.push(strings.id(v));
+    }
+    let string_count = strings.offsets.len();
+    strings.offsets.push(strings.blob.len() as u32);
+    if strings.blob.len() > u32::MAX as usize {
+        return Err(BuildError::TooLarge("string table exceeds 4 GiB".into()));
+    }
+
+    let mut sections: Vec<(Section, Vec<u8>)> = vec![
+        (Section::V4Top, le(&v4_index.top)),
+        (Section::V4Keys, v4_index.keys.iter().flat_map(|k| k.to_le_bytes()).collect()),
+        (Section::V4Values, le(&v4_index.values)),
+        (Section::V6Top, le(&v6_index.top)),
+        (Section::V6Keys, v6_index.keys.iter().flat_map(|k| k.to_le_bytes()).collect()),
+        (Section::V6Values, le(&v6_index.values)),
+        (Section::V6SubKeys, v6_index.sub_keys.iter().flat_map(|k| k.to_le_bytes()).collect()),
+        (Section::V6SubValues, le(&v6_index.sub_values)),
+        (Section::Records, le(&record_words)),
+        (Section::StrOffsets, le(&strings.offsets)),
+        (Section::StrBlob, strings.blob),
+        (Section::Sources, le(&source_words)),
+        (Section::SetOffsets, le(&set_offsets)),
+        (Section::SetItems, le(&set_items)),
+        (Section::Meta, le(&meta_words)),
+    ];
+    let index_bytes = sections
+        .iter()
+        .filter(|(s, _)| (*s as usize) <= Section::V6SubValues as usize)
+        .map(|(_, v)| v.len())
+        .sum();
+
+    let counts = [
+        (hdr::RECORD_COUNT, records.len() as u32),
+        (hdr::STRING_COUNT, string_count as u32),
+        (hdr::SOURCE_COUNT, b.sources.len() as u32),
+        (hdr::SET_COUNT, set_offsets.len() as u32 - 1),
+    ];
+    let bytes = serialise(&mut sections, b.build_time, &counts);
+
+    let cov4 = coverage(&v4, &records, u32::MAX as u128);
+    let cov6 = coverage(&v6, &records, u128::MAX);
+    let per_category = Categories::NAMED
+        .iter()
+        .map(|&(c, name)| {
+            let bit = c.bits().trailing_zeros() as usize;
+            (
+                name,
+                CategoryCoverage {
+                    v4_ranges: cov4[bit].0,
+                    v4_addresses: cov4[bit].1 as u64,
+                    v6_ranges: cov6[bit].0,
+                    v6_addresses: cov6[bit].1,
+                },
+            )
+        })
+        .collect();
+    let mut per_source = vec![0usize; b.sources.len()];
+    for e in b.v4.iter().chain(&b.v6) {
+        per_source[e.src as usize] += 1;
+    }
+    let entries_per_source = b
+        .sources
+        .iter()
+        .zip(per_source)
+        .map(|(s, n)| (s.name.clone(), n))
+        .collect();
+    Ok(Compiled {
+        bytes,
+        stats: CompileStats {
+            ranges: (v4.len(), v6.len()),
+            records: records.len(),
+            index_bytes,
+            per_category,
+            entries_per_source,
+        },
+    })
+}
+
+fn le(words: &[u32]) -> Vec<u8> {
+    words.iter().flat_map(|w| w.to_le_bytes()).collect()
+}
+
+fn serialise(sections: &mut [(Section, Vec<u8>)], build_time: u64, counts: &[(usize, u32)]) -> Vec<u8> {
+    let mut out = vec![0u8; HEADER_LEN];
+    let mut dir = [(0u64, 0u64); SECTION_COUNT];
+    for (s, data) in sections.iter_mut() {
+        if data.is_empty() {
+            continue;
+        }
+        let pad = out.len().next_multiple_of(format::SECTION_ALIGN) - out.len();
+        out.resize(out.len() + pad, 0);
+        dir[*s as usize] = (out.len() as u64, data.len() as u64);
+        out.append(data);
+    }
+    let put = |out: &mut Vec<u8>, at: usize, bytes: &[u8]| out[at..at + bytes.len()].copy_from_slice(bytes);
+    put(&mut out, hdr::MAGIC, &format::MAGIC);
+    put(&mut out, hdr::ENDIAN, &format::ENDIAN_PROBE.to_le_bytes());
+    put(&mut out, hdr::MAJOR, &format::FORMAT_MAJOR.to_le_bytes());
+    put(&mut out, hdr::MINOR, &format::FORMAT_MINOR.to_le_bytes());
+    put(&mut out, hdr::HEADER_LEN, &(HEADER_LEN as u32).to_le_bytes());
+    put(&mut out, hdr::SECTION_COUNT, &(SECTION_COUNT as u32).to_le_bytes());
+    let len = out.len() as u64;
+    put(&mut out, hdr::FILE_LEN, &len.to_le_bytes());
+    put(&mut out, hdr::BUILD_TIME, &build_time.to_le_bytes());
+    for &(at, v) in counts {
+        put(&mut out, at, &v.to_le_bytes());
+    }
+    for (i, (off, len)) in dir.iter().enumerate() {
+        let at = hdr::DIRECTORY + 16 * i;
+        put(&mut out, at, &off.to_le_bytes());
+        put(&mut out, at + 8, &len.to_le_bytes());
+    }
+    let hcrc = format::header_crc(&out);
+    put(&mut out, hdr::HEADER_CRC, &hcrc.to_le_bytes());
+    let fcrc = format::file_crc(&out);
+    put(&mut out, hdr::FILE_CRC, &fcrc.to_le_bytes());
+    out
+}

@@ -1,0 +1,47 @@
+//! # ipsieve-builder
+//!
+//! Compiles IP-intelligence sources (Tor exit lists, cloud and VPN ranges, BGP prefix-to-AS
+//! tables, AS names, …) into the artifact that the [`ipsieve`] crate reads, and hosts the
+//! `ipsieve` command line.
+//!
+//! * [`Builder`]: declare sources, add networks or ranges with attributes, compile or
+//!   [`write_to`](Builder::write_to) a path (temporary file, fsync, rename).
+//! * [`manifest`]: the TOML source manifest (`data/snapshot/sources.toml` is the vendored one).
+//! * [`load`]: reads every source of a manifest with the `ipsieve-sources` parsers into a
+//!   builder and reports what was read and rejected, per source and line.
+//!
+//! ```
+//! use ipsieve::{Categories, Database};
+//! use ipsieve_builder::{Attrs, Builder, SourceSpec};
+//!
+//! let mut b = Builder::new();
+//! let aws = b.add_source(
+//!     SourceSpec::new("aws", "aws-ip-ranges").categories(Categories::HOSTING).provider("Amazon AWS"),
+//! )?;
+//! let bgp = b.add_source(SourceSpec::new("caida-pfx2as", "pfx2as"))?;
+//! b.add_net(aws, "3.5.140.0/22".parse().unwrap(), Attrs::default())?;
+//! b.add_net(bgp, "3.5.128.0/17".parse().unwrap(), Attrs { asn: Some(16509), ..Attrs::default() })?;
+//! b.add_as_name(16509, "AMAZON-02, US");
+//! let db = Database::from_bytes(&b.compile()?.bytes)?;
+//! let a = db.lookup("3.5.140.9".parse().unwrap());
+//! assert!(a.is_hosting());
+//! assert_eq!(a.provider(), Some("Amazon AWS"));
+//! assert_eq!(a.asn(), Some(16509));
+//! assert_eq!(a.network().to_string(), "3.5.140.0/22");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod builder;
+mod compile;
+mod error;
+pub mod load;
+pub mod manifest;
+pub mod report;
+mod write;
+
+pub use builder::{Attrs, Builder, Limits, SourceId, SourceSpec};
+pub use compile::{verdict_for, CategoryCoverage, CompileStats, Compiled};
+pub use error::BuildError;
+pub use write::publish;

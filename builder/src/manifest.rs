@@ -1,0 +1,172 @@
+//! The TOML source manifest: which sources to read, in which format, asserting what.
+//!
+//! ```toml
+//! [[source]]
+//! name = "tor-exit-addresses"      # unique, lowercase [a-z0-9._-]
+//! format = "tor-exit-list"         # see `Format`
+//! path = "tor/exit-addresses.gz"   # relative to the manifest's folder; gzip is detected
+//! categories = ["tor_exit"]        # tor_exit, tor_relay, vpn, proxy, hosting, relay
+//! provider = "Tor Project"         # optional display name
+//! tier = "first-party"             # first-party | curated | asn-heuristic | keyword
+//! weight = 1.0                     # optional, 0..=1
+//! snapshot = "2024-03-12"          # date of the data
+//! licence = "public Tor Project data"
+//! url = "https://check.torproject.org/exit-addresses"
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use ipsieve::{Categories, Tier};
+use serde::Deserialize;
+
+use crate::builder::SourceSpec;
+use crate::error::BuildError;
+
+/// Input formats the builder can read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// TorDNSEL exit list (`ExitNode`/`ExitAddress` blocks), with or without a CollecTor header.
+    TorExitList,
+    /// One IP or CIDR per line (comments, bare hosts, zero-padded IPv6, comma-separated).
+    IpList,
+    /// AWS `ip-ranges.json`.
+    AwsIpRanges,
+    /// Google Cloud `cloud.json`.
+    GoogleCloud,
+    /// CAIDA RouteViews prefix-to-AS TSV: supplies the origin ASN.
+    Pfx2as,
+    /// CIDR-report / potaroo AS names: supplies AS organisation names.
+    Asnames,
+}
+
+impl Format {
+    /// The manifest spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::TorExitList => "tor-exit-list",
+            Format::IpList => "ip-list",
+            Format::AwsIpRanges => "aws-ip-ranges",
+            Format::GoogleCloud => "google-cloud",
+            Format::Pfx2as => "pfx2as",
+            Format::Asnames => "asnames",
+        }
+    }
+}
+
+/// One `[[source]]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceEntry {
+    /// Unique name.
+    pub name: String,
+    /// Input format.
+    pub format: Format,
+    /// File to read, relative to the manifest (resolved by [`Manifest::load`]).
+    pub path: PathBuf,
+    /// Categories asserted by every entry.
+    #[serde(default)]
+    pub categories: Vec<String>,
+    /// Provider display name.
+    pub provider: Option<String>,
+    /// Evidence tier (default first-party).
+    pub tier: Option<String>,
+    /// Weight, 0..=1 (default 1).
+    pub weight: Option<f32>,
+    /// Snapshot date, `YYYY-MM-DD`.
+    pub snapshot: Option<String>,
+    /// Licence statement.
+    pub licence: Option<String>,
+    /// Upstream URL.
+    pub url: Option<String>,
+}
+
+/// A parsed manifest with paths resolved.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// The sources, in file order.
+    #[serde(rename = "source", default)]
+    pub sources: Vec<SourceEntry>,
+}
+
+impl Manifest {
+    /// Reads and checks the manifest at `path`, resolving source paths against its folder.
+    ///
+    /// # Errors
+    /// [`BuildError::Input`] naming the file when it cannot be read, is not valid TOML of this
+    /// shape, or a source has an unknown category or tier or a bad date.
+    pub fn load(path: &Path) -> Result<Manifest, BuildError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| BuildError::Input(format!("cannot read manifest {}: {e}", path.display())))?;
+        let mut m = Self::parse(&text).map_err(|e| BuildError::Input(format!("{}: {e}", path.display())))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        for s in &mut m.sources {
+            s.path = base.join(&s.path);
+        }
+        Ok(m)
+    }
+
+    /// Parses manifest text (paths stay as written) and checks every source.
+    ///
+    /// # Errors
+    /// A message naming the offending source or the TOML position.
+    pub fn parse(text: &str) -> Result<Manifest, String> {
+        let m: Manifest = toml::from_str(text).map_err(|e| e.to_string())?;
+        for s in &m.sources {
+            s.spec()?;
+        }
+        Ok(m)
+    }
+}
+
+impl SourceEntry {
+    /// The builder's declaration of this source.
+    ///
+    /// # Errors
+    /// A message naming the source and the bad field.
+    pub fn spec(&self) -> Result<SourceSpec, String> {
+        let fail = |what: String| format!("source '{}': {what}", self.name);
+        let mut categories = Categories::empty();
+        for c in &self.categories {
+            categories |= Categories::from_name(c).ok_or_else(|| {
+                fail(format!(
+                    "unknown category '{c}' (expected one of tor_exit, tor_relay, vpn, proxy, hosting, relay)"
+                ))
+            })?;
+        }
+        let tier = match &self.tier {
+            None => Tier::FirstParty,
+            Some(t) => Tier::from_name(t).ok_or_else(|| {
+                fail(format!("unknown tier '{t}' (expected first-party, curated, asn-heuristic or keyword)"))
+            })?,
+        };
+        let snapshot_day = match &self.snapshot {
+            None => None,
+            Some(d) => Some(day_number(d).ok_or_else(|| fail(format!("snapshot '{d}' is not a YYYY-MM-DD date")))?),
+        };
+        Ok(SourceSpec {
+            name: self.name.clone(),
+            format: self.format.as_str().to_owned(),
+            categories,
+            provider: self.provider.clone(),
+            tier,
+            weight: self.weight.unwrap_or(1.0),
+            snapshot_day,
+            licence: self.licence.clone(),
+            url: self.url.clone(),
+        })
+    }
+}
+
+/// Days since 1970-01-01 of a `YYYY-MM-DD` date.
+pub fn day_number(date: &str) -> Option<u32> {
+    let ts = ipsieve_sources::time::Timestamp::parse_date(date)?;
+    u32::try_from(ts.0.div_euclid(86_400)).ok()
+}
+
+/// `YYYY-MM-DD` of a day number.
+pub fn day_string(day: u32) -> String {
+    let ts = ipsieve_sources::time::Timestamp(i64::from(day) * 86_400).to_string();
+    ts.get(..10).unwrap_or(&ts).to_owned()
+}

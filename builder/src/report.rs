@@ -1,0 +1,154 @@
+//! The build report: per source what was read and rejected, per category what is covered.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::compile::CompileStats;
+
+/// Most rejected entries quoted per source.
+pub const MAX_QUOTED_ERRORS: usize = 10;
+
+/// What reading one source produced.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SourceReport {
+    /// The source's name.
+    pub name: String,
+    /// Its format.
+    pub format: String,
+    /// Entries parsed successfully.
+    pub read: u64,
+    /// Entries rejected (by the parser or the builder).
+    pub rejected: u64,
+    /// The first rejected entries, each naming the source, line and reason.
+    pub errors: Vec<String>,
+    /// An error that stopped reading the source early (what was read before still counts).
+    pub fatal: Option<String>,
+    /// Entries added to the build (networks and ranges).
+    pub entries: u64,
+}
+
+impl SourceReport {
+    /// Records a rejected entry, quoting at most [`MAX_QUOTED_ERRORS`].
+    pub fn reject(&mut self, message: String) {
+        self.rejected += 1;
+        if self.errors.len() < MAX_QUOTED_ERRORS {
+            self.errors.push(message);
+        }
+    }
+}
+
+/// The report `ipsieve build` prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct BuildReport {
+    /// Per source, in manifest order.
+    pub sources: Vec<SourceReport>,
+    /// Disjoint ranges (IPv4, IPv6) in the index.
+    pub ranges: (usize, usize),
+    /// Distinct records.
+    pub records: usize,
+    /// Bytes of the index (tries), excluding records and strings.
+    pub index_bytes: usize,
+    /// Per category: IPv4 ranges and addresses, IPv6 ranges and addresses.
+    pub categories: Vec<CategoryLine>,
+    /// Artifact size in bytes.
+    pub artifact_bytes: usize,
+    /// Wall-clock build time in seconds.
+    pub seconds: f64,
+}
+
+/// One category's coverage in the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct CategoryLine {
+    /// Category name.
+    pub category: &'static str,
+    /// IPv4 ranges.
+    pub v4_ranges: u64,
+    /// IPv4 addresses.
+    pub v4_addresses: u64,
+    /// IPv6 ranges.
+    pub v6_ranges: u64,
+    /// IPv6 addresses, as a decimal string (may exceed 64 bits).
+    pub v6_addresses: String,
+}
+
+impl BuildReport {
+    /// Assembles a report.
+    pub fn new(sources: Vec<SourceReport>, stats: &CompileStats, artifact_bytes: usize, elapsed: Duration) -> Self {
+        let mut sources = sources;
+        for s in &mut sources {
+            if let Some((_, n)) = stats.entries_per_source.iter().find(|(name, _)| *name == s.name) {
+                s.entries = *n as u64;
+            }
+        }
+        BuildReport {
+            sources,
+            ranges: stats.ranges,
+            records: stats.records,
+            index_bytes: stats.index_bytes,
+            categories: stats
+                .per_category
+                .iter()
+                .map(|(name, c)| CategoryLine {
+                    category: name,
+                    v4_ranges: c.v4_ranges,
+                    v4_addresses: c.v4_addresses,
+                    v6_ranges: c.v6_ranges,
+                    v6_addresses: c.v6_addresses.to_string(),
+                })
+                .collect(),
+            artifact_bytes,
+            seconds: elapsed.as_secs_f64(),
+        }
+    }
+
+    /// True when any source was rejected entries or stopped early.
+    pub fn has_problems(&self) -> bool {
+        self.sources.iter().any(|s| s.rejected > 0 || s.fatal.is_some())
+    }
+}
+
+impl fmt::Display for BuildReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "sources:")?;
+        writeln!(f, "  {:<32} {:>10} {:>9} {:>10}", "name", "read", "rejected", "entries")?;
+        for s in &self.sources {
+            writeln!(f, "  {:<32} {:>10} {:>9} {:>10}", s.name, s.read, s.rejected, s.entries)?;
+            for e in &s.errors {
+                writeln!(f, "      rejected: {e}")?;
+            }
+            if s.rejected as usize > s.errors.len() {
+                writeln!(f, "      … and {} more", s.rejected as usize - s.errors.len())?;
+            }
+            if let Some(e) = &s.fatal {
+                writeln!(f, "      stopped early: {e}")?;
+            }
+        }
+        writeln!(f, "categories:")?;
+        writeln!(
+            f,
+            "  {:<10} {:>10} {:>14} {:>10} {:>40}",
+            "category", "v4 ranges", "v4 addresses", "v6 ranges", "v6 addresses"
+        )?;
+        for c in &self.categories {
+            writeln!(
+                f,
+                "  {:<10} {:>10} {:>14} {:>10} {:>40}",
+                c.category, c.v4_ranges, c.v4_addresses, c.v6_ranges, c.v6_addresses
+            )?;
+        }
+        writeln!(
+            f,
+            "index: {} IPv4 + {} IPv6 disjoint ranges, {} distinct records, {} index bytes",
+            self.ranges.0, self.ranges.1, self.records, self.index_bytes
+        )?;
+        write!(
+            f,
+            "artifact: {} bytes ({:.2} MiB), built in {:.2} s",
+            self.artifact_bytes,
+            self.artifact_bytes as f64 / (1024.0 * 1024.0),
+            self.seconds
+        )
+    }
+}

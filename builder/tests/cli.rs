@@ -1,0 +1,98 @@
+//! The `ipsieve` command line, run as a user would.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_ipsieve"))
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ipsieve-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn built() -> PathBuf {
+    let dir = tmp("db");
+    let db = dir.join("snapshot.ipsieve");
+    let out = bin()
+        .args(["build", "--out"])
+        .arg(&db)
+        .arg("--sources")
+        .arg(crate::snapshot::manifest_path())
+        .env("SOURCE_DATE_EPOCH", "1750000000")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report = String::from_utf8_lossy(&out.stdout);
+    for want in ["tor-exit-addresses", "caida-pfx2as", "tor_exit", "artifact:"] {
+        assert!(report.contains(want), "report lacks {want}:\n{report}");
+    }
+    db
+}
+
+#[test]
+fn build_then_lookup_json() {
+    let db = built();
+    let out = bin()
+        .args(["lookup", "--json", "--db"])
+        .arg(&db)
+        .args(["1.1.1.1", "not-an-ip", "192.0.2.1", "::ffff:1.1.1.1"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "a bad address must fail the run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("'not-an-ip' is not an IPv4 or IPv6 address"), "{stderr}");
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "the other addresses are still answered");
+    let keys = ["ip", "network", "categories", "verdict", "score", "asn", "as_org", "provider", "country", "sources"];
+    for l in &lines {
+        let obj = l.as_object().unwrap();
+        let mut got: Vec<&str> = obj.keys().map(String::as_str).collect();
+        let mut want = keys.to_vec();
+        got.sort_unstable();
+        want.sort_unstable();
+        assert_eq!(got, want);
+    }
+    assert_eq!(lines[0]["ip"], "1.1.1.1");
+    assert_eq!(lines[0]["asn"], 13335);
+    assert_eq!(lines[1]["verdict"], "clean");
+    assert_eq!(lines[1]["categories"], serde_json::json!([]));
+    assert_eq!(lines[1]["asn"], serde_json::Value::Null);
+    assert_eq!(lines[2]["asn"], 13335, "IPv4-mapped answers like IPv4");
+}
+
+#[test]
+fn lookup_reads_stdin_and_verify_stats_work() {
+    let db = built();
+    let mut child = bin()
+        .args(["lookup", "--json", "--db"])
+        .arg(&db)
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"8.8.8.8\n\n2001:db8::1\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 2);
+
+    let v = bin().arg("verify").arg(&db).output().unwrap();
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
+    let s = bin().arg("stats").arg(&db).output().unwrap();
+    assert!(String::from_utf8_lossy(&s.stdout).contains("tor-exit-addresses"));
+
+    // A corrupt artifact is refused with a message, not a panic.
+    let bad = db.with_extension("bad");
+    std::fs::write(&bad, b"<html>login</html>").unwrap();
+    let o = bin().args(["lookup", "--db"]).arg(&bad).arg("1.1.1.1").output().unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not an ipsieve artifact"));
+}

@@ -1,0 +1,2 @@
+//! ipsieve-sources (being written)
+pub mod error;

@@ -1,0 +1,256 @@
+//! The answer to one lookup: borrowed from the database, never allocated.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+
+use crate::database::Database;
+use crate::format::{rec, NONE};
+use crate::types::{Categories, Verdict};
+
+/// The words of the empty record (nothing known), used for record 0 of every artifact.
+pub(crate) static EMPTY_RECORD: [u32; rec::WORDS] = [0, 0, NONE, NONE, 0, NONE, 0, 0];
+
+/// What the artifact knows about one address.
+///
+/// Every accessor is O(1) and allocation-free; strings borrow from the database.
+#[derive(Clone, Copy)]
+pub struct Answer<'a> {
+    db: &'a Database,
+    rec: &'a [u32; rec::WORDS],
+    ip: IpAddr,
+    /// First and last address (in the family's integer space) of the range with this answer.
+    lo: u128,
+    hi: u128,
+}
+
+impl std::fmt::Debug for Answer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Answer")
+            .field("ip", &self.ip)
+            .field("network", &self.network())
+            .field("categories", &self.categories())
+            .field("verdict", &self.verdict())
+            .field("score", &self.score())
+            .field("asn", &self.asn())
+            .field("as_org", &self.as_org())
+            .field("provider", &self.provider())
+            .field("country", &self.country())
+            .field("sources", &self.sources().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl<'a> Answer<'a> {
+    #[inline(always)]
+    pub(crate) fn new(
+        db: &'a Database,
+        rec: &'a [u32; rec::WORDS],
+        ip: IpAddr,
+        lo: u128,
+        hi: u128,
+    ) -> Self {
+        Answer { db, rec, ip, lo, hi }
+    }
+
+    /// The address looked up (IPv4-mapped IPv6 reads as its IPv4 address).
+    pub fn ip(&self) -> IpAddr {
+        self.ip
+    }
+
+    /// The largest network containing the address in which every address has this same
+    /// answer (the MaxMind notion of "network").
+    pub fn network(&self) -> IpNet {
+        match self.ip {
+            IpAddr::V4(a) => {
+                let len = widest_prefix(u128::from(u32::from(a)), self.lo, self.hi, 32);
+                let net = Ipv4Net::new(a, len).unwrap_or_else(|_| Ipv4Net::from(a));
+                IpNet::V4(net.trunc())
+            }
+            IpAddr::V6(a) => {
+                let len = widest_prefix(u128::from(a), self.lo, self.hi, 128);
+                let net = Ipv6Net::new(a, len).unwrap_or_else(|_| Ipv6Net::from(a));
+                IpNet::V6(net.trunc())
+            }
+        }
+    }
+
+    /// First and last address of the maximal range (not necessarily a CIDR block) sharing
+    /// this answer, as far as the index resolves it.
+    pub fn range(&self) -> (IpAddr, IpAddr) {
+        match self.ip {
+            IpAddr::V4(_) => (
+                IpAddr::V4(Ipv4Addr::from(self.lo as u32)),
+                IpAddr::V4(Ipv4Addr::from(self.hi as u32)),
+            ),
+            IpAddr::V6(_) => (
+                IpAddr::V6(Ipv6Addr::from(self.lo)),
+                IpAddr::V6(Ipv6Addr::from(self.hi)),
+            ),
+        }
+    }
+
+    /// All categories of all sources covering the address.
+    #[inline]
+    pub fn categories(&self) -> Categories {
+        Categories::from_bits(self.rec[rec::CATEGORIES])
+    }
+    /// A Tor exit (measured exit address or a relay with the Exit flag). Relays without the
+    /// exit role are [`Answer::is_tor_relay`] and are not anonymous traffic by themselves.
+    #[inline]
+    pub fn is_tor(&self) -> bool {
+        self.categories().contains(Categories::TOR_EXIT)
+    }
+    /// Same as [`Answer::is_tor`], named like MaxMind's `is_tor_exit_node`.
+    #[inline]
+    pub fn is_tor_exit(&self) -> bool {
+        self.is_tor()
+    }
+    /// A Tor relay's OR address (any role).
+    #[inline]
+    pub fn is_tor_relay(&self) -> bool {
+        self.categories().contains(Categories::TOR_RELAY)
+    }
+    /// A VPN endpoint.
+    #[inline]
+    pub fn is_vpn(&self) -> bool {
+        self.categories().contains(Categories::VPN)
+    }
+    /// A public proxy.
+    #[inline]
+    pub fn is_proxy(&self) -> bool {
+        self.categories().contains(Categories::PROXY)
+    }
+    /// Hosting, cloud or datacenter space.
+    #[inline]
+    pub fn is_hosting(&self) -> bool {
+        self.categories().contains(Categories::HOSTING)
+    }
+    /// A privacy relay such as iCloud Private Relay (not a VPN).
+    #[inline]
+    pub fn is_relay(&self) -> bool {
+        self.categories().contains(Categories::RELAY)
+    }
+    /// Traffic that hides its origin: a Tor exit, a VPN or a public proxy. Privacy relays and
+    /// hosting alone are not counted.
+    #[inline]
+    pub fn is_anonymous(&self) -> bool {
+        self.rec[rec::CATEGORIES]
+            & (Categories::TOR_EXIT.bits() | Categories::VPN.bits() | Categories::PROXY.bits())
+            != 0
+    }
+    /// True when no source covers the address (empty categories, no ASN, `clean`).
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.rec[rec::SOURCE_SET] == NONE
+    }
+
+    /// Origin ASN of the most specific BGP prefix covering the address.
+    #[inline]
+    pub fn asn(&self) -> Option<u32> {
+        (self.rec[rec::FLAGS] & rec::FLAG_HAS_ASN != 0).then_some(self.rec[rec::ASN])
+    }
+    /// Name of the origin AS's organisation.
+    #[inline]
+    pub fn as_org(&self) -> Option<&'a str> {
+        self.db.string(self.rec[rec::AS_ORG])
+    }
+    /// Operator of the service (`"Mullvad"`, `"Amazon AWS"`), from the most specific source
+    /// that names one.
+    #[inline]
+    pub fn provider(&self) -> Option<&'a str> {
+        self.db.string(self.rec[rec::PROVIDER])
+    }
+    /// ISO 3166-1 alpha-2 country code, from the most specific source that carries one.
+    #[inline]
+    pub fn country(&self) -> Option<&'a str> {
+        let words: &'a [u32] = self.rec;
+        let bytes: &'a [u8] = bytemuck::cast_slice(words);
+        let at = rec::COUNTRY_VERDICT_SCORE * 4;
+        let cc = bytes.get(at..at + 2)?;
+        if cc == [0, 0] {
+            return None;
+        }
+        std::str::from_utf8(cc).ok()
+    }
+    /// The verdict.
+    #[inline]
+    pub fn verdict(&self) -> Verdict {
+        Verdict::from_u8((self.rec[rec::COUNTRY_VERDICT_SCORE] >> 16) as u8)
+    }
+    /// Risk score in 0..=1 (hundredths).
+    #[inline]
+    pub fn score(&self) -> f32 {
+        (self.rec[rec::COUNTRY_VERDICT_SCORE] >> 24) as f32 / 100.0
+    }
+    /// Names of the sources whose data covers the address, in source order.
+    #[inline]
+    pub fn sources(&self) -> SourceNames<'a> {
+        SourceNames {
+            db: self.db,
+            set: self.db.source_set(self.rec[rec::SOURCE_SET]).iter(),
+        }
+    }
+    /// The matching sources with their metadata (tier, snapshot date, …).
+    pub fn source_infos(&self) -> impl Iterator<Item = crate::SourceInfo<'a>> + 'a {
+        let db = self.db;
+        db.source_set(self.rec[rec::SOURCE_SET])
+            .iter()
+            .filter_map(move |&i| db.source(i as usize))
+    }
+    /// Index of the record in the artifact (equal indices mean equal answers).
+    #[doc(hidden)]
+    pub fn record_words(&self) -> &'a [u32; rec::WORDS] {
+        self.rec
+    }
+}
+
+/// Iterator over the names of the sources that matched; see [`Answer::sources`].
+#[derive(Clone, Debug)]
+pub struct SourceNames<'a> {
+    db: &'a Database,
+    set: std::slice::Iter<'a, u32>,
+}
+
+impl<'a> Iterator for SourceNames<'a> {
+    type Item = &'a str;
+    fn next(&mut self) -> Option<&'a str> {
+        let &i = self.set.next()?;
+        Some(self.db.source(i as usize).map_or("", |s| s.name()))
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.set.size_hint()
+    }
+}
+
+impl ExactSizeIterator for SourceNames<'_> {}
+
+/// Smallest prefix length `p` (widest block) such that the `p`-block containing `x` lies within
+/// `[lo, hi]`, in a space of `bits` bits. `x` is assumed inside `[lo, hi]`.
+fn widest_prefix(x: u128, lo: u128, hi: u128, bits: u8) -> u8 {
+    for p in 0..=bits {
+        let host = u32::from(bits - p);
+        let mask = if host >= 128 { u128::MAX } else { (1u128 << host) - 1 };
+        let start = x & !mask;
+        let end = start | mask;
+        let end = if bits == 32 { end & 0xFFFF_FFFF } else { end };
+        if start >= lo && end <= hi {
+            return p;
+        }
+    }
+    bits
+}
+
+#[cfg(test)]
+mod tests {
+    use super::widest_prefix;
+
+    #[test]
+    fn widest_prefix_examples() {
+        assert_eq!(widest_prefix(5, 0, u32::MAX as u128, 32), 0);
+        assert_eq!(widest_prefix(0x0A00_0001, 0x0A00_0000, 0x0AFF_FFFF, 32), 8);
+        assert_eq!(widest_prefix(0x0A00_0001, 0x0A00_0001, 0x0AFF_FFFF, 32), 32);
+        assert_eq!(widest_prefix(0x0A00_0002, 0x0A00_0001, 0x0AFF_FFFF, 32), 31);
+        assert_eq!(widest_prefix(7, 0, u128::MAX, 128), 0);
+    }
+}

@@ -1,0 +1,697 @@
+//! The [`Database`]: open (mmap or bytes), validate once, then answer lookups.
+
+use std::fs::File;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::path::Path;
+
+use crate::answer::{Answer, EMPTY_RECORD};
+use crate::error::OpenError;
+use crate::format::{self, hdr, rec, src, Section, HEADER_LEN, NONE, SECTION_COUNT, TOP_ENTRIES};
+use crate::search::count_le;
+use crate::types::{Categories, Tier};
+
+/// Where the artifact's bytes live.
+enum Storage {
+    /// A read-only private mapping of the file.
+    Mmap(memmap2::Mmap),
+    /// An owned, 8-byte aligned copy (`len` bytes are meaningful).
+    Owned { words: Box<[u64]>, len: usize },
+    /// Caller-provided bytes that live forever (`include_bytes!`), already aligned.
+    Static(&'static [u8]),
+}
+
+impl Storage {
+    #[inline(always)]
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Storage::Mmap(m) => m,
+            Storage::Owned { words, len } => {
+                let all: &[u8] = bytemuck::cast_slice(words);
+                all.get(..*len).unwrap_or(&[])
+            }
+            Storage::Static(b) => b,
+        }
+    }
+}
+
+/// An opened, validated ipsieve artifact.
+///
+/// Opening checks the header, the format version, the bounds, alignment and sizes of every
+/// section, the string table's UTF-8 and every index the top tables and records hold, once.
+/// Lookups are then infallible, never allocate and never panic; [`Database::verify`] adds the
+/// whole-file checksum.
+///
+/// `Database` is `Send + Sync`: share one behind an `Arc` across threads.
+///
+/// # Memory-mapped files
+/// [`Database::open`] maps the file read-only. Replacing the file by renaming a new one over it
+/// is safe: the mapping keeps the old inode alive. Modifying or truncating a mapped file *in
+/// place* (`cp new.ipsieve live.ipsieve`, writing into it) is undefined behaviour for every
+/// memory-mapped reader and can crash the process with `SIGBUS`; `ipsieve build` therefore
+/// always writes a temporary file and renames it.
+pub struct Database {
+    storage: Storage,
+    /// Byte range of each section within the storage.
+    sections: [(usize, usize); SECTION_COUNT],
+    build_time: u64,
+    version: (u16, u16),
+    record_count: usize,
+    string_count: usize,
+    source_count: usize,
+    set_count: usize,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("len", &self.len())
+            .field("version", &self.version)
+            .field("build_time", &self.build_time)
+            .field("records", &self.record_count)
+            .field("sources", &self.source_count)
+            .finish_non_exhaustive()
+    }
+}
+
+fn read_u16(b: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([b[at], b[at + 1]])
+}
+fn read_u32(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+fn read_u64(b: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&b[at..at + 8]);
+    u64::from_le_bytes(w)
+}
+
+impl Database {
+    /// Maps the artifact at `path` read-only and validates it.
+    ///
+    /// # Errors
+    /// [`OpenError::Io`] when the file cannot be opened or mapped, and every other
+    /// [`OpenError`] variant when the contents are not a valid artifact of a supported version.
+    ///
+    /// # Panics
+    /// Never.
+    ///
+    /// # Example
+    /// ```no_run
+    /// let db = ipsieve::Database::open("ipsieve.db")?;
+    /// let answer = db.lookup("185.220.101.1".parse().unwrap());
+    /// println!("{} {}", answer.verdict(), answer.categories());
+    /// # Ok::<(), ipsieve::OpenError>(())
+    /// ```
+    pub fn open(path: impl AsRef<Path>) -> Result<Database, OpenError> {
+        let file = File::open(path.as_ref())?;
+        let len = file.metadata()?.len();
+        if len < HEADER_LEN as u64 {
+            return Err(OpenError::TooShort { len: len as usize });
+        }
+        // SAFETY: the mapping is read-only and private. Its soundness requires that no one
+        // modifies or truncates the file while it is mapped; this is the documented contract of
+        // `Database` (see the type docs), the builder honours it by always replacing artifacts
+        // with rename, and every byte read through the map is bounds-checked against the length
+        // validated below, so a well-behaved replacement (rename) never affects this mapping.
+        let map = unsafe { memmap2::MmapOptions::new().map(&file)? };
+        Self::from_storage(Storage::Mmap(map))
+    }
+
+    /// Validates `bytes` as an artifact, copying them into an aligned buffer owned by the
+    /// returned database (use [`Database::from_static`] to avoid the copy).
+    ///
+    /// # Errors
+    /// Every [`OpenError`] variant but `Io` and `Misaligned`.
+    ///
+    /// # Panics
+    /// Never.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Database, OpenError> {
+        let mut words = vec![0u64; bytes.len().div_ceil(8)].into_boxed_slice();
+        bytemuck::cast_slice_mut::<u64, u8>(&mut words)[..bytes.len()].copy_from_slice(bytes);
+        Self::from_storage(Storage::Owned {
+            words,
+            len: bytes.len(),
+        })
+    }
+
+    /// Uses `bytes` in place when they are 8-byte aligned (copies them otherwise). Meant for
+    /// artifacts embedded with `include_bytes!` inside an aligned wrapper.
+    ///
+    /// # Errors
+    /// As [`Database::from_bytes`].
+    ///
+    /// # Example
+    /// ```no_run
+    /// #[repr(C, align(64))]
+    /// struct Aligned<T: ?Sized>(T);
+    /// static DB: &Aligned<[u8]> = &Aligned(*include_bytes!("../../README.md"));
+    /// let db = ipsieve::Database::from_static(&DB.0);
+    /// ```
+    pub fn from_static(bytes: &'static [u8]) -> Result<Database, OpenError> {
+        if (bytes.as_ptr() as usize) % 8 != 0 {
+            return Self::from_bytes(bytes);
+        }
+        Self::from_storage(Storage::Static(bytes))
+    }
+
+    fn from_storage(storage: Storage) -> Result<Database, OpenError> {
+        let b = storage.bytes();
+        if b.len() < HEADER_LEN {
+            return Err(OpenError::TooShort { len: b.len() });
+        }
+        let mut magic = [0u8; 8];
+        magic.copy_from_slice(&b[..8]);
+        if magic != format::MAGIC {
+            return Err(OpenError::BadMagic { found: magic });
+        }
+        let probe = u32::from_ne_bytes([b[8], b[9], b[10], b[11]]);
+        if probe != format::ENDIAN_PROBE {
+            return Err(OpenError::Endianness { found: probe });
+        }
+        let stored = read_u32(b, hdr::HEADER_CRC);
+        let computed = format::header_crc(b);
+        if stored != computed {
+            return Err(OpenError::HeaderChecksum { stored, computed });
+        }
+        let version = (read_u16(b, hdr::MAJOR), read_u16(b, hdr::MINOR));
+        if version.0 != format::FORMAT_MAJOR {
+            return Err(OpenError::UnsupportedVersion {
+                major: version.0,
+                minor: version.1,
+            });
+        }
+        if read_u32(b, hdr::HEADER_LEN) as usize != HEADER_LEN {
+            return Err(OpenError::Header("header length is not 320"));
+        }
+        if read_u32(b, hdr::SECTION_COUNT) as usize != SECTION_COUNT {
+            return Err(OpenError::Header("section count is not 16"));
+        }
+        let expected = read_u64(b, hdr::FILE_LEN);
+        if expected != b.len() as u64 {
+            return Err(OpenError::LengthMismatch {
+                expected,
+                found: b.len() as u64,
+            });
+        }
+        let sections = Self::read_directory(b)?;
+        let db = Database {
+            build_time: read_u64(b, hdr::BUILD_TIME),
+            version,
+            record_count: read_u32(b, hdr::RECORD_COUNT) as usize,
+            string_count: read_u32(b, hdr::STRING_COUNT) as usize,
+            source_count: read_u32(b, hdr::SOURCE_COUNT) as usize,
+            set_count: read_u32(b, hdr::SET_COUNT) as usize,
+            sections,
+            storage,
+        };
+        db.validate()?;
+        Ok(db)
+    }
+
+    /// Reads the section directory and checks bounds, alignment, element size and overlap.
+    fn read_directory(b: &[u8]) -> Result<[(usize, usize); SECTION_COUNT], OpenError> {
+        let mut out = [(0usize, 0usize); SECTION_COUNT];
+        for s in Section::ALL {
+            let at = hdr::DIRECTORY + 16 * s as usize;
+            let (off, len) = (read_u64(b, at), read_u64(b, at + 8));
+            let end = off
+                .checked_add(len)
+                .filter(|&e| e <= b.len() as u64)
+                .ok_or_else(|| {
+                    OpenError::section(
+                        s.name(),
+                        format!("offset {off} + length {len} lies outside the {}-byte file", b.len()),
+                    )
+                })?;
+            if len == 0 {
+                continue;
+            }
+            if off < HEADER_LEN as u64 {
+                return Err(OpenError::section(s.name(), "overlaps the header"));
+            }
+            if off % format::SECTION_ALIGN as u64 != 0 {
+                return Err(OpenError::section(s.name(), format!("offset {off} is not 64-byte aligned")));
+            }
+            if len % s.elem_size() as u64 != 0 {
+                return Err(OpenError::section(
+                    s.name(),
+                    format!("length {len} is not a multiple of {}", s.elem_size()),
+                ));
+            }
+            out[s as usize] = (off as usize, end as usize);
+        }
+        let mut spans: Vec<(usize, usize, Section)> = Section::ALL
+            .into_iter()
+            .map(|s| (out[s as usize].0, out[s as usize].1, s))
+            .filter(|(a, e, _)| e > a)
+            .collect();
+        spans.sort_unstable_by_key(|&(a, _, _)| a);
+        for w in spans.windows(2) {
+            if w[1].0 < w[0].1 {
+                return Err(OpenError::section(
+                    w[1].2.name(),
+                    format!("overlaps section '{}'", w[0].2.name()),
+                ));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The section's bytes viewed as a slice of `T`; empty if the view is impossible (never the
+    /// case after validation).
+    #[inline(always)]
+    pub(crate) fn slice<T: bytemuck::Pod>(&self, s: Section) -> &[T] {
+        let (a, e) = self.sections[s as usize];
+        match self.storage.bytes().get(a..e) {
+            Some(bytes) => bytemuck::try_cast_slice(bytes).unwrap_or(&[]),
+            None => &[],
+        }
+    }
+
+    fn section_len(&self, s: Section) -> usize {
+        let (a, e) = self.sections[s as usize];
+        e - a
+    }
+
+    /// Structural checks that make every later access in range. O(strings + records + sets +
+    /// 2 × 65,536), independent of the number of ranges.
+    fn validate(&self) -> Result<(), OpenError> {
+        let sec = |s: Section| s.name();
+        // Sizes of fixed and parallel sections.
+        for top in [Section::V4Top, Section::V6Top] {
+            if self.section_len(top) != TOP_ENTRIES * 4 {
+                return Err(OpenError::section(
+                    sec(top),
+                    format!("length {} is not {}", self.section_len(top), TOP_ENTRIES * 4),
+                ));
+            }
+        }
+        for (k, v) in [
+            (Section::V4Keys, Section::V4Values),
+            (Section::V6Keys, Section::V6Values),
+            (Section::V6SubKeys, Section::V6SubValues),
+        ] {
+            let nk = self.section_len(k) / k.elem_size();
+            let nv = self.section_len(v) / v.elem_size();
+            if nk != nv {
+                return Err(OpenError::section(
+                    sec(v),
+                    format!("{nv} entries but '{}' has {nk}", sec(k)),
+                ));
+            }
+        }
+        let expect = |s: Section, words: usize| -> Result<(), OpenError> {
+            let len = self.section_len(s);
+            if len != words * 4 {
+                return Err(OpenError::section(
+                    sec(s),
+                    format!("length {len} does not match the header's count ({} expected)", words * 4),
+                ));
+            }
+            Ok(())
+        };
+        if self.record_count == 0 || self.record_count > format::MAX_RECORDS {
+            return Err(OpenError::Header("record count out of range"));
+        }
+        expect(Section::Records, self.record_count * rec::WORDS)?;
+        expect(Section::StrOffsets, self.string_count + 1)?;
+        expect(Section::Sources, self.source_count * src::WORDS)?;
+        expect(Section::SetOffsets, self.set_count + 1)?;
+
+        // Strings: offsets ascending, ending at the blob's end, on char boundaries of valid UTF-8.
+        let blob = self.blob_str()?;
+        let offs: &[u32] = self.slice(Section::StrOffsets);
+        if offs.first() != Some(&0) || offs.last().map(|&e| e as usize) != Some(blob.len()) {
+            return Err(OpenError::corrupt(sec(Section::StrOffsets), "offsets do not span the blob"));
+        }
+        for (i, w) in offs.windows(2).enumerate() {
+            if w[1] < w[0] || !blob.is_char_boundary(w[1] as usize) {
+                return Err(OpenError::corrupt(
+                    sec(Section::StrOffsets),
+                    format!("string {i} ends at {} (not ascending or not a char boundary)", w[1]),
+                ));
+            }
+        }
+        let string_ok = |i: u32| i == NONE || (i as usize) < self.string_count;
+
+        // Source sets.
+        let set_offs: &[u32] = self.slice(Section::SetOffsets);
+        let items: &[u32] = self.slice(Section::SetItems);
+        if set_offs.first() != Some(&0) || set_offs.last().map(|&e| e as usize) != Some(items.len()) {
+            return Err(OpenError::corrupt(sec(Section::SetOffsets), "offsets do not span the items"));
+        }
+        if set_offs.windows(2).any(|w| w[1] < w[0]) {
+            return Err(OpenError::corrupt(sec(Section::SetOffsets), "offsets are not ascending"));
+        }
+        if let Some(bad) = items.iter().find(|&&s| s as usize >= self.source_count) {
+            return Err(OpenError::corrupt(
+                sec(Section::SetItems),
+                format!("source index {bad} out of range ({} sources)", self.source_count),
+            ));
+        }
+
+        // Sources.
+        let sources: &[u32] = self.slice(Section::Sources);
+        for (i, s) in sources.chunks_exact(src::WORDS).enumerate() {
+            let strings = [s[src::NAME], s[src::FORMAT], s[src::LICENCE], s[src::URL], s[src::PROVIDER]];
+            if s[src::NAME] == NONE || !strings.into_iter().all(string_ok) {
+                return Err(OpenError::corrupt(sec(Section::Sources), format!("source {i} has a bad string index")));
+            }
+            if Tier::from_u8(s[src::TIER_WEIGHT] as u8).is_none() {
+                return Err(OpenError::corrupt(sec(Section::Sources), format!("source {i} has an unknown tier")));
+            }
+        }
+
+        // Records.
+        let records: &[u32] = self.slice(Section::Records);
+        for (i, r) in records.chunks_exact(rec::WORDS).enumerate() {
+            let cvs = r[rec::COUNTRY_VERDICT_SCORE];
+            let cc = [cvs as u8, (cvs >> 8) as u8];
+            let country_ok = cc == [0, 0] || cc.iter().all(u8::is_ascii_uppercase);
+            let ok = string_ok(r[rec::AS_ORG])
+                && string_ok(r[rec::PROVIDER])
+                && (r[rec::SOURCE_SET] == NONE || (r[rec::SOURCE_SET] as usize) < self.set_count)
+                && country_ok
+                && (cvs >> 16) as u8 <= 3
+                && (cvs >> 24) <= 100;
+            if !ok {
+                return Err(OpenError::corrupt(sec(Section::Records), format!("record {i} has a field out of range")));
+            }
+        }
+
+        // Metadata: pairs of valid string indices.
+        let meta: &[u32] = self.slice(Section::Meta);
+        if meta.len() % 2 != 0 || !meta.iter().all(|&i| i != NONE && string_ok(i)) {
+            return Err(OpenError::corrupt(sec(Section::Meta), "bad key/value string index"));
+        }
+
+        // Top tables: direct entries name a record; others a chunk that fits its key array.
+        self.validate_top(Section::V4Top, Section::V4Keys, |keys: &[u16], s| {
+            keys.get(s).map(|&n| n as usize)
+        })?;
+        self.validate_top(Section::V6Top, Section::V6Keys, |keys: &[u64], s| {
+            keys.get(s).and_then(|&n| usize::try_from(n).ok())
+        })
+    }
+
+    fn validate_top<K: bytemuck::Pod>(
+        &self,
+        top: Section,
+        keys: Section,
+        count_at: impl Fn(&[K], usize) -> Option<usize>,
+    ) -> Result<(), OpenError> {
+        let entries: &[u32] = self.slice(top);
+        let keys_arr: &[K] = self.slice(keys);
+        for (i, &e) in entries.iter().enumerate() {
+            if e & format::TOP_DIRECT != 0 {
+                let span = (e >> format::TOP_SPAN_SHIFT) & 0x1f;
+                if (e & format::TOP_RECORD_MASK) as usize >= self.record_count || span > 16 {
+                    return Err(OpenError::corrupt(top.name(), format!("entry {i} is out of range")));
+                }
+            } else {
+                let s = e as usize;
+                let fits = count_at(keys_arr, s)
+                    .and_then(|n| s.checked_add(n))
+                    .is_some_and(|last| last < keys_arr.len());
+                if !fits {
+                    return Err(OpenError::corrupt(
+                        top.name(),
+                        format!("entry {i} points at a chunk outside '{}'", keys.name()),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn blob_str(&self) -> Result<&str, OpenError> {
+        std::str::from_utf8(self.slice::<u8>(Section::StrBlob))
+            .map_err(|e| OpenError::corrupt(Section::StrBlob.name(), format!("invalid UTF-8 at byte {}", e.valid_up_to())))
+    }
+
+    /// Checks the whole-file checksum and every chunk's internal order and indices: an O(file)
+    /// pass (several GB/s) for a nightly pipeline or an operator, not for every open.
+    ///
+    /// # Errors
+    /// [`OpenError::Checksum`] on a checksum mismatch, [`OpenError::Corrupt`] on an
+    /// inconsistent chunk.
+    pub fn verify(&self) -> Result<(), OpenError> {
+        let b = self.storage.bytes();
+        let stored = read_u32(b, hdr::FILE_CRC);
+        let computed = format::file_crc(b);
+        if stored != computed {
+            return Err(OpenError::Checksum { stored, computed });
+        }
+        crate::verify::chunks(self)
+    }
+
+    /// Looks up any address; IPv4-mapped IPv6 (`::ffff:a.b.c.d`) answers as the IPv4 address.
+    ///
+    /// Never allocates, never panics.
+    #[inline]
+    pub fn lookup(&self, ip: IpAddr) -> Answer<'_> {
+        match ip {
+            IpAddr::V4(v4) => self.lookup_v4(v4),
+            IpAddr::V6(v6) => self.lookup_v6(v6),
+        }
+    }
+
+    /// Looks up an IPv4 address. Never allocates, never panics.
+    #[inline]
+    pub fn lookup_v4(&self, ip: Ipv4Addr) -> Answer<'_> {
+        let x = u32::from(ip);
+        let top: &[u32] = self.slice(Section::V4Top);
+        let e = top.get((x >> 16) as usize).copied().unwrap_or(format::top_direct(0, 0));
+        let (record, lo, hi) = if e & format::TOP_DIRECT != 0 {
+            let span = 16 + ((e >> format::TOP_SPAN_SHIFT) & 0x1f).min(16);
+            let lo = (u64::from(x) >> span) << span;
+            (e & format::TOP_RECORD_MASK, lo as u128, (lo + (1u64 << span) - 1) as u128)
+        } else {
+            let keys: &[u16] = self.slice(Section::V4Keys);
+            let values: &[u32] = self.slice(Section::V4Values);
+            let s = e as usize;
+            let n = keys.get(s).copied().unwrap_or(0) as usize;
+            let chunk = keys.get(s + 1..s + 1 + n).unwrap_or(&[]);
+            let low = x as u16;
+            let j = count_le(chunk, low);
+            let base = u128::from(x & 0xFFFF_0000);
+            let lo = if j == 0 { 0 } else { chunk[j - 1] as u128 };
+            let hi = match chunk.get(j) {
+                Some(&k) => (k as u128).saturating_sub(1),
+                None => 0xFFFF,
+            };
+            (values.get(s + j).copied().unwrap_or(0), base + lo, base + hi)
+        };
+        Answer::new(self, self.record(record), IpAddr::V4(ip), lo, hi)
+    }
+
+    /// Looks up an IPv6 address. Never allocates, never panics.
+    #[inline]
+    pub fn lookup_v6(&self, ip: Ipv6Addr) -> Answer<'_> {
+        if let Some(v4) = ip.to_ipv4_mapped() {
+            return self.lookup_v4(v4);
+        }
+        let x = u128::from(ip);
+        let top: &[u32] = self.slice(Section::V6Top);
+        let e = top.get((x >> 112) as usize).copied().unwrap_or(format::top_direct(0, 0));
+        let (record, lo, hi) = if e & format::TOP_DIRECT != 0 {
+            let span = 112 + ((e >> format::TOP_SPAN_SHIFT) & 0x1f).min(16);
+            let lo = if span == 128 { 0 } else { (x >> span) << span };
+            let hi = if span == 128 { u128::MAX } else { lo + ((1u128 << span) - 1) };
+            (e & format::TOP_RECORD_MASK, lo, hi)
+        } else {
+            let keys: &[u64] = self.slice(Section::V6Keys);
+            let values: &[u32] = self.slice(Section::V6Values);
+            let s = e as usize;
+            let n = keys.get(s).map_or(0, |&n| usize::try_from(n).unwrap_or(0));
+            let chunk = keys.get(s + 1..s.saturating_add(1).saturating_add(n)).unwrap_or(&[]);
+            let upper = (x >> 64) as u64;
+            let j = count_le(chunk, upper);
+            let chunk_lo = (x >> 112) << 112;
+            let lo = if j == 0 { chunk_lo } else { u128::from(chunk[j - 1]) << 64 };
+            let hi = match chunk.get(j) {
+                Some(&k) => (u128::from(k) << 64).wrapping_sub(1),
+                None => chunk_lo | ((1u128 << 112) - 1),
+            };
+            let v = values.get(s + j).copied().unwrap_or(0);
+            if v & format::V6_SUB == 0 {
+                (v, lo, hi)
+            } else {
+                self.lookup_v6_sub((v & !format::V6_SUB) as usize, x)
+            }
+        };
+        Answer::new(self, self.record(record), IpAddr::V6(ip), lo, hi)
+    }
+
+    /// Second level for a /64 with internal boundaries.
+    #[inline]
+    fn lookup_v6_sub(&self, t: usize, x: u128) -> (u32, u128, u128) {
+        let keys: &[u64] = self.slice(Section::V6SubKeys);
+        let values: &[u32] = self.slice(Section::V6SubValues);
+        let n = keys.get(t).map_or(0, |&n| usize::try_from(n).unwrap_or(0));
+        let chunk = keys.get(t + 1..t.saturating_add(1).saturating_add(n)).unwrap_or(&[]);
+        let lower = x as u64;
+        let j = count_le(chunk, lower);
+        let base = (x >> 64) << 64;
+        let lo = if j == 0 { 0 } else { chunk[j - 1] };
+        let hi = match chunk.get(j) {
+            Some(&k) => k.wrapping_sub(1),
+            None => u64::MAX,
+        };
+        (
+            values.get(t + j).copied().unwrap_or(0),
+            base | u128::from(lo),
+            base | u128::from(hi),
+        )
+    }
+
+    /// The record's words; the empty record when out of range (never after validation).
+    #[inline(always)]
+    fn record(&self, i: u32) -> &[u32; rec::WORDS] {
+        let records: &[u32] = self.slice(Section::Records);
+        let at = i as usize * rec::WORDS;
+        records
+            .get(at..at + rec::WORDS)
+            .and_then(|r| r.try_into().ok())
+            .unwrap_or(&EMPTY_RECORD)
+    }
+
+    /// String `i` of the string table, or `None` for [`format::NONE`].
+    #[inline]
+    pub(crate) fn string(&self, i: u32) -> Option<&str> {
+        if i == NONE {
+            return None;
+        }
+        let offs: &[u32] = self.slice(Section::StrOffsets);
+        let (a, e) = (*offs.get(i as usize)? as usize, *offs.get(i as usize + 1)? as usize);
+        let blob = self.slice::<u8>(Section::StrBlob).get(a..e)?;
+        // Validated as UTF-8 at open; this re-check is O(len) on short strings and keeps the
+        // crate free of unsafe.
+        std::str::from_utf8(blob).ok()
+    }
+
+    /// The source indices in set `i`.
+    #[inline]
+    pub(crate) fn source_set(&self, i: u32) -> &[u32] {
+        if i == NONE {
+            return &[];
+        }
+        let offs: &[u32] = self.slice(Section::SetOffsets);
+        let (Some(&a), Some(&e)) = (offs.get(i as usize), offs.get(i as usize + 1)) else {
+            return &[];
+        };
+        self.slice::<u32>(Section::SetItems).get(a as usize..e as usize).unwrap_or(&[])
+    }
+
+    /// The source at index `i`.
+    pub fn source(&self, i: usize) -> Option<SourceInfo<'_>> {
+        let words: &[u32] = self.slice(Section::Sources);
+        let w = words.get(i * src::WORDS..(i + 1) * src::WORDS)?;
+        Some(SourceInfo { db: self, w })
+    }
+
+    /// The sources the artifact was built from, in index order (sorted by name).
+    pub fn sources(&self) -> impl Iterator<Item = SourceInfo<'_>> + '_ {
+        (0..self.source_count).filter_map(move |i| self.source(i))
+    }
+
+    /// Build metadata as (key, value) pairs: builder version, input digests and the like.
+    pub fn metadata(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        let meta: &[u32] = self.slice(Section::Meta);
+        meta.chunks_exact(2)
+            .filter_map(move |kv| Some((self.string(kv[0])?, self.string(kv[1])?)))
+    }
+
+    /// Build time, Unix seconds (UTC).
+    pub fn build_time(&self) -> u64 {
+        self.build_time
+    }
+
+    /// The artifact's format version (major, minor).
+    pub fn format_version(&self) -> (u16, u16) {
+        self.version
+    }
+
+    /// Size of the artifact in bytes.
+    pub fn len(&self) -> usize {
+        self.storage.bytes().len()
+    }
+
+    /// Always false: a valid artifact has at least a header. Present for API symmetry.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Number of distinct records.
+    pub fn record_count(&self) -> usize {
+        self.record_count
+    }
+
+    /// Size in bytes of a section (for reports and benchmarks).
+    pub fn section_size(&self, s: Section) -> usize {
+        self.section_len(s)
+    }
+
+    #[doc(hidden)]
+    pub fn raw_slice<T: bytemuck::Pod>(&self, s: Section) -> &[T] {
+        self.slice(s)
+    }
+}
+
+/// One input source, as recorded in the artifact.
+#[derive(Clone, Copy)]
+pub struct SourceInfo<'a> {
+    db: &'a Database,
+    w: &'a [u32],
+}
+
+impl std::fmt::Debug for SourceInfo<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SourceInfo")
+            .field("name", &self.name())
+            .field("format", &self.format())
+            .field("categories", &self.categories())
+            .field("tier", &self.tier())
+            .field("snapshot_day", &self.snapshot_day())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> SourceInfo<'a> {
+    /// Unique name (`tor-exit-addresses`, `aws`, …).
+    pub fn name(&self) -> &'a str {
+        self.db.string(self.w[src::NAME]).unwrap_or("")
+    }
+    /// Input format (parser) name.
+    pub fn format(&self) -> &'a str {
+        self.db.string(self.w[src::FORMAT]).unwrap_or("")
+    }
+    /// Categories the source asserts.
+    pub fn categories(&self) -> Categories {
+        Categories::from_bits(self.w[src::CATEGORIES])
+    }
+    /// Evidence tier.
+    pub fn tier(&self) -> Tier {
+        Tier::from_u8(self.w[src::TIER_WEIGHT] as u8).unwrap_or(Tier::Keyword)
+    }
+    /// Weight of the source's signal, 0..=1.
+    pub fn weight(&self) -> f32 {
+        ((self.w[src::TIER_WEIGHT] >> 8) & 0xff) as f32 / 100.0
+    }
+    /// Snapshot date of the data, days since 1970-01-01 (UTC), when known.
+    pub fn snapshot_day(&self) -> Option<u32> {
+        Some(self.w[src::SNAPSHOT_DAY]).filter(|&d| d != NONE)
+    }
+    /// Licence statement.
+    pub fn licence(&self) -> Option<&'a str> {
+        self.db.string(self.w[src::LICENCE])
+    }
+    /// Upstream URL.
+    pub fn url(&self) -> Option<&'a str> {
+        self.db.string(self.w[src::URL])
+    }
+    /// Provider display name the source asserts.
+    pub fn provider(&self) -> Option<&'a str> {
+        self.db.string(self.w[src::PROVIDER])
+    }
+}

@@ -1,0 +1,199 @@
+//! Small value types shared by the answer, the builder and the command line.
+
+use std::fmt;
+
+/// A set of categories, as stored in a record (a bit set).
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Categories(u32);
+
+impl Categories {
+    /// Measured Tor exit: traffic from this address comes out of the Tor network.
+    pub const TOR_EXIT: Categories = Categories(1);
+    /// Tor relay (guard, middle, or exit OR address): not anonymous traffic by itself.
+    pub const TOR_RELAY: Categories = Categories(1 << 1);
+    /// Commercial or self-hosted VPN endpoint.
+    pub const VPN: Categories = Categories(1 << 2);
+    /// Public (open) proxy.
+    pub const PROXY: Categories = Categories(1 << 3);
+    /// Hosting, cloud or datacenter address space.
+    pub const HOSTING: Categories = Categories(1 << 4);
+    /// Privacy relay such as iCloud Private Relay: low risk, never a VPN.
+    pub const RELAY: Categories = Categories(1 << 5);
+
+    /// Every defined category with its stable name, in bit order.
+    pub const NAMED: [(Categories, &'static str); 6] = [
+        (Categories::TOR_EXIT, "tor_exit"),
+        (Categories::TOR_RELAY, "tor_relay"),
+        (Categories::VPN, "vpn"),
+        (Categories::PROXY, "proxy"),
+        (Categories::HOSTING, "hosting"),
+        (Categories::RELAY, "relay"),
+    ];
+    /// The bits this version defines; others are reserved.
+    pub const KNOWN_BITS: u32 = (1 << 6) - 1;
+
+    /// The empty set.
+    pub const fn empty() -> Self {
+        Categories(0)
+    }
+    /// From raw bits; bits this version does not know are dropped.
+    pub const fn from_bits(bits: u32) -> Self {
+        Categories(bits & Self::KNOWN_BITS)
+    }
+    /// The raw bits.
+    pub const fn bits(self) -> u32 {
+        self.0
+    }
+    /// True when no category is set.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+    /// True when every category of `other` is in `self`.
+    pub const fn contains(self, other: Categories) -> bool {
+        self.0 & other.0 == other.0 && other.0 != 0
+    }
+    /// The union.
+    #[must_use]
+    pub const fn union(self, other: Categories) -> Self {
+        Categories(self.0 | other.0)
+    }
+    /// Looks a category up by its stable name (`tor_exit`, `vpn`, …).
+    pub fn from_name(name: &str) -> Option<Categories> {
+        Self::NAMED.iter().find(|(_, n)| *n == name).map(|(c, _)| *c)
+    }
+    /// Names of the categories in the set, in bit order.
+    pub fn names(self) -> impl Iterator<Item = &'static str> + Clone {
+        Self::NAMED
+            .into_iter()
+            .filter(move |(c, _)| self.contains(*c))
+            .map(|(_, n)| n)
+    }
+}
+
+impl std::ops::BitOr for Categories {
+    type Output = Categories;
+    fn bitor(self, rhs: Categories) -> Categories {
+        self.union(rhs)
+    }
+}
+
+impl std::ops::BitOrAssign for Categories {
+    fn bitor_assign(&mut self, rhs: Categories) {
+        *self = self.union(rhs);
+    }
+}
+
+impl fmt::Debug for Categories {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.names()).finish()
+    }
+}
+
+impl fmt::Display for Categories {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, n) in self.names().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            f.write_str(n)?;
+        }
+        Ok(())
+    }
+}
+
+/// The overall judgement, in the shape of the IPLogs `verdict` field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[repr(u8)]
+pub enum Verdict {
+    /// Nothing known against the address.
+    #[default]
+    Clean = 0,
+    /// Weak signals (hosting space).
+    Suspicious = 1,
+    /// Probably an anonymizer (public proxy).
+    VpnLikely = 2,
+    /// A listed anonymizer (VPN endpoint, Tor exit).
+    VpnDetected = 3,
+}
+
+impl Verdict {
+    /// From the stored byte; unknown values read as `Clean` (validated at open).
+    pub const fn from_u8(v: u8) -> Verdict {
+        match v {
+            1 => Verdict::Suspicious,
+            2 => Verdict::VpnLikely,
+            3 => Verdict::VpnDetected,
+            _ => Verdict::Clean,
+        }
+    }
+    /// The stable lowercase name (`clean`, `suspicious`, `vpn_likely`, `vpn_detected`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Clean => "clean",
+            Verdict::Suspicious => "suspicious",
+            Verdict::VpnLikely => "vpn_likely",
+            Verdict::VpnDetected => "vpn_detected",
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How strong a source's evidence is; stronger tiers come first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[repr(u8)]
+pub enum Tier {
+    /// The operator's own list (a provider's published ranges, a VPN's server list, the Tor
+    /// exit list).
+    #[default]
+    FirstParty = 0,
+    /// A curated list aggregated by a third party.
+    Curated = 1,
+    /// Inferred from the origin ASN of a BGP prefix.
+    AsnHeuristic = 2,
+    /// Inferred from names or keywords.
+    Keyword = 3,
+}
+
+impl Tier {
+    /// All tiers, strongest first.
+    pub const ALL: [Tier; 4] = [
+        Tier::FirstParty,
+        Tier::Curated,
+        Tier::AsnHeuristic,
+        Tier::Keyword,
+    ];
+    /// From the stored byte.
+    pub const fn from_u8(v: u8) -> Option<Tier> {
+        match v {
+            0 => Some(Tier::FirstParty),
+            1 => Some(Tier::Curated),
+            2 => Some(Tier::AsnHeuristic),
+            3 => Some(Tier::Keyword),
+            _ => None,
+        }
+    }
+    /// The stable name (`first-party`, `curated`, `asn-heuristic`, `keyword`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Tier::FirstParty => "first-party",
+            Tier::Curated => "curated",
+            Tier::AsnHeuristic => "asn-heuristic",
+            Tier::Keyword => "keyword",
+        }
+    }
+    /// Parses a stable name.
+    pub fn from_name(name: &str) -> Option<Tier> {
+        Self::ALL.into_iter().find(|t| t.as_str() == name)
+    }
+}
+
+impl fmt::Display for Tier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
