@@ -1,7 +1,6 @@
-//! Integration tests of the builder and the lookup crate together (one test binary).
-
 mod alloc;
 mod cli;
 mod corrupt;
+mod golden;
 mod model;
 mod snapshot;

@@ -141,11 +141,14 @@ impl Database {
     /// As [`Database::from_bytes`].
     ///
     /// # Example
-    /// ```no_run
+    /// ```
     /// #[repr(C, align(64))]
     /// struct Aligned<T: ?Sized>(T);
-    /// static DB: &Aligned<[u8]> = &Aligned(*include_bytes!("../../README.md"));
-    /// let db = ipsieve::Database::from_static(&DB.0);
+    /// static DB: &Aligned<[u8]> = &Aligned(*include_bytes!("../tests/golden/v1.ipsieve"));
+    ///
+    /// let db = ipsieve::Database::from_static(&DB.0)?;
+    /// assert!(db.lookup("185.220.101.1".parse().unwrap()).is_tor());
+    /// # Ok::<(), ipsieve::OpenError>(())
     /// ```
     pub fn from_static(bytes: &'static [u8]) -> Result<Database, OpenError> {
         if (bytes.as_ptr() as usize) % 8 != 0 {

@@ -1,0 +1,45 @@
+//! Every golden artifact this version claims to read still opens and answers as it did.
+
+use ipsieve::{Categories, Database, Verdict};
+
+#[test]
+fn format_1_golden() {
+    let db = Database::from_bytes(include_bytes!("golden/v1.ipsieve")).unwrap();
+    db.verify().unwrap();
+    assert_eq!(db.format_version().0, 1);
+    assert_eq!(db.build_time(), 1_750_000_000);
+
+    let tor = db.lookup("185.220.101.1".parse().unwrap());
+    assert!(tor.is_tor() && tor.is_anonymous() && !tor.is_vpn());
+    assert_eq!(tor.verdict(), Verdict::VpnDetected);
+    assert_eq!(tor.asn(), Some(60729));
+    assert_eq!(tor.as_org(), Some("ZWIEBELFREUNDE"));
+    assert_eq!(tor.provider(), Some("Tor Project"));
+    assert_eq!(tor.network().to_string(), "185.220.101.1/32");
+    assert_eq!(tor.sources().collect::<Vec<_>>(), ["caida-pfx2as", "tor-exit-addresses"]);
+
+    let neighbour = db.lookup("185.220.101.2".parse().unwrap());
+    assert!(!neighbour.is_tor());
+    assert_eq!(neighbour.asn(), Some(60729));
+    assert_eq!(neighbour.network().to_string(), "185.220.101.2/31");
+
+    let aws = db.lookup("3.5.141.200".parse().unwrap());
+    assert_eq!(aws.categories(), Categories::HOSTING);
+    assert_eq!(aws.verdict(), Verdict::Suspicious);
+    assert_eq!(aws.provider(), Some("Amazon AWS"));
+    assert_eq!(aws.network().to_string(), "3.5.140.0/22");
+    assert_eq!(aws.asn(), None);
+
+    let relay = db.lookup("2606:54c0:1000::1".parse().unwrap());
+    assert!(relay.is_relay() && !relay.is_vpn() && !relay.is_anonymous());
+    assert_eq!(relay.verdict(), Verdict::Clean);
+    assert_eq!(relay.network().to_string(), "2606:54c0::/35");
+
+    let mapped = db.lookup("::ffff:1.1.1.1".parse().unwrap());
+    assert_eq!(mapped.asn(), Some(13335));
+    assert_eq!(mapped.ip().to_string(), "1.1.1.1");
+
+    let none = db.lookup("192.0.2.1".parse().unwrap());
+    assert!(none.is_empty() && none.categories().is_empty());
+    assert_eq!(db.sources().count(), 4);
+}

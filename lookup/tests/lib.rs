@@ -1,0 +1,3 @@
+//! Tests of the lookup crate on its golden artifacts (one test binary).
+
+mod golden;
