@@ -1,2 +1,96 @@
-//! ipsieve-sources (being written)
+//! Streaming parsers for the upstream formats ipsieve compiles: Tor exit lists, plain address
+//! lists, AWS and Google Cloud ranges, CAIDA prefix-to-AS and AS-name lists.
+//!
+//! # Quick start
+//!
+//! Every format has a `parse(reader, source_name)` returning an iterator of
+//! `Result<Record, ParseError>`; [`input::open`] gunzips transparently, and [`Lenient`] turns
+//! the fallible stream into records plus a report:
+//!
+//! ```
+//! use ipsieve_sources::{input, tor, Lenient};
+//!
+//! # fn main() -> std::io::Result<()> {
+//! let list = "ExitNode FE39F07EBE7870DCE124AB30DF3ABD0700A43F75\n\
+//!             Published 2024-03-11 13:07:19\n\
+//!             LastStatus 2024-03-12 08:00:00\n\
+//!             ExitAddress 185.241.208.232 2024-03-12 08:10:51\n\
+//!             ExitAddress 999.1.1.1 2024-03-12 08:10:51\n";
+//! // With a file: `input::open(Path::new("exit-addresses.gz"))?`.
+//! let reader = input::decode(std::io::Cursor::new(list))?;
+//! let mut exits = Lenient::new(tor::parse(reader, "tor-exit-addresses"));
+//! for exit in &mut exits {
+//!     assert_eq!(exit.address.to_string(), "185.241.208.232");
+//! }
+//! let report = exits.report();
+//! assert_eq!((report.accepted, report.rejected), (1, 1));
+//! assert_eq!(
+//!     report.first_errors[0].to_string(),
+//!     "tor-exit-addresses: line 5: ExitAddress: not an ip address or network \
+//!      (in \"ExitAddress 999.1.1.1 2024-03-12 08:10:51\")"
+//! );
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Formats
+//!
+//! | module | format | record |
+//! |---|---|---|
+//! | [`tor`] | TorDNSEL `exit-addresses`, live and CollecTor | [`ExitAddress`] |
+//! | [`plain`] | one address or CIDR per line, comma-separated lines | [`ipnet::IpNet`] |
+//! | [`aws`] | AWS `ip-ranges.json` | [`AwsPrefix`] |
+//! | [`google`] | Google `cloud.json` / `goog.json` | [`GooglePrefix`] |
+//! | [`pfx2as`] | CAIDA RouteViews prefix-to-AS | [`Pfx2AsRecord`] |
+//! | [`asnames`] | potaroo / CIDR-report AS names | [`AsName`] |
+//!
+//! # Errors and limits
+//!
+//! Every error is a [`ParseError`] naming the source, the position (line), the reason and the
+//! offending text (truncated). A bad entry is a recoverable error and the stream goes on; an
+//! input that cannot be read to its end (a truncated gzip download) ends the stream with a
+//! fatal error after the records read before it. Parsers never panic on any input and never
+//! touch the network.
+//!
+//! Memory stays bounded on hostile input: text parsers reuse one line buffer and skip lines
+//! over [`input::MAX_LINE`] bytes; a source yields at most [`input::MAX_RECORDS`] records; JSON
+//! documents are read whole but capped at [`input::MAX_DOCUMENT`] bytes.
+//!
+//! # Performance
+//!
+//! Text parsers allocate only for what a record owns (the pfx2as origin list, a Tor
+//! fingerprint, an AS name). In release mode the full 998 042-row CAIDA pfx2as file parses in
+//! about 0.1 s from memory, 0.2 s including gunzip, on the development machine.
+//!
+//! # Safety and compatibility
+//!
+//! The crate has no `unsafe` code (`#![forbid(unsafe_code)]`). Record types and `parse`
+//! signatures follow semantic versioning; the wording of error reasons is for people and may
+//! change in any release (match on [`ParseError::fatal`] and [`ParseError::position`], not on
+//! `reason`).
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod asnames;
+pub mod aws;
 pub mod error;
+pub mod google;
+pub mod input;
+pub mod lenient;
+pub mod pfx2as;
+pub mod plain;
+pub mod time;
+pub mod tor;
+
+mod json;
+mod net;
+
+pub use asnames::AsName;
+pub use aws::{AwsDocument, AwsPrefix};
+pub use error::{ParseError, Position};
+pub use google::{GoogleDocument, GooglePrefix};
+pub use lenient::{Lenient, LenientReport};
+pub use pfx2as::{OriginKind, Pfx2AsRecord};
+pub use time::Timestamp;
+pub use tor::ExitAddress;

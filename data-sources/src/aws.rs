@@ -1,0 +1,168 @@
+//! Amazon Web Services `ip-ranges.json`.
+//!
+//! ```text
+//! { "syncToken": "1787411825", "createDate": "2026-08-22-15-17-05",
+//!   "prefixes":      [ { "ip_prefix": "3.4.12.4/32", "region": "eu-west-1",
+//!                        "service": "AMAZON", "network_border_group": "eu-west-1" }, … ],
+//!   "ipv6_prefixes": [ { "ipv6_prefix": "2406:daba:f000::/40", … }, … ] }
+//! ```
+//!
+//! IPv4 entries come from `prefixes[]`, then IPv6 entries from `ipv6_prefixes[]`, each in file
+//! order. The same prefix is listed once per service (`AMAZON` is the superset service); the
+//! entries are yielded as they are and the builder deduplicates.
+//!
+//! The document is read whole (at most [`MAX_DOCUMENT`](crate::input::MAX_DOCUMENT) bytes).
+//! Invalid JSON, a document of another shape (no `prefixes`/`ipv6_prefixes` arrays) or one
+//! that is too large is a fatal error. One entry that lacks a field, holds a prefix that does
+//! not parse, has host bits set or is of the other address family is a recoverable error at
+//! the line where the entry starts.
+
+use std::io::{BufRead, Read};
+
+use ipnet::IpNet;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::error::ParseError;
+use crate::json::{self, LineFinder};
+use crate::net::{self, HostBits};
+use crate::time::Timestamp;
+
+const WHAT: &str = "an aws ip-ranges.json document";
+
+/// One entry of `prefixes[]` or `ipv6_prefixes[]`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AwsPrefix {
+    /// The published prefix.
+    pub net: IpNet,
+    /// The region, e.g. `eu-west-1` (`GLOBAL` for edge services).
+    pub region: String,
+    /// The service, e.g. `AMAZON`, `EC2`, `CLOUDFRONT`.
+    pub service: String,
+    /// The network border group, e.g. `us-east-1-wl1-bos-wlz-1`.
+    pub network_border_group: String,
+}
+
+/// A whole `ip-ranges.json`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsDocument {
+    /// `createDate` (`YYYY-MM-DD-hh-mm-ss`, UTC); `None` when absent or not in that form.
+    pub create_date: Option<Timestamp>,
+    /// `syncToken` as published (a Unix time in seconds, as a string).
+    pub sync_token: Option<String>,
+    /// Every entry, IPv4 first, each accepted or rejected.
+    pub prefixes: Vec<Result<AwsPrefix, ParseError>>,
+}
+
+/// Reads a whole `ip-ranges.json`.
+///
+/// ```
+/// let doc = r#"{"syncToken": "1787411825", "createDate": "2026-08-22-15-17-05",
+///   "prefixes": [{"ip_prefix": "3.4.12.4/32", "region": "eu-west-1",
+///                 "service": "AMAZON", "network_border_group": "eu-west-1"}],
+///   "ipv6_prefixes": []}"#;
+/// let doc = ipsieve_sources::aws::read(doc.as_bytes(), "aws").unwrap();
+/// assert_eq!(doc.create_date.unwrap().to_string(), "2026-08-22T15:17:05Z");
+/// assert_eq!(doc.prefixes[0].as_ref().unwrap().net.to_string(), "3.4.12.4/32");
+/// ```
+///
+/// # Errors
+/// A fatal [`ParseError`] when the input cannot be read, is larger than
+/// [`MAX_DOCUMENT`](crate::input::MAX_DOCUMENT), is not JSON, or is not shaped like
+/// `ip-ranges.json`. Rejected entries are `Err` items of [`AwsDocument::prefixes`]. Never
+/// panics.
+pub fn read(reader: impl Read, source_name: &str) -> Result<AwsDocument, ParseError> {
+    let text = json::read_document(reader, source_name)?;
+    let doc: RawDocument<'_> = json::from_document(&text, source_name, WHAT)?;
+    if doc.prefixes.is_none() && doc.ipv6_prefixes.is_none() {
+        let reason = format!("not {WHAT}: it has no \"prefixes\" or \"ipv6_prefixes\" array");
+        return Err(ParseError::fatal(
+            source_name,
+            crate::Position::Line(1),
+            reason,
+        ));
+    }
+    let mut lines = LineFinder::new(&text);
+    let v4 = doc.prefixes.unwrap_or_default();
+    let v6 = doc.ipv6_prefixes.unwrap_or_default();
+    let mut prefixes = Vec::with_capacity(v4.len() + v6.len());
+    for (raw, v6) in v4
+        .iter()
+        .map(|r| (r, false))
+        .chain(v6.iter().map(|r| (r, true)))
+    {
+        prefixes.push(entry(raw, v6).map_err(|reason| {
+            json::item_error(source_name, lines.line_of(raw), reason, raw.get())
+        }));
+    }
+    Ok(AwsDocument {
+        create_date: doc.create_date.as_deref().and_then(parse_create_date),
+        sync_token: doc.sync_token,
+        prefixes,
+    })
+}
+
+/// The entries of an `ip-ranges.json`, as an iterator: [`read`] flattened, a fatal error
+/// becoming the only item. The document is read when `parse` is called.
+///
+/// # Errors
+/// As [`read`]. Never panics.
+pub fn parse<R: BufRead>(
+    reader: R,
+    source_name: &str,
+) -> impl Iterator<Item = Result<AwsPrefix, ParseError>> {
+    read(reader, source_name)
+        .map_or_else(|e| vec![Err(e)], |doc| doc.prefixes)
+        .into_iter()
+}
+
+#[derive(Deserialize)]
+struct RawDocument<'a> {
+    #[serde(rename = "syncToken")]
+    sync_token: Option<String>,
+    #[serde(rename = "createDate")]
+    create_date: Option<String>,
+    #[serde(borrow)]
+    prefixes: Option<Vec<&'a RawValue>>,
+    #[serde(borrow)]
+    ipv6_prefixes: Option<Vec<&'a RawValue>>,
+}
+
+#[derive(Deserialize)]
+struct RawEntry {
+    ip_prefix: Option<String>,
+    ipv6_prefix: Option<String>,
+    region: String,
+    service: String,
+    network_border_group: String,
+}
+
+fn entry(raw: &RawValue, v6: bool) -> Result<AwsPrefix, String> {
+    let e: RawEntry = serde_json::from_str(raw.get())
+        .map_err(|e| format!("bad prefix entry: {}", json::message(&e)))?;
+    let (key, prefix) = if v6 {
+        ("ipv6_prefix", e.ipv6_prefix)
+    } else {
+        ("ip_prefix", e.ip_prefix)
+    };
+    let prefix = prefix.ok_or_else(|| format!("bad prefix entry: missing field `{key}`"))?;
+    let net =
+        net::parse_net(&prefix, false, HostBits::Reject).map_err(|r| format!("{key}: {r}"))?;
+    if matches!(net, IpNet::V6(_)) != v6 {
+        return Err(format!(
+            "{key} holds {prefix:?}, of the other address family"
+        ));
+    }
+    Ok(AwsPrefix {
+        net,
+        region: e.region,
+        service: e.service,
+        network_border_group: e.network_border_group,
+    })
+}
+
+/// `YYYY-MM-DD-hh-mm-ss`.
+fn parse_create_date(text: &str) -> Option<Timestamp> {
+    let (date, time) = (text.get(..10)?, text.get(10..)?);
+    Timestamp::from_parts(date, time.strip_prefix('-')?, b'-')
+}

@@ -1,0 +1,148 @@
+//! Google's published ranges: `cloud.json` (Google Cloud, with service and scope) and the
+//! same-shaped `goog.json` (all Google, without them).
+//!
+//! ```text
+//! { "syncToken": "1787299542583", "creationTime": "2026-08-21T01:05:42.583377",
+//!   "prefixes": [ { "ipv4Prefix": "34.1.208.0/20", "service": "Google Cloud",
+//!                   "scope": "africa-south1" },
+//!                 { "ipv6Prefix": "2600:1900:8000::/44", … }, … ] }
+//! ```
+//!
+//! Each entry has either `ipv4Prefix` or `ipv6Prefix`. The document is read whole (at most
+//! [`MAX_DOCUMENT`](crate::input::MAX_DOCUMENT) bytes). Invalid JSON, a document without a
+//! `prefixes` array or one that is too large is a fatal error. An entry with neither or both
+//! prefix keys, a prefix that does not parse, has host bits set or is of the wrong family is a
+//! recoverable error at the line where the entry starts.
+
+use std::io::{BufRead, Read};
+
+use ipnet::IpNet;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::error::ParseError;
+use crate::json::{self, LineFinder};
+use crate::net::{self, HostBits};
+use crate::time::Timestamp;
+
+const WHAT: &str = "a google cloud.json document";
+
+/// One entry of `prefixes[]`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct GooglePrefix {
+    /// The published prefix.
+    pub net: IpNet,
+    /// The service, `Google Cloud` in `cloud.json`; empty when absent (`goog.json`).
+    pub service: String,
+    /// The region, e.g. `us-east1`; empty when absent (`goog.json`).
+    pub scope: String,
+}
+
+/// A whole `cloud.json`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GoogleDocument {
+    /// `creationTime` (ISO 8601 without time zone, read as UTC; fractional seconds dropped);
+    /// `None` when absent or not in that form.
+    pub creation_time: Option<Timestamp>,
+    /// `syncToken` as published (a Unix time in milliseconds, as a string).
+    pub sync_token: Option<String>,
+    /// Every entry, in file order, each accepted or rejected.
+    pub prefixes: Vec<Result<GooglePrefix, ParseError>>,
+}
+
+/// Reads a whole `cloud.json` (or `goog.json`).
+///
+/// ```
+/// let doc = r#"{"syncToken": "1787299542583", "creationTime": "2026-08-21T01:05:42.583377",
+///   "prefixes": [{"ipv6Prefix": "2600:1900:8000::/44", "service": "Google Cloud",
+///                 "scope": "africa-south1"}]}"#;
+/// let doc = ipsieve_sources::google::read(doc.as_bytes(), "gcp").unwrap();
+/// assert_eq!(doc.creation_time.unwrap().to_string(), "2026-08-21T01:05:42Z");
+/// assert_eq!(doc.prefixes[0].as_ref().unwrap().scope, "africa-south1");
+/// ```
+///
+/// # Errors
+/// A fatal [`ParseError`] when the input cannot be read, is larger than
+/// [`MAX_DOCUMENT`](crate::input::MAX_DOCUMENT), is not JSON, or has no `prefixes` array.
+/// Rejected entries are `Err` items of [`GoogleDocument::prefixes`]. Never panics.
+pub fn read(reader: impl Read, source_name: &str) -> Result<GoogleDocument, ParseError> {
+    let text = json::read_document(reader, source_name)?;
+    let doc: RawDocument<'_> = json::from_document(&text, source_name, WHAT)?;
+    let mut lines = LineFinder::new(&text);
+    let prefixes = doc
+        .prefixes
+        .iter()
+        .map(|raw| {
+            entry(raw).map_err(|reason| {
+                json::item_error(source_name, lines.line_of(raw), reason, raw.get())
+            })
+        })
+        .collect();
+    Ok(GoogleDocument {
+        creation_time: doc
+            .creation_time
+            .as_deref()
+            .and_then(Timestamp::parse_date_time),
+        sync_token: doc.sync_token,
+        prefixes,
+    })
+}
+
+/// The entries of a `cloud.json`, as an iterator: [`read`] flattened, a fatal error becoming
+/// the only item. The document is read when `parse` is called.
+///
+/// # Errors
+/// As [`read`]. Never panics.
+pub fn parse<R: BufRead>(
+    reader: R,
+    source_name: &str,
+) -> impl Iterator<Item = Result<GooglePrefix, ParseError>> {
+    read(reader, source_name)
+        .map_or_else(|e| vec![Err(e)], |doc| doc.prefixes)
+        .into_iter()
+}
+
+#[derive(Deserialize)]
+struct RawDocument<'a> {
+    #[serde(rename = "syncToken")]
+    sync_token: Option<String>,
+    #[serde(rename = "creationTime")]
+    creation_time: Option<String>,
+    #[serde(borrow)]
+    prefixes: Vec<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct RawEntry {
+    #[serde(rename = "ipv4Prefix")]
+    ipv4_prefix: Option<String>,
+    #[serde(rename = "ipv6Prefix")]
+    ipv6_prefix: Option<String>,
+    #[serde(default)]
+    service: String,
+    #[serde(default)]
+    scope: String,
+}
+
+fn entry(raw: &RawValue) -> Result<GooglePrefix, String> {
+    let e: RawEntry = serde_json::from_str(raw.get())
+        .map_err(|e| format!("bad prefix entry: {}", json::message(&e)))?;
+    let (key, prefix, v6) = match (e.ipv4_prefix, e.ipv6_prefix) {
+        (Some(p), None) => ("ipv4Prefix", p, false),
+        (None, Some(p)) => ("ipv6Prefix", p, true),
+        (Some(_), Some(_)) => return Err("entry has both ipv4Prefix and ipv6Prefix".to_owned()),
+        (None, None) => return Err("entry has neither ipv4Prefix nor ipv6Prefix".to_owned()),
+    };
+    let net =
+        net::parse_net(&prefix, false, HostBits::Reject).map_err(|r| format!("{key}: {r}"))?;
+    if matches!(net, IpNet::V6(_)) != v6 {
+        return Err(format!(
+            "{key} holds {prefix:?}, of the other address family"
+        ));
+    }
+    Ok(GooglePrefix {
+        net,
+        service: e.service,
+        scope: e.scope,
+    })
+}

@@ -1,0 +1,374 @@
+//! Opening inputs (plain or gzip) and the bounded line reader every text parser shares.
+//!
+//! The limits here keep a hostile or broken input from exhausting memory: a line is capped at
+//! [`MAX_LINE`] bytes (longer lines are skipped without being buffered), a source at
+//! [`MAX_RECORDS`] records, and a whole JSON document at [`MAX_DOCUMENT`] bytes.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Cursor, Read};
+use std::path::Path;
+
+use crate::error::{ParseError, Position};
+
+/// Longest accepted line, in bytes, without its terminator.
+pub const MAX_LINE: usize = 1 << 20;
+
+/// Most records one source may yield; past it the parser reports one fatal error and stops.
+pub const MAX_RECORDS: u64 = 50_000_000;
+
+/// Largest JSON document (after decompression) the JSON parsers read.
+pub const MAX_DOCUMENT: u64 = 256 << 20;
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+const BUFFER: usize = 64 << 10;
+
+/// Opens `path` for reading, gunzipping it transparently when it starts with the gzip magic
+/// bytes (several concatenated gzip members are read as one stream).
+///
+/// # Errors
+/// Whatever opening or first reading the file returns. A corrupt or truncated gzip stream is
+/// only noticed while reading; the line parsers turn that into a fatal [`ParseError`].
+pub fn open(path: &Path) -> io::Result<Box<dyn BufRead + Send>> {
+    decode(File::open(path)?)
+}
+
+/// Wraps `reader` like [`open`] does: gunzips when the first two bytes are the gzip magic,
+/// otherwise passes the bytes through unchanged.
+///
+/// ```
+/// use std::io::BufRead;
+///
+/// let plain = ipsieve_sources::input::decode(&b"192.0.2.1\n"[..]).unwrap();
+/// assert_eq!(plain.lines().next().unwrap().unwrap(), "192.0.2.1");
+/// ```
+///
+/// # Errors
+/// An I/O error while reading the first two bytes.
+pub fn decode(reader: impl Read + Send + 'static) -> io::Result<Box<dyn BufRead + Send>> {
+    let mut reader = reader;
+    let mut magic = [0u8; 2];
+    let mut got = 0;
+    while got < magic.len() {
+        match reader.read(&mut magic[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let whole = Cursor::new(magic[..got].to_vec()).chain(reader);
+    if magic[..got] == GZIP_MAGIC {
+        let gunzip = flate2::read::MultiGzDecoder::new(whole);
+        Ok(Box::new(BufReader::with_capacity(BUFFER, gunzip)))
+    } else {
+        Ok(Box::new(BufReader::with_capacity(BUFFER, whole)))
+    }
+}
+
+/// Reads lines with bounded memory: one reused buffer, terminators (`\n`, `\r\n`) stripped, a
+/// UTF-8 byte-order mark dropped from line 1, invalid UTF-8 replaced by U+FFFD.
+///
+/// A line longer than [`MAX_LINE`] bytes is skipped (its bytes are discarded as they are read)
+/// and reported as a recoverable error; an I/O error (such as a truncated gzip stream) is
+/// reported as a fatal error at the line being read, and ends the stream.
+///
+/// ```
+/// use ipsieve_sources::input::LineReader;
+///
+/// let mut lines = LineReader::new(&b"\xEF\xBB\xBFfirst\r\nsecond"[..], "example");
+/// assert_eq!(lines.next_line().unwrap().unwrap(), (1, "first"));
+/// assert_eq!(lines.next_line().unwrap().unwrap(), (2, "second"));
+/// assert!(lines.next_line().is_none());
+/// ```
+#[derive(Debug)]
+pub struct LineReader<R> {
+    reader: R,
+    source_name: String,
+    buf: Vec<u8>,
+    line: u64,
+    max_line: usize,
+    done: bool,
+}
+
+impl<R: BufRead> LineReader<R> {
+    /// A reader of `reader`'s lines; `source_name` goes into every error.
+    pub fn new(reader: R, source_name: &str) -> Self {
+        Self::with_max_line(reader, source_name, MAX_LINE)
+    }
+
+    pub(crate) fn with_max_line(reader: R, source_name: &str, max_line: usize) -> Self {
+        LineReader {
+            reader,
+            source_name: source_name.to_owned(),
+            buf: Vec::new(),
+            line: 0,
+            max_line,
+            done: false,
+        }
+    }
+
+    /// The source name given to [`LineReader::new`].
+    pub fn source_name(&self) -> &str {
+        &self.source_name
+    }
+
+    /// The next line as (1-based line number, text), an error for a skipped over-long line, or
+    /// `None` at the end of the input (and after a fatal error). Never panics.
+    pub fn next_line(&mut self) -> Option<Result<(u64, &str), ParseError>> {
+        if self.done {
+            return None;
+        }
+        let overlong = match self.fill_line() {
+            Ok(Some(overlong)) => overlong,
+            Ok(None) => {
+                self.done = true;
+                return None;
+            }
+            Err(e) => {
+                self.done = true;
+                let reason = format!(
+                    "input cannot be read past this point ({e}); the file is probably truncated \
+                     or corrupt, fetch it again"
+                );
+                return Some(Err(ParseError::fatal(
+                    &self.source_name,
+                    Position::Line(self.line + 1),
+                    reason,
+                )));
+            }
+        };
+        self.line += 1;
+        if self.line == 1 && self.buf.starts_with(b"\xEF\xBB\xBF") {
+            self.buf.drain(..3);
+        }
+        if overlong {
+            let text = String::from_utf8_lossy(&self.buf);
+            let reason = format!("line longer than {} bytes", self.max_line);
+            return Some(Err(ParseError::at_line(
+                &self.source_name,
+                self.line,
+                reason,
+                &text,
+            )));
+        }
+        if self.buf.last() == Some(&b'\r') {
+            self.buf.pop();
+        }
+        if std::str::from_utf8(&self.buf).is_err() {
+            let fixed = String::from_utf8_lossy(&self.buf).into_owned();
+            self.buf.clear();
+            self.buf.extend_from_slice(fixed.as_bytes());
+        }
+        let text = std::str::from_utf8(&self.buf).unwrap_or_default();
+        Some(Ok((self.line, text)))
+    }
+
+    /// Reads one line into `buf` without its `\n`. `Ok(None)` at the end of input,
+    /// `Ok(Some(true))` when the line was longer than `max_line` (then `buf` holds only its
+    /// first `max_line` bytes, for quoting).
+    fn fill_line(&mut self) -> io::Result<Option<bool>> {
+        self.buf.clear();
+        let mut overlong = false;
+        let mut any = false;
+        loop {
+            let chunk = match self.reader.fill_buf() {
+                Ok(chunk) => chunk,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if chunk.is_empty() {
+                return Ok(any.then_some(overlong));
+            }
+            any = true;
+            let newline = chunk.iter().position(|&b| b == b'\n');
+            let take = newline.unwrap_or(chunk.len());
+            if !overlong {
+                let room = self.max_line - self.buf.len();
+                if take > room {
+                    overlong = true;
+                    self.buf.extend_from_slice(&chunk[..room]);
+                } else {
+                    self.buf.extend_from_slice(&chunk[..take]);
+                }
+            }
+            let used = newline.map_or(take, |i| i + 1);
+            self.reader.consume(used);
+            if newline.is_some() {
+                return Ok(Some(overlong));
+            }
+        }
+    }
+}
+
+/// What a line-based parser hands its records and errors to; it knows the source and line, so
+/// the formats never build a [`ParseError`] themselves.
+#[derive(Debug)]
+pub(crate) struct Sink<'a, T> {
+    source_name: &'a str,
+    line: u64,
+    queue: &'a mut VecDeque<Result<T, ParseError>>,
+}
+
+impl<T> Sink<'_, T> {
+    /// The current line's number.
+    pub(crate) fn line(&self) -> u64 {
+        self.line
+    }
+
+    /// Accepts one record.
+    pub(crate) fn record(&mut self, record: T) {
+        self.queue.push_back(Ok(record));
+    }
+
+    /// Rejects `text` (part of the current line) for `reason`.
+    pub(crate) fn error(&mut self, reason: impl Into<String>, text: &str) {
+        let e = ParseError::at_line(self.source_name, self.line, reason, text);
+        self.queue.push_back(Err(e));
+    }
+}
+
+/// A line-oriented format: turns each line into zero or more records or errors.
+pub(crate) trait LineFormat {
+    /// What one accepted entry becomes.
+    type Record;
+    /// Handles one line (terminator already stripped).
+    fn line(&mut self, text: &str, out: &mut Sink<'_, Self::Record>);
+}
+
+/// The iterator every line-based `parse` returns: a [`LineReader`] feeding a [`LineFormat`],
+/// with the [`MAX_RECORDS`] cap applied.
+#[derive(Debug)]
+pub(crate) struct Parsed<R, F: LineFormat> {
+    lines: LineReader<R>,
+    /// A copy of the reader's, borrowed by the [`Sink`] while the reader's line is.
+    source_name: String,
+    format: F,
+    queue: VecDeque<Result<F::Record, ParseError>>,
+    records: u64,
+    max_records: u64,
+    done: bool,
+}
+
+impl<R: BufRead, F: LineFormat> Parsed<R, F> {
+    pub(crate) fn new(reader: R, source_name: &str, format: F) -> Self {
+        Self::with_limits(reader, source_name, format, MAX_LINE, MAX_RECORDS)
+    }
+
+    pub(crate) fn with_limits(
+        reader: R,
+        source_name: &str,
+        format: F,
+        max_line: usize,
+        max_records: u64,
+    ) -> Self {
+        Parsed {
+            lines: LineReader::with_max_line(reader, source_name, max_line),
+            source_name: source_name.to_owned(),
+            format,
+            queue: VecDeque::new(),
+            records: 0,
+            max_records,
+            done: false,
+        }
+    }
+}
+
+impl<R: BufRead, F: LineFormat> Iterator for Parsed<R, F> {
+    type Item = Result<F::Record, ParseError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(item) = self.queue.pop_front() {
+                if item.is_ok() {
+                    self.records += 1;
+                    if self.records > self.max_records {
+                        self.queue.clear();
+                        self.done = true;
+                        let reason = format!(
+                            "more than {} records; this is not a plausible input for one \
+                             source, check the file",
+                            self.max_records
+                        );
+                        let at = Position::Line(self.lines.line);
+                        return Some(Err(ParseError::fatal(&self.source_name, at, reason)));
+                    }
+                }
+                return Some(item);
+            }
+            if self.done {
+                return None;
+            }
+            match self.lines.next_line() {
+                None => {
+                    self.done = true;
+                    return None;
+                }
+                Some(Err(e)) => {
+                    self.done |= e.fatal;
+                    return Some(Err(e));
+                }
+                Some(Ok((line, text))) => {
+                    let mut out = Sink {
+                        source_name: &self.source_name,
+                        line,
+                        queue: &mut self.queue,
+                    };
+                    self.format.line(text, &mut out);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Words;
+
+    impl LineFormat for Words {
+        type Record = String;
+        fn line(&mut self, text: &str, out: &mut Sink<'_, String>) {
+            for w in text.split_whitespace() {
+                out.record(w.to_owned());
+            }
+        }
+    }
+
+    #[test]
+    fn over_long_lines_are_skipped_and_reported() {
+        let input = b"short\n0123456789abcdef\nok\n0123456789abcdef";
+        let mut lines = LineReader::with_max_line(&input[..], "t", 8);
+        assert_eq!(lines.next_line().unwrap().unwrap(), (1, "short"));
+        let e = lines.next_line().unwrap().unwrap_err();
+        assert_eq!(e.position, Position::Line(2));
+        assert_eq!(e.reason, "line longer than 8 bytes");
+        assert_eq!(e.text, "01234567");
+        assert!(!e.fatal);
+        assert_eq!(lines.next_line().unwrap().unwrap(), (3, "ok"));
+        assert!(lines.next_line().unwrap().is_err());
+        assert!(lines.next_line().is_none());
+    }
+
+    #[test]
+    fn a_line_of_exactly_the_limit_is_kept() {
+        let mut lines = LineReader::with_max_line(&b"12345678\r\n"[..], "t", 8);
+        // The limit counts the bytes before `\n`, so the `\r` makes this one too long.
+        assert!(lines.next_line().unwrap().is_err());
+        let mut lines = LineReader::with_max_line(&b"12345678\n"[..], "t", 8);
+        assert_eq!(lines.next_line().unwrap().unwrap(), (1, "12345678"));
+    }
+
+    #[test]
+    fn record_cap_is_one_fatal_error() {
+        let parsed = Parsed::with_limits(&b"a b\nc d\ne\n"[..], "t", Words, MAX_LINE, 3);
+        let all: Vec<_> = parsed.collect();
+        assert_eq!(all.len(), 4);
+        assert!(all[..3].iter().all(Result::is_ok));
+        let e = all[3].as_ref().unwrap_err();
+        assert!(e.fatal);
+        assert_eq!(e.position, Position::Line(2));
+        assert!(e.reason.starts_with("more than 3 records"), "{e}");
+    }
+}
