@@ -6,7 +6,7 @@
 //! artifact silently missing a source would lose data users rely on.
 
 use ipnet::IpNet;
-use ipsieve_sources::{aws, google, input, pfx2as, plain, tor, asnames, ParseError};
+use ipsieve_sources::{asnames, aws, google, input, pfx2as, plain, tor, Located, ParseError};
 
 use crate::builder::{Attrs, Builder, SourceId};
 use crate::error::BuildError;
@@ -54,20 +54,20 @@ pub fn load_source(entry: &SourceEntry, builder: &mut Builder) -> Result<SourceR
     let name = entry.name.as_str();
     let net = |b: &mut Builder, n: IpNet| b.add_net(id, n, Attrs::default());
     match entry.format {
-        Format::TorExitList => drain(tor::parse(reader, name), &mut rep, builder, |b, r| {
+        Format::TorExitList => drain(tor::parse_located(reader, name), &mut rep, builder, |b, r| {
             net(b, IpNet::from(r.address))
         }),
-        Format::IpList => drain(plain::parse(reader, name), &mut rep, builder, net),
-        Format::AwsIpRanges => drain(aws::parse(reader, name), &mut rep, builder, |b, r| net(b, r.net)),
-        Format::GoogleCloud => drain(google::parse(reader, name), &mut rep, builder, |b, r| net(b, r.net)),
-        Format::Pfx2as => drain(pfx2as::parse(reader, name), &mut rep, builder, |b, r| {
+        Format::IpList => drain(plain::parse_located(reader, name), &mut rep, builder, net),
+        Format::AwsIpRanges => drain(aws::parse_located(reader, name), &mut rep, builder, |b, r| net(b, r.net)),
+        Format::GoogleCloud => drain(google::parse_located(reader, name), &mut rep, builder, |b, r| net(b, r.net)),
+        Format::Pfx2as => drain(pfx2as::parse_located(reader, name), &mut rep, builder, |b, r| {
             let attrs = Attrs {
                 asn: r.origins.first().copied(),
                 ..Attrs::default()
             };
             add_routed(b, id, r.net, attrs)
         }),
-        Format::Asnames => drain(asnames::parse(reader, name), &mut rep, builder, |b, r| {
+        Format::Asnames => drain(asnames::parse_located(reader, name), &mut rep, builder, |b, r| {
             b.add_as_name(r.asn, r.name);
             Ok(())
         }),
@@ -81,17 +81,17 @@ fn add_routed(b: &mut Builder, id: SourceId, net: IpNet, attrs: Attrs) -> Result
 
 /// Feeds parsed records to `add`, counting and quoting what the parser or the builder rejects.
 fn drain<T>(
-    records: impl Iterator<Item = Result<(u64, T), ParseError>>,
+    records: impl Iterator<Item = Result<Located<T>, ParseError>>,
     rep: &mut SourceReport,
     builder: &mut Builder,
     mut add: impl FnMut(&mut Builder, T) -> Result<(), BuildError>,
 ) {
     for r in records {
         match r {
-            Ok((line, t)) => {
+            Ok(Located { position, record }) => {
                 rep.read += 1;
-                if let Err(e) = add(builder, t) {
-                    rep.reject(format!("{}: line {line}: {e}", rep.name));
+                if let Err(e) = add(builder, record) {
+                    rep.reject(format!("{}: {position}: {e}", rep.name));
                 }
             }
             Err(e) if e.fatal => rep.fatal = Some(e.to_string()),

@@ -57,13 +57,13 @@ fn read<T>(name: &str, parse: impl FnOnce(Box<dyn std::io::BufRead + Send>, &str
 }
 
 fn nets(name: &str) -> Vec<IpNet> {
-    read(name, |r, n| plain::parse(r, n).filter_map(Result::ok).map(|(_, n)| n).collect())
+    read(name, |r, n| plain::parse(r, n).filter_map(Result::ok).collect())
 }
 
 #[test]
 fn every_exit_address_is_a_tor_exit() {
     let db = db();
-    let exits = read("tor-exit-addresses", |r, n| tor::parse(r, n).map(|x| x.unwrap().1).collect::<Vec<_>>());
+    let exits = read("tor-exit-addresses", |r, n| tor::parse(r, n).map(|x| x.unwrap()).collect::<Vec<_>>());
     assert!(exits.len() > 2000, "{}", exits.len());
     for x in &exits {
         let a = db.lookup(x.address);
@@ -77,11 +77,11 @@ fn every_exit_address_is_a_tor_exit() {
 fn aws_and_google_ranges_are_hosting_with_their_provider() {
     let db = db();
     for (name, provider, list) in [
-        ("aws", "Amazon AWS", read("aws", |r, n| aws::parse(r, n).map(|p| p.unwrap().1.net).collect::<Vec<_>>())),
+        ("aws", "Amazon AWS", read("aws", |r, n| aws::parse(r, n).map(|p| p.unwrap().net).collect::<Vec<_>>())),
         (
             "google-cloud",
             "Google Cloud",
-            read("google-cloud", |r, n| google::parse(r, n).map(|p| p.unwrap().1.net).collect::<Vec<_>>()),
+            read("google-cloud", |r, n| google::parse(r, n).map(|p| p.unwrap().net).collect::<Vec<_>>()),
         ),
     ] {
         let mut other = 0;
@@ -104,7 +104,7 @@ fn aws_and_google_ranges_are_hosting_with_their_provider() {
 #[test]
 fn asn_is_the_origin_of_the_most_specific_prefix2as_prefix() {
     let db = db();
-    let rows = read("caida-pfx2as", |r, n| pfx2as::parse(r, n).map(|p| p.unwrap().1).collect::<Vec<_>>());
+    let rows = read("caida-pfx2as", |r, n| pfx2as::parse(r, n).map(|p| p.unwrap()).collect::<Vec<_>>());
     assert!(rows.len() > 10_000, "{}", rows.len());
     let table: HashMap<IpNet, u32> = rows.iter().map(|r| (r.net, r.origins[0])).collect();
     let lpm = |ip: IpAddr| {

@@ -20,7 +20,7 @@
 
 use std::io::BufRead;
 
-use crate::error::ParseError;
+use crate::error::{Located, ParseError};
 use crate::input::{LineFormat, Parsed, Sink};
 use crate::net;
 
@@ -66,6 +66,17 @@ pub fn parse<R: BufRead>(
     reader: R,
     source_name: &str,
 ) -> impl Iterator<Item = Result<AsName, ParseError>> {
+    parse_located(reader, source_name).map(|r| r.map(Located::into_record))
+}
+
+/// As [`parse`], each record with the line it was read from.
+///
+/// # Errors
+/// As [`parse`].
+pub fn parse_located<R: BufRead>(
+    reader: R,
+    source_name: &str,
+) -> impl Iterator<Item = Result<Located<AsName>, ParseError>> {
     Parsed::new(reader, source_name, AsNames)
 }
 

@@ -23,7 +23,7 @@ use ipnet::IpNet;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::error::ParseError;
+use crate::error::{Located, ParseError, Position};
 use crate::json::{self, LineFinder};
 use crate::net::{self, HostBits};
 use crate::time::Timestamp;
@@ -72,13 +72,26 @@ pub struct AwsDocument {
 /// `ip-ranges.json`. Rejected entries are `Err` items of [`AwsDocument::prefixes`]. Never
 /// panics.
 pub fn read(reader: impl Read, source_name: &str) -> Result<AwsDocument, ParseError> {
+    let (mut doc, located) = read_located(reader, source_name)?;
+    doc.prefixes = located
+        .into_iter()
+        .map(|r| r.map(Located::into_record))
+        .collect();
+    Ok(doc)
+}
+
+/// [`read`] with each entry's line kept; the document's own `prefixes` is left empty.
+fn read_located(
+    reader: impl Read,
+    source_name: &str,
+) -> Result<(AwsDocument, Vec<Result<Located<AwsPrefix>, ParseError>>), ParseError> {
     let text = json::read_document(reader, source_name)?;
     let doc: RawDocument<'_> = json::from_document(&text, source_name, WHAT)?;
     if doc.prefixes.is_none() && doc.ipv6_prefixes.is_none() {
         let reason = format!("not {WHAT}: it has no \"prefixes\" or \"ipv6_prefixes\" array");
         return Err(ParseError::fatal(
             source_name,
-            crate::Position::Line(1),
+            Position::Line(1),
             reason,
         ));
     }
@@ -91,15 +104,21 @@ pub fn read(reader: impl Read, source_name: &str) -> Result<AwsDocument, ParseEr
         .map(|r| (r, false))
         .chain(v6.iter().map(|r| (r, true)))
     {
-        prefixes.push(entry(raw, v6).map_err(|reason| {
-            json::item_error(source_name, lines.line_of(raw), reason, raw.get())
-        }));
+        let line = lines.line_of(raw);
+        prefixes.push(match entry(raw, v6) {
+            Ok(record) => Ok(Located {
+                position: Position::Line(line),
+                record,
+            }),
+            Err(reason) => Err(json::item_error(source_name, line, reason, raw.get())),
+        });
     }
-    Ok(AwsDocument {
+    let doc = AwsDocument {
         create_date: doc.create_date.as_deref().and_then(parse_create_date),
         sync_token: doc.sync_token,
-        prefixes,
-    })
+        prefixes: Vec::new(),
+    };
+    Ok((doc, prefixes))
 }
 
 /// The entries of an `ip-ranges.json`, as an iterator: [`read`] flattened, a fatal error
@@ -111,8 +130,19 @@ pub fn parse<R: BufRead>(
     reader: R,
     source_name: &str,
 ) -> impl Iterator<Item = Result<AwsPrefix, ParseError>> {
-    read(reader, source_name)
-        .map_or_else(|e| vec![Err(e)], |doc| doc.prefixes)
+    parse_located(reader, source_name).map(|r| r.map(Located::into_record))
+}
+
+/// As [`parse`], each entry with the line where it starts.
+///
+/// # Errors
+/// As [`read`]. Never panics.
+pub fn parse_located<R: BufRead>(
+    reader: R,
+    source_name: &str,
+) -> impl Iterator<Item = Result<Located<AwsPrefix>, ParseError>> {
+    read_located(reader, source_name)
+        .map_or_else(|e| vec![Err(e)], |(_, prefixes)| prefixes)
         .into_iter()
 }
 

@@ -83,3 +83,20 @@ pub fn truncate(text: &str) -> String {
         Some((cut, _)) => format!("{}…", &text[..cut]),
     }
 }
+
+/// A record together with where it was read, so that a consumer rejecting it later (the
+/// builder refusing a `/0` in a VPN list) can still name the line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located<T> {
+    /// Where the entry starts in its input.
+    pub position: Position,
+    /// The parsed entry.
+    pub record: T,
+}
+
+impl<T> Located<T> {
+    /// The record without its position.
+    pub fn into_record(self) -> T {
+        self.record
+    }
+}

@@ -20,7 +20,7 @@ use ipnet::IpNet;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::error::ParseError;
+use crate::error::{Located, ParseError, Position};
 use crate::json::{self, LineFinder};
 use crate::net::{self, HostBits};
 use crate::time::Timestamp;
@@ -66,6 +66,19 @@ pub struct GoogleDocument {
 /// [`MAX_DOCUMENT`](crate::input::MAX_DOCUMENT), is not JSON, or has no `prefixes` array.
 /// Rejected entries are `Err` items of [`GoogleDocument::prefixes`]. Never panics.
 pub fn read(reader: impl Read, source_name: &str) -> Result<GoogleDocument, ParseError> {
+    let (mut doc, located) = read_located(reader, source_name)?;
+    doc.prefixes = located
+        .into_iter()
+        .map(|r| r.map(Located::into_record))
+        .collect();
+    Ok(doc)
+}
+
+/// [`read`] with each entry's line kept; the document's own `prefixes` is left empty.
+fn read_located(
+    reader: impl Read,
+    source_name: &str,
+) -> Result<(GoogleDocument, Vec<Result<Located<GooglePrefix>, ParseError>>), ParseError> {
     let text = json::read_document(reader, source_name)?;
     let doc: RawDocument<'_> = json::from_document(&text, source_name, WHAT)?;
     let mut lines = LineFinder::new(&text);
@@ -73,19 +86,25 @@ pub fn read(reader: impl Read, source_name: &str) -> Result<GoogleDocument, Pars
         .prefixes
         .iter()
         .map(|raw| {
-            entry(raw).map_err(|reason| {
-                json::item_error(source_name, lines.line_of(raw), reason, raw.get())
-            })
+            let line = lines.line_of(raw);
+            match entry(raw) {
+                Ok(record) => Ok(Located {
+                    position: Position::Line(line),
+                    record,
+                }),
+                Err(reason) => Err(json::item_error(source_name, line, reason, raw.get())),
+            }
         })
         .collect();
-    Ok(GoogleDocument {
+    let doc = GoogleDocument {
         creation_time: doc
             .creation_time
             .as_deref()
             .and_then(Timestamp::parse_date_time),
         sync_token: doc.sync_token,
-        prefixes,
-    })
+        prefixes: Vec::new(),
+    };
+    Ok((doc, prefixes))
 }
 
 /// The entries of a `cloud.json`, as an iterator: [`read`] flattened, a fatal error becoming
@@ -97,8 +116,19 @@ pub fn parse<R: BufRead>(
     reader: R,
     source_name: &str,
 ) -> impl Iterator<Item = Result<GooglePrefix, ParseError>> {
-    read(reader, source_name)
-        .map_or_else(|e| vec![Err(e)], |doc| doc.prefixes)
+    parse_located(reader, source_name).map(|r| r.map(Located::into_record))
+}
+
+/// As [`parse`], each entry with the line where it starts.
+///
+/// # Errors
+/// As [`read`]. Never panics.
+pub fn parse_located<R: BufRead>(
+    reader: R,
+    source_name: &str,
+) -> impl Iterator<Item = Result<Located<GooglePrefix>, ParseError>> {
+    read_located(reader, source_name)
+        .map_or_else(|e| vec![Err(e)], |(_, prefixes)| prefixes)
         .into_iter()
 }
 

@@ -9,7 +9,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Cursor, Read};
 use std::path::Path;
 
-use crate::error::{ParseError, Position};
+use crate::error::{Located, ParseError, Position};
 
 /// Longest accepted line, in bytes, without its terminator.
 pub const MAX_LINE: usize = 1 << 20;
@@ -207,7 +207,7 @@ impl<R: BufRead> LineReader<R> {
 pub(crate) struct Sink<'a, T> {
     source_name: &'a str,
     line: u64,
-    queue: &'a mut VecDeque<Result<T, ParseError>>,
+    queue: &'a mut VecDeque<Result<Located<T>, ParseError>>,
 }
 
 impl<T> Sink<'_, T> {
@@ -218,7 +218,10 @@ impl<T> Sink<'_, T> {
 
     /// Accepts one record.
     pub(crate) fn record(&mut self, record: T) {
-        self.queue.push_back(Ok(record));
+        self.queue.push_back(Ok(Located {
+            position: Position::Line(self.line),
+            record,
+        }));
     }
 
     /// Rejects `text` (part of the current line) for `reason`.
@@ -244,7 +247,7 @@ pub(crate) struct Parsed<R, F: LineFormat> {
     /// A copy of the reader's, borrowed by the [`Sink`] while the reader's line is.
     source_name: String,
     format: F,
-    queue: VecDeque<Result<F::Record, ParseError>>,
+    queue: VecDeque<Result<Located<F::Record>, ParseError>>,
     records: u64,
     max_records: u64,
     done: bool,
@@ -275,7 +278,7 @@ impl<R: BufRead, F: LineFormat> Parsed<R, F> {
 }
 
 impl<R: BufRead, F: LineFormat> Iterator for Parsed<R, F> {
-    type Item = Result<F::Record, ParseError>;
+    type Item = Result<Located<F::Record>, ParseError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {

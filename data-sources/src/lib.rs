@@ -88,7 +88,7 @@ mod net;
 
 pub use asnames::AsName;
 pub use aws::{AwsDocument, AwsPrefix};
-pub use error::{ParseError, Position};
+pub use error::{Located, ParseError, Position};
 pub use google::{GoogleDocument, GooglePrefix};
 pub use lenient::{Lenient, LenientReport};
 pub use pfx2as::{OriginKind, Pfx2AsRecord};

@@ -23,7 +23,7 @@ use std::io::BufRead;
 
 use ipnet::IpNet;
 
-use crate::error::ParseError;
+use crate::error::{Located, ParseError};
 use crate::input::{LineFormat, Parsed, Sink};
 use crate::net::{self, HostBits};
 
@@ -45,6 +45,17 @@ pub fn parse<R: BufRead>(
     reader: R,
     source_name: &str,
 ) -> impl Iterator<Item = Result<IpNet, ParseError>> {
+    parse_located(reader, source_name).map(|r| r.map(Located::into_record))
+}
+
+/// As [`parse`], each record with the line it was read from.
+///
+/// # Errors
+/// As [`parse`].
+pub fn parse_located<R: BufRead>(
+    reader: R,
+    source_name: &str,
+) -> impl Iterator<Item = Result<Located<IpNet>, ParseError>> {
     Parsed::new(reader, source_name, PlainList)
 }
 
