@@ -1,7 +1,8 @@
 //! The [`Builder`]: declare sources, add their entries, then compile an artifact.
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::ops::RangeInclusive;
 use std::path::Path;
 
 use ipnet::IpNet;
@@ -235,10 +236,16 @@ impl Builder {
         let (lo, hi, v6) = match (start, end) {
             (IpAddr::V4(a), IpAddr::V4(b)) => (u32::from(a) as u128, u32::from(b) as u128, false),
             (IpAddr::V6(a), IpAddr::V6(b)) => (u128::from(a), u128::from(b), true),
-            _ => return Err(BuildError::Rejected(format!("range {start}-{end} mixes IPv4 and IPv6"))),
+            _ => {
+                return Err(BuildError::Rejected(format!(
+                    "range {start}-{end} mixes IPv4 and IPv6"
+                )))
+            }
         };
         if lo > hi {
-            return Err(BuildError::Rejected(format!("range {start}-{end} ends before it starts")));
+            return Err(BuildError::Rejected(format!(
+                "range {start}-{end} ends before it starts"
+            )));
         }
         let spec = &self.sources[src.0 as usize];
         let cats = spec.categories.bits() | attrs.categories.bits();
@@ -250,7 +257,11 @@ impl Builder {
             };
             // A range wider than a /min block is absurd for a list of endpoints.
             let width = hi - lo;
-            let max_width = if u32::from(min) == 0 { u128::MAX } else { (1u128 << (bits - u32::from(min))) - 1 };
+            let max_width = if u32::from(min) == 0 {
+                u128::MAX
+            } else {
+                (1u128 << (bits - u32::from(min))) - 1
+            };
             if width > max_width {
                 let cats = Categories::from_bits(cats);
                 return Err(BuildError::Rejected(format!(
@@ -266,10 +277,10 @@ impl Builder {
                 )));
             }
         }
-        let provider = match attrs.provider.or_else(|| spec.provider.clone()) {
-            None => None,
-            Some(p) => Some(self.intern_provider(p)),
-        };
+        let provider = attrs
+            .provider
+            .or_else(|| spec.provider.clone())
+            .map(|p| self.intern_provider(p));
         let e = Entry {
             lo,
             hi,
@@ -305,6 +316,21 @@ impl Builder {
     /// Number of entries added so far (IPv4, IPv6).
     pub fn entry_counts(&self) -> (usize, usize) {
         (self.v4.len(), self.v6.len())
+    }
+
+    /// The IPv4 entries added so far, as inclusive ranges in insertion order (for probes and
+    /// evaluations that need to know what went in).
+    pub fn ranges_v4(&self) -> impl Iterator<Item = RangeInclusive<Ipv4Addr>> + '_ {
+        self.v4
+            .iter()
+            .map(|e| Ipv4Addr::from(e.lo as u32)..=Ipv4Addr::from(e.hi as u32))
+    }
+
+    /// The IPv6 entries added so far, as inclusive ranges in insertion order.
+    pub fn ranges_v6(&self) -> impl Iterator<Item = RangeInclusive<Ipv6Addr>> + '_ {
+        self.v6
+            .iter()
+            .map(|e| Ipv6Addr::from(e.lo)..=Ipv6Addr::from(e.hi))
     }
 
     /// Compiles everything added into an artifact.

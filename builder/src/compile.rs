@@ -18,6 +18,7 @@ use ipsieve::{Categories, Verdict};
 
 use crate::builder::{Builder, Entry};
 use crate::error::BuildError;
+use crate::trees::Trees;
 
 /// A compiled artifact and figures about it.
 #[derive(Debug, Clone)]
@@ -198,7 +199,10 @@ fn sweep(
                 toggle((size, srank, a, idx), &mut asn);
             }
             if let Some(p) = e.provider {
-                toggle((size, srank, ranks.provider[p as usize], idx), &mut provider);
+                toggle(
+                    (size, srank, ranks.provider[p as usize], idx),
+                    &mut provider,
+                );
             }
             if let Some(c) = e.country {
                 let key = (size, srank, c, idx);
@@ -220,7 +224,9 @@ fn sweep(
             asn: asn.first().map(|k| k.2),
             provider: provider.first().map(|k| k.2),
             country: country.first().map(|k| k.2),
-            sources: (0..nsrc as u32).filter(|&r| src_count[r as usize] > 0).collect(),
+            sources: (0..nsrc as u32)
+                .filter(|&r| src_count[r as usize] > 0)
+                .collect(),
         };
         emit(pos, key, &mut out);
         match events.get(i) {
@@ -267,13 +273,13 @@ fn after(ranges: &[(u128, u32)], p: u128) -> usize {
 
 struct V4Index {
     top: Vec<u32>,
-    keys: Vec<u16>,
-    values: Vec<u32>,
+    trees: Trees<u16>,
 }
 
 fn encode_v4(ranges: &[(u128, u32)]) -> Result<V4Index, BuildError> {
     let mut direct = vec![None; TOP_ENTRIES];
     let mut top = vec![0u32; TOP_ENTRIES];
+    let mut trees = Trees::default();
     let (mut keys, mut values) = (Vec::new(), Vec::new());
     let mut next = 0usize; // first range starting after the current chunk's start
     for c in 0..TOP_ENTRIES {
@@ -291,45 +297,42 @@ fn encode_v4(ranges: &[(u128, u32)]) -> Result<V4Index, BuildError> {
             direct[c] = Some(first);
             continue;
         }
-        let s = keys.len();
-        if s > (format::TOP_DIRECT - 1) as usize {
-            return Err(BuildError::TooLarge("ipv4 key array exceeds 2^31 entries".into()));
-        }
-        top[c] = s as u32;
-        keys.push((j - next) as u16);
+        keys.clear();
+        values.clear();
         values.push(first);
         for &(start, r) in &ranges[next..j] {
-            keys.push(start as u16);
+            keys.push((start - 1) as u16);
             values.push(r);
         }
+        top[c] = trees.add(&keys, &values)?;
     }
     for (c, s) in spans(&direct).into_iter().enumerate() {
         if let Some(r) = direct[c] {
             top[c] = format::top_direct(r, s);
         }
     }
-    Ok(V4Index { top, keys, values })
+    Ok(V4Index {
+        top,
+        trees: trees.finish(),
+    })
 }
 
 struct V6Index {
     top: Vec<u32>,
-    keys: Vec<u64>,
-    values: Vec<u32>,
-    sub_keys: Vec<u64>,
-    sub_values: Vec<u32>,
+    trees: Trees<u64>,
+    sub: Trees<u64>,
 }
 
 fn encode_v6(ranges: &[(u128, u32)]) -> Result<V6Index, BuildError> {
     let mut direct = vec![None; TOP_ENTRIES];
     let mut ix = V6Index {
         top: vec![0; TOP_ENTRIES],
-        keys: Vec::new(),
-        values: Vec::new(),
-        sub_keys: Vec::new(),
-        sub_values: Vec::new(),
+        trees: Trees::default(),
+        sub: Trees::default(),
     };
+    let (mut sub_keys, mut sub_values) = (Vec::new(), Vec::new());
     let mut next = 0usize;
-    for c in 0..TOP_ENTRIES {
+    for (c, direct_c) in direct.iter_mut().enumerate() {
         let base = (c as u128) << 112;
         let end = base | ((1u128 << 112) - 1);
         while next < ranges.len() && ranges[next].0 <= base {
@@ -340,7 +343,7 @@ fn encode_v6(ranges: &[(u128, u32)]) -> Result<V6Index, BuildError> {
             j += 1;
         }
         if j == next {
-            direct[c] = Some(ranges[next - 1].1);
+            *direct_c = Some(ranges[next - 1].1);
             continue;
         }
         // Upper-64 boundaries: every range start, plus the /64 after each mixed /64.
@@ -366,53 +369,44 @@ fn encode_v6(ranges: &[(u128, u32)]) -> Result<V6Index, BuildError> {
         for (u, mixed) in merged {
             let at = u128::from(u) << 64;
             let value = if mixed {
-                let t = ix.sub_keys.len();
-                if t >= format::V6_SUB as usize {
-                    return Err(BuildError::TooLarge("ipv6 sub-key array exceeds 2^31 entries".into()));
-                }
                 let last = at | u128::from(u64::MAX);
                 let k = after(ranges, at);
                 let mut m = k;
                 while m < ranges.len() && ranges[m].0 <= last {
                     m += 1;
                 }
-                ix.sub_keys.push((m - k) as u64);
-                ix.sub_values.push(record_at(ranges, at));
+                sub_keys.clear();
+                sub_values.clear();
+                sub_values.push(record_at(ranges, at));
                 for &(start, r) in &ranges[k..m] {
-                    ix.sub_keys.push(start as u64);
-                    ix.sub_values.push(r);
+                    sub_keys.push(start as u64 - 1);
+                    sub_values.push(r);
                 }
-                format::V6_SUB | t as u32
+                format::V6_SUB | ix.sub.add(&sub_keys, &sub_values)?
             } else {
                 record_at(ranges, at)
             };
-            // Coalesce equal plain values; sub-chunks never merge.
+            // Coalesce equal plain values; sub-trees never merge.
             match entries.last() {
                 Some(&(_, v)) if v == value && value & format::V6_SUB == 0 => {}
                 _ => entries.push((u, value)),
             }
         }
         if entries.len() == 1 && entries[0].1 & format::V6_SUB == 0 {
-            direct[c] = Some(entries[0].1);
+            *direct_c = Some(entries[0].1);
             continue;
         }
-        let s = ix.keys.len();
-        if s > (format::TOP_DIRECT - 1) as usize {
-            return Err(BuildError::TooLarge("ipv6 key array exceeds 2^31 entries".into()));
-        }
-        ix.top[c] = s as u32;
-        ix.keys.push(entries.len() as u64 - 1);
-        ix.values.push(entries[0].1);
-        for &(u, v) in &entries[1..] {
-            ix.keys.push(u);
-            ix.values.push(v);
-        }
+        let keys: Vec<u64> = entries[1..].iter().map(|&(u, _)| u - 1).collect();
+        let values: Vec<u32> = entries.iter().map(|&(_, v)| v).collect();
+        ix.top[c] = ix.trees.add(&keys, &values)?;
     }
     for (c, s) in spans(&direct).into_iter().enumerate() {
         if let Some(r) = direct[c] {
             ix.top[c] = format::top_direct(r, s);
         }
     }
+    ix.trees = ix.trees.finish();
+    ix.sub = ix.sub.finish();
     Ok(ix)
 }
 
@@ -531,15 +525,25 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
             r.asn.unwrap_or(0),
             strings.opt(as_org),
             strings.opt(provider),
-            u32::from(cc[0]) | u32::from(cc[1]) << 8 | (verdict as u32) << 16 | u32::from(score) << 24,
+            u32::from(cc[0])
+                | u32::from(cc[1]) << 8
+                | (verdict as u32) << 16
+                | u32::from(score) << 24,
             set,
-            if r.asn.is_some() { rec::FLAG_HAS_ASN } else { 0 },
+            if r.asn.is_some() {
+                rec::FLAG_HAS_ASN
+            } else {
+                0
+            },
             0,
         ];
         record_words.extend_from_slice(&words);
     }
     let mut meta = vec![
-        ("builder".to_owned(), format!("ipsieve-builder {}", env!("CARGO_PKG_VERSION"))),
+        (
+            "builder".to_owned(),
+            format!("ipsieve-builder {}", env!("CARGO_PKG_VERSION")),
+        ),
         ("ipv4_ranges".to_owned(), v4.len().to_string()),
         ("ipv6_ranges".to_owned(), v6.len().to_string()),
     ];
@@ -558,13 +562,37 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
 
     let mut sections: Vec<(Section, Vec<u8>)> = vec![
         (Section::V4Top, le(&v4_index.top)),
-        (Section::V4Keys, v4_index.keys.iter().flat_map(|k| k.to_le_bytes()).collect()),
-        (Section::V4Values, le(&v4_index.values)),
+        (
+            Section::V4Keys,
+            v4_index
+                .trees
+                .keys
+                .iter()
+                .flat_map(|k| k.to_le_bytes())
+                .collect(),
+        ),
+        (Section::V4Values, le(&v4_index.trees.values)),
         (Section::V6Top, le(&v6_index.top)),
-        (Section::V6Keys, v6_index.keys.iter().flat_map(|k| k.to_le_bytes()).collect()),
-        (Section::V6Values, le(&v6_index.values)),
-        (Section::V6SubKeys, v6_index.sub_keys.iter().flat_map(|k| k.to_le_bytes()).collect()),
-        (Section::V6SubValues, le(&v6_index.sub_values)),
+        (
+            Section::V6Keys,
+            v6_index
+                .trees
+                .keys
+                .iter()
+                .flat_map(|k| k.to_le_bytes())
+                .collect(),
+        ),
+        (Section::V6Values, le(&v6_index.trees.values)),
+        (
+            Section::V6SubKeys,
+            v6_index
+                .sub
+                .keys
+                .iter()
+                .flat_map(|k| k.to_le_bytes())
+                .collect(),
+        ),
+        (Section::V6SubValues, le(&v6_index.sub.values)),
         (Section::Records, le(&record_words)),
         (Section::StrOffsets, le(&strings.offsets)),
         (Section::StrBlob, strings.blob),
@@ -575,7 +603,7 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
     ];
     let index_bytes = sections
         .iter()
-        .filter(|(s, _)| (*s as usize) <= Section::V6SubValues as usize)
+        .filter(|(s, _)| s.is_index())
         .map(|(_, v)| v.len())
         .sum();
 
@@ -630,7 +658,11 @@ fn le(words: &[u32]) -> Vec<u8> {
     words.iter().flat_map(|w| w.to_le_bytes()).collect()
 }
 
-fn serialise(sections: &mut [(Section, Vec<u8>)], build_time: u64, counts: &[(usize, u32)]) -> Vec<u8> {
+fn serialise(
+    sections: &mut [(Section, Vec<u8>)],
+    build_time: u64,
+    counts: &[(usize, u32)],
+) -> Vec<u8> {
     let mut out = vec![0u8; HEADER_LEN];
     let mut dir = [(0u64, 0u64); SECTION_COUNT];
     for (s, data) in sections.iter_mut() {
@@ -642,13 +674,23 @@ fn serialise(sections: &mut [(Section, Vec<u8>)], build_time: u64, counts: &[(us
         dir[*s as usize] = (out.len() as u64, data.len() as u64);
         out.append(data);
     }
-    let put = |out: &mut Vec<u8>, at: usize, bytes: &[u8]| out[at..at + bytes.len()].copy_from_slice(bytes);
+    let put = |out: &mut Vec<u8>, at: usize, bytes: &[u8]| {
+        out[at..at + bytes.len()].copy_from_slice(bytes)
+    };
     put(&mut out, hdr::MAGIC, &format::MAGIC);
     put(&mut out, hdr::ENDIAN, &format::ENDIAN_PROBE.to_le_bytes());
     put(&mut out, hdr::MAJOR, &format::FORMAT_MAJOR.to_le_bytes());
     put(&mut out, hdr::MINOR, &format::FORMAT_MINOR.to_le_bytes());
-    put(&mut out, hdr::HEADER_LEN, &(HEADER_LEN as u32).to_le_bytes());
-    put(&mut out, hdr::SECTION_COUNT, &(SECTION_COUNT as u32).to_le_bytes());
+    put(
+        &mut out,
+        hdr::HEADER_LEN,
+        &(HEADER_LEN as u32).to_le_bytes(),
+    );
+    put(
+        &mut out,
+        hdr::SECTION_COUNT,
+        &(SECTION_COUNT as u32).to_le_bytes(),
+    );
     let len = out.len() as u64;
     put(&mut out, hdr::FILE_LEN, &len.to_le_bytes());
     put(&mut out, hdr::BUILD_TIME, &build_time.to_le_bytes());

@@ -39,6 +39,7 @@ mod error;
 pub mod load;
 pub mod manifest;
 pub mod report;
+mod trees;
 mod write;
 
 pub use builder::{Attrs, Builder, Limits, SourceId, SourceSpec};

@@ -54,23 +54,46 @@ pub fn load_source(entry: &SourceEntry, builder: &mut Builder) -> Result<SourceR
     let name = entry.name.as_str();
     let net = |b: &mut Builder, n: IpNet| b.add_net(id, n, Attrs::default());
     match entry.format {
-        Format::TorExitList => drain(tor::parse_located(reader, name), &mut rep, builder, |b, r| {
-            net(b, IpNet::from(r.address))
-        }),
+        Format::TorExitList => drain(
+            tor::parse_located(reader, name),
+            &mut rep,
+            builder,
+            |b, r| net(b, IpNet::from(r.address)),
+        ),
         Format::IpList => drain(plain::parse_located(reader, name), &mut rep, builder, net),
-        Format::AwsIpRanges => drain(aws::parse_located(reader, name), &mut rep, builder, |b, r| net(b, r.net)),
-        Format::GoogleCloud => drain(google::parse_located(reader, name), &mut rep, builder, |b, r| net(b, r.net)),
-        Format::Pfx2as => drain(pfx2as::parse_located(reader, name), &mut rep, builder, |b, r| {
-            let attrs = Attrs {
-                asn: r.origins.first().copied(),
-                ..Attrs::default()
-            };
-            add_routed(b, id, r.net, attrs)
-        }),
-        Format::Asnames => drain(asnames::parse_located(reader, name), &mut rep, builder, |b, r| {
-            b.add_as_name(r.asn, r.name);
-            Ok(())
-        }),
+        Format::AwsIpRanges => drain(
+            aws::parse_located(reader, name),
+            &mut rep,
+            builder,
+            |b, r| net(b, r.net),
+        ),
+        Format::GoogleCloud => drain(
+            google::parse_located(reader, name),
+            &mut rep,
+            builder,
+            |b, r| net(b, r.net),
+        ),
+        Format::Pfx2as => drain(
+            pfx2as::parse_located(reader, name),
+            &mut rep,
+            builder,
+            |b, r| {
+                let attrs = Attrs {
+                    asn: r.origins.first().copied(),
+                    ..Attrs::default()
+                };
+                add_routed(b, id, r.net, attrs)
+            },
+        ),
+        Format::Asnames => drain(
+            asnames::parse_located(reader, name),
+            &mut rep,
+            builder,
+            |b, r| {
+                b.add_as_name(r.asn, r.name);
+                Ok(())
+            },
+        ),
     }
     Ok(rep)
 }

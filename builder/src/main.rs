@@ -40,6 +40,9 @@ enum Command {
         report_json: Option<PathBuf>,
     },
     /// Look addresses up; `-` reads addresses from standard input, one a line.
+    ///
+    /// Without `--json`, one tab-separated line per address: input, network, categories,
+    /// score, verdict, ASN, AS organisation, provider, country, sources (`-` when empty).
     Lookup {
         /// The artifact.
         #[arg(long)]
@@ -112,7 +115,12 @@ fn build_time() -> Result<u64> {
     }
 }
 
-fn build(sources: Option<PathBuf>, out: &Path, quiet: bool, report_json: Option<&Path>) -> Result<()> {
+fn build(
+    sources: Option<PathBuf>,
+    out: &Path,
+    quiet: bool,
+    report_json: Option<&Path>,
+) -> Result<()> {
     let started = Instant::now();
     let manifest_path = match sources {
         Some(p) => p,
@@ -131,13 +139,22 @@ fn build(sources: Option<PathBuf>, out: &Path, quiet: bool, report_json: Option<
     let compiled = builder
         .write_to(out)
         .with_context(|| format!("building {}", out.display()))?;
-    let report = BuildReport::new(reports, &compiled.stats, compiled.bytes.len(), started.elapsed());
+    let report = BuildReport::new(
+        reports,
+        &compiled.stats,
+        compiled.bytes.len(),
+        started.elapsed(),
+    );
     if !quiet {
         println!("{report}");
         println!("wrote {}", out.display());
     } else {
         for s in report.sources.iter().filter(|s| s.fatal.is_some()) {
-            eprintln!("ipsieve: {}: stopped early: {}", s.name, s.fatal.as_deref().unwrap_or(""));
+            eprintln!(
+                "ipsieve: {}: stopped early: {}",
+                s.name,
+                s.fatal.as_deref().unwrap_or("")
+            );
         }
     }
     if let Some(path) = report_json {
@@ -182,16 +199,20 @@ fn print_answer(out: &mut impl Write, input: &str, a: &Answer<'_>, json: bool) -
         let cats = a.categories().to_string();
         writeln!(
             out,
-            "{input}\t{}\t{}\t{:.2}\t{}\tAS{}\t{}\t{}\t{}\t{}",
+            "{input}\t{}\t{}\t{:.2}\t{}\t{}\t{}\t{}\t{}\t{}",
             a.network(),
             if cats.is_empty() { "-" } else { &cats },
             a.score(),
             a.verdict(),
-            a.asn().map_or_else(|| "-".to_owned(), |n| n.to_string()),
+            a.asn().map_or_else(|| "-".to_owned(), |n| format!("AS{n}")),
             a.as_org().unwrap_or("-"),
             a.provider().unwrap_or("-"),
             a.country().unwrap_or("-"),
-            a.sources().collect::<Vec<_>>().join(","),
+            if a.sources().next().is_none() {
+                "-".to_owned()
+            } else {
+                a.sources().collect::<Vec<_>>().join(",")
+            },
         )?;
     }
     Ok(())
@@ -203,21 +224,22 @@ fn lookup(db_path: &Path, json: bool, ips: &[String]) -> Result<bool> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut ok = true;
-    let mut one = |text: &str, out: &mut std::io::BufWriter<std::io::StdoutLock<'_>>| -> Result<()> {
-        let t = text.trim();
-        if t.is_empty() {
-            return Ok(());
-        }
-        match t.parse::<IpAddr>() {
-            Ok(ip) => print_answer(out, t, &db.lookup(ip), json),
-            Err(_) => {
-                out.flush()?;
-                eprintln!("ipsieve: '{t}' is not an IPv4 or IPv6 address");
-                ok = false;
-                Ok(())
+    let mut one =
+        |text: &str, out: &mut std::io::BufWriter<std::io::StdoutLock<'_>>| -> Result<()> {
+            let t = text.trim();
+            if t.is_empty() {
+                return Ok(());
             }
-        }
-    };
+            match t.parse::<IpAddr>() {
+                Ok(ip) => print_answer(out, t, &db.lookup(ip), json),
+                Err(_) => {
+                    out.flush()?;
+                    eprintln!("ipsieve: '{t}' is not an IPv4 or IPv6 address");
+                    ok = false;
+                    Ok(())
+                }
+            }
+        };
     for arg in ips {
         if arg == "-" {
             for line in std::io::stdin().lock().lines() {
@@ -234,7 +256,8 @@ fn lookup(db_path: &Path, json: bool, ips: &[String]) -> Result<bool> {
 fn verify(path: &Path) -> Result<()> {
     let started = Instant::now();
     let db = Database::open(path).with_context(|| format!("opening {}", path.display()))?;
-    db.verify().with_context(|| format!("verifying {}", path.display()))?;
+    db.verify()
+        .with_context(|| format!("verifying {}", path.display()))?;
     println!(
         "{}: ok ({} bytes, format {}.{}, verified in {:.1} ms)",
         path.display(),
@@ -250,8 +273,16 @@ fn stats(path: &Path) -> Result<()> {
     let db = Database::open(path).with_context(|| format!("opening {}", path.display()))?;
     println!("file:        {}", path.display());
     println!("size:        {} bytes", db.len());
-    println!("format:      {}.{}", db.format_version().0, db.format_version().1);
-    println!("built:       {} (Unix {})", day_string((db.build_time() / 86_400) as u32), db.build_time());
+    println!(
+        "format:      {}.{}",
+        db.format_version().0,
+        db.format_version().1
+    );
+    println!(
+        "built:       {} (Unix {})",
+        day_string((db.build_time() / 86_400) as u32),
+        db.build_time()
+    );
     println!("records:     {}", db.record_count());
     for (k, v) in db.metadata() {
         println!("meta:        {k} = {v}");

@@ -97,9 +97,11 @@ impl Manifest {
     /// [`BuildError::Input`] naming the file when it cannot be read, is not valid TOML of this
     /// shape, or a source has an unknown category or tier or a bad date.
     pub fn load(path: &Path) -> Result<Manifest, BuildError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| BuildError::Input(format!("cannot read manifest {}: {e}", path.display())))?;
-        let mut m = Self::parse(&text).map_err(|e| BuildError::Input(format!("{}: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            BuildError::Input(format!("cannot read manifest {}: {e}", path.display()))
+        })?;
+        let mut m = Self::parse(&text)
+            .map_err(|e| BuildError::Input(format!("{}: {e}", path.display())))?;
         let base = path.parent().unwrap_or(Path::new("."));
         for s in &mut m.sources {
             s.path = base.join(&s.path);
@@ -138,12 +140,17 @@ impl SourceEntry {
         let tier = match &self.tier {
             None => Tier::FirstParty,
             Some(t) => Tier::from_name(t).ok_or_else(|| {
-                fail(format!("unknown tier '{t}' (expected first-party, curated, asn-heuristic or keyword)"))
+                fail(format!(
+                    "unknown tier '{t}' (expected first-party, curated, asn-heuristic or keyword)"
+                ))
             })?,
         };
         let snapshot_day = match &self.snapshot {
             None => None,
-            Some(d) => Some(day_number(d).ok_or_else(|| fail(format!("snapshot '{d}' is not a YYYY-MM-DD date")))?),
+            Some(d) => Some(
+                day_number(d)
+                    .ok_or_else(|| fail(format!("snapshot '{d}' is not a YYYY-MM-DD date")))?,
+            ),
         };
         Ok(SourceSpec {
             name: self.name.clone(),

@@ -75,10 +75,19 @@ pub struct CategoryLine {
 
 impl BuildReport {
     /// Assembles a report.
-    pub fn new(sources: Vec<SourceReport>, stats: &CompileStats, artifact_bytes: usize, elapsed: Duration) -> Self {
+    pub fn new(
+        sources: Vec<SourceReport>,
+        stats: &CompileStats,
+        artifact_bytes: usize,
+        elapsed: Duration,
+    ) -> Self {
         let mut sources = sources;
         for s in &mut sources {
-            if let Some((_, n)) = stats.entries_per_source.iter().find(|(name, _)| *name == s.name) {
+            if let Some((_, n)) = stats
+                .entries_per_source
+                .iter()
+                .find(|(name, _)| *name == s.name)
+            {
                 s.entries = *n as u64;
             }
         }
@@ -105,21 +114,35 @@ impl BuildReport {
 
     /// True when any source was rejected entries or stopped early.
     pub fn has_problems(&self) -> bool {
-        self.sources.iter().any(|s| s.rejected > 0 || s.fatal.is_some())
+        self.sources
+            .iter()
+            .any(|s| s.rejected > 0 || s.fatal.is_some())
     }
 }
 
 impl fmt::Display for BuildReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "sources:")?;
-        writeln!(f, "  {:<32} {:>10} {:>9} {:>10}", "name", "read", "rejected", "entries")?;
+        writeln!(
+            f,
+            "  {:<32} {:>10} {:>9} {:>10}",
+            "name", "read", "rejected", "entries"
+        )?;
         for s in &self.sources {
-            writeln!(f, "  {:<32} {:>10} {:>9} {:>10}", s.name, s.read, s.rejected, s.entries)?;
+            writeln!(
+                f,
+                "  {:<32} {:>10} {:>9} {:>10}",
+                s.name, s.read, s.rejected, s.entries
+            )?;
             for e in &s.errors {
                 writeln!(f, "      rejected: {e}")?;
             }
             if s.rejected as usize > s.errors.len() {
-                writeln!(f, "      … and {} more", s.rejected as usize - s.errors.len())?;
+                writeln!(
+                    f,
+                    "      … and {} more",
+                    s.rejected as usize - s.errors.len()
+                )?;
             }
             if let Some(e) = &s.fatal {
                 writeln!(f, "      stopped early: {e}")?;

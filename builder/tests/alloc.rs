@@ -81,7 +81,8 @@ fn a_million_lookups_allocate_nothing() {
     let mut checksum = 0u64;
     for &ip in &probes {
         let a = db.lookup(ip);
-        checksum = checksum.wrapping_add(u64::from(a.categories().bits()) + u64::from(a.asn().unwrap_or(0)));
+        checksum = checksum
+            .wrapping_add(u64::from(a.categories().bits()) + u64::from(a.asn().unwrap_or(0)));
         checksum = checksum.wrapping_add(a.as_org().map_or(0, str::len) as u64);
         checksum = checksum.wrapping_add(a.provider().map_or(0, str::len) as u64);
         checksum = checksum.wrapping_add(a.country().map_or(0, str::len) as u64);
@@ -89,7 +90,12 @@ fn a_million_lookups_allocate_nothing() {
         checksum = checksum.wrapping_add(u64::from(a.network().prefix_len()) + a.verdict() as u64);
     }
     let after = allocations();
-    assert_eq!(after - before, 0, "lookups allocated {} times", after - before);
+    assert_eq!(
+        after - before,
+        0,
+        "lookups allocated {} times",
+        after - before
+    );
     assert_ne!(checksum, 0);
     // The counter works: an allocation is seen.
     let v = std::hint::black_box(vec![1u8; 16]);

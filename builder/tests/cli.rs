@@ -25,9 +25,18 @@ fn built() -> PathBuf {
         .env("SOURCE_DATE_EPOCH", "1750000000")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report = String::from_utf8_lossy(&out.stdout);
-    for want in ["tor-exit-addresses", "caida-pfx2as", "tor_exit", "artifact:"] {
+    for want in [
+        "tor-exit-addresses",
+        "caida-pfx2as",
+        "tor_exit",
+        "artifact:",
+    ] {
         assert!(report.contains(want), "report lacks {want}:\n{report}");
     }
     db
@@ -44,14 +53,28 @@ fn build_then_lookup_json() {
         .unwrap();
     assert!(!out.status.success(), "a bad address must fail the run");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("'not-an-ip' is not an IPv4 or IPv6 address"), "{stderr}");
+    assert!(
+        stderr.contains("'not-an-ip' is not an IPv4 or IPv6 address"),
+        "{stderr}"
+    );
     let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines.len(), 3, "the other addresses are still answered");
-    let keys = ["ip", "network", "categories", "verdict", "score", "asn", "as_org", "provider", "country", "sources"];
+    let keys = [
+        "ip",
+        "network",
+        "categories",
+        "verdict",
+        "score",
+        "asn",
+        "as_org",
+        "provider",
+        "country",
+        "sources",
+    ];
     for l in &lines {
         let obj = l.as_object().unwrap();
         let mut got: Vec<&str> = obj.keys().map(String::as_str).collect();
@@ -79,7 +102,12 @@ fn lookup_reads_stdin_and_verify_stats_work() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(b"8.8.8.8\n\n2001:db8::1\n").unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"8.8.8.8\n\n2001:db8::1\n")
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 2);
@@ -92,7 +120,12 @@ fn lookup_reads_stdin_and_verify_stats_work() {
     // A corrupt artifact is refused with a message, not a panic.
     let bad = db.with_extension("bad");
     std::fs::write(&bad, b"<html>login</html>").unwrap();
-    let o = bin().args(["lookup", "--db"]).arg(&bad).arg("1.1.1.1").output().unwrap();
+    let o = bin()
+        .args(["lookup", "--db"])
+        .arg(&bad)
+        .arg("1.1.1.1")
+        .output()
+        .unwrap();
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("not an ipsieve artifact"));
 }

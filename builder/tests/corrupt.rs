@@ -9,18 +9,47 @@ use ipsieve_builder::{Attrs, Builder, SourceSpec};
 pub(crate) fn small_artifact() -> Vec<u8> {
     let mut b = Builder::new().build_time(1_700_000_000);
     let tor = b
-        .add_source(SourceSpec::new("tor", "tor-exit-list").categories(Categories::TOR_EXIT).provider("Tor Project"))
+        .add_source(
+            SourceSpec::new("tor", "tor-exit-list")
+                .categories(Categories::TOR_EXIT)
+                .provider("Tor Project"),
+        )
         .unwrap();
     let bgp = b.add_source(SourceSpec::new("bgp", "pfx2as")).unwrap();
-    for n in ["185.220.101.1/32", "185.220.101.7/32", "2001:db8::1/128", "2001:db8:0:5::/64"] {
-        b.add_net(tor, n.parse().unwrap(), Attrs::default()).unwrap();
+    for n in [
+        "185.220.101.1/32",
+        "185.220.101.7/32",
+        "2001:db8::1/128",
+        "2001:db8:0:5::/64",
+    ] {
+        b.add_net(tor, n.parse().unwrap(), Attrs::default())
+            .unwrap();
     }
-    let routed = |asn| Attrs { asn: Some(asn), country: Some(*b"DE"), ..Attrs::default() };
-    b.add_net(bgp, "185.220.100.0/22".parse().unwrap(), routed(60729)).unwrap();
-    b.add_net(bgp, "2001:db8::/32".parse().unwrap(), routed(64496)).unwrap();
+    // Enough boundaries in one /16 for multi-level trees in both families (and their
+    // descriptor sections), not only single-leaf chunks.
+    for i in 0..40 {
+        let v4 = format!("185.220.102.{}/32", 3 * i);
+        let v6 = format!("2001:db8:{:x}::/48", 16 + 2 * i);
+        b.add_net(tor, v4.parse().unwrap(), Attrs::default())
+            .unwrap();
+        b.add_net(tor, v6.parse().unwrap(), Attrs::default())
+            .unwrap();
+    }
+    let routed = |asn| Attrs {
+        asn: Some(asn),
+        country: Some(*b"DE"),
+        ..Attrs::default()
+    };
+    b.add_net(bgp, "185.220.100.0/22".parse().unwrap(), routed(60729))
+        .unwrap();
+    b.add_net(bgp, "2001:db8::/32".parse().unwrap(), routed(64496))
+        .unwrap();
     b.add_as_name(60729, "ZWIEBELFREUNDE, DE");
     b.compile().unwrap().bytes
 }
+
+/// A change made to a valid artifact's bytes.
+type Mutation = Box<dyn Fn(&mut Vec<u8>)>;
 
 fn put_u64(b: &mut [u8], at: usize, v: u64) {
     b[at..at + 8].copy_from_slice(&v.to_le_bytes());
@@ -55,16 +84,30 @@ fn valid_artifact_opens_and_verifies() {
     let b = db.lookup("2001:db8:0:5:1:2:3:4".parse().unwrap());
     assert!(b.is_tor());
     assert_eq!(b.network().to_string(), "2001:db8:0:5::/64");
-    assert_eq!(db.lookup("2001:db8::2".parse().unwrap()).network().to_string(), "2001:db8::2/127");
+    assert_eq!(
+        db.lookup("2001:db8::2".parse().unwrap())
+            .network()
+            .to_string(),
+        "2001:db8::2/127"
+    );
     assert_eq!(db.build_time(), 1_700_000_000);
-    assert_eq!(db.sources().map(|s| s.name()).collect::<Vec<_>>(), ["bgp", "tor"]);
+    assert_eq!(
+        db.sources().map(|s| s.name()).collect::<Vec<_>>(),
+        ["bgp", "tor"]
+    );
 }
 
 #[test]
 fn too_short_and_truncated() {
     let bytes = small_artifact();
-    assert!(matches!(Database::from_bytes(&[]), Err(OpenError::TooShort { len: 0 })));
-    assert!(matches!(Database::from_bytes(&bytes[..HEADER_LEN - 1]), Err(OpenError::TooShort { .. })));
+    assert!(matches!(
+        Database::from_bytes(&[]),
+        Err(OpenError::TooShort { len: 0 })
+    ));
+    assert!(matches!(
+        Database::from_bytes(&bytes[..HEADER_LEN - 1]),
+        Err(OpenError::TooShort { .. })
+    ));
     // Truncated at every section boundary and in the middle of each section.
     for s in Section::ALL {
         let (off, len) = section(&bytes, s);
@@ -83,7 +126,10 @@ fn too_short_and_truncated() {
     }
     let mut longer = bytes.clone();
     longer.push(0);
-    assert!(matches!(Database::from_bytes(&longer), Err(OpenError::LengthMismatch { .. })));
+    assert!(matches!(
+        Database::from_bytes(&longer),
+        Err(OpenError::LengthMismatch { .. })
+    ));
 }
 
 #[test]
@@ -97,21 +143,33 @@ fn foreign_files() {
     // A gzip of the artifact is refused too.
     let mut gz = small_artifact();
     gz[..2].copy_from_slice(&[0x1f, 0x8b]);
-    assert!(matches!(Database::from_bytes(&gz), Err(OpenError::BadMagic { .. })));
+    assert!(matches!(
+        Database::from_bytes(&gz),
+        Err(OpenError::BadMagic { .. })
+    ));
 }
 
 #[test]
 fn byte_order_and_version() {
     let mut b = small_artifact();
     b[hdr::ENDIAN..hdr::ENDIAN + 4].reverse();
-    assert!(matches!(Database::from_bytes(&b), Err(OpenError::Endianness { found: 0x0D0C_0B0A })));
+    assert!(matches!(
+        Database::from_bytes(&b),
+        Err(OpenError::Endianness { found: 0x0D0C_0B0A })
+    ));
 
     let mut b = small_artifact();
     b[hdr::MAJOR..hdr::MAJOR + 2].copy_from_slice(&2u16.to_le_bytes());
-    assert!(matches!(Database::from_bytes(&b), Err(OpenError::HeaderChecksum { .. })));
+    assert!(matches!(
+        Database::from_bytes(&b),
+        Err(OpenError::HeaderChecksum { .. })
+    ));
     reseal(&mut b);
     let err = Database::from_bytes(&b).unwrap_err();
-    assert!(matches!(err, OpenError::UnsupportedVersion { major: 2, minor: 0 }), "{err:?}");
+    assert!(
+        matches!(err, OpenError::UnsupportedVersion { major: 2, minor: 0 }),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("rebuild the artifact"), "{err}");
 
     // A newer minor version of the same major still opens.
@@ -126,14 +184,65 @@ fn bad_directory_entries() {
     let base = small_artifact();
     let (rec_off, rec_len) = section(&base, Section::Records);
     let (keys_off, _) = section(&base, Section::V4Keys);
-    let cases: Vec<(&str, Box<dyn Fn(&mut Vec<u8>)>)> = vec![
-        ("outside", Box::new(|b: &mut Vec<u8>| put_u64(b, hdr::DIRECTORY + 16 * 8, 1 << 40))),
-        ("lies outside the", Box::new(|b: &mut Vec<u8>| put_u64(b, hdr::DIRECTORY + 16 * 8 + 8, u64::MAX))),
-        ("not 64-byte aligned", Box::new(move |b: &mut Vec<u8>| put_u64(b, hdr::DIRECTORY + 16 * 8, rec_off as u64 + 4))),
-        ("overlaps", Box::new(move |b: &mut Vec<u8>| put_u64(b, hdr::DIRECTORY + 16 * 8, keys_off as u64))),
-        ("overlaps the header", Box::new(|b: &mut Vec<u8>| put_u64(b, hdr::DIRECTORY + 16 * 8, 0))),
-        ("not a multiple", Box::new(move |b: &mut Vec<u8>| put_u64(b, hdr::DIRECTORY + 16 * 4 + 8, 12))),
-        ("does not match the header", Box::new(move |b: &mut Vec<u8>| put_u64(b, hdr::DIRECTORY + 16 * 8 + 8, rec_len as u64 - 32))),
+    let cases: Vec<(&str, Mutation)> = vec![
+        (
+            "outside",
+            Box::new(|b: &mut Vec<u8>| {
+                put_u64(b, hdr::DIRECTORY + 16 * Section::Records as usize, 1 << 40)
+            }),
+        ),
+        (
+            "lies outside the",
+            Box::new(|b: &mut Vec<u8>| {
+                put_u64(
+                    b,
+                    hdr::DIRECTORY + 16 * Section::Records as usize + 8,
+                    u64::MAX,
+                )
+            }),
+        ),
+        (
+            "not 64-byte aligned",
+            Box::new(move |b: &mut Vec<u8>| {
+                put_u64(
+                    b,
+                    hdr::DIRECTORY + 16 * Section::Records as usize,
+                    rec_off as u64 + 4,
+                )
+            }),
+        ),
+        (
+            "overlaps",
+            Box::new(move |b: &mut Vec<u8>| {
+                put_u64(
+                    b,
+                    hdr::DIRECTORY + 16 * Section::Records as usize,
+                    keys_off as u64,
+                )
+            }),
+        ),
+        (
+            "overlaps the header",
+            Box::new(|b: &mut Vec<u8>| {
+                put_u64(b, hdr::DIRECTORY + 16 * Section::Records as usize, 0)
+            }),
+        ),
+        (
+            "not a multiple",
+            Box::new(move |b: &mut Vec<u8>| {
+                put_u64(b, hdr::DIRECTORY + 16 * Section::V6Keys as usize + 8, 12)
+            }),
+        ),
+        (
+            "does not match the header",
+            Box::new(move |b: &mut Vec<u8>| {
+                put_u64(
+                    b,
+                    hdr::DIRECTORY + 16 * Section::Records as usize + 8,
+                    rec_len as u64 - 32,
+                )
+            }),
+        ),
     ];
     for (want, mutate) in cases {
         let mut b = base.clone();
@@ -154,31 +263,62 @@ fn out_of_range_indices_in_sections() {
     let (top, _) = section(&b, Section::V4Top);
     b[top..top + 4].copy_from_slice(&format::top_direct(999_999, 0).to_le_bytes());
     let err = Database::from_bytes(&b).unwrap_err();
-    assert!(matches!(err, OpenError::Corrupt { section: "ipv4 top table", .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            OpenError::Corrupt {
+                section: "ipv4 top table",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     // A chunk pointer past the keys (a loop or a wild pointer in a trie).
     let mut b = base.clone();
     b[top..top + 4].copy_from_slice(&0x7FFF_FFF0u32.to_le_bytes());
-    assert!(matches!(Database::from_bytes(&b), Err(OpenError::Corrupt { .. })));
+    assert!(matches!(
+        Database::from_bytes(&b),
+        Err(OpenError::Corrupt { .. })
+    ));
     // A record naming a string that does not exist.
     let mut b = base.clone();
     let (recs, _) = section(&b, Section::Records);
     let at = recs + 32 + 4 * ipsieve::format::rec::PROVIDER;
     b[at..at + 4].copy_from_slice(&5_000u32.to_le_bytes());
-    assert!(matches!(Database::from_bytes(&b), Err(OpenError::Corrupt { section: "records", .. })));
+    assert!(matches!(
+        Database::from_bytes(&b),
+        Err(OpenError::Corrupt {
+            section: "records",
+            ..
+        })
+    ));
     // Invalid UTF-8 in the string blob.
     let mut b = base.clone();
     let (blob, _) = section(&b, Section::StrBlob);
     b[blob] = 0xFF;
-    assert!(matches!(Database::from_bytes(&b), Err(OpenError::Corrupt { section: "string blob", .. })));
+    assert!(matches!(
+        Database::from_bytes(&b),
+        Err(OpenError::Corrupt {
+            section: "string blob",
+            ..
+        })
+    ));
 }
 
 #[test]
 fn flipped_bytes_never_panic_and_verify_catches_them() {
     let base = small_artifact();
-    let probes: Vec<std::net::IpAddr> = ["185.220.101.1", "185.220.101.7", "10.0.0.1", "2001:db8::1", "2001:db8:0:5::9", "::1"]
-        .iter()
-        .map(|s| s.parse().unwrap())
-        .collect();
+    let probes: Vec<std::net::IpAddr> = [
+        "185.220.101.1",
+        "185.220.101.7",
+        "10.0.0.1",
+        "2001:db8::1",
+        "2001:db8:0:5::9",
+        "::1",
+    ]
+    .iter()
+    .map(|s| s.parse().unwrap())
+    .collect();
     // Every header byte, then a spread of positions across every section.
     let mut positions: Vec<usize> = (0..HEADER_LEN).collect();
     for s in Section::ALL {
@@ -191,9 +331,18 @@ fn flipped_bytes_never_panic_and_verify_catches_them() {
         if let Ok(db) = Database::from_bytes(&b) {
             for &ip in &probes {
                 let a = db.lookup(ip);
-                let _ = (a.network(), a.as_org(), a.provider(), a.country(), a.sources().count());
+                let _ = (
+                    a.network(),
+                    a.as_org(),
+                    a.provider(),
+                    a.country(),
+                    a.sources().count(),
+                );
             }
-            assert!(db.verify().is_err(), "flip at {at} went unnoticed by verify");
+            assert!(
+                db.verify().is_err(),
+                "flip at {at} went unnoticed by verify"
+            );
         }
     }
 }
@@ -215,7 +364,10 @@ fn from_static_and_file() {
     b.add_source(SourceSpec::new("empty", "test")).unwrap();
     b.write_to(&path).unwrap();
     assert!(db.lookup("185.220.101.1".parse().unwrap()).is_tor());
-    assert!(!Database::open(&path).unwrap().lookup("185.220.101.1".parse().unwrap()).is_tor());
+    assert!(!Database::open(&path)
+        .unwrap()
+        .lookup("185.220.101.1".parse().unwrap())
+        .is_tor());
     let missing = Database::open(dir.join("missing")).unwrap_err();
     assert!(matches!(missing, OpenError::Io(_)));
     std::fs::remove_dir_all(&dir).unwrap();

@@ -16,25 +16,48 @@ pub(crate) fn golden_build() -> Vec<u8> {
         s
     };
     let tor = b
-        .add_source(spec("tor-exit-addresses", "tor-exit-list", Categories::TOR_EXIT, Some("Tor Project")))
+        .add_source(spec(
+            "tor-exit-addresses",
+            "tor-exit-list",
+            Categories::TOR_EXIT,
+            Some("Tor Project"),
+        ))
         .unwrap();
     let aws = b
-        .add_source(spec("aws", "aws-ip-ranges", Categories::HOSTING, Some("Amazon AWS")))
+        .add_source(spec(
+            "aws",
+            "aws-ip-ranges",
+            Categories::HOSTING,
+            Some("Amazon AWS"),
+        ))
         .unwrap();
     let relay = b
-        .add_source(spec("icloud-private-relay-v6", "ip-list", Categories::RELAY, Some("iCloud Private Relay")))
+        .add_source(spec(
+            "icloud-private-relay-v6",
+            "ip-list",
+            Categories::RELAY,
+            Some("iCloud Private Relay"),
+        ))
         .unwrap();
-    let bgp = b.add_source(spec("caida-pfx2as", "pfx2as", Categories::empty(), None)).unwrap();
+    let bgp = b
+        .add_source(spec("caida-pfx2as", "pfx2as", Categories::empty(), None))
+        .unwrap();
     let plain = Attrs::default;
     // tor/exit-addresses.gz: "ExitAddress 185.220.101.1 2024-03-12 14:02:58"
-    b.add_net(tor, "185.220.101.1/32".parse().unwrap(), plain()).unwrap();
+    b.add_net(tor, "185.220.101.1/32".parse().unwrap(), plain())
+        .unwrap();
     // cloud/aws-ip-ranges.json.gz: {"ip_prefix": "3.5.140.0/22", "region": "ap-northeast-2", ...}
-    b.add_net(aws, "3.5.140.0/22".parse().unwrap(), plain()).unwrap();
+    b.add_net(aws, "3.5.140.0/22".parse().unwrap(), plain())
+        .unwrap();
     // relay/icloud-private-relay-ipv6.txt.gz: "2606:54c0::/35"
-    b.add_net(relay, "2606:54c0::/35".parse().unwrap(), plain()).unwrap();
+    b.add_net(relay, "2606:54c0::/35".parse().unwrap(), plain())
+        .unwrap();
     // bgp/routeviews-rv2-20240406.pfx2as: "185.220.101.0\t24\t60729", "1.1.1.0\t24\t13335"
     for (net, asn) in [("185.220.101.0/24", 60729), ("1.1.1.0/24", 13335)] {
-        let attrs = Attrs { asn: Some(asn), ..Attrs::default() };
+        let attrs = Attrs {
+            asn: Some(asn),
+            ..Attrs::default()
+        };
         b.add_net(bgp, net.parse().unwrap(), attrs).unwrap();
     }
     // asn/asnames: "AS60729       ZWIEBELFREUNDE, AT", "AS13335       CLOUDFLARENET, US"
@@ -45,11 +68,16 @@ pub(crate) fn golden_build() -> Vec<u8> {
 
 #[test]
 fn golden_v1_is_reproduced() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../lookup/tests/golden/v1.ipsieve");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../lookup/tests/golden/v1.ipsieve");
     let fresh = golden_build();
     if std::env::var_os("IPSIEVE_BLESS").is_some() {
         std::fs::write(&path, &fresh).unwrap();
     }
-    let committed = std::fs::read(&path).expect("golden artifact (regenerate with IPSIEVE_BLESS=1)");
-    assert!(committed == fresh, "the builder no longer reproduces the format-1 golden artifact");
+    let committed =
+        std::fs::read(&path).expect("golden artifact (regenerate with IPSIEVE_BLESS=1)");
+    assert!(
+        committed == fresh,
+        "the builder no longer reproduces the format-1 golden artifact"
+    );
 }

@@ -43,13 +43,25 @@ fn as_name(asn: u32) -> String {
 
 /// The reference: scan every entry.
 fn model(srcs: &[Src], ents: &[Ent], v6: bool, x: u128) -> Expected {
-    let cover: Vec<&Ent> = ents.iter().filter(|e| e.v6 == v6 && e.lo <= x && x <= e.hi).collect();
+    let cover: Vec<&Ent> = ents
+        .iter()
+        .filter(|e| e.v6 == v6 && e.lo <= x && x <= e.hi)
+        .collect();
     let cats = cover.iter().fold(0, |a, e| a | e.cats | srcs[e.src].cats);
     let key = |e: &&Ent| (e.hi - e.lo, srcs[e.src].name.clone());
-    let asn = cover.iter().filter_map(|e| e.asn.map(|a| (key(e), a))).min().map(|(_, a)| a);
+    let asn = cover
+        .iter()
+        .filter_map(|e| e.asn.map(|a| (key(e), a)))
+        .min()
+        .map(|(_, a)| a);
     let provider = cover
         .iter()
-        .filter_map(|e| e.provider.clone().or_else(|| srcs[e.src].provider.clone()).map(|p| (key(e), p)))
+        .filter_map(|e| {
+            e.provider
+                .clone()
+                .or_else(|| srcs[e.src].provider.clone())
+                .map(|p| (key(e), p))
+        })
         .min()
         .map(|(_, p)| p);
     let country = cover
@@ -87,7 +99,8 @@ fn build(srcs: &[Src], ents: &[Ent], order: &[usize]) -> Vec<u8> {
     // Declare sources in a permuted order too.
     for i in (0..srcs.len()).rev() {
         let s = &srcs[i];
-        let mut spec = SourceSpec::new(s.name.clone(), "test").categories(Categories::from_bits(s.cats));
+        let mut spec =
+            SourceSpec::new(s.name.clone(), "test").categories(Categories::from_bits(s.cats));
         spec.provider = s.provider.clone();
         ids[i] = Some(b.add_source(spec).unwrap());
     }
@@ -99,7 +112,13 @@ fn build(srcs: &[Src], ents: &[Ent], order: &[usize]) -> Vec<u8> {
             provider: e.provider.clone(),
             country: e.country,
         };
-        b.add_range(ids[e.src].unwrap(), addr(e.v6, e.lo), addr(e.v6, e.hi), attrs).unwrap();
+        b.add_range(
+            ids[e.src].unwrap(),
+            addr(e.v6, e.lo),
+            addr(e.v6, e.hi),
+            attrs,
+        )
+        .unwrap();
     }
     for e in ents {
         if let Some(a) = e.asn.filter(|a| a % 3 != 0) {
@@ -109,9 +128,22 @@ fn build(srcs: &[Src], ents: &[Ent], order: &[usize]) -> Vec<u8> {
     b.compile().unwrap().bytes
 }
 
-fn check(db: &Database, srcs: &[Src], ents: &[Ent], v6: bool, x: u128) -> Result<(), TestCaseError> {
+fn check(
+    db: &Database,
+    srcs: &[Src],
+    ents: &[Ent],
+    v6: bool,
+    x: u128,
+) -> Result<(), TestCaseError> {
+    let asked = addr(v6, x);
+    let a = db.lookup(asked);
+    // `::ffff:a.b.c.d` answers as `a.b.c.d`: the model is asked about the IPv4 address.
+    let (v6, x) = if v6 && x >> 32 == 0xFFFF {
+        (false, x & 0xFFFF_FFFF)
+    } else {
+        (v6, x)
+    };
     let ip = addr(v6, x);
-    let a = db.lookup(ip);
     let want = model(srcs, ents, v6, x);
     let got = Expected {
         cats: a.categories().bits(),
@@ -134,11 +166,21 @@ fn check(db: &Database, srcs: &[Src], ents: &[Ent], v6: bool, x: u128) -> Result
             IpAddr::V4(v) => u128::from(u32::from(v)),
             IpAddr::V6(v) => u128::from(v),
         };
-        prop_assert_eq!(&model(srcs, ents, v6, e), &want, "network {} of {} at {}", net, ip, end);
+        prop_assert_eq!(
+            &model(srcs, ents, v6, e),
+            &want,
+            "network {} of {} at {}",
+            net,
+            ip,
+            end
+        );
     }
     if !v6 {
         let mapped = Ipv4Addr::from(x as u32).to_ipv6_mapped();
-        prop_assert_eq!(db.lookup(IpAddr::V6(mapped)).record_words(), a.record_words());
+        prop_assert_eq!(
+            db.lookup(IpAddr::V6(mapped)).record_words(),
+            a.record_words()
+        );
     }
     Ok(())
 }
@@ -147,7 +189,8 @@ fn check(db: &Database, srcs: &[Src], ents: &[Ent], v6: bool, x: u128) -> Result
 fn v4_addr() -> impl Strategy<Value = u128> {
     prop_oneof![
         any::<u32>().prop_map(u128::from),
-        (0u32..4, any::<u16>()).prop_map(|(b, lo)| u128::from(0x0A00_0000 + (b << 16) + u32::from(lo))),
+        (0u32..4, any::<u16>())
+            .prop_map(|(b, lo)| u128::from(0x0A00_0000 + (b << 16) + u32::from(lo))),
         (0u32..64).prop_map(|lo| u128::from(0xC000_0200 + lo)),
         Just(0u128),
         Just(u128::from(u32::MAX)),
@@ -161,32 +204,75 @@ fn v6_addr() -> impl Strategy<Value = u128> {
         (0u128..4, any::<u16>()).prop_map(move |(b, lo)| base + (b << 64) + u128::from(lo)),
         (0u128..8).prop_map(move |b| base + (b << 80)),
         (0u128..8, 0u128..8).prop_map(move |(b, s)| base + (b << 64) + (s << 60)),
+        // IPv4-mapped (`::ffff:a.b.c.d`), answered as the IPv4 address.
+        any::<u32>().prop_map(|v| 0xFFFF_0000_0000 | u128::from(v)),
         Just(0u128),
         Just(u128::MAX),
     ]
 }
 
+/// Addresses packed into one IPv4 /16, so that its chunk needs a multi-level tree.
+fn dense_v4() -> BoxedStrategy<u128> {
+    any::<u16>()
+        .prop_map(|lo| u128::from(0x0A00_0000u32 + u32::from(lo)))
+        .boxed()
+}
+
+/// Addresses packed into one IPv6 /16 and two /64s of it (multi-level trees and sub-trees).
+fn dense_v6() -> BoxedStrategy<u128> {
+    let base: u128 = 0x2001_0db8 << 96;
+    prop_oneof![
+        (any::<u16>(), any::<u16>())
+            .prop_map(move |(a, b)| base + (u128::from(a) << 80) + (u128::from(b) << 64)),
+        (0u128..2, any::<u64>()).prop_map(move |(b, lo)| base + (b << 64) + u128::from(lo)),
+    ]
+    .boxed()
+}
+
 fn entry(nsrc: usize) -> impl Strategy<Value = Ent> {
+    entry_in(nsrc, v4_addr().boxed(), v6_addr().boxed())
+}
+
+fn entry_in(
+    nsrc: usize,
+    v4_addr: BoxedStrategy<u128>,
+    v6_addr: BoxedStrategy<u128>,
+) -> impl Strategy<Value = Ent> {
     let attrs = (
         0..nsrc,
         prop_oneof![3 => Just(0u32), 1 => 0u32..64],
         proptest::option::weighted(0.5, 1u32..12),
-        proptest::option::weighted(0.3, prop_oneof![Just("Acme".to_owned()), Just("Zed".to_owned())]),
+        proptest::option::weighted(
+            0.3,
+            prop_oneof![Just("Acme".to_owned()), Just("Zed".to_owned())],
+        ),
         proptest::option::weighted(0.3, prop_oneof![Just(*b"US"), Just(*b"DE"), Just(*b"NL")]),
     );
     let shape = prop_oneof![
         // CIDR blocks, with /0 and host routes well represented.
-        (v4_addr(), prop_oneof![Just(0u32), Just(32), 0u32..=32]).prop_map(|(a, len)| {
-            let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) } as u128;
-            (false, a & mask, (a & mask) | (!mask & 0xFFFF_FFFF))
-        }),
-        (v6_addr(), prop_oneof![Just(0u32), Just(128), Just(64), 0u32..=128]).prop_map(|(a, len)| {
-            let mask = if len == 0 { 0 } else { u128::MAX << (128 - len) };
-            (true, a & mask, (a & mask) | !mask)
-        }),
+        (
+            v4_addr.clone(),
+            prop_oneof![Just(0u32), Just(32), 0u32..=32]
+        )
+            .prop_map(|(a, len)| {
+                let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) } as u128;
+                (false, a & mask, (a & mask) | (!mask & 0xFFFF_FFFF))
+            }),
+        (
+            v6_addr.clone(),
+            prop_oneof![Just(0u32), Just(128), Just(64), 0u32..=128]
+        )
+            .prop_map(|(a, len)| {
+                let mask = if len == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - len)
+                };
+                (true, a & mask, (a & mask) | !mask)
+            }),
         // Arbitrary inclusive ranges.
-        (v4_addr(), v4_addr()).prop_map(|(a, b)| (false, a.min(b), a.max(b))),
-        (v6_addr(), v6_addr()).prop_map(|(a, b)| (true, a.min(b), a.max(b))),
+        (v4_addr.clone(), v4_addr).prop_map(|(a, b)| (false, a.min(b), a.max(b))),
+        (v6_addr.clone(), v6_addr).prop_map(|(a, b)| (true, a.min(b), a.max(b))),
     ];
     (shape, attrs).prop_map(|((v6, lo, hi), (src, cats, asn, provider, country))| Ent {
         src,
@@ -203,7 +289,10 @@ fn entry(nsrc: usize) -> impl Strategy<Value = Ent> {
 fn case() -> impl Strategy<Value = (Vec<Src>, Vec<Ent>)> {
     (1usize..5).prop_flat_map(|n| {
         let srcs = proptest::collection::vec(
-            (0u32..64, proptest::option::of(prop_oneof![Just("Acme".to_owned()), Just("Mid".to_owned())])),
+            (
+                0u32..64,
+                proptest::option::of(prop_oneof![Just("Acme".to_owned()), Just("Mid".to_owned())]),
+            ),
             n,
         )
         .prop_map(|v| {
@@ -218,6 +307,51 @@ fn case() -> impl Strategy<Value = (Vec<Src>, Vec<Ent>)> {
         });
         (srcs, proptest::collection::vec(entry(n), 0..40))
     })
+}
+
+/// Many entries in one /16 per family: multi-level chunk trees, deep IPv6 sub-trees.
+fn dense_case() -> impl Strategy<Value = (Vec<Src>, Vec<Ent>)> {
+    let srcs = vec![
+        Src {
+            name: "src-a".into(),
+            cats: 1,
+            provider: Some("Acme".into()),
+        },
+        Src {
+            name: "src-b".into(),
+            cats: 16,
+            provider: None,
+        },
+    ];
+    let ents = proptest::collection::vec(entry_in(2, dense_v4(), dense_v6()), 60..400);
+    (Just(srcs), ents)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn dense_chunks_equal_the_reference_model(
+        (srcs, ents) in dense_case(),
+        probes4 in proptest::collection::vec(dense_v4(), 64),
+        probes6 in proptest::collection::vec(dense_v6(), 64),
+    ) {
+        let order: Vec<usize> = (0..ents.len()).collect();
+        let bytes = build(&srcs, &ents, &order);
+        let db = Database::from_bytes(&bytes).unwrap();
+        db.verify().unwrap();
+        for &x in &probes4 { check(&db, &srcs, &ents, false, x)?; }
+        for &x in &probes6 { check(&db, &srcs, &ents, true, x)?; }
+        for e in &ents {
+            let top = if e.v6 { u128::MAX } else { u128::from(u32::MAX) };
+            for x in [Some(e.lo), Some(e.hi), e.lo.checked_sub(1), e.hi.checked_add(1).filter(|&h| h <= top)]
+                .into_iter()
+                .flatten()
+            {
+                check(&db, &srcs, &ents, e.v6, x)?;
+            }
+        }
+    }
 }
 
 proptest! {
@@ -264,7 +398,10 @@ fn empty_build_answers_clean_everywhere() {
     db.verify().unwrap();
     for ip in ["0.0.0.0", "255.255.255.255", "::", "ffff::1", "2001:db8::1"] {
         let a = db.lookup(ip.parse().unwrap());
-        assert!(a.categories().is_empty() && a.is_empty() && a.asn().is_none(), "{ip}");
+        assert!(
+            a.categories().is_empty() && a.is_empty() && a.asn().is_none(),
+            "{ip}"
+        );
         assert_eq!(a.network().prefix_len(), 0, "{ip}: {}", a.network());
     }
 }
@@ -276,21 +413,47 @@ fn absurd_ranges_are_rejected_with_a_reason() {
         .add_source(SourceSpec::new("vpn-x", "ip-list").categories(Categories::VPN))
         .unwrap();
     let bgp = b.add_source(SourceSpec::new("bgp", "pfx2as")).unwrap();
-    let err = b.add_net(vpn, "0.0.0.0/0".parse().unwrap(), Attrs::default()).unwrap_err();
+    let err = b
+        .add_net(vpn, "0.0.0.0/0".parse().unwrap(), Attrs::default())
+        .unwrap_err();
     assert!(err.to_string().contains("wider than a /8"), "{err}");
-    assert!(b.add_net(vpn, "::/0".parse().unwrap(), Attrs::default()).is_err());
-    assert!(b.add_net(vpn, "10.0.0.0/8".parse().unwrap(), Attrs::default()).is_ok());
-    // Routing data without categories may be wide.
-    let routed = Attrs { asn: Some(1), ..Attrs::default() };
-    assert!(b.add_net(bgp, "0.0.0.0/1".parse().unwrap(), routed).is_ok());
-    let bad_cc = Attrs { country: Some(*b"u1"), ..Attrs::default() };
-    assert!(b.add_net(bgp, "1.0.0.0/24".parse().unwrap(), bad_cc).is_err());
     assert!(b
-        .add_range(vpn, "1.0.0.9".parse().unwrap(), "1.0.0.1".parse().unwrap(), Attrs::default())
+        .add_net(vpn, "::/0".parse().unwrap(), Attrs::default())
         .is_err());
     assert!(b
-        .add_range(vpn, "1.0.0.1".parse().unwrap(), "::1".parse().unwrap(), Attrs::default())
+        .add_net(vpn, "10.0.0.0/8".parse().unwrap(), Attrs::default())
+        .is_ok());
+    // Routing data without categories may be wide.
+    let routed = Attrs {
+        asn: Some(1),
+        ..Attrs::default()
+    };
+    assert!(b.add_net(bgp, "0.0.0.0/1".parse().unwrap(), routed).is_ok());
+    let bad_cc = Attrs {
+        country: Some(*b"u1"),
+        ..Attrs::default()
+    };
+    assert!(b
+        .add_net(bgp, "1.0.0.0/24".parse().unwrap(), bad_cc)
+        .is_err());
+    assert!(b
+        .add_range(
+            vpn,
+            "1.0.0.9".parse().unwrap(),
+            "1.0.0.1".parse().unwrap(),
+            Attrs::default()
+        )
+        .is_err());
+    assert!(b
+        .add_range(
+            vpn,
+            "1.0.0.1".parse().unwrap(),
+            "::1".parse().unwrap(),
+            Attrs::default()
+        )
         .is_err());
     assert!(b.add_source(SourceSpec::new("vpn-x", "ip-list")).is_err());
-    assert!(b.add_source(SourceSpec::new("Bad Name", "ip-list")).is_err());
+    assert!(b
+        .add_source(SourceSpec::new("Bad Name", "ip-list"))
+        .is_err());
 }

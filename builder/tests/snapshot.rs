@@ -48,22 +48,32 @@ fn db() -> Database {
 
 /// Real IPv6 addresses from the vendored lists (iCloud relay ranges and VPN servers).
 pub(crate) fn real_v6_samples() -> Vec<IpAddr> {
-    nets("icloud-private-relay-v6").into_iter().map(|n| n.network()).collect()
+    nets("icloud-private-relay-v6")
+        .into_iter()
+        .map(|n| n.network())
+        .collect()
 }
 
-fn read<T>(name: &str, parse: impl FnOnce(Box<dyn std::io::BufRead + Send>, &str) -> Vec<T>) -> Vec<T> {
+fn read<T>(
+    name: &str,
+    parse: impl FnOnce(Box<dyn std::io::BufRead + Send>, &str) -> Vec<T>,
+) -> Vec<T> {
     let s = source(name);
     parse(input::open(&s.path).unwrap(), name)
 }
 
 fn nets(name: &str) -> Vec<IpNet> {
-    read(name, |r, n| plain::parse(r, n).filter_map(Result::ok).collect())
+    read(name, |r, n| {
+        plain::parse(r, n).filter_map(Result::ok).collect()
+    })
 }
 
 #[test]
 fn every_exit_address_is_a_tor_exit() {
     let db = db();
-    let exits = read("tor-exit-addresses", |r, n| tor::parse(r, n).map(|x| x.unwrap()).collect::<Vec<_>>());
+    let exits = read("tor-exit-addresses", |r, n| {
+        tor::parse(r, n).map(|x| x.unwrap()).collect::<Vec<_>>()
+    });
     assert!(exits.len() > 2000, "{}", exits.len());
     for x in &exits {
         let a = db.lookup(x.address);
@@ -77,11 +87,21 @@ fn every_exit_address_is_a_tor_exit() {
 fn aws_and_google_ranges_are_hosting_with_their_provider() {
     let db = db();
     for (name, provider, list) in [
-        ("aws", "Amazon AWS", read("aws", |r, n| aws::parse(r, n).map(|p| p.unwrap().net).collect::<Vec<_>>())),
+        (
+            "aws",
+            "Amazon AWS",
+            read("aws", |r, n| {
+                aws::parse(r, n).map(|p| p.unwrap().net).collect::<Vec<_>>()
+            }),
+        ),
         (
             "google-cloud",
             "Google Cloud",
-            read("google-cloud", |r, n| google::parse(r, n).map(|p| p.unwrap().net).collect::<Vec<_>>()),
+            read("google-cloud", |r, n| {
+                google::parse(r, n)
+                    .map(|p| p.unwrap().net)
+                    .collect::<Vec<_>>()
+            }),
         ),
     ] {
         let mut other = 0;
@@ -97,18 +117,26 @@ fn aws_and_google_ranges_are_hosting_with_their_provider() {
                 }
             }
         }
-        assert!(other * 100 < list.len(), "{name}: {other} of {} with another provider", list.len());
+        assert!(
+            other * 100 < list.len(),
+            "{name}: {other} of {} with another provider",
+            list.len()
+        );
     }
 }
 
 #[test]
 fn asn_is_the_origin_of_the_most_specific_prefix2as_prefix() {
     let db = db();
-    let rows = read("caida-pfx2as", |r, n| pfx2as::parse(r, n).map(|p| p.unwrap()).collect::<Vec<_>>());
+    let rows = read("caida-pfx2as", |r, n| {
+        pfx2as::parse(r, n).map(|p| p.unwrap()).collect::<Vec<_>>()
+    });
     assert!(rows.len() > 10_000, "{}", rows.len());
     let table: HashMap<IpNet, u32> = rows.iter().map(|r| (r.net, r.origins[0])).collect();
     let lpm = |ip: IpAddr| {
-        (0..=32u8).rev().find_map(|len| table.get(&IpNet::new(ip, len).unwrap().trunc()).copied())
+        (0..=32u8)
+            .rev()
+            .find_map(|len| table.get(&IpNet::new(ip, len).unwrap().trunc()).copied())
     };
     for r in &rows {
         for ip in [r.net.network(), r.net.broadcast()] {
@@ -131,7 +159,11 @@ fn icloud_relays_are_relay_not_vpn() {
         assert!(a.is_relay(), "{net}");
         assert_eq!(a.provider(), Some("iCloud Private Relay"), "{net}");
         // Never a VPN unless a VPN list itself names the address.
-        assert_eq!(a.is_vpn(), a.sources().any(|s| s.starts_with("vpn-")), "{net}");
+        assert_eq!(
+            a.is_vpn(),
+            a.sources().any(|s| s.starts_with("vpn-")),
+            "{net}"
+        );
         if a.categories() == ipsieve::Categories::RELAY {
             assert_eq!(a.verdict(), Verdict::Clean, "{net}");
         }
@@ -166,5 +198,8 @@ fn snapshot_build_is_reproducible() {
     let mut m = manifest();
     m.sources.reverse();
     load::load_manifest(&m, &mut b, |_| {}).unwrap();
-    assert!(b.compile().unwrap().bytes == artifact(), "source order changed the artifact");
+    assert!(
+        b.compile().unwrap().bytes == artifact(),
+        "source order changed the artifact"
+    );
 }

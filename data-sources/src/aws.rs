@@ -80,20 +80,19 @@ pub fn read(reader: impl Read, source_name: &str) -> Result<AwsDocument, ParseEr
     Ok(doc)
 }
 
+/// Every entry of a document, each accepted (with its line) or rejected.
+type Entries = Vec<Result<Located<AwsPrefix>, ParseError>>;
+
 /// [`read`] with each entry's line kept; the document's own `prefixes` is left empty.
 fn read_located(
     reader: impl Read,
     source_name: &str,
-) -> Result<(AwsDocument, Vec<Result<Located<AwsPrefix>, ParseError>>), ParseError> {
+) -> Result<(AwsDocument, Entries), ParseError> {
     let text = json::read_document(reader, source_name)?;
     let doc: RawDocument<'_> = json::from_document(&text, source_name, WHAT)?;
     if doc.prefixes.is_none() && doc.ipv6_prefixes.is_none() {
         let reason = format!("not {WHAT}: it has no \"prefixes\" or \"ipv6_prefixes\" array");
-        return Err(ParseError::fatal(
-            source_name,
-            Position::Line(1),
-            reason,
-        ));
+        return Err(ParseError::fatal(source_name, Position::Line(1), reason));
     }
     let mut lines = LineFinder::new(&text);
     let v4 = doc.prefixes.unwrap_or_default();

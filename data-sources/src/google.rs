@@ -74,11 +74,14 @@ pub fn read(reader: impl Read, source_name: &str) -> Result<GoogleDocument, Pars
     Ok(doc)
 }
 
+/// Every entry of a document, each accepted (with its line) or rejected.
+type Entries = Vec<Result<Located<GooglePrefix>, ParseError>>;
+
 /// [`read`] with each entry's line kept; the document's own `prefixes` is left empty.
 fn read_located(
     reader: impl Read,
     source_name: &str,
-) -> Result<(GoogleDocument, Vec<Result<Located<GooglePrefix>, ParseError>>), ParseError> {
+) -> Result<(GoogleDocument, Entries), ParseError> {
     let text = json::read_document(reader, source_name)?;
     let doc: RawDocument<'_> = json::from_document(&text, source_name, WHAT)?;
     let mut lines = LineFinder::new(&text);

@@ -50,7 +50,13 @@ impl<'a> Answer<'a> {
         lo: u128,
         hi: u128,
     ) -> Self {
-        Answer { db, rec, ip, lo, hi }
+        Answer {
+            db,
+            rec,
+            ip,
+            lo,
+            hi,
+        }
     }
 
     /// The address looked up (IPv4-mapped IPv6 reads as its IPv4 address).
@@ -230,7 +236,11 @@ impl ExactSizeIterator for SourceNames<'_> {}
 fn widest_prefix(x: u128, lo: u128, hi: u128, bits: u8) -> u8 {
     for p in 0..=bits {
         let host = u32::from(bits - p);
-        let mask = if host >= 128 { u128::MAX } else { (1u128 << host) - 1 };
+        let mask = if host >= 128 {
+            u128::MAX
+        } else {
+            (1u128 << host) - 1
+        };
         let start = x & !mask;
         let end = start | mask;
         let end = if bits == 32 { end & 0xFFFF_FFFF } else { end };

@@ -6,8 +6,9 @@ use std::path::Path;
 
 use crate::answer::{Answer, EMPTY_RECORD};
 use crate::error::OpenError;
+use crate::format::tree::{self, Key};
 use crate::format::{self, hdr, rec, src, Section, HEADER_LEN, NONE, SECTION_COUNT, TOP_ENTRIES};
-use crate::search::count_le;
+use crate::search;
 use crate::types::{Categories, Tier};
 
 /// Where the artifact's bytes live.
@@ -223,7 +224,10 @@ impl Database {
                 .ok_or_else(|| {
                     OpenError::section(
                         s.name(),
-                        format!("offset {off} + length {len} lies outside the {}-byte file", b.len()),
+                        format!(
+                            "offset {off} + length {len} lies outside the {}-byte file",
+                            b.len()
+                        ),
                     )
                 })?;
             if len == 0 {
@@ -233,7 +237,10 @@ impl Database {
                 return Err(OpenError::section(s.name(), "overlaps the header"));
             }
             if off % format::SECTION_ALIGN as u64 != 0 {
-                return Err(OpenError::section(s.name(), format!("offset {off} is not 64-byte aligned")));
+                return Err(OpenError::section(
+                    s.name(),
+                    format!("offset {off} is not 64-byte aligned"),
+                ));
             }
             if len % s.elem_size() as u64 != 0 {
                 return Err(OpenError::section(
@@ -264,10 +271,15 @@ impl Database {
     /// case after validation).
     #[inline(always)]
     pub(crate) fn slice<T: bytemuck::Pod>(&self, s: Section) -> &[T] {
-        let (a, e) = self.sections[s as usize];
-        match self.storage.bytes().get(a..e) {
-            Some(bytes) => bytemuck::try_cast_slice(bytes).unwrap_or(&[]),
-            None => &[],
+        self.view().slice(s)
+    }
+
+    /// The storage's bytes with the section table, for a lookup that reads several sections.
+    #[inline(always)]
+    fn view(&self) -> View<'_> {
+        View {
+            bytes: self.storage.bytes(),
+            sections: &self.sections,
         }
     }
 
@@ -285,7 +297,11 @@ impl Database {
             if self.section_len(top) != TOP_ENTRIES * 4 {
                 return Err(OpenError::section(
                     sec(top),
-                    format!("length {} is not {}", self.section_len(top), TOP_ENTRIES * 4),
+                    format!(
+                        "length {} is not {}",
+                        self.section_len(top),
+                        TOP_ENTRIES * 4
+                    ),
                 ));
             }
         }
@@ -294,6 +310,12 @@ impl Database {
             (Section::V6Keys, Section::V6Values),
             (Section::V6SubKeys, Section::V6SubValues),
         ] {
+            if self.section_len(k) % tree::LINE_BYTES != 0 {
+                return Err(OpenError::section(
+                    sec(k),
+                    "length is not a whole number of 64-byte lines",
+                ));
+            }
             let nk = self.section_len(k) / k.elem_size();
             let nv = self.section_len(v) / v.elem_size();
             if nk != nv {
@@ -308,7 +330,10 @@ impl Database {
             if len != words * 4 {
                 return Err(OpenError::section(
                     sec(s),
-                    format!("length {len} does not match the header's count ({} expected)", words * 4),
+                    format!(
+                        "length {len} does not match the header's count ({} expected)",
+                        words * 4
+                    ),
                 ));
             }
             Ok(())
@@ -325,13 +350,19 @@ impl Database {
         let blob = self.blob_str()?;
         let offs: &[u32] = self.slice(Section::StrOffsets);
         if offs.first() != Some(&0) || offs.last().map(|&e| e as usize) != Some(blob.len()) {
-            return Err(OpenError::corrupt(sec(Section::StrOffsets), "offsets do not span the blob"));
+            return Err(OpenError::corrupt(
+                sec(Section::StrOffsets),
+                "offsets do not span the blob",
+            ));
         }
         for (i, w) in offs.windows(2).enumerate() {
             if w[1] < w[0] || !blob.is_char_boundary(w[1] as usize) {
                 return Err(OpenError::corrupt(
                     sec(Section::StrOffsets),
-                    format!("string {i} ends at {} (not ascending or not a char boundary)", w[1]),
+                    format!(
+                        "string {i} ends at {} (not ascending or not a char boundary)",
+                        w[1]
+                    ),
                 ));
             }
         }
@@ -340,28 +371,50 @@ impl Database {
         // Source sets.
         let set_offs: &[u32] = self.slice(Section::SetOffsets);
         let items: &[u32] = self.slice(Section::SetItems);
-        if set_offs.first() != Some(&0) || set_offs.last().map(|&e| e as usize) != Some(items.len()) {
-            return Err(OpenError::corrupt(sec(Section::SetOffsets), "offsets do not span the items"));
+        if set_offs.first() != Some(&0) || set_offs.last().map(|&e| e as usize) != Some(items.len())
+        {
+            return Err(OpenError::corrupt(
+                sec(Section::SetOffsets),
+                "offsets do not span the items",
+            ));
         }
         if set_offs.windows(2).any(|w| w[1] < w[0]) {
-            return Err(OpenError::corrupt(sec(Section::SetOffsets), "offsets are not ascending"));
+            return Err(OpenError::corrupt(
+                sec(Section::SetOffsets),
+                "offsets are not ascending",
+            ));
         }
         if let Some(bad) = items.iter().find(|&&s| s as usize >= self.source_count) {
             return Err(OpenError::corrupt(
                 sec(Section::SetItems),
-                format!("source index {bad} out of range ({} sources)", self.source_count),
+                format!(
+                    "source index {bad} out of range ({} sources)",
+                    self.source_count
+                ),
             ));
         }
 
         // Sources.
         let sources: &[u32] = self.slice(Section::Sources);
         for (i, s) in sources.chunks_exact(src::WORDS).enumerate() {
-            let strings = [s[src::NAME], s[src::FORMAT], s[src::LICENCE], s[src::URL], s[src::PROVIDER]];
+            let strings = [
+                s[src::NAME],
+                s[src::FORMAT],
+                s[src::LICENCE],
+                s[src::URL],
+                s[src::PROVIDER],
+            ];
             if s[src::NAME] == NONE || !strings.into_iter().all(string_ok) {
-                return Err(OpenError::corrupt(sec(Section::Sources), format!("source {i} has a bad string index")));
+                return Err(OpenError::corrupt(
+                    sec(Section::Sources),
+                    format!("source {i} has a bad string index"),
+                ));
             }
             if Tier::from_u8(s[src::TIER_WEIGHT] as u8).is_none() {
-                return Err(OpenError::corrupt(sec(Section::Sources), format!("source {i} has an unknown tier")));
+                return Err(OpenError::corrupt(
+                    sec(Section::Sources),
+                    format!("source {i} has an unknown tier"),
+                ));
             }
         }
 
@@ -378,58 +431,76 @@ impl Database {
                 && (cvs >> 16) as u8 <= 3
                 && (cvs >> 24) <= 100;
             if !ok {
-                return Err(OpenError::corrupt(sec(Section::Records), format!("record {i} has a field out of range")));
+                return Err(OpenError::corrupt(
+                    sec(Section::Records),
+                    format!("record {i} has a field out of range"),
+                ));
             }
         }
 
         // Metadata: pairs of valid string indices.
         let meta: &[u32] = self.slice(Section::Meta);
         if meta.len() % 2 != 0 || !meta.iter().all(|&i| i != NONE && string_ok(i)) {
-            return Err(OpenError::corrupt(sec(Section::Meta), "bad key/value string index"));
+            return Err(OpenError::corrupt(
+                sec(Section::Meta),
+                "bad key/value string index",
+            ));
         }
 
-        // Top tables: direct entries name a record; others a chunk that fits its key array.
-        self.validate_top(Section::V4Top, Section::V4Keys, |keys: &[u16], s| {
-            keys.get(s).map(|&n| n as usize)
-        })?;
-        self.validate_top(Section::V6Top, Section::V6Keys, |keys: &[u64], s| {
-            keys.get(s).and_then(|&n| usize::try_from(n).ok())
-        })
+        // Top tables: direct entries name a record; others a tree whose first line is inside
+        // its key array (`verify` checks the whole tree).
+        self.validate_top::<u16>(Section::V4Top, Section::V4Keys)?;
+        self.validate_top::<u64>(Section::V6Top, Section::V6Keys)
     }
 
-    fn validate_top<K: bytemuck::Pod>(
-        &self,
-        top: Section,
-        keys: Section,
-        count_at: impl Fn(&[K], usize) -> Option<usize>,
-    ) -> Result<(), OpenError> {
+    fn validate_top<K: Key>(&self, top: Section, keys: Section) -> Result<(), OpenError> {
         let entries: &[u32] = self.slice(top);
-        let keys_arr: &[K] = self.slice(keys);
         for (i, &e) in entries.iter().enumerate() {
             if e & format::TOP_DIRECT != 0 {
                 let span = (e >> format::TOP_SPAN_SHIFT) & 0x1f;
                 if (e & format::TOP_RECORD_MASK) as usize >= self.record_count || span > 16 {
-                    return Err(OpenError::corrupt(top.name(), format!("entry {i} is out of range")));
-                }
-            } else {
-                let s = e as usize;
-                let fits = count_at(keys_arr, s)
-                    .and_then(|n| s.checked_add(n))
-                    .is_some_and(|last| last < keys_arr.len());
-                if !fits {
                     return Err(OpenError::corrupt(
                         top.name(),
-                        format!("entry {i} points at a chunk outside '{}'", keys.name()),
+                        format!("entry {i} is out of range"),
                     ));
                 }
+            } else if self.tree_root::<K>(keys, e).is_none() {
+                return Err(OpenError::corrupt(
+                    top.name(),
+                    format!("entry {i} refers to a tree outside '{}'", keys.name()),
+                ));
             }
         }
         Ok(())
     }
 
+    /// For the tree referenced by `r` in `keys`: its first slot and its height (1 for a
+    /// leaf), or `None` when the reference is malformed or its first line (or whole leaf) is
+    /// not inside the array.
+    pub(crate) fn tree_root<K: Key>(&self, keys: Section, r: u32) -> Option<(usize, u32)> {
+        let len = self.section_len(keys) / std::mem::size_of::<K>();
+        if r & format::TOP_DIRECT != 0 {
+            return None;
+        }
+        if r & tree::LEAF != 0 {
+            let class = (r >> tree::LEAF_CLASS_SHIFT) & 3;
+            let at = ((r & tree::LEAF_OFFSET_MASK) as usize).checked_mul(tree::unit_slots::<K>())?;
+            let fits = class <= 2 && at.checked_add(tree::leaf_width::<K>(class))? <= len;
+            return fits.then_some((at, 1));
+        }
+        let height = (r >> tree::HEIGHT_SHIFT) & 0xF;
+        let at = ((r & tree::ROOT_MASK) as usize).checked_mul(K::PER_LINE)?;
+        let fits = (2..=tree::MAX_HEIGHT).contains(&height) && at.checked_add(K::PER_LINE)? <= len;
+        fits.then_some((at, height))
+    }
+
     fn blob_str(&self) -> Result<&str, OpenError> {
-        std::str::from_utf8(self.slice::<u8>(Section::StrBlob))
-            .map_err(|e| OpenError::corrupt(Section::StrBlob.name(), format!("invalid UTF-8 at byte {}", e.valid_up_to())))
+        std::str::from_utf8(self.slice::<u8>(Section::StrBlob)).map_err(|e| {
+            OpenError::corrupt(
+                Section::StrBlob.name(),
+                format!("invalid UTF-8 at byte {}", e.valid_up_to()),
+            )
+        })
     }
 
     /// Checks the whole-file checksum and every chunk's internal order and indices: an O(file)
@@ -445,7 +516,7 @@ impl Database {
         if stored != computed {
             return Err(OpenError::Checksum { stored, computed });
         }
-        crate::verify::chunks(self)
+        crate::verify::trees(self)
     }
 
     /// Looks up any address; IPv4-mapped IPv6 (`::ffff:a.b.c.d`) answers as the IPv4 address.
@@ -463,27 +534,32 @@ impl Database {
     #[inline]
     pub fn lookup_v4(&self, ip: Ipv4Addr) -> Answer<'_> {
         let x = u32::from(ip);
-        let top: &[u32] = self.slice(Section::V4Top);
-        let e = top.get((x >> 16) as usize).copied().unwrap_or(format::top_direct(0, 0));
+        let v = self.view();
+        let top: &[u32] = v.slice(Section::V4Top);
+        let e = top
+            .get((x >> 16) as usize)
+            .copied()
+            .unwrap_or(format::top_direct(0, 0));
         let (record, lo, hi) = if e & format::TOP_DIRECT != 0 {
             let span = 16 + ((e >> format::TOP_SPAN_SHIFT) & 0x1f).min(16);
             let lo = (u64::from(x) >> span) << span;
-            (e & format::TOP_RECORD_MASK, lo as u128, (lo + (1u64 << span) - 1) as u128)
+            (
+                e & format::TOP_RECORD_MASK,
+                lo as u128,
+                (lo + (1u64 << span) - 1) as u128,
+            )
         } else {
-            let keys: &[u16] = self.slice(Section::V4Keys);
-            let values: &[u32] = self.slice(Section::V4Values);
-            let s = e as usize;
-            let n = keys.get(s).copied().unwrap_or(0) as usize;
-            let chunk = keys.get(s + 1..s + 1 + n).unwrap_or(&[]);
-            let low = x as u16;
-            let j = count_le(chunk, low);
+            let keys: &[u16] = v.slice(Section::V4Keys);
             let base = u128::from(x & 0xFFFF_0000);
-            let lo = if j == 0 { 0 } else { chunk[j - 1] as u128 };
-            let hi = match chunk.get(j) {
-                Some(&k) => (k as u128).saturating_sub(1),
-                None => 0xFFFF,
-            };
-            (values.get(s + j).copied().unwrap_or(0), base + lo, base + hi)
+            match search::find::<u16, 32>(keys, e, x as u16) {
+                Some((slot, first)) => {
+                    let values: &[u32] = v.slice(Section::V4Values);
+                    let (lo, hi) = bounds(keys, slot, first, 0, 0xFFFF);
+                    let r = values.get(slot).copied().unwrap_or(0);
+                    (r, base | u128::from(lo), base | u128::from(hi))
+                }
+                None => (0, base, base | 0xFFFF),
+            }
         };
         Answer::new(self, self.record(record), IpAddr::V4(ip), lo, hi)
     }
@@ -495,32 +571,44 @@ impl Database {
             return self.lookup_v4(v4);
         }
         let x = u128::from(ip);
-        let top: &[u32] = self.slice(Section::V6Top);
-        let e = top.get((x >> 112) as usize).copied().unwrap_or(format::top_direct(0, 0));
+        let v = self.view();
+        let top: &[u32] = v.slice(Section::V6Top);
+        let e = top
+            .get((x >> 112) as usize)
+            .copied()
+            .unwrap_or(format::top_direct(0, 0));
         let (record, lo, hi) = if e & format::TOP_DIRECT != 0 {
             let span = 112 + ((e >> format::TOP_SPAN_SHIFT) & 0x1f).min(16);
             let lo = if span == 128 { 0 } else { (x >> span) << span };
-            let hi = if span == 128 { u128::MAX } else { lo + ((1u128 << span) - 1) };
+            let hi = if span == 128 {
+                u128::MAX
+            } else {
+                lo + ((1u128 << span) - 1)
+            };
             (e & format::TOP_RECORD_MASK, lo, hi)
         } else {
-            let keys: &[u64] = self.slice(Section::V6Keys);
-            let values: &[u32] = self.slice(Section::V6Values);
-            let s = e as usize;
-            let n = keys.get(s).map_or(0, |&n| usize::try_from(n).unwrap_or(0));
-            let chunk = keys.get(s + 1..s.saturating_add(1).saturating_add(n)).unwrap_or(&[]);
-            let upper = (x >> 64) as u64;
-            let j = count_le(chunk, upper);
-            let chunk_lo = (x >> 112) << 112;
-            let lo = if j == 0 { chunk_lo } else { u128::from(chunk[j - 1]) << 64 };
-            let hi = match chunk.get(j) {
-                Some(&k) => (u128::from(k) << 64).wrapping_sub(1),
-                None => chunk_lo | ((1u128 << 112) - 1),
-            };
-            let v = values.get(s + j).copied().unwrap_or(0);
-            if v & format::V6_SUB == 0 {
-                (v, lo, hi)
-            } else {
-                self.lookup_v6_sub((v & !format::V6_SUB) as usize, x)
+            let keys: &[u64] = v.slice(Section::V6Keys);
+            let chunk = ((x >> 112) << 48) as u64;
+            match search::find::<u64, 8>(keys, e, (x >> 64) as u64) {
+                Some((slot, first)) => {
+                    let values: &[u32] = v.slice(Section::V6Values);
+                    let r = values.get(slot).copied().unwrap_or(0);
+                    if r & format::V6_SUB == 0 {
+                        let (lo, hi) = bounds(keys, slot, first, chunk, chunk | ((1 << 48) - 1));
+                        (
+                            r,
+                            u128::from(lo) << 64,
+                            (u128::from(hi) << 64) | u128::from(u64::MAX),
+                        )
+                    } else {
+                        self.lookup_v6_sub(v, r & !format::V6_SUB, x)
+                    }
+                }
+                None => (
+                    0,
+                    u128::from(chunk) << 64,
+                    (u128::from(chunk) << 64) | ((1u128 << 112) - 1),
+                ),
             }
         };
         Answer::new(self, self.record(record), IpAddr::V6(ip), lo, hi)
@@ -528,24 +616,18 @@ impl Database {
 
     /// Second level for a /64 with internal boundaries.
     #[inline]
-    fn lookup_v6_sub(&self, t: usize, x: u128) -> (u32, u128, u128) {
-        let keys: &[u64] = self.slice(Section::V6SubKeys);
-        let values: &[u32] = self.slice(Section::V6SubValues);
-        let n = keys.get(t).map_or(0, |&n| usize::try_from(n).unwrap_or(0));
-        let chunk = keys.get(t + 1..t.saturating_add(1).saturating_add(n)).unwrap_or(&[]);
-        let lower = x as u64;
-        let j = count_le(chunk, lower);
+    fn lookup_v6_sub(&self, v: View<'_>, r: u32, x: u128) -> (u32, u128, u128) {
+        let keys: &[u64] = v.slice(Section::V6SubKeys);
         let base = (x >> 64) << 64;
-        let lo = if j == 0 { 0 } else { chunk[j - 1] };
-        let hi = match chunk.get(j) {
-            Some(&k) => k.wrapping_sub(1),
-            None => u64::MAX,
-        };
-        (
-            values.get(t + j).copied().unwrap_or(0),
-            base | u128::from(lo),
-            base | u128::from(hi),
-        )
+        match search::find::<u64, 8>(keys, r, x as u64) {
+            Some((slot, first)) => {
+                let values: &[u32] = v.slice(Section::V6SubValues);
+                let (lo, hi) = bounds(keys, slot, first, 0, u64::MAX);
+                let r = values.get(slot).copied().unwrap_or(0);
+                (r, base | u128::from(lo), base | u128::from(hi))
+            }
+            None => (0, base, base | u128::from(u64::MAX)),
+        }
     }
 
     /// The record's words; the empty record when out of range (never after validation).
@@ -566,7 +648,10 @@ impl Database {
             return None;
         }
         let offs: &[u32] = self.slice(Section::StrOffsets);
-        let (a, e) = (*offs.get(i as usize)? as usize, *offs.get(i as usize + 1)? as usize);
+        let (a, e) = (
+            *offs.get(i as usize)? as usize,
+            *offs.get(i as usize + 1)? as usize,
+        );
         let blob = self.slice::<u8>(Section::StrBlob).get(a..e)?;
         // Validated as UTF-8 at open; this re-check is O(len) on short strings and keeps the
         // crate free of unsafe.
@@ -583,7 +668,9 @@ impl Database {
         let (Some(&a), Some(&e)) = (offs.get(i as usize), offs.get(i as usize + 1)) else {
             return &[];
         };
-        self.slice::<u32>(Section::SetItems).get(a as usize..e as usize).unwrap_or(&[])
+        self.slice::<u32>(Section::SetItems)
+            .get(a as usize..e as usize)
+            .unwrap_or(&[])
     }
 
     /// The source at index `i`.
@@ -638,6 +725,46 @@ impl Database {
     #[doc(hidden)]
     pub fn raw_slice<T: bytemuck::Pod>(&self, s: Section) -> &[T] {
         self.slice(s)
+    }
+}
+
+/// The first and last key-space value of the range whose value is in `slot`: after the key
+/// in the slot before (or `first_key` for the chunk's first range) up to the key in `slot`
+/// (or `last_key` when that slot is padding).
+#[inline(always)]
+fn bounds<K: Key>(keys: &[K], slot: usize, first: bool, first_key: K, last_key: K) -> (K, K) {
+    let lo = match slot
+        .checked_sub(1)
+        .filter(|_| !first)
+        .and_then(|i| keys.get(i))
+    {
+        Some(&k) => k.succ().unwrap_or(last_key),
+        None => first_key,
+    };
+    let hi = match keys.get(slot) {
+        Some(&k) if k != K::PAD => k,
+        _ => last_key,
+    };
+    (lo, hi)
+}
+
+/// The bytes of an open artifact and its section table.
+#[derive(Clone, Copy)]
+struct View<'a> {
+    bytes: &'a [u8],
+    sections: &'a [(usize, usize); SECTION_COUNT],
+}
+
+impl<'a> View<'a> {
+    /// Section `s` as a slice of `T`; empty if it is out of bounds or misaligned (never after
+    /// validation).
+    #[inline(always)]
+    fn slice<T: bytemuck::Pod>(self, s: Section) -> &'a [T] {
+        let (a, e) = self.sections[s as usize];
+        match self.bytes.get(a..e) {
+            Some(bytes) => bytemuck::try_cast_slice(bytes).unwrap_or(&[]),
+            None => &[],
+        }
     }
 }
 

@@ -27,21 +27,25 @@ const _: () = assert!(HEADER_LEN % 64 == 0);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(usize)]
 pub enum Section {
-    /// `[u32; 65536]`: one entry per IPv4 /16 (see [`TOP_DIRECT`]).
+    /// `[u32; 65536]`: one entry per IPv4 /16: a direct entry ([`TOP_DIRECT`]) or a [`tree`]
+    /// reference into [`Section::V4Keys`].
     V4Top = 0,
-    /// `[u16]`: per-chunk range starts (low 16 bits); each chunk begins with its key count.
+    /// `[u16]`: chunk trees over the low 16 bits of IPv4 range starts, stored as `start - 1`,
+    /// padded with `0xFFFF` (see [`tree`]).
     V4Keys = 1,
-    /// `[u32]`: record index per range, parallel to [`Section::V4Keys`].
+    /// `[u32]`: record index per key slot, parallel to [`Section::V4Keys`].
     V4Values = 2,
-    /// `[u32; 65536]`: one entry per IPv6 /16.
+    /// `[u32; 65536]`: one entry per IPv6 /16, as [`Section::V4Top`].
     V6Top = 3,
-    /// `[u64]`: per-chunk range starts (upper 64 address bits); each chunk begins with its count.
+    /// `[u64]`: chunk trees over the upper 64 bits of IPv6 range starts (`start - 1`, padded
+    /// with `u64::MAX`).
     V6Keys = 4,
-    /// `[u32]`: record index, or [`V6_SUB`] | sub-chunk index, parallel to [`Section::V6Keys`].
+    /// `[u32]`: record index, or [`V6_SUB`] | a tree reference into [`Section::V6SubKeys`],
+    /// per key slot, parallel to [`Section::V6Keys`].
     V6Values = 5,
-    /// `[u64]`: per-/64 sub-chunk range starts (lower 64 bits); each begins with its count.
+    /// `[u64]`: trees over the lower 64 bits of range starts inside one /64 (`start - 1`).
     V6SubKeys = 6,
-    /// `[u32]`: record index per sub-range, parallel to [`Section::V6SubKeys`].
+    /// `[u32]`: record index per key slot, parallel to [`Section::V6SubKeys`].
     V6SubValues = 7,
     /// `[u32; 8 * n]`: the distinct records (see [`rec`]). Record 0 is the empty answer.
     Records = 8,
@@ -57,7 +61,7 @@ pub enum Section {
     SetItems = 13,
     /// `[u32; 2 * k]`: build metadata as (key string, value string) pairs.
     Meta = 14,
-    /// Reserved; offset and length are zero in this version.
+    /// Reserved for a compatible addition; offset and length are zero in this version.
     Reserved = 15,
 }
 
@@ -90,6 +94,11 @@ impl Section {
             Section::StrBlob | Section::Reserved => 1,
             _ => 4,
         }
+    }
+
+    /// True for the sections of the two address indexes (top tables, keys, values).
+    pub const fn is_index(self) -> bool {
+        (self as usize) <= Section::V6SubValues as usize
     }
 
     /// Lowercase name used in error messages.
@@ -125,7 +134,8 @@ pub const TOP_SPAN_SHIFT: u32 = 26;
 pub const TOP_RECORD_MASK: u32 = (1 << TOP_SPAN_SHIFT) - 1;
 /// Largest record count the format can address (record indices are 26-bit in top entries).
 pub const MAX_RECORDS: usize = TOP_RECORD_MASK as usize + 1;
-/// IPv6 chunk value flag: the /64 has internal boundaries; the rest is a sub-chunk index.
+/// IPv6 value flag: the /64 has internal boundaries; the rest is a [`tree`] reference into
+/// [`Section::V6SubKeys`].
 pub const V6_SUB: u32 = 1 << 31;
 
 /// Encodes a direct top entry.
@@ -233,4 +243,192 @@ pub fn file_crc(file: &[u8]) -> u32 {
     h.update(&[0u8; 4]);
     h.update(&file[hdr::FILE_CRC + 4..]);
     h.finalize()
+}
+
+/// Chunk trees: how the ranges inside one /16 (or one IPv6 /64) are laid out.
+///
+/// A chunk with `n` boundaries has keys `k[0] < … < k[n-1]`, each a range start minus one,
+/// and `n + 1` values (value `g` belongs to the range after the `g`-th boundary). A lookup of
+/// `x` counts the keys below `x` (`g`), reads value `g`, and takes the range's bounds from
+/// `k[g-1] + 1` and `k[g]`.
+///
+/// Keys live in *slots*; a *line* is 64 bytes of slots (`B` = 32 `u16` or 8 `u64`), aligned to
+/// 64 bytes in the file; values are parallel to slots (value of slot `i` at index `i`). Unused
+/// slots hold [`Key::PAD`], which is never below any probe, so a node is searched by counting
+/// over its whole line: one cache line per level, SIMD-friendly, no data-dependent branch.
+///
+/// * **Leaf chunk** (`n + 1 <= B`): the keys, then padding, in a leaf of a quarter, half or
+///   whole line (class 0, 1, 2: the smallest with more than `n` slots), aligned to its own
+///   size. Reference: [`LEAF`] | class << [`LEAF_CLASS_SHIFT`] | offset in 16-byte units.
+///   Value `g` is at the leaf's first slot + `g`.
+/// * **Multi-level chunk**: a static B+ tree of whole lines ([`layout`]). Leaves hold every
+///   key in order, padded to at least `n + 1` slots. Each internal node has `B` children: its
+///   first `B - 1` slots are the first keys of children 1..B (padding when absent) and its
+///   last slot is the line distance from the node to its first child; children are
+///   consecutive lines. Levels are stored root first, leaves last. Reference: height
+///   (2..=[`MAX_HEIGHT`]) << [`HEIGHT_SHIFT`] | line index of the root. Value `g` is at the
+///   first leaf's first slot + `g`.
+///
+/// A corrupt tree can only make a lookup read a wrong slot or fall off the array (answered as
+/// "no data"): every descent is bounded by the height, and every read is bounds-checked.
+pub mod tree {
+    /// Bytes in a line, the unit of nodes and of alignment.
+    pub const LINE_BYTES: usize = 64;
+    /// Bytes in the unit of a leaf reference's offset (a quarter line).
+    pub const UNIT_BYTES: usize = 16;
+    /// Reference flag: a single-leaf chunk (else a multi-level tree).
+    pub const LEAF: u32 = 1 << 30;
+    /// Bit position of a leaf reference's width class (0, 1, 2).
+    pub const LEAF_CLASS_SHIFT: u32 = 28;
+    /// Mask of a leaf reference's offset.
+    pub const LEAF_OFFSET_MASK: u32 = (1 << LEAF_CLASS_SHIFT) - 1;
+    /// Bit position of a multi-level reference's height.
+    pub const HEIGHT_SHIFT: u32 = 26;
+    /// Mask of a multi-level reference's root line.
+    pub const ROOT_MASK: u32 = (1 << HEIGHT_SHIFT) - 1;
+    /// Most levels (internal plus leaf) of a multi-level tree.
+    pub const MAX_HEIGHT: u32 = 15;
+
+    /// A key type of a chunk tree: `u16` (IPv4 low halves) or `u64` (IPv6 halves).
+    pub trait Key: bytemuck::Pod + Ord + std::fmt::Debug {
+        /// Filler of unused slots: the largest value, never below any probe.
+        const PAD: Self;
+        /// Slots per 64-byte line.
+        const PER_LINE: usize;
+
+        /// Number of slots `from..from + width` of `line` below `x`, counted over the whole
+        /// line with the other slots masked out, in the key's own width, so that the compiler
+        /// vectorises it and nothing branches on the width.
+        #[doc(hidden)]
+        fn count_below_in<const W: usize>(
+            line: &[Self; W],
+            from: usize,
+            width: usize,
+            x: Self,
+        ) -> usize;
+
+        /// `self + 1`, or `None` at the type's maximum.
+        #[doc(hidden)]
+        fn succ(self) -> Option<Self>;
+
+        /// The key read as a line distance (an internal node's last slot).
+        #[doc(hidden)]
+        fn to_distance(self) -> usize;
+
+        /// A line distance as a key, or `None` when it does not fit.
+        #[doc(hidden)]
+        fn from_distance(d: usize) -> Option<Self>;
+    }
+
+    macro_rules! key_impl {
+        ($t:ty, $per_line:expr) => {
+            impl Key for $t {
+                const PAD: $t = <$t>::MAX;
+                const PER_LINE: usize = $per_line;
+
+                #[inline(always)]
+                fn count_below_in<const W: usize>(
+                    line: &[$t; W],
+                    from: usize,
+                    width: usize,
+                    x: $t,
+                ) -> usize {
+                    let (from, width) = (from as $t, width as $t);
+                    let mut c: $t = 0;
+                    for (i, &k) in line.iter().enumerate() {
+                        let inside = (i as $t).wrapping_sub(from) < width;
+                        c += <$t>::from(inside & (k < x));
+                    }
+                    c as usize
+                }
+
+                #[inline(always)]
+                fn succ(self) -> Option<$t> {
+                    self.checked_add(1)
+                }
+
+                #[inline(always)]
+                fn to_distance(self) -> usize {
+                    usize::try_from(self).unwrap_or(usize::MAX)
+                }
+
+                fn from_distance(d: usize) -> Option<$t> {
+                    <$t>::try_from(d).ok().filter(|&k| k != <$t>::MAX)
+                }
+            }
+        };
+    }
+    key_impl!(u16, 32);
+    key_impl!(u64, 8);
+
+    /// Slots of a leaf of width class `class` (0, 1, 2) for key type `K`.
+    pub const fn leaf_width<K: Key>(class: u32) -> usize {
+        (K::PER_LINE / 4) << class
+    }
+
+    /// Slots per leaf-reference unit for key type `K`.
+    pub const fn unit_slots<K: Key>() -> usize {
+        UNIT_BYTES / std::mem::size_of::<K>()
+    }
+
+    /// A multi-level tree laid out for a chunk whose `n + 1` values do not fit one line.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Layout<K> {
+        /// Every slot, root line first, leaves last.
+        pub slots: Vec<K>,
+        /// Number of levels (at least 2).
+        pub height: u32,
+        /// Line index of the first leaf, from the root's line.
+        pub first_leaf: usize,
+    }
+
+    /// Lays out the multi-level tree of `keys` (ascending, below [`Key::PAD`]); `None` when
+    /// `keys.len() + 1` fits one line (use a leaf) or the tree would exceed [`MAX_HEIGHT`].
+    pub fn layout<K: Key>(keys: &[K]) -> Option<Layout<K>> {
+        let b = K::PER_LINE;
+        let leaves = (keys.len() + 1).div_ceil(b);
+        if leaves <= 1 {
+            return None;
+        }
+        // Level sizes bottom-up, then their first lines top-down.
+        let mut sizes = vec![leaves];
+        while sizes[sizes.len() - 1] > 1 {
+            sizes.push(sizes[sizes.len() - 1].div_ceil(b));
+        }
+        sizes.reverse();
+        let height = u32::try_from(sizes.len())
+            .ok()
+            .filter(|&h| h <= MAX_HEIGHT)?;
+        let mut starts = Vec::with_capacity(sizes.len());
+        let mut at = 0usize;
+        for &s in &sizes {
+            starts.push(at);
+            at += s;
+        }
+        let mut slots = vec![K::PAD; at * b];
+        let first_leaf = starts[starts.len() - 1];
+        slots[first_leaf * b..first_leaf * b + keys.len()].copy_from_slice(keys);
+        // Fill internal levels bottom-up from the first key of each node below.
+        let mut firsts: Vec<K> = slots[first_leaf * b..].chunks(b).map(|c| c[0]).collect();
+        for level in (0..sizes.len() - 1).rev() {
+            let mut up = Vec::with_capacity(sizes[level]);
+            for i in 0..sizes[level] {
+                let line = starts[level] + i;
+                let node = &mut slots[line * b..(line + 1) * b];
+                for j in 1..b {
+                    if let Some(&f) = firsts.get(i * b + j) {
+                        node[j - 1] = f;
+                    }
+                }
+                node[b - 1] = K::from_distance(starts[level + 1] + i * b - line)?;
+                up.push(firsts[i * b]);
+            }
+            firsts = up;
+        }
+        Some(Layout {
+            slots,
+            height,
+            first_leaf,
+        })
+    }
 }

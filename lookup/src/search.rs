@@ -1,39 +1,113 @@
-//! The in-chunk search: a branchless "how many keys are ≤ x" over a sorted slice.
+//! Searching a chunk tree (layout in [`crate::format::tree`]).
+//!
+//! Every node is searched by counting, over its whole line, the keys below the probe: no
+//! data-dependent branch inside a node, one cache line per level, and independent lookups
+//! overlap their cache misses. Every read is bounds-checked and every descent is bounded by
+//! the height, so a corrupt artifact that got past validation yields a wrong slot or `None`
+//! (the caller answers "no data"), never a panic or a loop.
 
-/// Number of elements of the ascending slice `keys` that are `<= x`.
-///
-/// Branchless (the loop trip count depends only on `keys.len()`), so the CPU never mispredicts
-/// on the data and independent lookups overlap their cache misses. On an unsorted slice (a
-/// corrupt artifact) the result is some index in `0..=keys.len()`, never a panic.
+use crate::format::tree::{self, Key};
+
+/// The line of `B` slots starting at slot `at`.
 #[inline(always)]
-pub(crate) fn count_le<K: Copy + Ord>(keys: &[K], x: K) -> usize {
-    let mut size = keys.len();
-    if size == 0 {
-        return 0;
+fn line<K: Key, const B: usize>(keys: &[K], at: usize) -> Option<&[K; B]> {
+    keys.get(at..at.checked_add(B)?)?.try_into().ok()
+}
+
+/// Finds `x` in the chunk tree referenced by `r`: the slot of its value, and whether that is
+/// the chunk's first value. The range found starts after the key in the previous slot (at the
+/// chunk's start when first) and ends at the key in the value's slot (at the chunk's end when
+/// that slot is padding). `B` is `K::PER_LINE`.
+#[inline(always)]
+pub(crate) fn find<K: Key, const B: usize>(keys: &[K], r: u32, x: K) -> Option<(usize, bool)> {
+    if r & tree::LEAF != 0 {
+        // One leaf, counted over its aligned line with the other leaves' slots masked out.
+        let at = ((r & tree::LEAF_OFFSET_MASK) as usize).checked_mul(tree::unit_slots::<K>())?;
+        let width = (B / 4) << ((r >> tree::LEAF_CLASS_SHIFT) & 3).min(2);
+        let start = at & !(B - 1);
+        let c = K::count_below_in(line::<K, B>(keys, start)?, at - start, width, x);
+        return Some((at + c, c == 0));
     }
-    let mut base = 0usize;
-    while size > 1 {
-        let half = size / 2;
-        let mid = base + half;
-        // `mid < base + size <= keys.len()` holds on every iteration.
-        base = if keys.get(mid).is_some_and(|&k| k <= x) { mid } else { base };
-        size -= half;
+    let mut at = ((r & tree::ROOT_MASK) as usize).checked_mul(B)?;
+    let height = (r >> tree::HEIGHT_SHIFT) & 0xF;
+    let mut leftmost = true;
+    for _ in 1..height {
+        let node = line::<K, B>(keys, at)?;
+        let c = K::count_below_in(node, 0, B - 1, x);
+        leftmost &= c == 0;
+        let child = node[B - 1].to_distance().checked_add(c)?.checked_mul(B)?;
+        at = at.checked_add(child)?;
     }
-    base + usize::from(keys.get(base).is_some_and(|&k| k <= x))
+    let c = K::count_below_in(line::<K, B>(keys, at)?, 0, B, x);
+    Some((at + c, leftmost && c == 0))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::count_le;
+    use super::find;
+    use crate::format::tree::{self, Key};
+
+    /// Lays `keys` out as the builder does and finds every probe, against a linear count.
+    fn check<K: Key + TryFrom<u64>, const B: usize>(keys: &[K], probes: impl Iterator<Item = K>) {
+        let (slots, r, first) = match tree::layout(keys) {
+            Some(l) => {
+                let r = l.height << tree::HEIGHT_SHIFT;
+                let first = l.first_leaf * B;
+                (l.slots, r, first)
+            }
+            None => {
+                let mut slots = keys.to_vec();
+                slots.resize(B, K::PAD);
+                (slots, tree::LEAF | (2 << tree::LEAF_CLASS_SHIFT), 0)
+            }
+        };
+        for x in probes {
+            let g = keys.iter().filter(|&&k| k < x).count();
+            assert_eq!(
+                find::<K, B>(&slots, r, x),
+                Some((first + g, g == 0)),
+                "x={x:?} n={}",
+                keys.len()
+            );
+        }
+    }
 
     #[test]
-    fn matches_partition_point() {
-        let keys: Vec<u16> = vec![3, 5, 5, 9, 100, 4000, 65535];
-        for n in 0..=keys.len() {
-            let k = &keys[..n];
-            for x in [0u16, 2, 3, 4, 5, 6, 9, 10, 99, 100, 3999, 4000, 65534, 65535] {
-                assert_eq!(count_le(k, x), k.partition_point(|&v| v <= x), "n={n} x={x}");
-            }
+    fn every_size_and_probe_finds_its_slot() {
+        for n in [
+            0usize, 1, 7, 30, 31, 32, 33, 63, 64, 100, 1023, 1024, 1025, 5000, 40000,
+        ] {
+            let keys: Vec<u16> = (0..n).map(|i| (i * 65534 / n.max(1)) as u16 + 1).collect();
+            let mut k2 = keys.clone();
+            k2.dedup();
+            check::<u16, 32>(&k2, (0..=u16::MAX).step_by(61).chain([0, 1, u16::MAX]));
         }
+        for n in [0usize, 6, 7, 8, 9, 64, 65, 600] {
+            let keys: Vec<u64> = (0..n as u64).map(|i| i * 1_000_003 + 5).collect();
+            check::<u64, 8>(
+                &keys,
+                (0..n as u64 * 1_000_003 + 10)
+                    .step_by(250_007)
+                    .chain([0, u64::MAX]),
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_references_never_panic() {
+        let slots = vec![3u16; 64];
+        for r in [
+            0u32,
+            0x3FFF_FFFF,
+            0x7FFF_FFFF,
+            tree::LEAF | tree::LEAF_OFFSET_MASK,
+            15 << tree::HEIGHT_SHIFT,
+        ] {
+            let _ = find::<u16, 32>(&slots, r, 9);
+        }
+        // A node pointing at itself descends at most `height` times.
+        let mut cyc = vec![u16::MAX; 32];
+        cyc[31] = 0;
+        assert!(find::<u16, 32>(&cyc, 15 << tree::HEIGHT_SHIFT, 5).is_some());
     }
 }

@@ -59,7 +59,10 @@ impl Categories {
     }
     /// Looks a category up by its stable name (`tor_exit`, `vpn`, …).
     pub fn from_name(name: &str) -> Option<Categories> {
-        Self::NAMED.iter().find(|(_, n)| *n == name).map(|(c, _)| *c)
+        Self::NAMED
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(c, _)| *c)
     }
     /// Names of the categories in the set, in bit order.
     pub fn names(self) -> impl Iterator<Item = &'static str> + Clone {

@@ -1,84 +1,126 @@
-//! The O(file) part of [`Database::verify`]: every chunk's order and indices.
+//! The O(file) part of [`Database::verify`]: every tree's layout, key order, padding and value
+//! indices.
 
 use crate::database::Database;
 use crate::error::OpenError;
+use crate::format::tree::{self, Key};
 use crate::format::{self, Section};
 
 fn bad(section: Section, reason: String) -> OpenError {
     OpenError::corrupt(section.name(), reason)
 }
 
-/// Checks that `keys` (a chunk's explicit keys) ascend strictly, start above `floor` and stay
-/// within `ceil`.
-fn ascending<K: Copy + Ord + std::fmt::Debug>(
-    keys: &[K],
-    floor: K,
-    ceil: K,
-    section: Section,
-    at: usize,
-) -> Result<(), OpenError> {
-    let mut prev = floor;
-    for &k in keys {
-        if k <= prev || k > ceil {
-            return Err(bad(section, format!("chunk at {at}: key {k:?} out of order")));
+/// Checks the tree referenced by `r` in `keys`: keys strictly ascending within `[lo, hi]`,
+/// padding after them, internal nodes exactly as [`tree::layout`] lays them out; returns its
+/// `n + 1` values.
+fn check_tree<K: Key>(
+    db: &Database,
+    (keys_sec, values_sec): (Section, Section),
+    r: u32,
+    (lo, hi): (K, K),
+) -> Result<&[u32], OpenError> {
+    let keys: &[K] = db.raw_slice(keys_sec);
+    let values: &[u32] = db.raw_slice(values_sec);
+    let what = || format!("tree {r:#x}");
+    let (root, height) = db
+        .tree_root::<K>(keys_sec, r)
+        .ok_or_else(|| bad(keys_sec, format!("{} is out of range", what())))?;
+    let b = K::PER_LINE;
+    // The leaf area: the leaf itself, or the lines after the leftmost descent.
+    let (first, n) = if height == 1 {
+        let width = tree::leaf_width::<K>((r >> tree::LEAF_CLASS_SHIFT) & 3);
+        let slots = &keys[root..root + width];
+        let n = slots.iter().take_while(|&&k| k != K::PAD).count();
+        if n >= width || slots[n..].iter().any(|&k| k != K::PAD) {
+            return Err(bad(
+                keys_sec,
+                format!(
+                    "{}: leaf has no room for its last value or bad padding",
+                    what()
+                ),
+            ));
         }
-        prev = k;
+        (root, n)
+    } else {
+        let mut at = root;
+        for _ in 1..height {
+            let d = keys
+                .get(at + b - 1)
+                .map(|&k| k.to_distance())
+                .unwrap_or(usize::MAX);
+            at = d
+                .checked_mul(b)
+                .and_then(|d| at.checked_add(d))
+                .filter(|&a| a < keys.len())
+                .ok_or_else(|| bad(keys_sec, format!("{}: child pointer out of range", what())))?;
+        }
+        let n = keys[at..].iter().take_while(|&&k| k != K::PAD).count();
+        let layout = tree::layout(&keys[at..at + n]).ok_or_else(|| {
+            bad(
+                keys_sec,
+                format!("{}: {n} keys do not make a multi-level tree", what()),
+            )
+        })?;
+        let stored = keys.get(root..root + layout.slots.len());
+        if layout.height != height
+            || root + layout.first_leaf * b != at
+            || stored != Some(&layout.slots[..])
+        {
+            return Err(bad(
+                keys_sec,
+                format!("{}: nodes differ from the layout of its keys", what()),
+            ));
+        }
+        (at, n)
+    };
+    let mut prev: Option<K> = None;
+    for &k in &keys[first..first + n] {
+        if k < lo || k > hi || prev.is_some_and(|p| k <= p) {
+            return Err(bad(
+                keys_sec,
+                format!("{}: key {k:?} out of order or range", what()),
+            ));
+        }
+        prev = Some(k);
     }
-    Ok(())
+    values
+        .get(first..=first + n)
+        .ok_or_else(|| bad(values_sec, format!("{}: values run past the end", what())))
 }
 
-pub(crate) fn chunks(db: &Database) -> Result<(), OpenError> {
+pub(crate) fn trees(db: &Database) -> Result<(), OpenError> {
     let records = db.record_count() as u32;
-    let rec_ok = |v: u32, s: Section, at: usize| {
+    let rec_ok = |v: u32, s: Section| {
         if v < records {
             Ok(())
         } else {
-            Err(bad(s, format!("entry {at}: record {v} out of range")))
+            Err(bad(s, format!("record {v} out of range")))
         }
     };
 
+    let v4 = (Section::V4Keys, Section::V4Values);
     let top: &[u32] = db.raw_slice(Section::V4Top);
-    let keys: &[u16] = db.raw_slice(Section::V4Keys);
-    let values: &[u32] = db.raw_slice(Section::V4Values);
     for &e in top.iter().filter(|&&e| e & format::TOP_DIRECT == 0) {
-        let s = e as usize;
-        let n = keys[s] as usize; // in range: checked at open
-        ascending(&keys[s + 1..=s + n], 0, u16::MAX, Section::V4Keys, s)?;
-        for (i, &v) in values[s..=s + n].iter().enumerate() {
-            rec_ok(v, Section::V4Values, s + i)?;
+        for &v in check_tree::<u16>(db, v4, e, (0, u16::MAX - 1))? {
+            rec_ok(v, Section::V4Values)?;
         }
     }
 
+    let v6 = (Section::V6Keys, Section::V6Values);
+    let sub = (Section::V6SubKeys, Section::V6SubValues);
     let top: &[u32] = db.raw_slice(Section::V6Top);
-    let keys: &[u64] = db.raw_slice(Section::V6Keys);
-    let values: &[u32] = db.raw_slice(Section::V6Values);
-    let sub_keys: &[u64] = db.raw_slice(Section::V6SubKeys);
-    let sub_values: &[u32] = db.raw_slice(Section::V6SubValues);
-    for (hi, &e) in top.iter().enumerate() {
+    for (c, &e) in top.iter().enumerate() {
         if e & format::TOP_DIRECT != 0 {
             continue;
         }
-        let s = e as usize;
-        let n = keys[s] as usize;
-        let floor = (hi as u64) << 48;
-        ascending(&keys[s + 1..=s + n], floor, floor | ((1 << 48) - 1), Section::V6Keys, s)?;
-        let vals = values
-            .get(s..=s + n)
-            .ok_or_else(|| bad(Section::V6Values, format!("chunk at {s} runs past the end")))?;
-        for (i, &v) in vals.iter().enumerate() {
+        let floor = (c as u64) << 48;
+        for &v in check_tree::<u64>(db, v6, e, (floor, floor | ((1 << 48) - 2)))? {
             if v & format::V6_SUB == 0 {
-                rec_ok(v, Section::V6Values, s + i)?;
+                rec_ok(v, Section::V6Values)?;
                 continue;
             }
-            let t = (v & !format::V6_SUB) as usize;
-            let m = sub_keys
-                .get(t)
-                .and_then(|&m| usize::try_from(m).ok())
-                .filter(|&m| t.checked_add(m).is_some_and(|l| l < sub_keys.len()))
-                .ok_or_else(|| bad(Section::V6Values, format!("entry {}: sub-chunk {t} out of range", s + i)))?;
-            ascending(&sub_keys[t + 1..=t + m], 0, u64::MAX, Section::V6SubKeys, t)?;
-            for (j, &v) in sub_values[t..=t + m].iter().enumerate() {
-                rec_ok(v, Section::V6SubValues, t + j)?;
+            for &w in check_tree::<u64>(db, sub, v & !format::V6_SUB, (0, u64::MAX - 1))? {
+                rec_ok(w, Section::V6SubValues)?;
             }
         }
     }

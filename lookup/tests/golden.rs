@@ -16,7 +16,10 @@ fn format_1_golden() {
     assert_eq!(tor.as_org(), Some("ZWIEBELFREUNDE"));
     assert_eq!(tor.provider(), Some("Tor Project"));
     assert_eq!(tor.network().to_string(), "185.220.101.1/32");
-    assert_eq!(tor.sources().collect::<Vec<_>>(), ["caida-pfx2as", "tor-exit-addresses"]);
+    assert_eq!(
+        tor.sources().collect::<Vec<_>>(),
+        ["caida-pfx2as", "tor-exit-addresses"]
+    );
 
     let neighbour = db.lookup("185.220.101.2".parse().unwrap());
     assert!(!neighbour.is_tor());
@@ -42,4 +45,23 @@ fn format_1_golden() {
     let none = db.lookup("192.0.2.1".parse().unwrap());
     assert!(none.is_empty() && none.categories().is_empty());
     assert_eq!(db.sources().count(), 4);
+}
+
+/// The fuzz entry point survives the golden artifact, every truncation of it at 64-byte steps,
+/// and every file under `fuzz/regressions/open_artifact/` (minimised crashers, once found).
+#[test]
+fn fuzz_entry_point_replays() {
+    let golden = include_bytes!("golden/v1.ipsieve");
+    ipsieve::fuzz::open_and_lookup(golden);
+    for len in (0..golden.len()).step_by(64) {
+        ipsieve::fuzz::open_and_lookup(&golden[..len]);
+    }
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions/open_artifact");
+    for entry in std::fs::read_dir(dir).expect("fuzz/regressions/open_artifact") {
+        let path = entry.unwrap().path();
+        if path.file_name().is_some_and(|n| n != ".gitkeep") {
+            ipsieve::fuzz::open_and_lookup(&std::fs::read(&path).unwrap());
+        }
+    }
 }

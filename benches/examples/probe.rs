@@ -1,0 +1,44 @@
+//! Ad-hoc profiling driver: builds the data set (or reads `IPSIEVE_DB`), then runs random
+//! IPv4 lookups in `run`, which callgrind can isolate with `--toggle-collect=*run*`.
+use std::hint::black_box;
+use std::time::Instant;
+
+#[inline(never)]
+fn run(db: &ipsieve::Database, ips: &[std::net::Ipv4Addr], rounds: usize, asn: bool) -> u64 {
+    let mut acc = 0u64;
+    for _ in 0..rounds {
+        for &ip in ips {
+            let a = db.lookup_v4(ip);
+            acc = acc.wrapping_add(if asn {
+                u64::from(a.asn().unwrap_or(0))
+            } else {
+                a.record_words().as_ptr() as u64
+            });
+        }
+    }
+    acc
+}
+
+fn main() {
+    let set = ipsieve_benches::data_set();
+    let db = match std::env::var_os("IPSIEVE_DB") {
+        Some(p) => ipsieve::Database::open(p).unwrap(),
+        None => ipsieve::Database::from_bytes(&set.bytes).unwrap(),
+    };
+    let ips = if std::env::var_os("INSIDE").is_some() {
+        ipsieve_benches::inside_v4(&set.v4, 1 << 16)
+    } else {
+        ipsieve_benches::random_v4(1 << 16)
+    };
+    let asn = std::env::args().nth(1).as_deref() == Some("asn");
+    let rounds: usize = std::env::args()
+        .nth(2)
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(300);
+    for _ in 0..5 {
+        let t = Instant::now();
+        black_box(run(&db, &ips, rounds, asn));
+        let n = rounds * ips.len();
+        eprintln!("{:.2} ns/lookup", t.elapsed().as_nanos() as f64 / n as f64);
+    }
+}
