@@ -1,7 +1,7 @@
 //! The artifact's binary layout: the one definition shared by the reader (this crate) and the
 //! writer (`ipsieve-builder`), so the two can never drift. `docs/FORMAT.md` is the prose spec.
 //!
-//! Everything is little-endian. The file is a 320-byte [`Header`] followed by sections, each
+//! Everything is little-endian. The file is a 320-byte header ([`hdr`]) followed by sections, each
 //! starting on a 64-byte boundary, each a flat array of one integer type.
 
 /// First eight bytes of every artifact. The high byte and the CR LF / SUB bytes catch files
@@ -245,33 +245,34 @@ pub fn file_crc(file: &[u8]) -> u32 {
     h.finalize()
 }
 
-/// Chunk trees: how the ranges inside one /16 (or one IPv6 /64) are laid out.
-///
-/// A chunk with `n` boundaries has keys `k[0] < … < k[n-1]`, each a range start minus one,
-/// and `n + 1` values (value `g` belongs to the range after the `g`-th boundary). A lookup of
-/// `x` counts the keys below `x` (`g`), reads value `g`, and takes the range's bounds from
-/// `k[g-1] + 1` and `k[g]`.
-///
-/// Keys live in *slots*; a *line* is 64 bytes of slots (`B` = 32 `u16` or 8 `u64`), aligned to
-/// 64 bytes in the file; values are parallel to slots (value of slot `i` at index `i`). Unused
-/// slots hold [`Key::PAD`], which is never below any probe, so a node is searched by counting
-/// over its whole line: one cache line per level, SIMD-friendly, no data-dependent branch.
-///
-/// * **Leaf chunk** (`n + 1 <= B`): the keys, then padding, in a leaf of a quarter, half or
-///   whole line (class 0, 1, 2: the smallest with more than `n` slots), aligned to its own
-///   size. Reference: [`LEAF`] | class << [`LEAF_CLASS_SHIFT`] | offset in 16-byte units.
-///   Value `g` is at the leaf's first slot + `g`.
-/// * **Multi-level chunk**: a static B+ tree of whole lines ([`layout`]). Leaves hold every
-///   key in order, padded to at least `n + 1` slots. Each internal node has `B` children: its
-///   first `B - 1` slots are the first keys of children 1..B (padding when absent) and its
-///   last slot is the line distance from the node to its first child; children are
-///   consecutive lines. Levels are stored root first, leaves last. Reference: height
-///   (2..=[`MAX_HEIGHT`]) << [`HEIGHT_SHIFT`] | line index of the root. Value `g` is at the
-///   first leaf's first slot + `g`.
-///
-/// A corrupt tree can only make a lookup read a wrong slot or fall off the array (answered as
-/// "no data"): every descent is bounded by the height, and every read is bounds-checked.
 pub mod tree {
+    //! Chunk trees: how the ranges inside one /16 (or one IPv6 /64) are laid out.
+    //!
+    //! A chunk with `n` boundaries has keys `k[0] < … < k[n-1]`, each a range start minus one,
+    //! and `n + 1` values (value `g` belongs to the range after the `g`-th boundary). A lookup of
+    //! `x` counts the keys below `x` (`g`), reads value `g`, and takes the range's bounds from
+    //! `k[g-1] + 1` and `k[g]`.
+    //!
+    //! Keys live in *slots*; a *line* is 64 bytes of slots (`B` = 32 `u16` or 8 `u64`), aligned to
+    //! 64 bytes in the file; values are parallel to slots (value of slot `i` at index `i`). Unused
+    //! slots hold [`Key::PAD`], which is never below any probe, so a node is searched by counting
+    //! over its whole line: one cache line per level, SIMD-friendly, no data-dependent branch.
+    //!
+    //! * **Leaf chunk** (`n + 1 <= B`): the keys, then padding, in a leaf of a quarter, half or
+    //!   whole line (class 0, 1, 2: the smallest with more than `n` slots), aligned to its own
+    //!   size. Reference: [`LEAF`] | class << [`LEAF_CLASS_SHIFT`] | offset in 16-byte units.
+    //!   Value `g` is at the leaf's first slot + `g`.
+    //! * **Multi-level chunk**: a static B+ tree of whole lines ([`layout`]). Leaves hold every
+    //!   key in order, padded to at least `n + 1` slots. Each internal node has `B` children: its
+    //!   first `B - 1` slots are the first keys of children 1..B (padding when absent) and its
+    //!   last slot is the line distance from the node to its first child; children are
+    //!   consecutive lines. Levels are stored root first, leaves last. Reference: height
+    //!   (2..=[`MAX_HEIGHT`]) << [`HEIGHT_SHIFT`] | line index of the root. Value `g` is at the
+    //!   first leaf's first slot + `g`.
+    //!
+    //! A corrupt tree can only make a lookup read a wrong slot or fall off the array (answered as
+    //! "no data"): every descent is bounded by the height, and every read is bounds-checked.
+
     /// Bytes in a line, the unit of nodes and of alignment.
     pub const LINE_BYTES: usize = 64;
     /// Bytes in the unit of a leaf reference's offset (a quarter line).

@@ -54,7 +54,7 @@
 //!   [`OpenError::Endianness`].
 //!
 //! ## Compatibility
-//! The artifact carries a format version (see [`format`] and `docs/FORMAT.md`). Readers accept
+//! The artifact carries a format version (see [`format`](mod@format) and `docs/FORMAT.md`). Readers accept
 //! every minor version of their major version and refuse others with
 //! [`OpenError::UnsupportedVersion`]; a new major version means rebuilding the artifact.
 //!
