@@ -3,8 +3,8 @@
 //!
 //! The full-size data set is built from `sources/shared-data.toml`, which reads the shared data
 //! mirror (`../shared/data` beside the repository). When that folder is absent the benches say
-//! so on stderr and fall back to the vendored snapshot (`data/snapshot`), whose figures are
-//! **not** comparable with the full-size targets.
+//! so on stderr and exit without measuring: the vendored snapshot is too small to say anything
+//! about a full BGP table.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
@@ -26,8 +26,6 @@ pub fn repo_root() -> PathBuf {
 pub struct DataSet {
     /// The artifact's bytes.
     pub bytes: Vec<u8>,
-    /// "full-size" or "snapshot (../shared/data absent)".
-    pub label: &'static str,
     /// Every IPv4 range the sources contributed, for "inside ranges" probes.
     pub v4: Vec<(u32, u32)>,
     /// Every IPv6 range the sources contributed.
@@ -36,26 +34,26 @@ pub struct DataSet {
     pub inputs: (usize, usize),
 }
 
-/// Builds the full-size data set, or the snapshot when `../shared/data` is absent.
+/// Whether the shared data mirror is present (a full-size build is possible).
+pub fn shared_data_present() -> bool {
+    repo_root().join("../shared/data").is_dir()
+}
+
+/// Builds the full-size data set; exits the process with a message when `../shared/data` is
+/// absent.
 ///
 /// # Panics
-/// When a manifest that exists cannot be built: a bench must not silently measure less.
+/// When the manifest exists but cannot be built: a bench must not silently measure less.
 pub fn data_set() -> DataSet {
-    let full = repo_root().join("sources/shared-data.toml");
-    let shared = repo_root().join("../shared/data");
-    let (path, label) = if shared.is_dir() {
-        (full, "full-size")
-    } else {
+    if !shared_data_present() {
         eprintln!(
-            "ipsieve-benches: {} is absent; measuring the vendored snapshot instead. \
-             These figures are NOT comparable with the full-size targets.",
-            shared.display()
+            "ipsieve-benches: {} is absent, so the full-size data set cannot be built; \
+             not measuring (the vendored snapshot is too small to be meaningful).",
+            repo_root().join("../shared/data").display()
         );
-        (
-            repo_root().join("data/snapshot/sources.toml"),
-            "snapshot (../shared/data absent)",
-        )
-    };
+        std::process::exit(0);
+    }
+    let path = repo_root().join("sources/shared-data.toml");
     let started = Instant::now();
     let manifest = Manifest::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut builder = Builder::new().build_time(0);
@@ -72,7 +70,7 @@ pub fn data_set() -> DataSet {
         .collect();
     let inputs = builder.entry_counts();
     eprintln!(
-        "ipsieve-benches: {label} data set: {} IPv4 + {} IPv6 input entries, artifact {} bytes, \
+        "ipsieve-benches: full-size data set: {} IPv4 + {} IPv6 input entries, artifact {} bytes, \
          built in {:.2} s",
         inputs.0,
         inputs.1,
@@ -81,7 +79,6 @@ pub fn data_set() -> DataSet {
     );
     DataSet {
         bytes: compiled.bytes,
-        label,
         v4,
         v6,
         inputs,
