@@ -129,3 +129,56 @@ fn lookup_reads_stdin_and_verify_stats_work() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("not an ipsieve artifact"));
 }
+
+/// A VPN list with absurd and unparseable lines among real ones: the build goes on, reports
+/// each bad line with source, line and reason, and the good lines still count.
+#[test]
+fn bad_lines_are_reported_with_source_and_line() {
+    let dir = tmp("bad-lines");
+    // Lines 1, 3 and 5 are the first three entries of data/snapshot/vpn/ivpn.txt.
+    let list = "37.19.206.105\n0.0.0.0/0\n37.19.206.106\nnot an address\n37.19.206.111\n";
+    std::fs::write(dir.join("vpn.txt"), list).unwrap();
+    let manifest = "[[source]]\nname = \"vpn-test\"\nformat = \"ip-list\"\npath = \"vpn.txt\"\n\
+                    categories = [\"vpn\"]\nprovider = \"IVPN\"\ntier = \"first-party\"\n";
+    std::fs::write(dir.join("sources.toml"), manifest).unwrap();
+    let db = dir.join("out.ipsieve");
+    let report = dir.join("report.json");
+    let out = bin()
+        .args(["build", "--quiet", "--sources"])
+        .arg(dir.join("sources.toml"))
+        .arg("--out")
+        .arg(&db)
+        .arg("--report-json")
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let src = &json["sources"][0];
+    assert_eq!(src["read"], 4, "{src}");
+    assert_eq!(src["rejected"], 2, "{src}");
+    let errors: Vec<&str> = src["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    assert!(
+        errors[0].starts_with("vpn-test: line 2: ") && errors[0].contains("wider than a /8"),
+        "{errors:?}"
+    );
+    assert!(errors[1].starts_with("vpn-test: line 4: "), "{errors:?}");
+    let answers = bin()
+        .args(["lookup", "--db"])
+        .arg(&db)
+        .args(["37.19.206.106", "8.8.8.8"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&answers.stdout);
+    assert!(text.lines().next().unwrap().contains("\tvpn\t"), "{text}");
+    assert!(text.lines().nth(1).unwrap().contains("\t-\t"), "{text}");
+}
