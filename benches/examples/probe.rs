@@ -19,6 +19,37 @@ fn run(db: &ipsieve::Database, ips: &[std::net::Ipv4Addr], rounds: usize, asn: b
     acc
 }
 
+/// Experiment: touch each address's top entry and chunk line for a group of 8 first, so the
+/// misses overlap, then look them up.
+#[inline(never)]
+fn run_grouped(db: &ipsieve::Database, ips: &[std::net::Ipv4Addr], rounds: usize) -> u64 {
+    use ipsieve::format::{tree, Section};
+    let top: &[u32] = db.raw_slice(Section::V4Top);
+    let keys: &[u16] = db.raw_slice(Section::V4Keys);
+    let mut acc = 0u64;
+    for _ in 0..rounds {
+        for group in ips.chunks(8) {
+            let mut touch = 0u32;
+            for &ip in group {
+                let e = top[(u32::from(ip) >> 16) as usize];
+                if e & 0x8000_0000 == 0 {
+                    let at = if e & tree::LEAF != 0 {
+                        (e & tree::LEAF_OFFSET_MASK) as usize * 8
+                    } else {
+                        (e & tree::ROOT_MASK) as usize * 32
+                    };
+                    touch = touch.wrapping_add(u32::from(*keys.get(at).unwrap_or(&0)));
+                }
+            }
+            black_box(touch);
+            for &ip in group {
+                acc = acc.wrapping_add(db.lookup_v4(ip).record_words().as_ptr() as u64);
+            }
+        }
+    }
+    acc
+}
+
 fn main() {
     let set = ipsieve_benches::data_set();
     let db = match std::env::var_os("IPSIEVE_DB") {
@@ -35,9 +66,14 @@ fn main() {
         .nth(2)
         .and_then(|r| r.parse().ok())
         .unwrap_or(300);
+    let grouped = std::env::var_os("GROUPED").is_some();
     for _ in 0..5 {
         let t = Instant::now();
-        black_box(run(&db, &ips, rounds, asn));
+        if grouped {
+            black_box(run_grouped(&db, &ips, rounds));
+        } else {
+            black_box(run(&db, &ips, rounds, asn));
+        }
         let n = rounds * ips.len();
         eprintln!("{:.2} ns/lookup", t.elapsed().as_nanos() as f64 / n as f64);
     }

@@ -11,7 +11,7 @@ use crate::format::tree::{self, Key};
 /// The line of `B` slots starting at slot `at`.
 #[inline(always)]
 fn line<K: Key, const B: usize>(keys: &[K], at: usize) -> Option<&[K; B]> {
-    keys.get(at..at.checked_add(B)?)?.try_into().ok()
+    keys.get(at..)?.first_chunk()
 }
 
 /// Finds `x` in the chunk tree referenced by `r`: the slot of its value, and whether that is
@@ -20,23 +20,26 @@ fn line<K: Key, const B: usize>(keys: &[K], at: usize) -> Option<&[K; B]> {
 /// that slot is padding). `B` is `K::PER_LINE`.
 #[inline(always)]
 pub(crate) fn find<K: Key, const B: usize>(keys: &[K], r: u32, x: K) -> Option<(usize, bool)> {
+    // Offsets below are at most 2^31 slots (28- or 26-bit fields times at most 32), so they
+    // cannot overflow; a child distance read from a corrupt file can, and then wraps to some
+    // index that `line` bounds-checks.
     if r & tree::LEAF != 0 {
         // One leaf, counted over its aligned line with the other leaves' slots masked out.
-        let at = ((r & tree::LEAF_OFFSET_MASK) as usize).checked_mul(tree::unit_slots::<K>())?;
+        let at = (r & tree::LEAF_OFFSET_MASK) as usize * tree::unit_slots::<K>();
         let width = (B / 4) << ((r >> tree::LEAF_CLASS_SHIFT) & 3).min(2);
         let start = at & !(B - 1);
         let c = K::count_below_in(line::<K, B>(keys, start)?, at - start, width, x);
         return Some((at + c, c == 0));
     }
-    let mut at = ((r & tree::ROOT_MASK) as usize).checked_mul(B)?;
+    let mut at = (r & tree::ROOT_MASK) as usize * B;
     let height = (r >> tree::HEIGHT_SHIFT) & 0xF;
     let mut leftmost = true;
     for _ in 1..height {
         let node = line::<K, B>(keys, at)?;
         let c = K::count_below_in(node, 0, B - 1, x);
         leftmost &= c == 0;
-        let child = node[B - 1].to_distance().checked_add(c)?.checked_mul(B)?;
-        at = at.checked_add(child)?;
+        let child = node[B - 1].to_distance().wrapping_add(c).wrapping_mul(B);
+        at = at.wrapping_add(child);
     }
     let c = K::count_below_in(line::<K, B>(keys, at)?, 0, B, x);
     Some((at + c, leftmost && c == 0))
