@@ -1,0 +1,93 @@
+//! ipsieve behind the common [`Lookup`] interface, in two flavours: reading one field of the
+//! answer (what a caller does with it), or only taking the answer (its range), which skips the
+//! record fetch.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use ipsieve::Database;
+
+use crate::{Lookup, NONE};
+
+/// `db.lookup_v*(ip).asn()`: the index walk plus the record fetch (the full-size data set).
+#[derive(Debug, Clone, Copy)]
+pub struct SieveAsn<'a>(pub &'a Database);
+
+/// `db.lookup_v*(ip).country()` packed into a `u32` with [`pack_country`]: the index walk plus
+/// the record fetch (the MMDB data set, whose peers store the same packed code).
+#[derive(Debug, Clone, Copy)]
+pub struct SieveCountry<'a>(pub &'a Database);
+
+/// The low 32 bits of the first address of `db.lookup_v*(ip).range()`: the index walk only.
+#[derive(Debug, Clone, Copy)]
+pub struct SieveRange<'a>(pub &'a Database);
+
+/// A two-letter country code as a `u32` (`b0 | b1 << 8`), [`NONE`] for none: the value every
+/// structure of the MMDB data set stores and answers.
+#[inline]
+pub fn pack_country(cc: Option<&str>) -> u32 {
+    match cc.map(str::as_bytes) {
+        Some(&[a, b]) => u32::from(a) | u32::from(b) << 8,
+        _ => NONE,
+    }
+}
+
+impl Lookup for SieveAsn<'_> {
+    #[inline]
+    fn v4(&self, ip: Ipv4Addr) -> u32 {
+        self.0.lookup_v4(ip).asn().unwrap_or(NONE)
+    }
+
+    #[inline]
+    fn v6(&self, ip: Ipv6Addr) -> u32 {
+        self.0.lookup_v6(ip).asn().unwrap_or(NONE)
+    }
+}
+
+impl Lookup for SieveCountry<'_> {
+    #[inline]
+    fn v4(&self, ip: Ipv4Addr) -> u32 {
+        pack_country(self.0.lookup_v4(ip).country())
+    }
+
+    #[inline]
+    fn v6(&self, ip: Ipv6Addr) -> u32 {
+        pack_country(self.0.lookup_v6(ip).country())
+    }
+}
+
+impl Lookup for SieveRange<'_> {
+    #[inline]
+    fn v4(&self, ip: Ipv4Addr) -> u32 {
+        low_bits(self.0.lookup_v4(ip).range().0)
+    }
+
+    #[inline]
+    fn v6(&self, ip: Ipv6Addr) -> u32 {
+        low_bits(self.0.lookup_v6(ip).range().0)
+    }
+}
+
+#[inline]
+fn low_bits(ip: IpAddr) -> u32 {
+    match ip {
+        IpAddr::V4(a) => u32::from(a),
+        IpAddr::V6(a) => u128::from(a) as u32,
+    }
+}
+
+/// The index of the record ipsieve answers ([`crate::ranges::record_index`]): the answer's
+/// identity, which the full-size data set's peers store. Used to check agreement, not timed.
+#[derive(Debug, Clone, Copy)]
+pub struct SieveRecord<'a>(pub &'a Database);
+
+impl Lookup for SieveRecord<'_> {
+    #[inline]
+    fn v4(&self, ip: Ipv4Addr) -> u32 {
+        crate::ranges::record_index(self.0, &self.0.lookup_v4(ip))
+    }
+
+    #[inline]
+    fn v6(&self, ip: Ipv6Addr) -> u32 {
+        crate::ranges::record_index(self.0, &self.0.lookup_v6(ip))
+    }
+}
