@@ -79,7 +79,8 @@ static GLOBAL: Counting = Counting;
 const N: usize = 1 << 16;
 /// Addresses per workload on which every peer must agree with ipsieve.
 const CHECK: usize = 4096;
-/// Timed passes per row of the median table (after two warm-up passes).
+/// Timed passes per row of the median table (after two warm-up rounds); each timed pass
+/// follows an untimed one over the same row.
 const ROUNDS: usize = 15;
 
 const WORKLOADS: [&str; 4] = [
@@ -224,6 +225,9 @@ fn print_table(rows: &[Row<'_>]) {
     let mut allocs = vec![0u64; picked.len()];
     for round in 0..ROUNDS + 2 {
         for (i, r) in picked.iter().enumerate() {
+            // An untimed pass first, so that the structure is as warm as in criterion's loop
+            // and not cold from the previous row's pass.
+            std::hint::black_box((r.run)());
             let a0 = ALLOCATIONS.load(Ordering::Relaxed);
             let t = std::time::Instant::now();
             std::hint::black_box((r.run)());
@@ -235,8 +239,9 @@ fn print_table(rows: &[Row<'_>]) {
         }
     }
     eprintln!(
-        "\nlookup medians (ns per lookup, median of {ROUNDS} interleaved passes of {N} lookups \
-         in this process; ratio = structure / ipsieve field read, > 1 means ipsieve is faster)"
+        "\nlookup medians (ns per lookup: median of {ROUNDS} rounds over every row, each a warm \
+         pass then a timed pass of {N} lookups, in this process; ratio = structure / ipsieve \
+         field read, > 1 means ipsieve is faster)"
     );
     let mut last = ("", "", Mode::Throughput);
     let mut reference = f64::NAN;
