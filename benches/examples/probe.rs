@@ -61,6 +61,17 @@ fn main() {
     } else {
         ipsieve_benches::random_v4(1 << 16)
     };
+    // DIRECT=1 / CHUNK=1 keep only addresses whose /16 is a direct top entry / a chunk tree.
+    let top: &[u32] = db.raw_slice(ipsieve::format::Section::V4Top);
+    let is_direct =
+        |ip: &std::net::Ipv4Addr| top[(u32::from(*ip) >> 16) as usize] & 0x8000_0000 != 0;
+    let ips: Vec<_> = if std::env::var_os("DIRECT").is_some() {
+        ips.into_iter().filter(is_direct).collect()
+    } else if std::env::var_os("CHUNK").is_some() {
+        ips.into_iter().filter(|ip| !is_direct(ip)).collect()
+    } else {
+        ips
+    };
     let asn = std::env::args().nth(1).as_deref() == Some("asn");
     let rounds: usize = std::env::args()
         .nth(2)
@@ -75,6 +86,10 @@ fn main() {
             black_box(run(&db, &ips, rounds, asn));
         }
         let n = rounds * ips.len();
-        eprintln!("{:.2} ns/lookup", t.elapsed().as_nanos() as f64 / n as f64);
+        eprintln!(
+            "{:.2} ns/lookup over {} addresses",
+            t.elapsed().as_nanos() as f64 / n as f64,
+            ips.len()
+        );
     }
 }

@@ -535,10 +535,8 @@ impl Database {
     pub fn lookup_v4(&self, ip: Ipv4Addr) -> Answer<'_> {
         let x = u32::from(ip);
         let v = self.view();
-        let top: &[u32] = v.slice(Section::V4Top);
-        let e = top
-            .get((x >> 16) as usize)
-            .copied()
+        let e = v
+            .word(Section::V4Top, (x >> 16) as usize)
             .unwrap_or(format::top_direct(0, 0));
         let (record, lo, hi) = if e & format::TOP_DIRECT != 0 {
             let span = 16 + ((e >> format::TOP_SPAN_SHIFT) & 0x1f).min(16);
@@ -549,19 +547,18 @@ impl Database {
                 (lo + (1u64 << span) - 1) as u128,
             )
         } else {
-            let keys: &[u16] = v.slice(Section::V4Keys);
+            let keys = v.bytes_of(Section::V4Keys);
             let base = u128::from(x & 0xFFFF_0000);
             match search::find::<u16, 32>(keys, e, x as u16) {
                 Some((slot, first)) => {
-                    let values: &[u32] = v.slice(Section::V4Values);
-                    let (lo, hi) = bounds(keys, slot, first, 0, 0xFFFF);
-                    let r = values.get(slot).copied().unwrap_or(0);
+                    let (lo, hi) = bounds(keys, slot, first, 0u16, 0xFFFF);
+                    let r = v.word(Section::V4Values, slot).unwrap_or(0);
                     (r, base | u128::from(lo), base | u128::from(hi))
                 }
                 None => (0, base, base | 0xFFFF),
             }
         };
-        Answer::new(self, self.record(record), IpAddr::V4(ip), lo, hi)
+        Answer::new(self, v.record(record), IpAddr::V4(ip), lo, hi)
     }
 
     /// Looks up an IPv6 address. Never allocates, never panics.
@@ -572,10 +569,8 @@ impl Database {
         }
         let x = u128::from(ip);
         let v = self.view();
-        let top: &[u32] = v.slice(Section::V6Top);
-        let e = top
-            .get((x >> 112) as usize)
-            .copied()
+        let e = v
+            .word(Section::V6Top, (x >> 112) as usize)
             .unwrap_or(format::top_direct(0, 0));
         let (record, lo, hi) = if e & format::TOP_DIRECT != 0 {
             let span = 112 + ((e >> format::TOP_SPAN_SHIFT) & 0x1f).min(16);
@@ -587,12 +582,11 @@ impl Database {
             };
             (e & format::TOP_RECORD_MASK, lo, hi)
         } else {
-            let keys: &[u64] = v.slice(Section::V6Keys);
+            let keys = v.bytes_of(Section::V6Keys);
             let chunk = ((x >> 112) << 48) as u64;
             match search::find::<u64, 8>(keys, e, (x >> 64) as u64) {
                 Some((slot, first)) => {
-                    let values: &[u32] = v.slice(Section::V6Values);
-                    let r = values.get(slot).copied().unwrap_or(0);
+                    let r = v.word(Section::V6Values, slot).unwrap_or(0);
                     if r & format::V6_SUB == 0 {
                         let (lo, hi) = bounds(keys, slot, first, chunk, chunk | ((1 << 48) - 1));
                         (
@@ -611,36 +605,39 @@ impl Database {
                 ),
             }
         };
-        Answer::new(self, self.record(record), IpAddr::V6(ip), lo, hi)
+        Answer::new(self, v.record(record), IpAddr::V6(ip), lo, hi)
     }
 
     /// Second level for a /64 with internal boundaries.
     #[inline]
     fn lookup_v6_sub(&self, v: View<'_>, r: u32, x: u128) -> (u32, u128, u128) {
-        let keys: &[u64] = v.slice(Section::V6SubKeys);
+        let keys = v.bytes_of(Section::V6SubKeys);
         let base = (x >> 64) << 64;
         match search::find::<u64, 8>(keys, r, x as u64) {
             Some((slot, first)) => {
-                let values: &[u32] = v.slice(Section::V6SubValues);
-                let (lo, hi) = bounds(keys, slot, first, 0, u64::MAX);
-                let r = values.get(slot).copied().unwrap_or(0);
+                let (lo, hi) = bounds(keys, slot, first, 0u64, u64::MAX);
+                let r = v.word(Section::V6SubValues, slot).unwrap_or(0);
                 (r, base | u128::from(lo), base | u128::from(hi))
             }
             None => (0, base, base | u128::from(u64::MAX)),
         }
     }
+}
 
+impl<'a> View<'a> {
     /// The record's words; the empty record when out of range (never after validation).
     #[inline(always)]
-    fn record(&self, i: u32) -> &[u32; rec::WORDS] {
-        let records: &[u32] = self.slice(Section::Records);
-        let at = i as usize * rec::WORDS;
-        records
-            .get(at..at + rec::WORDS)
-            .and_then(|r| r.try_into().ok())
+    fn record(self, i: u32) -> &'a [u32; rec::WORDS] {
+        let bytes = self.bytes_of(Section::Records);
+        bytes
+            .get(i as usize * rec::BYTES..)
+            .and_then(|b| b.first_chunk::<{ rec::BYTES }>())
+            .and_then(|b| bytemuck::try_from_bytes(b).ok())
             .unwrap_or(&EMPTY_RECORD)
     }
+}
 
+impl Database {
     /// String `i` of the string table, or `None` for [`format::NONE`].
     #[inline]
     pub(crate) fn string(&self, i: u32) -> Option<&str> {
@@ -732,17 +729,14 @@ impl Database {
 /// in the slot before (or `first_key` for the chunk's first range) up to the key in `slot`
 /// (or `last_key` when that slot is padding).
 #[inline(always)]
-fn bounds<K: Key>(keys: &[K], slot: usize, first: bool, first_key: K, last_key: K) -> (K, K) {
-    let lo = match slot
-        .checked_sub(1)
-        .filter(|_| !first)
-        .and_then(|i| keys.get(i))
-    {
-        Some(&k) => k.succ().unwrap_or(last_key),
+fn bounds<K: Key>(keys: &[u8], slot: usize, first: bool, first_key: K, last_key: K) -> (K, K) {
+    let prev = slot.checked_sub(1).filter(|_| !first);
+    let lo = match prev.and_then(|i| K::read(keys, i)) {
+        Some(k) => k.succ().unwrap_or(last_key),
         None => first_key,
     };
-    let hi = match keys.get(slot) {
-        Some(&k) if k != K::PAD => k,
+    let hi = match K::read(keys, slot) {
+        Some(k) if k != K::PAD => k,
         _ => last_key,
     };
     (lo, hi)
@@ -756,6 +750,23 @@ struct View<'a> {
 }
 
 impl<'a> View<'a> {
+    /// Section `s`'s bytes; empty if out of bounds (never after validation).
+    #[inline(always)]
+    fn bytes_of(self, s: Section) -> &'a [u8] {
+        let (a, e) = self.sections[s as usize];
+        self.bytes.get(a..e).unwrap_or(&[])
+    }
+
+    /// Little-endian `u32` number `i` of section `s`.
+    #[inline(always)]
+    fn word(self, s: Section, i: usize) -> Option<u32> {
+        let b = self
+            .bytes_of(s)
+            .get(i.checked_mul(4)?..)?
+            .first_chunk::<4>()?;
+        Some(u32::from_le_bytes(*b))
+    }
+
     /// Section `s` as a slice of `T`; empty if it is out of bounds or misaligned (never after
     /// validation).
     #[inline(always)]

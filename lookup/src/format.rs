@@ -150,6 +150,8 @@ pub const NONE: u32 = u32::MAX;
 pub mod rec {
     /// Words per record.
     pub const WORDS: usize = 8;
+    /// Bytes per record.
+    pub const BYTES: usize = WORDS * 4;
     /// Category bits ([`crate::Categories`]).
     pub const CATEGORIES: usize = 0;
     /// Origin ASN; meaningful only when [`FLAG_HAS_ASN`] is set.
@@ -312,6 +314,15 @@ pub mod tree {
         #[doc(hidden)]
         fn succ(self) -> Option<Self>;
 
+        /// The key in slot `slot` of little-endian `bytes`, or `None` past the end.
+        #[doc(hidden)]
+        fn read(bytes: &[u8], slot: usize) -> Option<Self>;
+
+        /// The `W` keys from slot `slot` of little-endian `bytes` (a plain copy on
+        /// little-endian hosts), or `None` when they are not all inside.
+        #[doc(hidden)]
+        fn read_line<const W: usize>(bytes: &[u8], slot: usize) -> Option<[Self; W]>;
+
         /// The key read as a line distance (an internal node's last slot).
         #[doc(hidden)]
         fn to_distance(self) -> usize;
@@ -346,6 +357,27 @@ pub mod tree {
                 #[inline(always)]
                 fn succ(self) -> Option<$t> {
                     self.checked_add(1)
+                }
+
+                #[inline(always)]
+                fn read(bytes: &[u8], slot: usize) -> Option<$t> {
+                    const S: usize = std::mem::size_of::<$t>();
+                    let b = bytes.get(slot.checked_mul(S)?..)?.first_chunk::<S>()?;
+                    Some(<$t>::from_le_bytes(*b))
+                }
+
+                #[inline(always)]
+                fn read_line<const W: usize>(bytes: &[u8], slot: usize) -> Option<[$t; W]> {
+                    const S: usize = std::mem::size_of::<$t>();
+                    let b = bytes.get(slot.checked_mul(S)?..)?.get(..W * S)?;
+                    let mut out = [0 as $t; W];
+                    // One copy of the whole line, then byte order (a no-op on the
+                    // little-endian hosts that are the only ones allowed to open a file).
+                    bytemuck::cast_slice_mut::<$t, u8>(&mut out).copy_from_slice(b);
+                    for o in &mut out {
+                        *o = <$t>::from_le(*o);
+                    }
+                    Some(out)
                 }
 
                 #[inline(always)]

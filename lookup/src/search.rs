@@ -8,10 +8,10 @@
 
 use crate::format::tree::{self, Key};
 
-/// The line of `B` slots starting at slot `at`.
+/// The line of `B` slots starting at slot `at` of the little-endian key bytes.
 #[inline(always)]
-fn line<K: Key, const B: usize>(keys: &[K], at: usize) -> Option<&[K; B]> {
-    keys.get(at..)?.first_chunk()
+fn line<K: Key, const B: usize>(keys: &[u8], at: usize) -> Option<[K; B]> {
+    K::read_line::<B>(keys, at)
 }
 
 /// Finds `x` in the chunk tree referenced by `r`: the slot of its value, and whether that is
@@ -19,7 +19,7 @@ fn line<K: Key, const B: usize>(keys: &[K], at: usize) -> Option<&[K; B]> {
 /// chunk's start when first) and ends at the key in the value's slot (at the chunk's end when
 /// that slot is padding). `B` is `K::PER_LINE`.
 #[inline(always)]
-pub(crate) fn find<K: Key, const B: usize>(keys: &[K], r: u32, x: K) -> Option<(usize, bool)> {
+pub(crate) fn find<K: Key, const B: usize>(keys: &[u8], r: u32, x: K) -> Option<(usize, bool)> {
     // Offsets below are at most 2^31 slots (28- or 26-bit fields times at most 32), so they
     // cannot overflow; a child distance read from a corrupt file can, and then wraps to some
     // index that `line` bounds-checks.
@@ -28,7 +28,7 @@ pub(crate) fn find<K: Key, const B: usize>(keys: &[K], r: u32, x: K) -> Option<(
         let at = (r & tree::LEAF_OFFSET_MASK) as usize * tree::unit_slots::<K>();
         let width = (B / 4) << ((r >> tree::LEAF_CLASS_SHIFT) & 3).min(2);
         let start = at & !(B - 1);
-        let c = K::count_below_in(line::<K, B>(keys, start)?, at - start, width, x);
+        let c = K::count_below_in(&line::<K, B>(keys, start)?, at - start, width, x);
         return Some((at + c, c == 0));
     }
     let mut at = (r & tree::ROOT_MASK) as usize * B;
@@ -36,12 +36,12 @@ pub(crate) fn find<K: Key, const B: usize>(keys: &[K], r: u32, x: K) -> Option<(
     let mut leftmost = true;
     for _ in 1..height {
         let node = line::<K, B>(keys, at)?;
-        let c = K::count_below_in(node, 0, B - 1, x);
+        let c = K::count_below_in(&node, 0, B - 1, x);
         leftmost &= c == 0;
         let child = node[B - 1].to_distance().wrapping_add(c).wrapping_mul(B);
         at = at.wrapping_add(child);
     }
-    let c = K::count_below_in(line::<K, B>(keys, at)?, 0, B, x);
+    let c = K::count_below_in(&line::<K, B>(keys, at)?, 0, B, x);
     Some((at + c, leftmost && c == 0))
 }
 
@@ -51,7 +51,7 @@ mod tests {
     use crate::format::tree::{self, Key};
 
     /// Lays `keys` out as the builder does and finds every probe, against a linear count.
-    fn check<K: Key + TryFrom<u64>, const B: usize>(keys: &[K], probes: impl Iterator<Item = K>) {
+    fn check<K: Key, const B: usize>(keys: &[K], probes: impl Iterator<Item = K>) {
         let (slots, r, first) = match tree::layout(keys) {
             Some(l) => {
                 let r = l.height << tree::HEIGHT_SHIFT;
@@ -64,10 +64,11 @@ mod tests {
                 (slots, tree::LEAF | (2 << tree::LEAF_CLASS_SHIFT), 0)
             }
         };
+        let bytes: &[u8] = bytemuck::cast_slice(&slots);
         for x in probes {
             let g = keys.iter().filter(|&&k| k < x).count();
             assert_eq!(
-                find::<K, B>(&slots, r, x),
+                find::<K, B>(bytes, r, x),
                 Some((first + g, g == 0)),
                 "x={x:?} n={}",
                 keys.len()
@@ -106,11 +107,12 @@ mod tests {
             tree::LEAF | tree::LEAF_OFFSET_MASK,
             15 << tree::HEIGHT_SHIFT,
         ] {
-            let _ = find::<u16, 32>(&slots, r, 9);
+            let _ = find::<u16, 32>(bytemuck::cast_slice(&slots), r, 9);
         }
         // A node pointing at itself descends at most `height` times.
         let mut cyc = vec![u16::MAX; 32];
         cyc[31] = 0;
-        assert!(find::<u16, 32>(&cyc, 15 << tree::HEIGHT_SHIFT, 5).is_some());
+        let cyc: &[u8] = bytemuck::cast_slice(&cyc);
+        assert!(find::<u16, 32>(cyc, 15 << tree::HEIGHT_SHIFT, 5).is_some());
     }
 }
