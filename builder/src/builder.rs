@@ -162,6 +162,11 @@ impl Builder {
         self
     }
 
+    /// The build time recorded in the header (Unix seconds).
+    pub fn time(&self) -> u64 {
+        self.build_time
+    }
+
     /// Sets the limits on absurdly wide entries.
     #[must_use]
     pub fn limits(mut self, limits: Limits) -> Self {

@@ -25,7 +25,7 @@ pub fn load_manifest(
     mut progress: impl FnMut(&str),
 ) -> Result<Vec<SourceReport>, BuildError> {
     let mut reports = Vec::with_capacity(manifest.sources.len());
-    for entry in &manifest.sources {
+    for entry in manifest.enabled() {
         progress(&entry.name);
         reports.push(load_source(entry, builder)?);
     }
@@ -51,6 +51,15 @@ pub fn load_source(entry: &SourceEntry, builder: &mut Builder) -> Result<SourceR
         format: entry.format.as_str().to_owned(),
         ..SourceReport::default()
     };
+    if let (Some(max), Some(day)) = (entry.max_age_days, spec_day(entry)) {
+        let age = (builder.time() / 86_400).saturating_sub(u64::from(day));
+        if age > u64::from(max) {
+            rep.warnings.push(format!(
+                "data is {age} days old at build time (snapshot {}, max_age_days {max}): stale",
+                entry.snapshot.as_deref().unwrap_or("?")
+            ));
+        }
+    }
     let name = entry.name.as_str();
     let net = |b: &mut Builder, n: IpNet| b.add_net(id, n, Attrs::default());
     match entry.format {
@@ -96,6 +105,14 @@ pub fn load_source(entry: &SourceEntry, builder: &mut Builder) -> Result<SourceR
         ),
     }
     Ok(rep)
+}
+
+/// The source's snapshot day, if it declares one.
+fn spec_day(entry: &SourceEntry) -> Option<u32> {
+    entry
+        .snapshot
+        .as_deref()
+        .and_then(crate::manifest::day_number)
 }
 
 fn add_routed(b: &mut Builder, id: SourceId, net: IpNet, attrs: Attrs) -> Result<(), BuildError> {

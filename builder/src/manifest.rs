@@ -12,7 +12,12 @@
 //! snapshot = "2024-03-12"          # date of the data
 //! licence = "public Tor Project data"
 //! url = "https://check.torproject.org/exit-addresses"
+//! max_age_days = 2                  # older data is reported as stale by `ipsieve build`
+//! enabled = true                    # false: declared but not built (default true)
 //! ```
+//!
+//! Unknown keys, unknown formats, categories or tiers and malformed dates are errors that
+//! name the manifest line of the offending `[[source]]` table.
 
 use std::path::{Path, PathBuf};
 
@@ -79,15 +84,28 @@ pub struct SourceEntry {
     pub licence: Option<String>,
     /// Upstream URL.
     pub url: Option<String>,
+    /// Age in days past which the data is stale (reported, not refused).
+    pub max_age_days: Option<u32>,
+    /// Whether `ipsieve build` reads this source (default true).
+    pub enabled: Option<bool>,
+    /// 1-based line of the `[[source]]` table in the manifest (set by [`Manifest::parse`]).
+    #[serde(skip)]
+    pub line: usize,
 }
 
 /// A parsed manifest with paths resolved.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct Manifest {
     /// The sources, in file order.
-    #[serde(rename = "source", default)]
     pub sources: Vec<SourceEntry>,
+}
+
+/// The manifest as written, with the position of each source table.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawManifest {
+    #[serde(rename = "source", default)]
+    sources: Vec<toml::Spanned<SourceEntry>>,
 }
 
 impl Manifest {
@@ -114,11 +132,29 @@ impl Manifest {
     /// # Errors
     /// A message naming the offending source or the TOML position.
     pub fn parse(text: &str) -> Result<Manifest, String> {
-        let m: Manifest = toml::from_str(text).map_err(|e| e.to_string())?;
-        for s in &m.sources {
-            s.spec()?;
+        let raw: RawManifest = toml::from_str(text).map_err(|e| e.to_string())?;
+        let mut sources = Vec::with_capacity(raw.sources.len());
+        for spanned in raw.sources {
+            let line = 1 + text
+                .get(..spanned.span().start)
+                .map_or(0, |t| t.matches('\n').count());
+            let mut s = spanned.into_inner();
+            s.line = line;
+            s.spec().map_err(|e| format!("line {line}: {e}"))?;
+            if sources.iter().any(|o: &SourceEntry| o.name == s.name) {
+                return Err(format!(
+                    "line {line}: source '{}' is declared twice",
+                    s.name
+                ));
+            }
+            sources.push(s);
         }
-        Ok(m)
+        Ok(Manifest { sources })
+    }
+
+    /// The sources `ipsieve build` reads (those not `enabled = false`).
+    pub fn enabled(&self) -> impl Iterator<Item = &SourceEntry> {
+        self.sources.iter().filter(|s| s.enabled.unwrap_or(true))
     }
 }
 

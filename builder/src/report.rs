@@ -27,6 +27,8 @@ pub struct SourceReport {
     pub fatal: Option<String>,
     /// Entries added to the build (networks and ranges).
     pub entries: u64,
+    /// Warnings that do not reject anything (stale data).
+    pub warnings: Vec<String>,
 }
 
 impl SourceReport {
@@ -146,6 +148,9 @@ impl fmt::Display for BuildReport {
             }
             if let Some(e) = &s.fatal {
                 writeln!(f, "      stopped early: {e}")?;
+            }
+            for w in &s.warnings {
+                writeln!(f, "      warning: {w}")?;
             }
         }
         writeln!(f, "categories:")?;
