@@ -4,7 +4,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
-use crate::database::Database;
+use crate::database::{Database, Place};
 use crate::format::{rec, NONE};
 use crate::types::{Categories, Verdict};
 
@@ -19,9 +19,8 @@ pub struct Answer<'a> {
     db: &'a Database,
     rec: &'a [u32; rec::WORDS],
     ip: IpAddr,
-    /// First and last address (in the family's integer space) of the range with this answer.
-    lo: u128,
-    hi: u128,
+    /// Where the lookup ended; the range is worked out from it on demand.
+    place: Place,
 }
 
 impl std::fmt::Debug for Answer<'_> {
@@ -47,15 +46,22 @@ impl<'a> Answer<'a> {
         db: &'a Database,
         rec: &'a [u32; rec::WORDS],
         ip: IpAddr,
-        lo: u128,
-        hi: u128,
+        place: Place,
     ) -> Self {
-        Answer {
-            db,
-            rec,
-            ip,
-            lo,
-            hi,
+        Answer { db, rec, ip, place }
+    }
+
+    /// First and last address (in the family's integer space) of the range with this answer.
+    fn bounds(&self) -> (u128, u128) {
+        let x = match self.ip {
+            IpAddr::V4(a) => u128::from(u32::from(a)),
+            IpAddr::V6(a) => u128::from(a),
+        };
+        let (lo, hi) = self.db.place_bounds(x, self.place);
+        match self.ip {
+            // A block wider than the IPv4 space (a corrupt span) is clamped to it.
+            IpAddr::V4(_) => (lo.min(u128::from(u32::MAX)), hi.min(u128::from(u32::MAX))),
+            IpAddr::V6(_) => (lo, hi),
         }
     }
 
@@ -69,12 +75,14 @@ impl<'a> Answer<'a> {
     pub fn network(&self) -> IpNet {
         match self.ip {
             IpAddr::V4(a) => {
-                let len = widest_prefix(u128::from(u32::from(a)), self.lo, self.hi, 32);
+                let (lo, hi) = self.bounds();
+                let len = widest_prefix(u128::from(u32::from(a)), lo, hi, 32);
                 let net = Ipv4Net::new(a, len).unwrap_or_else(|_| Ipv4Net::from(a));
                 IpNet::V4(net.trunc())
             }
             IpAddr::V6(a) => {
-                let len = widest_prefix(u128::from(a), self.lo, self.hi, 128);
+                let (lo, hi) = self.bounds();
+                let len = widest_prefix(u128::from(a), lo, hi, 128);
                 let net = Ipv6Net::new(a, len).unwrap_or_else(|_| Ipv6Net::from(a));
                 IpNet::V6(net.trunc())
             }
@@ -84,14 +92,15 @@ impl<'a> Answer<'a> {
     /// First and last address of the maximal range (not necessarily a CIDR block) sharing
     /// this answer, as far as the index resolves it.
     pub fn range(&self) -> (IpAddr, IpAddr) {
+        let (lo, hi) = self.bounds();
         match self.ip {
             IpAddr::V4(_) => (
-                IpAddr::V4(Ipv4Addr::from(self.lo as u32)),
-                IpAddr::V4(Ipv4Addr::from(self.hi as u32)),
+                IpAddr::V4(Ipv4Addr::from(lo as u32)),
+                IpAddr::V4(Ipv4Addr::from(hi as u32)),
             ),
             IpAddr::V6(_) => (
-                IpAddr::V6(Ipv6Addr::from(self.lo)),
-                IpAddr::V6(Ipv6Addr::from(self.hi)),
+                IpAddr::V6(Ipv6Addr::from(lo)),
+                IpAddr::V6(Ipv6Addr::from(hi)),
             ),
         }
     }

@@ -318,6 +318,9 @@ impl Database {
             }
             let nk = self.section_len(k) / k.elem_size();
             let nv = self.section_len(v) / v.elem_size();
+            if nk > u32::MAX as usize {
+                return Err(OpenError::section(sec(k), "more than 2^32 key slots"));
+            }
             if nk != nv {
                 return Err(OpenError::section(
                     sec(v),
@@ -538,27 +541,19 @@ impl Database {
         let e = v
             .word(Section::V4Top, (x >> 16) as usize)
             .unwrap_or(format::top_direct(0, 0));
-        let (record, lo, hi) = if e & format::TOP_DIRECT != 0 {
-            let span = 16 + ((e >> format::TOP_SPAN_SHIFT) & 0x1f).min(16);
-            let lo = (u64::from(x) >> span) << span;
-            (
-                e & format::TOP_RECORD_MASK,
-                lo as u128,
-                (lo + (1u64 << span) - 1) as u128,
-            )
+        let (record, place) = if e & format::TOP_DIRECT != 0 {
+            let bits = 16 + ((e >> format::TOP_SPAN_SHIFT) & 0x1f).min(16) as u8;
+            (e & format::TOP_RECORD_MASK, Place::Block { bits })
         } else {
-            let keys = v.bytes_of(Section::V4Keys);
-            let base = u128::from(x & 0xFFFF_0000);
-            match search::find::<u16, 32>(keys, e, x as u16) {
+            match search::find::<u16, 32>(v.bytes_of(Section::V4Keys), e, x as u16) {
                 Some((slot, first)) => {
-                    let (lo, hi) = bounds(keys, slot, first, 0u16, 0xFFFF);
                     let r = v.word(Section::V4Values, slot).unwrap_or(0);
-                    (r, base | u128::from(lo), base | u128::from(hi))
+                    (r, Place::slot(KeySpace::V4, slot, first))
                 }
-                None => (0, base, base | 0xFFFF),
+                None => (0, Place::Block { bits: 16 }),
             }
         };
-        Answer::new(self, v.record(record), IpAddr::V4(ip), lo, hi)
+        Answer::new(self, v.record(record), IpAddr::V4(ip), place)
     }
 
     /// Looks up an IPv6 address. Never allocates, never panics.
@@ -572,54 +567,101 @@ impl Database {
         let e = v
             .word(Section::V6Top, (x >> 112) as usize)
             .unwrap_or(format::top_direct(0, 0));
-        let (record, lo, hi) = if e & format::TOP_DIRECT != 0 {
-            let span = 112 + ((e >> format::TOP_SPAN_SHIFT) & 0x1f).min(16);
-            let lo = if span == 128 { 0 } else { (x >> span) << span };
-            let hi = if span == 128 {
-                u128::MAX
-            } else {
-                lo + ((1u128 << span) - 1)
-            };
-            (e & format::TOP_RECORD_MASK, lo, hi)
+        let (record, place) = if e & format::TOP_DIRECT != 0 {
+            let bits = 112 + ((e >> format::TOP_SPAN_SHIFT) & 0x1f).min(16) as u8;
+            (e & format::TOP_RECORD_MASK, Place::Block { bits })
         } else {
-            let keys = v.bytes_of(Section::V6Keys);
-            let chunk = ((x >> 112) << 48) as u64;
-            match search::find::<u64, 8>(keys, e, (x >> 64) as u64) {
+            match search::find::<u64, 8>(v.bytes_of(Section::V6Keys), e, (x >> 64) as u64) {
                 Some((slot, first)) => {
                     let r = v.word(Section::V6Values, slot).unwrap_or(0);
                     if r & format::V6_SUB == 0 {
+                        (r, Place::slot(KeySpace::V6, slot, first))
+                    } else {
+                        let sub = v.bytes_of(Section::V6SubKeys);
+                        match search::find::<u64, 8>(sub, r & !format::V6_SUB, x as u64) {
+                            Some((slot, first)) => {
+                                let r = v.word(Section::V6SubValues, slot).unwrap_or(0);
+                                (r, Place::slot(KeySpace::V6Sub, slot, first))
+                            }
+                            None => (0, Place::Block { bits: 64 }),
+                        }
+                    }
+                }
+                None => (0, Place::Block { bits: 112 }),
+            }
+        };
+        Answer::new(self, v.record(record), IpAddr::V6(ip), place)
+    }
+
+    /// First and last address (in the family's integer space) of the range holding `x`
+    /// whose lookup ended at `place`.
+    pub(crate) fn place_bounds(&self, x: u128, place: Place) -> (u128, u128) {
+        match place {
+            Place::Block { bits } => {
+                let mask = u128::MAX.checked_shl(u32::from(bits)).unwrap_or(0);
+                (x & mask, x | !mask)
+            }
+            Place::Slot { space, slot, first } => {
+                let v = self.view();
+                let slot = slot as usize;
+                match space {
+                    KeySpace::V4 => {
+                        let keys = v.bytes_of(Section::V4Keys);
+                        let (lo, hi) = bounds(keys, slot, first, 0u16, 0xFFFF);
+                        let base = x & !0xFFFF;
+                        (base | u128::from(lo), base | u128::from(hi))
+                    }
+                    KeySpace::V6 => {
+                        let keys = v.bytes_of(Section::V6Keys);
+                        let chunk = ((x >> 112) << 48) as u64;
                         let (lo, hi) = bounds(keys, slot, first, chunk, chunk | ((1 << 48) - 1));
                         (
-                            r,
                             u128::from(lo) << 64,
                             (u128::from(hi) << 64) | u128::from(u64::MAX),
                         )
-                    } else {
-                        self.lookup_v6_sub(v, r & !format::V6_SUB, x)
+                    }
+                    KeySpace::V6Sub => {
+                        let keys = v.bytes_of(Section::V6SubKeys);
+                        let (lo, hi) = bounds(keys, slot, first, 0u64, u64::MAX);
+                        let base = (x >> 64) << 64;
+                        (base | u128::from(lo), base | u128::from(hi))
                     }
                 }
-                None => (
-                    0,
-                    u128::from(chunk) << 64,
-                    (u128::from(chunk) << 64) | ((1u128 << 112) - 1),
-                ),
             }
-        };
-        Answer::new(self, v.record(record), IpAddr::V6(ip), lo, hi)
+        }
     }
+}
 
-    /// Second level for a /64 with internal boundaries.
-    #[inline]
-    fn lookup_v6_sub(&self, v: View<'_>, r: u32, x: u128) -> (u32, u128, u128) {
-        let keys = v.bytes_of(Section::V6SubKeys);
-        let base = (x >> 64) << 64;
-        match search::find::<u64, 8>(keys, r, x as u64) {
-            Some((slot, first)) => {
-                let (lo, hi) = bounds(keys, slot, first, 0u64, u64::MAX);
-                let r = v.word(Section::V6SubValues, slot).unwrap_or(0);
-                (r, base | u128::from(lo), base | u128::from(hi))
-            }
-            None => (0, base, base | u128::from(u64::MAX)),
+/// Which key array a lookup ended in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeySpace {
+    V4,
+    V6,
+    V6Sub,
+}
+
+/// Where a lookup ended, enough to work out the range it found only when asked
+/// ([`crate::Answer::network`]), so the lookup itself does not read the neighbouring keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Place {
+    /// The aligned block of `2^bits` addresses around the address (a direct top entry).
+    Block { bits: u8 },
+    /// Between the keys around `slot` of a chunk tree.
+    Slot {
+        space: KeySpace,
+        slot: u32,
+        first: bool,
+    },
+}
+
+impl Place {
+    #[inline(always)]
+    fn slot(space: KeySpace, slot: usize, first: bool) -> Place {
+        // Slots are below 2^31 (checked at open: key arrays are smaller than 4 GiB).
+        Place::Slot {
+            space,
+            slot: slot as u32,
+            first,
         }
     }
 }
