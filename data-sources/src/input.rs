@@ -229,6 +229,27 @@ impl<T> Sink<'_, T> {
         let e = ParseError::at_line(self.source_name, self.line, reason, text);
         self.queue.push_back(Err(e));
     }
+
+    /// Accepts one record that started at an earlier `line` (a multi-line entry).
+    pub(crate) fn record_at(&mut self, line: u64, record: T) {
+        self.queue.push_back(Ok(Located {
+            position: Position::Line(line),
+            record,
+        }));
+    }
+
+    /// Rejects an entry that started at an earlier `line`, quoting `text` from it.
+    pub(crate) fn error_at(&mut self, line: u64, reason: impl Into<String>, text: &str) {
+        let e = ParseError::at_line(self.source_name, line, reason, text);
+        self.queue.push_back(Err(e));
+    }
+
+    /// Rejects the input as a whole (not one of its lines), recoverably.
+    pub(crate) fn error_whole(&mut self, reason: impl Into<String>) {
+        let mut e = ParseError::at_line(self.source_name, 0, reason, "");
+        e.position = Position::Whole;
+        self.queue.push_back(Err(e));
+    }
 }
 
 /// A line-oriented format: turns each line into zero or more records or errors.
@@ -237,6 +258,11 @@ pub(crate) trait LineFormat {
     type Record;
     /// Handles one line (terminator already stripped).
     fn line(&mut self, text: &str, out: &mut Sink<'_, Self::Record>);
+
+    /// Called once at a clean end of input (not after a fatal error), for formats whose
+    /// entries span several lines and are only complete when the next one starts. The sink's
+    /// line is the last line read.
+    fn finish(&mut self, _out: &mut Sink<'_, Self::Record>) {}
 }
 
 /// The iterator every line-based `parse` returns: a [`LineReader`] feeding a [`LineFormat`],
@@ -305,7 +331,15 @@ impl<R: BufRead, F: LineFormat> Iterator for Parsed<R, F> {
             match self.lines.next_line() {
                 None => {
                     self.done = true;
-                    return None;
+                    let mut out = Sink {
+                        source_name: &self.source_name,
+                        line: self.lines.line,
+                        queue: &mut self.queue,
+                    };
+                    self.format.finish(&mut out);
+                    if self.queue.is_empty() {
+                        return None;
+                    }
                 }
                 Some(Err(e)) => {
                     self.done |= e.fatal;

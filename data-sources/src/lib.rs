@@ -38,11 +38,26 @@
 //! | module | format | record |
 //! |---|---|---|
 //! | [`tor`] | TorDNSEL `exit-addresses`, live and CollecTor | [`ExitAddress`] |
+//! | [`tor_consensus`] | Tor network-status consensus, ns and microdesc flavours | [`ConsensusItem`] |
 //! | [`plain`] | one address or CIDR per line, comma-separated lines | [`ipnet::IpNet`] |
 //! | [`aws`] | AWS `ip-ranges.json` | [`AwsPrefix`] |
 //! | [`google`] | Google `cloud.json` / `goog.json` | [`GooglePrefix`] |
 //! | [`pfx2as`] | CAIDA RouteViews prefix-to-AS | [`Pfx2AsRecord`] |
 //! | [`asnames`] | potaroo / CIDR-report AS names | [`AsName`] |
+//! | [`iptoasn`] | iptoasn.com `ip2asn-*.tsv` ranges (AS 0 = not routed) | [`IptoasnRange`] |
+//! | [`ip_location_db`] | ip-location-db `asn-ipv4.csv` / `asn-ipv6.csv` ranges | [`IpLocationAsn`] |
+//! | [`asn_list`] | X4BNet `ASN.txt` (`AS123 # comment`) | [`AsnEntry`] |
+//! | [`bad_asn`] | brianhama `bad-asn-list.csv` (lenient quoting) | [`AsnEntry`] |
+//! | [`ipcat`] | client9 ipcat `datacenters.csv` ranges | [`IpcatRange`] |
+//! | [`azure`] | Azure Service Tags JSON | [`AzurePrefix`] |
+//! | [`oracle`] | Oracle Cloud `public_ip_ranges.json` | [`OraclePrefix`] |
+//! | [`geofeed_json`] | JSON geofeeds (Vultr, ip-fetcher `linode.json`) | [`GeofeedEntry`] |
+//! | [`ipfetcher`] | ip-fetcher `{"IPv4Prefixes", "IPv6Prefixes"}` lists | [`ipnet::IpNet`] |
+//! | [`mullvad`] | Mullvad relay lists, API and cached shapes | [`MullvadRelay`] |
+//! | [`rir`] | RIR delegated and delegated-extended statistics | [`RirRecord`] |
+//! | [`proxy`] | public proxy lists (`ip:port`, `scheme://ip:port`) | [`Proxy`] |
+//! | [`geofeed`] | RFC 8805 geofeed CSV (DigitalOcean, Linode) | [`GeofeedEntry`] |
+//! | [`icloud`] | iCloud Private Relay `egress-ip-ranges.csv` | [`GeofeedEntry`] |
 //!
 //! # Errors and limits
 //!
@@ -72,25 +87,54 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod asn_list;
 pub mod asnames;
 pub mod aws;
+pub mod azure;
+pub mod bad_asn;
 pub mod error;
+pub mod geofeed;
+pub mod geofeed_json;
 pub mod google;
+pub mod icloud;
 pub mod input;
+pub mod ip_location_db;
+pub mod ipcat;
+pub mod ipfetcher;
+pub mod iptoasn;
 pub mod lenient;
+pub mod mullvad;
+pub mod oracle;
 pub mod pfx2as;
 pub mod plain;
+pub mod proxy;
+pub mod rir;
 pub mod time;
 pub mod tor;
+pub mod tor_consensus;
 
+mod addr_range;
+mod csv_line;
 mod json;
 mod net;
 
+pub use asn_list::AsnEntry;
 pub use asnames::AsName;
 pub use aws::{AwsDocument, AwsPrefix};
+pub use azure::{AzureDocument, AzurePrefix};
 pub use error::{Located, ParseError, Position};
+pub use geofeed::GeofeedEntry;
+pub use geofeed_json::GeofeedJsonDocument;
 pub use google::{GoogleDocument, GooglePrefix};
+pub use ip_location_db::IpLocationAsn;
+pub use ipcat::IpcatRange;
+pub use iptoasn::IptoasnRange;
 pub use lenient::{Lenient, LenientReport};
+pub use mullvad::{MullvadDocument, MullvadRelay, MullvadRelayKind, MullvadShape};
+pub use oracle::{OracleDocument, OraclePrefix};
 pub use pfx2as::{OriginKind, Pfx2AsRecord};
+pub use proxy::{Proxy, ProxyScheme};
+pub use rir::{Delegation, RirRecord};
 pub use time::Timestamp;
 pub use tor::ExitAddress;
+pub use tor_consensus::{ConsensusHeader, ConsensusItem, Relay};

@@ -5,13 +5,27 @@
 
 mod common;
 
+mod asn_list;
 mod asnames;
 mod aws;
+mod azure;
+mod bad_asn;
+mod geofeed;
+mod geofeed_json;
 mod google;
 mod input;
+mod ip_location_db;
+mod ipcat;
+mod ipfetcher;
+mod iptoasn;
 mod lenient;
+mod mullvad;
+mod oracle;
 mod pfx2as;
 mod plain;
+mod proxy;
 mod real_data;
+mod rir;
 mod time;
 mod tor;
+mod tor_consensus;

@@ -46,12 +46,62 @@ fn doodad_one_line_csv_without_newline() {
 }
 
 #[test]
+fn tor_bulk_exit_list() {
+    let nets = all_ok(plain::parse(
+        &fixture_bytes("tor-torbulkexitlist.txt")[..],
+        "bulk",
+    ));
+    assert_eq!(nets.len(), 15);
+    assert_eq!(nets[0], net("185.241.208.232/32"));
+    assert_eq!(nets[2], net("171.25.193.25/32"));
+    assert!(nets
+        .iter()
+        .all(|n| n.addr().is_ipv4() && n.prefix_len() == 32));
+}
+
+#[test]
+fn doodad_txt_compressed_ipv6_sorted_as_strings_without_final_newline() {
+    let bytes = fixture_bytes("doodad-exit-nodes.txt");
+    assert!(!bytes.ends_with(b"\n"));
+    let nets = all_ok(plain::parse(&bytes[..], "doodad"));
+    assert_eq!(nets.len(), 26);
+    // Lexical order: "2.56.10.36" sorts after "199.195.253.180".
+    assert_eq!(nets[7], net("199.195.253.180/32"));
+    assert_eq!(nets[8], net("2.56.10.36/32"));
+    assert_eq!(nets[14], net("2001:1620:51a1::101/128"));
+    assert_eq!(nets[15], net("2001:1b60:3:221:3132:102:0:1/128"));
+    assert_eq!(nets[25], net("98.128.173.33/32"));
+    assert_eq!(nets.iter().filter(|n| n.addr().is_ipv6()).count(), 7);
+}
+
+#[test]
 fn icloud_ranges_mix_cidrs_and_bare_hosts() {
     let reader = input::open(&fixture("icloud-ipv4-ranges.txt")).unwrap();
     let nets = all_ok(plain::parse(reader, "icloud"));
     assert_eq!(nets.len(), 20);
     assert_eq!(nets[0], net("104.28.28.0/26"));
     assert_eq!(nets[3], net("104.28.28.76/32"));
+}
+
+#[test]
+fn cloudflare_lists_whole_files() {
+    // Cloudflare's `ips-v4` / `ips-v6` need no parser of their own: one CIDR per line, and
+    // the IPv4 file's last line has no newline.
+    let v4_bytes = fixture_bytes("cloudflare-ips-v4");
+    assert!(!v4_bytes.ends_with(b"\n"));
+    let v4 = all_ok(plain::parse(&v4_bytes[..], "cloudflare-v4"));
+    assert_eq!(v4.len(), 15);
+    assert_eq!(v4[0], net("173.245.48.0/20"));
+    assert_eq!(v4[14], net("131.0.72.0/22"));
+    assert!(v4.iter().all(|n| matches!(n, IpNet::V4(_))));
+    let v6 = all_ok(plain::parse(
+        &fixture_bytes("cloudflare-ips-v6")[..],
+        "cloudflare-v6",
+    ));
+    assert_eq!(v6.len(), 7);
+    assert_eq!(v6[1], net("2606:4700::/32"));
+    assert_eq!(v6[6], net("2c0f:f248::/32"));
+    assert!(v6.iter().all(|n| matches!(n, IpNet::V6(_))));
 }
 
 #[test]

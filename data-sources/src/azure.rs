@@ -1,0 +1,212 @@
+//! Microsoft Azure Service Tags (`ServiceTags_Public_YYYYMMDD.json`, and the same shape for the
+//! sovereign clouds).
+//!
+//! ```text
+//! { "changeNumber": 398, "cloud": "Public",
+//!   "values": [ { "name": "AzureCloud.brazilne", "id": "AzureCloud.brazilne",
+//!                 "properties": { "changeNumber": 2, "region": "brazilne", "regionId": 78,
+//!                                 "platform": "Azure", "systemService": "",
+//!                                 "addressPrefixes": [ "23.97.112.224/27",
+//!                                                      "2603:1050:100::/40", … ],
+//!                                 "networkFeatures": [ "API", "NSG" ] } }, … ] }
+//! ```
+//!
+//! One record per (tag, prefix), tags in file order, each tag's prefixes in order; IPv4 and
+//! IPv6 prefixes are mixed in `addressPrefixes`. **Duplicates:** tags overlap heavily —
+//! `AzureCloud` is the superset, `AzureCloud.<region>` repeats its share, and service tags
+//! (`Storage.WestEurope`, …) repeat prefixes again (the 2026-05 file has 101 516 entries for
+//! 56 725 distinct prefixes). Every entry is yielded with its tag; the builder deduplicates,
+//! and can tell the superset from the service tags by [`AzurePrefix::tag`] and
+//! [`AzurePrefix::system_service`].
+//!
+//! The document is read whole (at most [`MAX_DOCUMENT`](crate::input::MAX_DOCUMENT) bytes).
+//! Invalid JSON, a document without a `values` array or one that is too large is a fatal error.
+//! A tag without a `name` or `properties.addressPrefixes` is one recoverable error at the line
+//! where the tag starts; a prefix that does not parse, lacks its length or has host bits set
+//! is a recoverable error at its own line.
+
+use std::io::{BufRead, Read};
+
+use ipnet::IpNet;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::error::{Located, ParseError, Position};
+use crate::json::{self, LineFinder};
+use crate::net::{self, HostBits};
+
+const WHAT: &str = "an azure service tags document";
+
+/// One prefix of one service tag.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AzurePrefix {
+    /// The published prefix.
+    pub net: IpNet,
+    /// The tag's `name`, e.g. `AzureCloud`, `AzureCloud.westeurope`, `Storage.WestEurope`.
+    pub tag: String,
+    /// `properties.region`, e.g. `westeurope`; empty for global tags.
+    pub region: String,
+    /// `properties.systemService`, e.g. `AzureStorage`; empty for the `AzureCloud` tags.
+    pub system_service: String,
+}
+
+/// A whole Service Tags document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AzureDocument {
+    /// The document's `changeNumber` (Microsoft bumps it on every change).
+    pub change_number: Option<u64>,
+    /// `cloud`, e.g. `Public`, `AzureGovernment`.
+    pub cloud: Option<String>,
+    /// Every (tag, prefix) entry in file order, each accepted or rejected.
+    pub prefixes: Vec<Result<AzurePrefix, ParseError>>,
+}
+
+/// Reads a whole Service Tags document.
+///
+/// ```
+/// let doc = r#"{"changeNumber": 398, "cloud": "Public", "values": [
+///   {"name": "AzureCloud.brazilne", "id": "AzureCloud.brazilne",
+///    "properties": {"region": "brazilne", "systemService": "",
+///                   "addressPrefixes": ["23.97.112.224/27", "2603:1050:100::/40"]}}]}"#;
+/// let doc = ipsieve_sources::azure::read(doc.as_bytes(), "azure").unwrap();
+/// assert_eq!((doc.change_number, doc.cloud.as_deref()), (Some(398), Some("Public")));
+/// let second = doc.prefixes[1].as_ref().unwrap();
+/// assert_eq!(second.net.to_string(), "2603:1050:100::/40");
+/// assert_eq!((second.tag.as_str(), second.region.as_str()), ("AzureCloud.brazilne", "brazilne"));
+/// ```
+///
+/// # Errors
+/// A fatal [`ParseError`] when the input cannot be read, is larger than
+/// [`MAX_DOCUMENT`](crate::input::MAX_DOCUMENT), is not JSON, or has no `values` array.
+/// Rejected tags and prefixes are `Err` items of [`AzureDocument::prefixes`]. Never panics.
+pub fn read(reader: impl Read, source_name: &str) -> Result<AzureDocument, ParseError> {
+    let (mut doc, located) = read_located(reader, source_name)?;
+    doc.prefixes = located
+        .into_iter()
+        .map(|r| r.map(Located::into_record))
+        .collect();
+    Ok(doc)
+}
+
+/// Every entry of a document, each accepted (with its line) or rejected.
+type Entries = Vec<Result<Located<AzurePrefix>, ParseError>>;
+
+/// [`read`] with each entry's line kept; the document's own `prefixes` is left empty.
+fn read_located(
+    reader: impl Read,
+    source_name: &str,
+) -> Result<(AzureDocument, Entries), ParseError> {
+    let text = json::read_document(reader, source_name)?;
+    let doc: RawDocument<'_> = json::from_document(&text, source_name, WHAT)?;
+    let mut lines = LineFinder::new(&text);
+    let mut prefixes = Vec::new();
+    for raw_tag in &doc.values {
+        let tag_line = lines.line_of(raw_tag);
+        let tag: RawTag<'_> = match serde_json::from_str(raw_tag.get()) {
+            Ok(tag) => tag,
+            Err(e) => {
+                let reason = format!("bad service tag: {}", json::message(&e));
+                prefixes.push(Err(json::item_error(
+                    source_name,
+                    tag_line,
+                    reason,
+                    raw_tag.get(),
+                )));
+                continue;
+            }
+        };
+        let props = tag.properties;
+        let region = props.region.unwrap_or_default();
+        let system_service = props.system_service.unwrap_or_default();
+        for raw in &props.address_prefixes {
+            let line = lines.line_of(raw);
+            prefixes.push(match prefix(raw) {
+                Ok(net) => Ok(Located {
+                    position: Position::Line(line),
+                    record: AzurePrefix {
+                        net,
+                        tag: tag.name.clone(),
+                        region: region.clone(),
+                        system_service: system_service.clone(),
+                    },
+                }),
+                Err(reason) => {
+                    let reason = format!("tag {}: {reason}", tag.name);
+                    Err(json::item_error(source_name, line, reason, raw.get()))
+                }
+            });
+        }
+    }
+    let doc = AzureDocument {
+        change_number: doc.change_number,
+        cloud: doc.cloud,
+        prefixes: Vec::new(),
+    };
+    Ok((doc, prefixes))
+}
+
+/// The entries of a Service Tags document, as an iterator: [`read`] flattened, a fatal error
+/// becoming the only item. The document is read when `parse` is called.
+///
+/// ```
+/// let doc = r#"{"values": [{"name": "AzureCloud", "properties": {"addressPrefixes": ["4.145.74.52/30"]}}]}"#;
+/// let nets: Vec<_> = ipsieve_sources::azure::parse(doc.as_bytes(), "azure")
+///     .map(|p| p.unwrap().net.to_string())
+///     .collect();
+/// assert_eq!(nets, ["4.145.74.52/30"]);
+/// ```
+///
+/// # Errors
+/// As [`read`]. Never panics.
+pub fn parse<R: BufRead>(
+    reader: R,
+    source_name: &str,
+) -> impl Iterator<Item = Result<AzurePrefix, ParseError>> {
+    parse_located(reader, source_name).map(|r| r.map(Located::into_record))
+}
+
+/// As [`parse`], each entry with the line of its prefix.
+///
+/// # Errors
+/// As [`read`]. Never panics.
+pub fn parse_located<R: BufRead>(
+    reader: R,
+    source_name: &str,
+) -> impl Iterator<Item = Result<Located<AzurePrefix>, ParseError>> {
+    read_located(reader, source_name)
+        .map_or_else(|e| vec![Err(e)], |(_, prefixes)| prefixes)
+        .into_iter()
+}
+
+#[derive(Deserialize)]
+struct RawDocument<'a> {
+    #[serde(rename = "changeNumber")]
+    change_number: Option<u64>,
+    cloud: Option<String>,
+    #[serde(borrow)]
+    values: Vec<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct RawTag<'a> {
+    name: String,
+    #[serde(borrow)]
+    properties: RawProperties<'a>,
+}
+
+#[derive(Deserialize)]
+struct RawProperties<'a> {
+    /// `null` is read as empty, like a missing field.
+    #[serde(default)]
+    region: Option<String>,
+    #[serde(default, rename = "systemService")]
+    system_service: Option<String>,
+    #[serde(borrow, rename = "addressPrefixes")]
+    address_prefixes: Vec<&'a RawValue>,
+}
+
+fn prefix(raw: &RawValue) -> Result<IpNet, String> {
+    let text: String = serde_json::from_str(raw.get())
+        .map_err(|e| format!("bad address prefix: {}", json::message(&e)))?;
+    net::parse_net(&text, false, HostBits::Reject)
+}

@@ -1,0 +1,52 @@
+//! iCloud Private Relay egress ranges in Apple's own form, `egress-ip-ranges.csv` from
+//! `mask-api.icloud.com`: an RFC 8805 geofeed without comments, one row per egress range.
+//!
+//! ```text
+//! 172.224.226.0/27,GB,GB-EN,London,
+//! 172.224.226.32/31,GB,GB-SC,Aberdeen,
+//! ```
+//!
+//! The columns are `prefix,country,region,city,` with the fifth (postal code) always empty;
+//! rows are parsed exactly as [`crate::geofeed`] does and yield the same [`GeofeedEntry`]. The
+//! geography is where the relay *users* appear to be, not where the egress servers are: every
+//! row is a privacy-relay egress range whatever its country. The derived lists that drop the
+//! geo columns (merged CIDRs, some written as bare addresses) are plain lists: read them with
+//! [`crate::plain`].
+
+use std::io::BufRead;
+
+use crate::error::{Located, ParseError};
+use crate::geofeed::{Geofeed, GeofeedEntry};
+use crate::input::Parsed;
+
+/// Streams the egress ranges of Apple's `egress-ip-ranges.csv`.
+///
+/// ```
+/// use ipsieve_sources::icloud;
+///
+/// let csv = "172.224.226.0/27,GB,GB-EN,London,\n172.224.226.32/31,GB,GB-SC,Aberdeen,\n";
+/// let ranges: Vec<_> = icloud::parse(csv.as_bytes(), "icloud").map(Result::unwrap).collect();
+/// assert_eq!(ranges[1].network.to_string(), "172.224.226.32/31");
+/// assert_eq!(ranges[1].region.as_deref(), Some("GB-SC"));
+/// assert_eq!(ranges[1].city.as_deref(), Some("Aberdeen"));
+/// ```
+///
+/// # Errors
+/// As [`crate::geofeed::parse`]. Never panics.
+pub fn parse<R: BufRead>(
+    reader: R,
+    source_name: &str,
+) -> impl Iterator<Item = Result<GeofeedEntry, ParseError>> {
+    parse_located(reader, source_name).map(|r| r.map(Located::into_record))
+}
+
+/// As [`parse`], each record with the line it was read from.
+///
+/// # Errors
+/// As [`parse`].
+pub fn parse_located<R: BufRead>(
+    reader: R,
+    source_name: &str,
+) -> impl Iterator<Item = Result<Located<GeofeedEntry>, ParseError>> {
+    Parsed::new(reader, source_name, Geofeed::new())
+}
