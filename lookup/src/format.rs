@@ -299,16 +299,15 @@ pub mod tree {
         /// Slots per 64-byte line.
         const PER_LINE: usize;
 
-        /// Number of slots `from..from + width` of `line` below `x`, counted over the whole
-        /// line with the other slots masked out, in the key's own width, so that the compiler
-        /// vectorises it and nothing branches on the width.
+        /// Number of slots `from..from + width` of `line` below `x`, where those slots ascend
+        /// (padding last). Branch-free, one cache line, a fixed number of steps whatever the
+        /// width, so nothing mispredicts on the data or on the leaf's size.
         #[doc(hidden)]
-        fn count_below_in<const W: usize>(
-            line: &[Self; W],
-            from: usize,
-            width: usize,
-            x: Self,
-        ) -> usize;
+        fn count_below_in(line: &[u8; LINE_BYTES], from: usize, width: usize, x: Self) -> usize;
+
+        /// Slot `i % PER_LINE` of a little-endian line.
+        #[doc(hidden)]
+        fn slot(line: &[u8; LINE_BYTES], i: usize) -> Self;
 
         /// `self + 1`, or `None` at the type's maximum.
         #[doc(hidden)]
@@ -318,10 +317,9 @@ pub mod tree {
         #[doc(hidden)]
         fn read(bytes: &[u8], slot: usize) -> Option<Self>;
 
-        /// The `W` keys from slot `slot` of little-endian `bytes` (a plain copy on
-        /// little-endian hosts), or `None` when they are not all inside.
+        /// The line of `bytes` that starts at slot `slot`, or `None` when it is not inside.
         #[doc(hidden)]
-        fn read_line<const W: usize>(bytes: &[u8], slot: usize) -> Option<[Self; W]>;
+        fn read_line(bytes: &[u8], slot: usize) -> Option<&[u8; LINE_BYTES]>;
 
         /// The key read as a line distance (an internal node's last slot).
         #[doc(hidden)]
@@ -339,19 +337,38 @@ pub mod tree {
                 const PER_LINE: usize = $per_line;
 
                 #[inline(always)]
-                fn count_below_in<const W: usize>(
-                    line: &[$t; W],
+                fn count_below_in(
+                    line: &[u8; LINE_BYTES],
                     from: usize,
                     width: usize,
                     x: $t,
                 ) -> usize {
-                    let (from, width) = (from as $t, width as $t);
-                    let mut c: $t = 0;
-                    for (i, &k) in line.iter().enumerate() {
-                        let inside = (i as $t).wrapping_sub(from) < width;
-                        c += <$t>::from(inside & (k < x));
+                    // Branch-free binary search over the window `from..from + width` of one
+                    // cache line (sorted, padding after the keys), with slots past the window
+                    // read as "not below". The line holds a power of two of slots, so the trip
+                    // count is fixed (log2 + 1 compares, all in one line).
+                    const W: usize = LINE_BYTES / std::mem::size_of::<$t>();
+                    let end = from + width;
+                    let mut pos = from;
+                    let mut step = W / 2;
+                    while step > 0 {
+                        let i = pos + step - 1;
+                        let below = (i < end) & (Self::slot(line, i) < x);
+                        pos += if below { step } else { 0 };
+                        step /= 2;
                     }
-                    c as usize
+                    let below = (pos < end) & (Self::slot(line, pos) < x);
+                    pos + usize::from(below) - from
+                }
+
+                #[inline(always)]
+                fn slot(line: &[u8; LINE_BYTES], i: usize) -> $t {
+                    const S: usize = std::mem::size_of::<$t>();
+                    const W: usize = LINE_BYTES / S;
+                    let at = (i % W) * S;
+                    let mut b = [0u8; S];
+                    b.copy_from_slice(&line[at..at + S]);
+                    <$t>::from_le_bytes(b)
                 }
 
                 #[inline(always)]
@@ -367,17 +384,9 @@ pub mod tree {
                 }
 
                 #[inline(always)]
-                fn read_line<const W: usize>(bytes: &[u8], slot: usize) -> Option<[$t; W]> {
+                fn read_line(bytes: &[u8], slot: usize) -> Option<&[u8; LINE_BYTES]> {
                     const S: usize = std::mem::size_of::<$t>();
-                    let b = bytes.get(slot.checked_mul(S)?..)?.get(..W * S)?;
-                    let mut out = [0 as $t; W];
-                    // One copy of the whole line, then byte order (a no-op on the
-                    // little-endian hosts that are the only ones allowed to open a file).
-                    bytemuck::cast_slice_mut::<$t, u8>(&mut out).copy_from_slice(b);
-                    for o in &mut out {
-                        *o = <$t>::from_le(*o);
-                    }
-                    Some(out)
+                    bytes.get(slot.checked_mul(S)?..)?.first_chunk()
                 }
 
                 #[inline(always)]

@@ -8,10 +8,10 @@
 
 use crate::format::tree::{self, Key};
 
-/// The line of `B` slots starting at slot `at` of the little-endian key bytes.
+/// The 64-byte line starting at slot `at` of the little-endian key bytes.
 #[inline(always)]
-fn line<K: Key, const B: usize>(keys: &[u8], at: usize) -> Option<[K; B]> {
-    K::read_line::<B>(keys, at)
+fn line<K: Key>(keys: &[u8], at: usize) -> Option<&[u8; tree::LINE_BYTES]> {
+    K::read_line(keys, at)
 }
 
 /// Finds `x` in the chunk tree referenced by `r`: the slot of its value, and whether that is
@@ -28,20 +28,23 @@ pub(crate) fn find<K: Key, const B: usize>(keys: &[u8], r: u32, x: K) -> Option<
         let at = (r & tree::LEAF_OFFSET_MASK) as usize * tree::unit_slots::<K>();
         let width = (B / 4) << ((r >> tree::LEAF_CLASS_SHIFT) & 3).min(2);
         let start = at & !(B - 1);
-        let c = K::count_below_in(&line::<K, B>(keys, start)?, at - start, width, x);
+        let c = K::count_below_in(line::<K>(keys, start)?, at - start, width, x);
         return Some((at + c, c == 0));
     }
     let mut at = (r & tree::ROOT_MASK) as usize * B;
     let height = (r >> tree::HEIGHT_SHIFT) & 0xF;
     let mut leftmost = true;
     for _ in 1..height {
-        let node = line::<K, B>(keys, at)?;
-        let c = K::count_below_in(&node, 0, B - 1, x);
+        let node = line::<K>(keys, at)?;
+        let c = K::count_below_in(node, 0, B - 1, x);
         leftmost &= c == 0;
-        let child = node[B - 1].to_distance().wrapping_add(c).wrapping_mul(B);
+        let child = K::slot(node, B - 1)
+            .to_distance()
+            .wrapping_add(c)
+            .wrapping_mul(B);
         at = at.wrapping_add(child);
     }
-    let c = K::count_below_in(&line::<K, B>(keys, at)?, 0, B, x);
+    let c = K::count_below_in(line::<K>(keys, at)?, 0, B, x);
     Some((at + c, leftmost && c == 0))
 }
 
