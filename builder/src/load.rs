@@ -6,7 +6,14 @@
 //! artifact silently missing a source would lose data users rely on.
 
 use ipnet::IpNet;
-use ipsieve_sources::{asnames, aws, google, input, pfx2as, plain, tor, Located, ParseError};
+use ipsieve::Categories;
+use ipsieve_sources::rir::{Resource, RirRecord};
+use ipsieve_sources::tor_consensus::ConsensusItem;
+use ipsieve_sources::{
+    asnames, aws, azure, geofeed, geofeed_json, google, icloud, input, ip_location_db, ipcat,
+    ipfetcher, iptoasn, mullvad, oracle, pfx2as, plain, proxy, rir, tor, tor_consensus, Located,
+    ParseError,
+};
 
 use crate::builder::{Attrs, Builder, SourceId};
 use crate::error::BuildError;
@@ -103,6 +110,198 @@ pub fn load_source(entry: &SourceEntry, builder: &mut Builder) -> Result<SourceR
                 Ok(())
             },
         ),
+        Format::TorConsensus => drain(
+            tor_consensus::parse_located(reader, name),
+            &mut rep,
+            builder,
+            |b, item| match item {
+                ConsensusItem::Header(_) => Ok(()),
+                ConsensusItem::Relay(relay) => {
+                    // Exits and relay-only addresses are different facts: never both.
+                    let categories = if relay.is_exit() {
+                        Categories::TOR_EXIT
+                    } else {
+                        Categories::TOR_RELAY
+                    };
+                    for ip in relay.addresses() {
+                        let attrs = Attrs {
+                            categories,
+                            ..Attrs::default()
+                        };
+                        b.add_net(id, IpNet::from(ip), attrs)?;
+                    }
+                    Ok(())
+                }
+            },
+        ),
+        Format::RirDelegated => drain(
+            rir::parse_located(reader, name),
+            &mut rep,
+            builder,
+            |b, record| {
+                let RirRecord::Delegation(d) = record else {
+                    return Ok(());
+                };
+                let attrs = Attrs {
+                    country: d.country,
+                    ..Attrs::default()
+                };
+                match d.resource {
+                    Resource::Ipv4 { start, end } => {
+                        b.add_range(id, start.into(), end.into(), attrs)
+                    }
+                    Resource::Ipv6(net) => b.add_net(id, IpNet::V6(net), attrs),
+                    Resource::Asn { .. } => Ok(()),
+                }
+            },
+        ),
+        Format::ProxyList => drain(
+            proxy::parse_located(reader, name),
+            &mut rep,
+            builder,
+            |b, p| net(b, IpNet::from(p.address)),
+        ),
+        Format::Geofeed => drain(
+            geofeed::parse_located(reader, name),
+            &mut rep,
+            builder,
+            |b, g| {
+                b.add_net(
+                    id,
+                    g.network,
+                    Attrs {
+                        country: g.country,
+                        ..Attrs::default()
+                    },
+                )
+            },
+        ),
+        Format::IcloudEgress => drain(
+            icloud::parse_located(reader, name),
+            &mut rep,
+            builder,
+            |b, g| {
+                b.add_net(
+                    id,
+                    g.network,
+                    Attrs {
+                        country: g.country,
+                        ..Attrs::default()
+                    },
+                )
+            },
+        ),
+        Format::GeofeedJson => drain(
+            geofeed_json::parse_located(reader, name),
+            &mut rep,
+            builder,
+            |b, g| {
+                b.add_net(
+                    id,
+                    g.network,
+                    Attrs {
+                        country: g.country,
+                        ..Attrs::default()
+                    },
+                )
+            },
+        ),
+        Format::Iptoasn => drain(
+            iptoasn::parse_located(reader, name),
+            &mut rep,
+            builder,
+            |b, r| {
+                if !r.is_routed() {
+                    return Ok(());
+                }
+                if !r.description.is_empty() {
+                    b.add_as_name(r.asn, r.description);
+                }
+                b.add_range(
+                    id,
+                    r.start,
+                    r.end,
+                    Attrs {
+                        asn: Some(r.asn),
+                        ..Attrs::default()
+                    },
+                )
+            },
+        ),
+        Format::IpLocationDbAsn => drain(
+            ip_location_db::parse_located(reader, name),
+            &mut rep,
+            builder,
+            |b, r| {
+                if !r.is_routed() {
+                    return Ok(());
+                }
+                if !r.org.is_empty() {
+                    b.add_as_name(r.asn, r.org);
+                }
+                b.add_range(
+                    id,
+                    r.start,
+                    r.end,
+                    Attrs {
+                        asn: Some(r.asn),
+                        ..Attrs::default()
+                    },
+                )
+            },
+        ),
+        Format::Ipcat => drain(
+            ipcat::parse_located(reader, name),
+            &mut rep,
+            builder,
+            |b, r| {
+                let attrs = Attrs {
+                    provider: Some(r.name),
+                    ..Attrs::default()
+                };
+                b.add_range(id, r.start, r.end, attrs)
+            },
+        ),
+        Format::AzureServiceTags => drain(
+            azure::parse_located(reader, name),
+            &mut rep,
+            builder,
+            |b, r| net(b, r.net),
+        ),
+        Format::OracleCloud => drain(
+            oracle::parse_located(reader, name),
+            &mut rep,
+            builder,
+            |b, r| net(b, r.net),
+        ),
+        Format::IpFetcher => drain(
+            ipfetcher::parse_located(reader, name),
+            &mut rep,
+            builder,
+            net,
+        ),
+        Format::MullvadRelays => {
+            let mut inactive = 0u64;
+            drain(
+                mullvad::parse_located(reader, name),
+                &mut rep,
+                builder,
+                |b, relay| {
+                    if !relay.active {
+                        inactive += 1;
+                        return Ok(());
+                    }
+                    for ip in relay.addresses() {
+                        net(b, IpNet::from(ip))?;
+                    }
+                    Ok(())
+                },
+            );
+            if inactive > 0 {
+                rep.warnings
+                    .push(format!("{inactive} inactive relays skipped"));
+            }
+        }
     }
     Ok(rep)
 }

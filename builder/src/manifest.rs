@@ -43,6 +43,35 @@ pub enum Format {
     Pfx2as,
     /// CIDR-report / potaroo AS names: supplies AS organisation names.
     Asnames,
+    /// Tor network-status consensus (full or microdesc flavour): relays with the Exit flag
+    /// (and not BadExit) are `tor_exit`, every other relay `tor_relay`, IPv4 and IPv6.
+    /// Declare no categories on such a source.
+    TorConsensus,
+    /// RIR delegated / delegated-extended statistics: registration country of IPv4 ranges
+    /// and IPv6 networks (ASN rows and unallocated space are skipped).
+    RirDelegated,
+    /// Public proxy list, `ip:port` per line.
+    ProxyList,
+    /// RFC 8805 geofeed CSV: networks with their country.
+    Geofeed,
+    /// Apple's iCloud Private Relay `egress-ip-ranges.csv` (geofeed-shaped).
+    IcloudEgress,
+    /// Vultr / ip-fetcher JSON geofeeds: networks with their country.
+    GeofeedJson,
+    /// iptoasn TSV ranges: origin ASN, AS description (not-routed rows are skipped).
+    Iptoasn,
+    /// ip-location-db ASN range CSV: origin ASN and organisation (IPv4 and IPv6).
+    IpLocationDbAsn,
+    /// ipcat datacenter ranges CSV: ranges with their provider name.
+    Ipcat,
+    /// Azure Service Tags JSON.
+    AzureServiceTags,
+    /// Oracle Cloud `public_ip_ranges.json`.
+    OracleCloud,
+    /// jonhadfield ip-fetcher JSON (`IPv4Prefixes` / `IPv6Prefixes`).
+    IpFetcher,
+    /// Mullvad relay JSON (both shapes): addresses of active relays.
+    MullvadRelays,
 }
 
 impl Format {
@@ -55,6 +84,19 @@ impl Format {
             Format::GoogleCloud => "google-cloud",
             Format::Pfx2as => "pfx2as",
             Format::Asnames => "asnames",
+            Format::TorConsensus => "tor-consensus",
+            Format::RirDelegated => "rir-delegated",
+            Format::ProxyList => "proxy-list",
+            Format::Geofeed => "geofeed",
+            Format::IcloudEgress => "icloud-egress",
+            Format::GeofeedJson => "geofeed-json",
+            Format::Iptoasn => "iptoasn",
+            Format::IpLocationDbAsn => "ip-location-db-asn",
+            Format::Ipcat => "ipcat",
+            Format::AzureServiceTags => "azure-service-tags",
+            Format::OracleCloud => "oracle-cloud",
+            Format::IpFetcher => "ip-fetcher",
+            Format::MullvadRelays => "mullvad-relays",
         }
     }
 }

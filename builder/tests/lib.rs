@@ -1,6 +1,7 @@
 mod alloc;
 mod cli;
 mod corrupt;
+mod formats;
 mod golden;
 mod manifest;
 mod model;

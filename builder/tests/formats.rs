@@ -1,0 +1,217 @@
+//! Every input format the builder reads, built from the real excerpts vendored with the
+//! parsers (`data-sources/tests/fixtures`), with facts checked against the same files.
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use ipsieve::Database;
+use ipsieve_builder::manifest::Manifest;
+use ipsieve_builder::{load, Builder};
+use ipsieve_sources::rir::{Resource, RirRecord};
+use ipsieve_sources::tor_consensus::ConsensusItem;
+use ipsieve_sources::{
+    azure, geofeed, geofeed_json, input, ip_location_db, ipcat, ipfetcher, mullvad, oracle, proxy,
+    rir, tor_consensus,
+};
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../data-sources/tests/fixtures")
+        .join(name)
+}
+
+/// Builds one source of `format` over the fixture `file`; every entry must be read and none
+/// rejected.
+fn build_one(format: &str, file: &str, extra: &str) -> Database {
+    let text = format!(
+        "[[source]]\nname = \"src\"\nformat = \"{format}\"\npath = \"{}\"\n{extra}\n",
+        fixture(file).display()
+    );
+    let manifest = Manifest::parse(&text).unwrap();
+    let mut b = Builder::new();
+    let reports = load::load_manifest(&manifest, &mut b, |_| {}).unwrap();
+    let r = &reports[0];
+    assert!(
+        r.read > 0 && r.rejected == 0 && r.fatal.is_none(),
+        "{format}: {r:?}"
+    );
+    Database::from_bytes(&b.compile().unwrap().bytes).unwrap()
+}
+
+fn open(file: &str) -> Box<dyn std::io::BufRead + Send> {
+    input::open(&fixture(file)).unwrap()
+}
+
+#[test]
+fn tor_consensus_exits_and_relays_stay_apart() {
+    for file in [
+        "tor-consensus-ns-2022-11-19.txt",
+        "tor-consensus-microdesc-2024-05-17.txt",
+    ] {
+        let db = build_one("tor-consensus", file, "provider = \"Tor Project\"");
+        let relays: Vec<_> = tor_consensus::parse(open(file), file)
+            .filter_map(|i| match i.unwrap() {
+                ConsensusItem::Relay(r) => Some(r),
+                ConsensusItem::Header(_) => None,
+            })
+            .collect();
+        let exits: HashSet<IpAddr> = relays
+            .iter()
+            .filter(|r| r.is_exit())
+            .flat_map(|r| r.addresses())
+            .collect();
+        assert!(!exits.is_empty(), "{file} has exits");
+        let mut relay_only = 0;
+        for r in &relays {
+            for ip in r.addresses() {
+                let a = db.lookup(ip);
+                if exits.contains(&ip) {
+                    assert!(a.is_tor_exit() && a.is_anonymous(), "{file}: exit {ip}");
+                } else {
+                    relay_only += 1;
+                    assert!(
+                        a.is_tor_relay() && !a.is_tor_exit() && !a.is_anonymous(),
+                        "{file}: relay {ip}"
+                    );
+                }
+            }
+        }
+        assert!(relay_only > 0, "{file} has relay-only addresses");
+    }
+}
+
+#[test]
+fn rir_delegations_give_the_registration_country() {
+    for file in [
+        "rir-apnic.txt",
+        "rir-afrinic-extended.txt",
+        "rir-lacnic-extended.txt",
+    ] {
+        let db = build_one("rir-delegated", file, "");
+        let mut checked = 0;
+        for rec in rir::parse(open(file), file) {
+            let RirRecord::Delegation(d) = rec.unwrap() else {
+                continue;
+            };
+            let (Some(cc), ip) = (
+                d.country,
+                match d.resource {
+                    Resource::Ipv4 { start, .. } => IpAddr::V4(start),
+                    Resource::Ipv6(net) => IpAddr::V6(net.network()),
+                    Resource::Asn { .. } => continue,
+                },
+            ) else {
+                continue;
+            };
+            let a = db.lookup(ip);
+            assert_eq!(a.country(), std::str::from_utf8(&cc).ok(), "{file}: {ip}");
+            assert!(a.categories().is_empty());
+            checked += 1;
+        }
+        assert!(checked > 0, "{file}: {checked}");
+    }
+}
+
+#[test]
+fn geofeeds_give_country_and_the_declared_category() {
+    for (format, file) in [
+        ("geofeed", "geofeed-digitalocean.csv"),
+        ("geofeed", "geofeed-linode.csv"),
+        ("icloud-egress", "icloud-egress-ip-ranges.csv"),
+    ] {
+        let db = build_one(format, file, "categories = [\"hosting\"]\nprovider = \"P\"");
+        for g in geofeed::parse(open(file), file) {
+            let g = g.unwrap();
+            let a = db.lookup(g.network.network());
+            assert!(
+                a.is_hosting() && a.provider() == Some("P"),
+                "{file}: {}",
+                g.network
+            );
+            if let Some(cc) = g.country {
+                assert_eq!(
+                    a.country(),
+                    std::str::from_utf8(&cc).ok(),
+                    "{file}: {}",
+                    g.network
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn asn_ranges_give_asn_and_organisation() {
+    let file = "ip-location-db-asn-ipv6.csv";
+    let db = build_one("ip-location-db-asn", file, "");
+    for r in ip_location_db::parse(open(file), file) {
+        let r = r.unwrap();
+        if !r.is_routed() {
+            continue;
+        }
+        let a = db.lookup(r.start);
+        assert_eq!(a.asn(), Some(r.asn), "{}", r.start);
+        assert!(a.as_org().is_some(), "{}", r.start);
+    }
+    build_one("iptoasn", "ip2asn-v4.tsv", "");
+}
+
+#[test]
+fn vpn_proxy_and_hosting_lists_flag_their_addresses() {
+    let file = "mullvad-app-v1-relays.json";
+    let db = build_one(
+        "mullvad-relays",
+        file,
+        "categories = [\"vpn\"]\nprovider = \"Mullvad\"",
+    );
+    let relays: Vec<_> = mullvad::parse(open(file), file)
+        .map(Result::unwrap)
+        .collect();
+    assert!(relays.iter().any(|r| r.active));
+    for r in relays.iter().filter(|r| r.active) {
+        for ip in r.addresses() {
+            let a = db.lookup(ip);
+            assert!(a.is_vpn() && a.provider() == Some("Mullvad"), "{ip}");
+        }
+    }
+    let file = "proxy-monosans-all.txt";
+    let db = build_one("proxy-list", file, "categories = [\"proxy\"]");
+    for p in proxy::parse(open(file), file) {
+        assert!(db.lookup(p.unwrap().address).is_proxy());
+    }
+    let firsts = |format: &str, file: &str| -> Vec<IpAddr> {
+        let r = open(file);
+        match format {
+            "azure-service-tags" => azure::parse(r, file)
+                .map(|p| p.unwrap().net.network())
+                .collect(),
+            "oracle-cloud" => oracle::parse(r, file)
+                .map(|p| p.unwrap().net.network())
+                .collect(),
+            "geofeed-json" => geofeed_json::parse(r, file)
+                .map(|g| g.unwrap().network.network())
+                .collect(),
+            "ip-fetcher" => ipfetcher::parse(r, file)
+                .map(|n| n.unwrap().network())
+                .collect(),
+            "ipcat" => ipcat::parse(r, file).map(|c| c.unwrap().start).collect(),
+            _ => unreachable!(),
+        }
+    };
+    for (format, file) in [
+        ("azure-service-tags", "azure-service-tags.json"),
+        ("oracle-cloud", "oracle-public_ip_ranges.json"),
+        ("geofeed-json", "vultr-geofeed.json"),
+        ("geofeed-json", "ipfetcher-linode.json"),
+        ("ip-fetcher", "ipfetcher-scaleway.json"),
+        ("ipcat", "ipcat-datacenters.csv"),
+    ] {
+        let db = build_one(format, file, "categories = [\"hosting\"]");
+        let ips = firsts(format, file);
+        assert!(!ips.is_empty(), "{file}");
+        for ip in ips {
+            assert!(db.lookup(ip).is_hosting(), "{format} {file}: {ip}");
+        }
+    }
+}
