@@ -257,8 +257,9 @@ pub mod tree {
     //!
     //! Keys live in *slots*; a *line* is 64 bytes of slots (`B` = 32 `u16` or 8 `u64`), aligned to
     //! 64 bytes in the file; values are parallel to slots (value of slot `i` at index `i`). Unused
-    //! slots hold [`Key::PAD`], which is never below any probe, so a node is searched by counting
-    //! over its whole line: one cache line per level, SIMD-friendly, no data-dependent branch.
+    //! slots hold [`Key::PAD`], which is never below any probe, so a node's keys and padding
+    //! ascend and are searched by a fixed-length, branch-free binary search within the line:
+    //! one cache line per level, nothing to mispredict.
     //!
     //! * **Leaf chunk** (`n + 1 <= B`): the keys, then padding, in a leaf of a quarter, half or
     //!   whole line (class 0, 1, 2: the smallest with more than `n` slots), aligned to its own

@@ -61,7 +61,7 @@
 //! ## Performance
 //! IPv4: one 256 KiB direct table on the top 16 bits (72 % of random addresses end there on a
 //! full BGP table), then a static B+ tree of 64-byte nodes over the /16's range starts, each
-//! node searched by a branch-free SIMD count: one cache line per level, one level for a /16
+//! node searched by a fixed-length branch-free binary search: one cache line per level, one level for a /16
 //! with up to 31 boundaries, two up to 1,023. IPv6: the same on the upper 64 bits, with a
 //! second tree only for /64s that hold boundaries. On a 2-core VM with the full CAIDA table
 //! (1.02 M prefixes, 9.3 MB artifact) a random IPv4 lookup took about 13–16 ns; see

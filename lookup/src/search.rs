@@ -1,8 +1,8 @@
 //! Searching a chunk tree (layout in [`crate::format::tree`]).
 //!
-//! Every node is searched by counting, over its whole line, the keys below the probe: no
-//! data-dependent branch inside a node, one cache line per level, and independent lookups
-//! overlap their cache misses. Every read is bounds-checked and every descent is bounded by
+//! Every node is searched for the count of keys below the probe by a fixed-length branch-free
+//! binary search inside its cache line: no data-dependent branch inside a node, one cache line
+//! per level, and independent lookups overlap their cache misses. Every read is bounds-checked and every descent is bounded by
 //! the height, so a corrupt artifact that got past validation yields a wrong slot or `None`
 //! (the caller answers "no data"), never a panic or a loop.
 
