@@ -7,7 +7,7 @@ src=open(os.path.join(ROOT, '../shared/data/SOURCES.md')).read()
 meta={}
 for line in src.split('\n'):
     if not line.startswith('| `'): continue
-    cols=[c.strip() for c in line.strip('|').split('|')]
+    cols=[c.strip() for c in re.split(r'(?<!\\)\|', line.strip().strip('|'))]
     path=cols[0].strip('`')
     date=re.search(r'\d{4}-\d{2}-\d{2}', cols[4] if len(cols)>4 else '')
     lic=cols[6] if len(cols)>6 else ''
