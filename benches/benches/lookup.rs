@@ -14,7 +14,7 @@
 //! | label | what one lookup does |
 //! |---|---|
 //! | `ipsieve-country` / `ipsieve-asn` | `db.lookup_v*(ip)` and read one field of the record |
-//! | `ipsieve-range` | `db.lookup_v*(ip).range()` only: no record fetch |
+//! | `ipsieve-answer` | `db.lookup_v*(ip)` and keep only the reference to its record: no record fetch |
 //! | `binary-search` | `partition_point` over sorted range starts, then the value |
 //! | `prefix-trie` | `PrefixMap::get_lpm` |
 //! | `ip_network_table` | `IpNetworkTable::longest_match_ipv*` |
@@ -35,7 +35,7 @@ use ipsieve::Database;
 use ipsieve_benches::baseline::BinarySearch;
 use ipsieve_benches::mmdb::{mmdb_set, tree_bytes, MmdbCountry, MmdbOffset};
 use ipsieve_benches::ranges::{from_database, record_index};
-use ipsieve_benches::sieve::{SieveAsn, SieveCountry, SieveRange, SieveRecord};
+use ipsieve_benches::sieve::{SieveAnswer, SieveAsn, SieveCountry, SieveRecord};
 use ipsieve_benches::table::NetworkTable;
 use ipsieve_benches::trie::PrefixTrie;
 use ipsieve_benches::{
@@ -291,7 +291,7 @@ fn lookup(c: &mut Criterion) {
             Probes::V6(random_v6_miss(&v6_bounds, N)),
         ),
     ];
-    let (m_sieve, m_range) = (SieveCountry(&mdb), SieveRange(&mdb));
+    let (m_sieve, m_answer) = (SieveCountry(&mdb), SieveAnswer(&mdb));
     let (m_mmdb, m_offset) = (MmdbCountry(&reader), MmdbOffset(&reader));
     for (w, probes) in &m_work {
         let want = probes.answers(&m_sieve, CHECK);
@@ -364,10 +364,10 @@ fn lookup(c: &mut Criterion) {
     bytes_per_prefix("ip_network_table", None, prefixes);
     drop((v4_nets, v6_nets));
 
-    let (f_sieve, f_range) = (SieveAsn(&db), SieveRange(&db));
+    let (f_sieve, f_answer) = (SieveAsn(&db), SieveAnswer(&db));
     let mut rows = Vec::new();
     add(&mut rows, "mmdb", "ipsieve-country", &m_sieve, &m_work);
-    add(&mut rows, "mmdb", "ipsieve-range", &m_range, &m_work);
+    add(&mut rows, "mmdb", "ipsieve-answer", &m_answer, &m_work);
     add(&mut rows, "mmdb", "binary-search", &m_base, &m_work);
     add(&mut rows, "mmdb", "prefix-trie", &m_trie, &m_work);
     add(&mut rows, "mmdb", "ip_network_table", &m_table, &m_work);
@@ -375,7 +375,7 @@ fn lookup(c: &mut Criterion) {
     add(&mut rows, "mmdb", "maxminddb-offset", &m_offset, &m_work);
     let mut full = Vec::new();
     add(&mut full, "full", "ipsieve-asn", &f_sieve, &f_work);
-    add(&mut full, "full", "ipsieve-range", &f_range, &f_work);
+    add(&mut full, "full", "ipsieve-answer", &f_answer, &f_work);
     add(&mut full, "full", "binary-search", &f_base, &f_work);
     add(&mut full, "full", "prefix-trie", &f_trie, &f_work);
     add(&mut full, "full", "ip_network_table", &f_table, &f_work);

@@ -26,7 +26,7 @@
 //!
 //! | module | structure |
 //! |---|---|
-//! | [`sieve`] | ipsieve, reading one field ([`sieve::SieveAsn`], [`sieve::SieveCountry`]) or only the answer's range ([`sieve::SieveRange`]) |
+//! | [`sieve`] | ipsieve, reading one field ([`sieve::SieveAsn`], [`sieve::SieveCountry`]) or only taking the answer ([`sieve::SieveAnswer`]) |
 //! | [`baseline`] | sorted range starts + values, `partition_point` |
 //! | [`trie`] | `prefix-trie`'s `PrefixMap`, `get_lpm` |
 //! | [`table`] | `ip_network_table`'s `IpNetworkTable` (a tree bitmap), `longest_match` |

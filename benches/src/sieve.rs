@@ -1,8 +1,8 @@
 //! ipsieve behind the common [`Lookup`] interface, in two flavours: reading one field of the
-//! answer (what a caller does with it), or only taking the answer (its range), which skips the
-//! record fetch.
+//! answer (what a caller does with it), or only taking the answer (a reference to its record),
+//! which skips the record fetch.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use ipsieve::Database;
 
@@ -17,9 +17,11 @@ pub struct SieveAsn<'a>(pub &'a Database);
 #[derive(Debug, Clone, Copy)]
 pub struct SieveCountry<'a>(pub &'a Database);
 
-/// The low 32 bits of the first address of `db.lookup_v*(ip).range()`: the index walk only.
+/// The low 32 bits of the address of the record `db.lookup_v*(ip)` answers (its identity,
+/// `Answer::record_words`), without reading it: the index walk only. (`range()` is
+/// worked out on demand from where the lookup ended, so it would add work, not remove it.)
 #[derive(Debug, Clone, Copy)]
-pub struct SieveRange<'a>(pub &'a Database);
+pub struct SieveAnswer<'a>(pub &'a Database);
 
 /// A two-letter country code as a `u32` (`b0 | b1 << 8`), [`NONE`] for none: the value every
 /// structure of the MMDB data set stores and answers.
@@ -55,23 +57,15 @@ impl Lookup for SieveCountry<'_> {
     }
 }
 
-impl Lookup for SieveRange<'_> {
+impl Lookup for SieveAnswer<'_> {
     #[inline]
     fn v4(&self, ip: Ipv4Addr) -> u32 {
-        low_bits(self.0.lookup_v4(ip).range().0)
+        self.0.lookup_v4(ip).record_words().as_ptr() as usize as u32
     }
 
     #[inline]
     fn v6(&self, ip: Ipv6Addr) -> u32 {
-        low_bits(self.0.lookup_v6(ip).range().0)
-    }
-}
-
-#[inline]
-fn low_bits(ip: IpAddr) -> u32 {
-    match ip {
-        IpAddr::V4(a) => u32::from(a),
-        IpAddr::V6(a) => u128::from(a) as u32,
+        self.0.lookup_v6(ip).record_words().as_ptr() as usize as u32
     }
 }
 
