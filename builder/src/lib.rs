@@ -9,6 +9,11 @@
 //! * [`manifest`]: the TOML source manifest (`data/snapshot/sources.toml` is the vendored one).
 //! * [`load`]: reads every source of a manifest with the `ipsieve-sources` parsers into a
 //!   builder and reports what was read and rejected, per source and line.
+//! * [`cache`]: the directory `ipsieve fetch` fills and `ipsieve build --cache` reads: one
+//!   file per source plus a sidecar (URL, fetch time, validators, SHA-256, record count).
+//! * `fetch` (cargo feature `fetch`, on by default): downloads sources into the cache with
+//!   timeouts, retries, size caps, conditional requests and a content check before anything
+//!   replaces a cached copy. Build with `default-features = false` to leave HTTP out.
 //!
 //! ```
 //! use ipsieve::{Categories, Database};
@@ -34,8 +39,11 @@
 #![deny(missing_docs)]
 
 mod builder;
+pub mod cache;
 mod compile;
 mod error;
+#[cfg(feature = "fetch")]
+pub mod fetch;
 pub mod load;
 pub mod manifest;
 pub mod report;

@@ -11,8 +11,8 @@ use ipsieve_sources::rir::{Resource, RirRecord};
 use ipsieve_sources::tor_consensus::ConsensusItem;
 use ipsieve_sources::{
     asnames, aws, azure, geofeed, geofeed_json, google, icloud, input, ip_location_db, ipcat,
-    ipfetcher, iptoasn, mullvad, oracle, pfx2as, plain, proxy, rir, tor, tor_consensus, Located,
-    ParseError,
+    ipfetcher, iptoasn, mmdb, mrt, mullvad, oracle, pfx2as, plain, proxy, rir, tor, tor_consensus,
+    Located, ParseError, Position,
 };
 
 use crate::builder::{Attrs, Builder, SourceId};
@@ -45,12 +45,19 @@ pub fn load_manifest(
 /// As [`load_manifest`].
 pub fn load_source(entry: &SourceEntry, builder: &mut Builder) -> Result<SourceReport, BuildError> {
     let spec = entry.spec().map_err(BuildError::Input)?;
+    let Some(path) = entry.path.as_deref() else {
+        return Err(BuildError::Input(format!(
+            "line {}: source '{}' has only a `url` and no cached copy was given: run \
+             `ipsieve fetch --sources FILE --cache DIR`, then build with `--cache DIR`",
+            entry.line, entry.name
+        )));
+    };
     let id = builder.add_source(spec)?;
-    let reader = input::open(&entry.path).map_err(|e| {
+    let reader = input::open(path).map_err(|e| {
         BuildError::Input(format!(
             "source '{}': cannot open {}: {e}",
             entry.name,
-            entry.path.display()
+            path.display()
         ))
     })?;
     let mut rep = SourceReport {
@@ -302,8 +309,72 @@ pub fn load_source(entry: &SourceEntry, builder: &mut Builder) -> Result<SourceR
                     .push(format!("{inactive} inactive relays skipped"));
             }
         }
+        Format::Mrt => drain(
+            mrt::parse_located(reader, name),
+            &mut rep,
+            builder,
+            |b, p| {
+                let attrs = Attrs {
+                    asn: p.origins.first().copied(),
+                    ..Attrs::default()
+                };
+                add_routed(b, id, p.net, attrs)
+            },
+        ),
+        Format::Mmdb => {
+            drop(reader);
+            match mmdb::MmdbDatabase::open(path, name) {
+                Err(e) => rep.fatal = Some(e.to_string()),
+                Ok(db) => {
+                    let networks = db.networks().map(|r| {
+                        r.map(|record| Located {
+                            position: Position::Whole,
+                            record,
+                        })
+                    });
+                    drain(networks, &mut rep, builder, |b, r| {
+                        if let (Some(asn), Some(org)) = (r.asn, r.as_org.clone()) {
+                            b.add_as_name(asn, org);
+                        }
+                        b.add_net(id, r.net, mmdb_attrs(&r))
+                    });
+                }
+            }
+        }
     }
     Ok(rep)
+}
+
+/// A MaxMind record's flags and fields as builder attributes. Residential proxies are
+/// `proxy`; `is_anonymous` alone (without a more specific flag) asserts nothing, as MaxMind
+/// sets it only together with one of the others.
+fn mmdb_attrs(r: &mmdb::MmdbRecord) -> Attrs {
+    let mut categories = Categories::empty();
+    for (flag, c) in [
+        (r.is_anonymous_vpn, Categories::VPN),
+        (r.is_hosting_provider, Categories::HOSTING),
+        (
+            r.is_public_proxy || r.is_residential_proxy,
+            Categories::PROXY,
+        ),
+        (r.is_tor_exit_node, Categories::TOR_EXIT),
+    ] {
+        if flag {
+            categories |= c;
+        }
+    }
+    let country = r
+        .country
+        .as_deref()
+        .and_then(|c| <[u8; 2]>::try_from(c.as_bytes()).ok())
+        .filter(|c| c.iter().all(u8::is_ascii_uppercase));
+    Attrs {
+        categories,
+        // An ASN database's rows are routing data, like a prefix-to-AS table.
+        asn: r.asn,
+        provider: r.provider_name.clone(),
+        country,
+    }
 }
 
 /// The source's snapshot day, if it declares one.

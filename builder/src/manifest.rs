@@ -5,6 +5,8 @@
 //! name = "tor-exit-addresses"      # unique, lowercase [a-z0-9._-]
 //! format = "tor-exit-list"         # see `Format`
 //! path = "tor/exit-addresses.gz"   # relative to the manifest's folder; gzip is detected
+//!                                  # (optional when `url` is given: then `ipsieve fetch`
+//!                                  # downloads it into a cache that `ipsieve build --cache` reads)
 //! categories = ["tor_exit"]        # tor_exit, tor_relay, vpn, proxy, hosting, relay
 //! provider = "Tor Project"         # optional display name
 //! tier = "first-party"             # first-party | curated | asn-heuristic | keyword
@@ -14,10 +16,14 @@
 //! url = "https://check.torproject.org/exit-addresses"
 //! max_age_days = 2                  # older data is reported as stale by `ipsieve build`
 //! enabled = true                    # false: declared but not built (default true)
+//! max_shrink_pct = 50               # `ipsieve fetch` refuses a download with this much fewer
+//!                                   # records than the cached copy (0..=100, default 50)
+//! max_bytes = 268435456             # `ipsieve fetch`: largest body, before and after gunzip
 //! ```
 //!
-//! Unknown keys, unknown formats, categories or tiers and malformed dates are errors that
-//! name the manifest line of the offending `[[source]]` table.
+//! Unknown keys, unknown formats, categories or tiers, malformed dates and a source with
+//! neither `path` nor `url` are errors that name the manifest line of the offending
+//! `[[source]]` table.
 
 use std::path::{Path, PathBuf};
 
@@ -72,6 +78,12 @@ pub enum Format {
     IpFetcher,
     /// Mullvad relay JSON (both shapes): addresses of active relays.
     MullvadRelays,
+    /// MRT TABLE_DUMP_V2 / TABLE_DUMP RIB dump (gzip or bzip2): origin ASN per prefix, the
+    /// most common origin across the RIB's paths.
+    Mrt,
+    /// A MaxMind DB (a licensed GeoIP2 Anonymous-IP, Anonymous-Plus, ASN or Country database):
+    /// its anonymity flags become categories, plus ASN, AS organisation, country and provider.
+    Mmdb,
 }
 
 impl Format {
@@ -97,6 +109,8 @@ impl Format {
             Format::OracleCloud => "oracle-cloud",
             Format::IpFetcher => "ip-fetcher",
             Format::MullvadRelays => "mullvad-relays",
+            Format::Mrt => "mrt",
+            Format::Mmdb => "mmdb",
         }
     }
 }
@@ -109,8 +123,10 @@ pub struct SourceEntry {
     pub name: String,
     /// Input format.
     pub format: Format,
-    /// File to read, relative to the manifest (resolved by [`Manifest::load`]).
-    pub path: PathBuf,
+    /// File to read, relative to the manifest (resolved by [`Manifest::load`]). `None` for a
+    /// source that only names a `url`: `ipsieve build --cache DIR` then reads the copy that
+    /// `ipsieve fetch` stored (see [`crate::cache::use_cache`]).
+    pub path: Option<PathBuf>,
     /// Categories asserted by every entry.
     #[serde(default)]
     pub categories: Vec<String>,
@@ -130,10 +146,20 @@ pub struct SourceEntry {
     pub max_age_days: Option<u32>,
     /// Whether `ipsieve build` reads this source (default true).
     pub enabled: Option<bool>,
+    /// `ipsieve fetch` refuses a download with more than this percentage fewer records than the
+    /// cached copy (0..=100; default [`DEFAULT_MAX_SHRINK_PCT`]; 100 turns the check off).
+    pub max_shrink_pct: Option<u8>,
+    /// `ipsieve fetch`: the largest body accepted, on the wire and after gunzip, in bytes
+    /// (default: the fetch command's `--max-bytes`).
+    pub max_bytes: Option<u64>,
     /// 1-based line of the `[[source]]` table in the manifest (set by [`Manifest::parse`]).
     #[serde(skip)]
     pub line: usize,
 }
+
+/// Default of [`SourceEntry::max_shrink_pct`]: a download with less than half the records of
+/// the cached copy is refused.
+pub const DEFAULT_MAX_SHRINK_PCT: u8 = 50;
 
 /// A parsed manifest with paths resolved.
 #[derive(Debug, Clone)]
@@ -164,7 +190,9 @@ impl Manifest {
             .map_err(|e| BuildError::Input(format!("{}: {e}", path.display())))?;
         let base = path.parent().unwrap_or(Path::new("."));
         for s in &mut m.sources {
-            s.path = base.join(&s.path);
+            if let Some(p) = &s.path {
+                s.path = Some(base.join(p));
+            }
         }
         Ok(m)
     }
@@ -172,7 +200,9 @@ impl Manifest {
     /// Parses manifest text (paths stay as written) and checks every source.
     ///
     /// # Errors
-    /// A message naming the offending source or the TOML position.
+    /// A message naming the offending source or the TOML position: bad values, a name that is
+    /// not lowercase `[a-z0-9._-]` (or starts with `.`: it names the fetch cache's files), a
+    /// source with neither `path` nor `url`, a repeated name.
     pub fn parse(text: &str) -> Result<Manifest, String> {
         let raw: RawManifest = toml::from_str(text).map_err(|e| e.to_string())?;
         let mut sources = Vec::with_capacity(raw.sources.len());
@@ -183,6 +213,8 @@ impl Manifest {
             let mut s = spanned.into_inner();
             s.line = line;
             s.spec().map_err(|e| format!("line {line}: {e}"))?;
+            s.check_fetch_keys()
+                .map_err(|e| format!("line {line}: source '{}': {e}", s.name))?;
             if sources.iter().any(|o: &SourceEntry| o.name == s.name) {
                 return Err(format!(
                     "line {line}: source '{}' is declared twice",
@@ -201,6 +233,45 @@ impl Manifest {
 }
 
 impl SourceEntry {
+    /// The checks [`Manifest::parse`] adds to [`SourceEntry::spec`]'s: a usable name, a
+    /// `path` or a `url`, sane fetch limits.
+    fn check_fetch_keys(&self) -> Result<(), String> {
+        if !valid_name(&self.name) {
+            return Err(
+                "a source name must be lowercase [a-z0-9._-], not start with '.' and not end \
+                 in '.meta.json'"
+                    .to_owned(),
+            );
+        }
+        if self.path.is_none() && self.url.is_none() {
+            return Err(
+                "needs a `path` (a local file) or a `url` (fetched with `ipsieve fetch`)"
+                    .to_owned(),
+            );
+        }
+        if let (None, Some(url)) = (&self.path, &self.url) {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(format!(
+                    "url '{url}' is not an http:// or https:// address, and there is no `path`"
+                ));
+            }
+        }
+        if let Some(p) = self.max_shrink_pct {
+            if p > 100 {
+                return Err(format!("max_shrink_pct {p} is not a percentage (0..=100)"));
+            }
+        }
+        if self.max_bytes == Some(0) {
+            return Err("max_bytes must be at least 1".to_owned());
+        }
+        Ok(())
+    }
+
+    /// The shrink threshold `ipsieve fetch` applies to this source, in percent.
+    pub fn shrink_threshold_pct(&self) -> u8 {
+        self.max_shrink_pct.unwrap_or(DEFAULT_MAX_SHRINK_PCT)
+    }
+
     /// The builder's declaration of this source.
     ///
     /// # Errors
@@ -242,6 +313,17 @@ impl SourceEntry {
             url: self.url.clone(),
         })
     }
+}
+
+/// A source name usable as a cache file name: `[a-z0-9._-]`, not empty, not starting with `.`,
+/// not ending like a sidecar (`.meta.json`).
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && !name.ends_with(".meta.json")
+        && name
+            .bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"-_.".contains(&c))
 }
 
 /// Days since 1970-01-01 of a `YYYY-MM-DD` date.

@@ -11,8 +11,8 @@ use ipsieve_builder::{load, Builder};
 use ipsieve_sources::rir::{Resource, RirRecord};
 use ipsieve_sources::tor_consensus::ConsensusItem;
 use ipsieve_sources::{
-    azure, geofeed, geofeed_json, input, ip_location_db, ipcat, ipfetcher, mullvad, oracle, proxy,
-    rir, tor_consensus,
+    azure, geofeed, geofeed_json, input, ip_location_db, ipcat, ipfetcher, mmdb, mrt, mullvad,
+    oracle, proxy, rir, tor_consensus,
 };
 
 fn fixture(name: &str) -> PathBuf {
@@ -213,5 +213,98 @@ fn vpn_proxy_and_hosting_lists_flag_their_addresses() {
         for ip in ips {
             assert!(db.lookup(ip).is_hosting(), "{format} {file}: {ip}");
         }
+    }
+}
+
+#[test]
+fn mrt_dumps_give_the_origin_of_the_most_specific_prefix() {
+    for file in [
+        "mrt-rib.20140523.0600-excerpt.bz2",
+        "mrt-rib6.20151101.0600-excerpt.bz2",
+        "mrt-bview.ipv4_unicast_add_path.gz",
+    ] {
+        let text = format!(
+            "[[source]]\nname = \"src\"\nformat = \"mrt\"\npath = \"{}\"\n",
+            fixture(file).display()
+        );
+        let manifest = Manifest::parse(&text).unwrap();
+        let mut b = Builder::new();
+        let reports = load::load_manifest(&manifest, &mut b, |_| {}).unwrap();
+        assert!(
+            reports[0].read > 0 && reports[0].rejected == 0,
+            "{file}: {:?}",
+            reports[0]
+        );
+        let db = Database::from_bytes(&b.compile().unwrap().bytes).unwrap();
+        let prefixes: Vec<_> = mrt::parse(open(file), file)
+            .filter_map(Result::ok)
+            .collect();
+        assert!(!prefixes.is_empty(), "{file}");
+        for p in &prefixes {
+            let ip = p.net.network();
+            // The reference: the origin of the longest prefix containing the address.
+            let best = prefixes
+                .iter()
+                .filter(|q| q.net.contains(&ip))
+                .max_by_key(|q| q.net.prefix_len())
+                .unwrap();
+            assert_eq!(
+                db.lookup(ip).asn(),
+                best.origins.first().copied(),
+                "{file}: {}",
+                p.net
+            );
+        }
+    }
+}
+
+#[test]
+fn maxmind_databases_map_flags_to_categories() {
+    for file in [
+        "mmdb-GeoIP2-Anonymous-IP-Test.mmdb",
+        "mmdb-GeoIP-Anonymous-Plus-Test.mmdb",
+        "mmdb-GeoLite2-ASN-Test.mmdb",
+    ] {
+        let text = format!(
+            "[[source]]\nname = \"src\"\nformat = \"mmdb\"\npath = \"{}\"\n",
+            fixture(file).display()
+        );
+        let manifest = Manifest::parse(&text).unwrap();
+        let mut b = Builder::new();
+        let reports = load::load_manifest(&manifest, &mut b, |_| {}).unwrap();
+        assert!(
+            reports[0].read > 0 && reports[0].rejected == 0 && reports[0].fatal.is_none(),
+            "{file}: {:?}",
+            reports[0]
+        );
+        let db = Database::from_bytes(&b.compile().unwrap().bytes).unwrap();
+        let mmdb = mmdb::MmdbDatabase::open(&fixture(file), file).unwrap();
+        let mut checked = 0;
+        for r in mmdb.networks() {
+            let r = r.unwrap();
+            let a = db.lookup(r.net.network());
+            assert_eq!(a.is_vpn(), r.is_anonymous_vpn, "{file}: {}", r.net);
+            assert_eq!(a.is_hosting(), r.is_hosting_provider, "{file}: {}", r.net);
+            assert_eq!(
+                a.is_proxy(),
+                r.is_public_proxy || r.is_residential_proxy,
+                "{file}: {}",
+                r.net
+            );
+            assert_eq!(a.is_tor_exit(), r.is_tor_exit_node, "{file}: {}", r.net);
+            if r.asn.is_some() {
+                assert_eq!(a.asn(), r.asn, "{file}: {}", r.net);
+            }
+            if r.provider_name.is_some() {
+                assert_eq!(
+                    a.provider(),
+                    r.provider_name.as_deref(),
+                    "{file}: {}",
+                    r.net
+                );
+            }
+            checked += 1;
+        }
+        assert!(checked > 10, "{file}: {checked}");
     }
 }

@@ -1,8 +1,12 @@
 mod alloc;
 mod cli;
 mod corrupt;
+#[cfg(feature = "fetch")]
+mod fetch;
 mod formats;
 mod golden;
+#[cfg(feature = "fetch")]
+mod http;
 mod manifest;
 mod model;
 mod snapshot;

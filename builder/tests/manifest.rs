@@ -72,3 +72,177 @@ fn disabled_sources_are_not_built_and_stale_data_warns() {
         reports[0].warnings
     );
 }
+
+/// `sources/default.toml` names a live upstream for every format the builder reads, and only
+/// URLs: `ipsieve fetch` fills the cache that `ipsieve build --cache` reads. No network here.
+#[test]
+fn default_manifest_has_an_upstream_url_for_every_format() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../sources/default.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let m = Manifest::parse(&text).unwrap();
+    assert!(m.sources.len() >= 40, "{}", m.sources.len());
+    for s in &m.sources {
+        assert!(
+            s.path.is_none(),
+            "{}: default.toml names no local files",
+            s.name
+        );
+        let url = s.url.as_deref().unwrap();
+        assert!(
+            url.starts_with("https://") || url.starts_with("http://"),
+            "{url}"
+        );
+        assert!(s.licence.is_some(), "{}: no licence", s.name);
+        assert!(
+            s.max_age_days.is_some() || s.enabled == Some(false),
+            "{}: an enabled source needs max_age_days",
+            s.name
+        );
+    }
+    let formats: std::collections::BTreeSet<&str> =
+        m.sources.iter().map(|s| s.format.as_str()).collect();
+    for f in [
+        "tor-exit-list",
+        "ip-list",
+        "aws-ip-ranges",
+        "google-cloud",
+        "pfx2as",
+        "asnames",
+        "tor-consensus",
+        "rir-delegated",
+        "proxy-list",
+        "geofeed",
+        "icloud-egress",
+        "geofeed-json",
+        "iptoasn",
+        "ip-location-db-asn",
+        "ipcat",
+        "azure-service-tags",
+        "oracle-cloud",
+        "ip-fetcher",
+        "mullvad-relays",
+    ] {
+        assert!(formats.contains(f), "no {f} source in default.toml");
+    }
+    let rirs = m
+        .sources
+        .iter()
+        .filter(|s| s.format.as_str() == "rir-delegated" && s.enabled != Some(false))
+        .count();
+    assert_eq!(rirs, 5, "all five RIRs");
+    // The existing manifests, with paths, still parse.
+    for other in [
+        "../data/snapshot/sources.toml",
+        "../sources/shared-data.toml",
+    ] {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(other);
+        Manifest::parse(&std::fs::read_to_string(p).unwrap()).unwrap();
+    }
+}
+
+#[test]
+fn a_source_needs_a_path_or_a_url_and_sane_fetch_keys() {
+    let one = |body: &str| Manifest::parse(&format!("# x\n\n[[source]]\n{body}\n"));
+    let err = one("name = \"x\"\nformat = \"ip-list\"").unwrap_err();
+    assert_eq!(
+        err,
+        "line 3: source 'x': needs a `path` (a local file) or a `url` (fetched with `ipsieve fetch`)"
+    );
+    let err = one("name = \"x\"\nformat = \"ip-list\"\nurl = \"ftp://example.org/x\"").unwrap_err();
+    assert!(err.starts_with("line 3: source 'x': url 'ftp://"), "{err}");
+    let err = one(
+        "name = \"x\"\nformat = \"ip-list\"\nurl = \"https://example.org/x\"\nmax_shrink_pct = 101",
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("max_shrink_pct 101 is not a percentage"),
+        "{err}"
+    );
+    let err = one("name = \"..\"\nformat = \"ip-list\"\npath = \"x\"").unwrap_err();
+    assert!(
+        err.starts_with("line 3: source '..': a source name must be"),
+        "{err}"
+    );
+    let ok = one("name = \"x\"\nformat = \"ip-list\"\nurl = \"https://example.org/x\"\nmax_shrink_pct = 90\nmax_bytes = 1000").unwrap();
+    assert_eq!(ok.sources[0].shrink_threshold_pct(), 90);
+    assert_eq!(ok.sources[0].max_bytes, Some(1000));
+    // Without a cache, a url-only source cannot be read: the error names its line.
+    let mut b = Builder::new();
+    let err = load::load_manifest(&ok, &mut b, |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("line 3: source 'x' has only a `url`"),
+        "{err}"
+    );
+}
+
+/// A cache written by hand (body + sidecar) is what `ipsieve build --cache` reads: the fetch
+/// day becomes the snapshot, a changed file or a changed URL is refused with the line.
+#[test]
+fn url_only_sources_are_read_from_the_cache() {
+    use ipsieve_builder::cache::{self, CacheMeta, SIDECAR_VERSION};
+
+    let dir = std::env::temp_dir().join(format!("ipsieve-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let list = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/snapshot/vpn/ivpn.txt"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("vpn-ivpn"), &list).unwrap();
+    let (sha256, bytes) = cache::sha256_file(&dir.join("vpn-ivpn")).unwrap();
+    let meta = CacheMeta {
+        version: SIDECAR_VERSION,
+        source: "vpn-ivpn".into(),
+        format: "ip-list".into(),
+        url: "https://example.org/ivpn.txt".into(),
+        fetched_at: 1_787_443_200, // 2026-08-23
+        fetched_at_utc: cache::utc_string(1_787_443_200),
+        downloaded_at: 1_787_443_200,
+        etag: None,
+        last_modified: None,
+        gunzipped: None,
+        wire_bytes: bytes,
+        sha256,
+        bytes,
+        records: 264,
+    };
+    meta.write(&dir).unwrap();
+    assert_eq!(CacheMeta::read(&dir, "vpn-ivpn").unwrap(), meta);
+    let text = "[[source]]\nname = \"vpn-ivpn\"\nformat = \"ip-list\"\n\
+                url = \"https://example.org/ivpn.txt\"\ncategories = [\"vpn\"]\n";
+    let mut m = Manifest::parse(text).unwrap();
+    let used = cache::use_cache(&mut m, &dir).unwrap();
+    assert_eq!(used, vec![meta.clone()]);
+    assert_eq!(m.sources[0].snapshot.as_deref(), Some("2026-08-23"));
+    let mut b = Builder::new();
+    let reports = load::load_manifest(&m, &mut b, |_| {}).unwrap();
+    assert_eq!(reports[0].read, 264);
+    let db = ipsieve::Database::from_bytes(&b.compile().unwrap().bytes).unwrap();
+    let src = db.sources().find(|s| s.name() == "vpn-ivpn").unwrap();
+    assert_eq!(
+        src.snapshot_day()
+            .map(ipsieve_builder::manifest::day_string)
+            .as_deref(),
+        Some("2026-08-23")
+    );
+
+    let moved = text.replace("example.org/ivpn", "example.org/other");
+    let err = cache::use_cache(&mut Manifest::parse(&moved).unwrap(), &dir)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("line 1: source 'vpn-ivpn': the cached copy")
+            && err.contains("the manifest now says"),
+        "{err}"
+    );
+    std::fs::write(dir.join("vpn-ivpn"), b"192.0.2.1\n").unwrap();
+    let err = cache::use_cache(&mut Manifest::parse(text).unwrap(), &dir)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("does not match its sidecar") && err.contains("run `ipsieve fetch` again"),
+        "{err}"
+    );
+}

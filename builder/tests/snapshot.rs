@@ -59,7 +59,7 @@ fn read<T>(
     parse: impl FnOnce(Box<dyn std::io::BufRead + Send>, &str) -> Vec<T>,
 ) -> Vec<T> {
     let s = source(name);
-    parse(input::open(&s.path).unwrap(), name)
+    parse(input::open(s.path.as_deref().unwrap()).unwrap(), name)
 }
 
 fn nets(name: &str) -> Vec<IpNet> {

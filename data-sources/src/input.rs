@@ -1,4 +1,4 @@
-//! Opening inputs (plain or gzip) and the bounded line reader every text parser shares.
+//! Opening inputs (plain, gzip or bzip2) and the bounded line reader every text parser shares.
 //!
 //! The limits here keep a hostile or broken input from exhausting memory: a line is capped at
 //! [`MAX_LINE`] bytes (longer lines are skipped without being buffered), a source at
@@ -21,20 +21,30 @@ pub const MAX_RECORDS: u64 = 50_000_000;
 pub const MAX_DOCUMENT: u64 = 256 << 20;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+/// `BZh` and a block-size digit, then the magic of the first block (or of the end of an empty
+/// stream): ten bytes, so a text file starting with `BZh1` is not mistaken for bzip2.
+const BZIP2_MAGIC: &[u8; 3] = b"BZh";
+const BZIP2_BLOCK_MAGIC: [u8; 6] = [0x31, 0x41, 0x59, 0x26, 0x53, 0x59];
+const BZIP2_END_MAGIC: [u8; 6] = [0x17, 0x72, 0x45, 0x38, 0x50, 0x90];
+const SNIFF: usize = 10;
 const BUFFER: usize = 64 << 10;
 
-/// Opens `path` for reading, gunzipping it transparently when it starts with the gzip magic
-/// bytes (several concatenated gzip members are read as one stream).
+/// Opens `path` for reading, decompressing it transparently when it starts with the gzip or
+/// the bzip2 magic bytes (several concatenated gzip members, or bzip2 streams as `pbzip2`
+/// writes them, are read as one stream). Decompression is streaming: memory stays at the
+/// decoder's buffers whatever the size; the parsers' own limits bound what they keep.
 ///
 /// # Errors
-/// Whatever opening or first reading the file returns. A corrupt or truncated gzip stream is
-/// only noticed while reading; the line parsers turn that into a fatal [`ParseError`].
+/// Whatever opening or first reading the file returns. A corrupt or truncated compressed
+/// stream is only noticed while reading; the parsers turn that into a fatal [`ParseError`]
+/// after the entries read before it.
 pub fn open(path: &Path) -> io::Result<Box<dyn BufRead + Send>> {
     decode(File::open(path)?)
 }
 
 /// Wraps `reader` like [`open`] does: gunzips when the first two bytes are the gzip magic,
-/// otherwise passes the bytes through unchanged.
+/// decompresses bzip2 when the first ten are a bzip2 stream header (`BZh1`–`BZh9` and a block
+/// or end-of-stream magic), otherwise passes the bytes through unchanged.
 ///
 /// ```
 /// use std::io::BufRead;
@@ -44,10 +54,10 @@ pub fn open(path: &Path) -> io::Result<Box<dyn BufRead + Send>> {
 /// ```
 ///
 /// # Errors
-/// An I/O error while reading the first two bytes.
+/// An I/O error while reading the first ten bytes.
 pub fn decode(reader: impl Read + Send + 'static) -> io::Result<Box<dyn BufRead + Send>> {
     let mut reader = reader;
-    let mut magic = [0u8; 2];
+    let mut magic = [0u8; SNIFF];
     let mut got = 0;
     while got < magic.len() {
         match reader.read(&mut magic[got..]) {
@@ -58,12 +68,23 @@ pub fn decode(reader: impl Read + Send + 'static) -> io::Result<Box<dyn BufRead 
         }
     }
     let whole = Cursor::new(magic[..got].to_vec()).chain(reader);
-    if magic[..got] == GZIP_MAGIC {
+    if magic[..got].starts_with(&GZIP_MAGIC) {
         let gunzip = flate2::read::MultiGzDecoder::new(whole);
         Ok(Box::new(BufReader::with_capacity(BUFFER, gunzip)))
+    } else if is_bzip2(&magic[..got]) {
+        let bunzip = bzip2::read::MultiBzDecoder::new(whole);
+        Ok(Box::new(BufReader::with_capacity(BUFFER, bunzip)))
     } else {
         Ok(Box::new(BufReader::with_capacity(BUFFER, whole)))
     }
+}
+
+/// A bzip2 stream header: `BZh`, a block size `1`–`9`, then a block or end-of-stream magic.
+fn is_bzip2(head: &[u8]) -> bool {
+    head.len() == SNIFF
+        && head.starts_with(BZIP2_MAGIC)
+        && (b'1'..=b'9').contains(&head[3])
+        && (head[4..] == BZIP2_BLOCK_MAGIC || head[4..] == BZIP2_END_MAGIC)
 }
 
 /// Reads lines with bounded memory: one reused buffer, terminators (`\n`, `\r\n`) stripped, a

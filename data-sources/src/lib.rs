@@ -4,8 +4,8 @@
 //! # Quick start
 //!
 //! Every format has a `parse(reader, source_name)` returning an iterator of
-//! `Result<Record, ParseError>`; [`input::open`] gunzips transparently, and [`Lenient`] turns
-//! the fallible stream into records plus a report:
+//! `Result<Record, ParseError>`; [`input::open`] decompresses gzip and bzip2 transparently, and
+//! [`Lenient`] turns the fallible stream into records plus a report:
 //!
 //! ```
 //! use ipsieve_sources::{input, tor, Lenient};
@@ -58,10 +58,18 @@
 //! | [`proxy`] | public proxy lists (`ip:port`, `scheme://ip:port`) | [`Proxy`] |
 //! | [`geofeed`] | RFC 8805 geofeed CSV (DigitalOcean, Linode) | [`GeofeedEntry`] |
 //! | [`icloud`] | iCloud Private Relay `egress-ip-ranges.csv` | [`GeofeedEntry`] |
+//! | [`mrt`] | MRT RIB dumps: `TABLE_DUMP_V2` (ADD-PATH too) and legacy `TABLE_DUMP` | [`MrtPrefix`] |
+//! | `mmdb` (feature `mmdb`) | MaxMind DB: GeoIP2 Anonymous IP / Anonymous Plus, ASN, Country | `MmdbRecord` |
+//!
+//! # Features
+//!
+//! - `mmdb` (off by default): the `mmdb` module, a MaxMind DB importer through the `maxminddb`
+//!   crate, for users who hold a licensed GeoIP2 or GeoLite2 database.
 //!
 //! # Errors and limits
 //!
-//! Every error is a [`ParseError`] naming the source, the position (line), the reason and the
+//! Every error is a [`ParseError`] naming the source, the position (line; byte offset in the
+//! binary MRT and MMDB formats), the reason and the
 //! offending text (truncated). A bad entry is a recoverable error and the stream goes on; an
 //! input that cannot be read to its end (a truncated gzip download) ends the stream with a
 //! fatal error after the records read before it. Parsers never panic on any input and never
@@ -69,7 +77,8 @@
 //!
 //! Memory stays bounded on hostile input: text parsers reuse one line buffer and skip lines
 //! over [`input::MAX_LINE`] bytes; a source yields at most [`input::MAX_RECORDS`] records; JSON
-//! documents are read whole but capped at [`input::MAX_DOCUMENT`] bytes.
+//! documents are read whole but capped at [`input::MAX_DOCUMENT`] bytes; an MRT record over
+//! [`mrt::MAX_MRT_RECORD`] bytes is skipped without being buffered.
 //!
 //! # Performance
 //!
@@ -103,6 +112,9 @@ pub mod ipcat;
 pub mod ipfetcher;
 pub mod iptoasn;
 pub mod lenient;
+#[cfg(feature = "mmdb")]
+pub mod mmdb;
+pub mod mrt;
 pub mod mullvad;
 pub mod oracle;
 pub mod pfx2as;
@@ -130,6 +142,9 @@ pub use ip_location_db::IpLocationAsn;
 pub use ipcat::IpcatRange;
 pub use iptoasn::IptoasnRange;
 pub use lenient::{Lenient, LenientReport};
+#[cfg(feature = "mmdb")]
+pub use mmdb::{MmdbDatabase, MmdbRecord};
+pub use mrt::{MrtPrefix, MrtStats};
 pub use mullvad::{MullvadDocument, MullvadRelay, MullvadRelayKind, MullvadShape};
 pub use oracle::{OracleDocument, OraclePrefix};
 pub use pfx2as::{OriginKind, Pfx2AsRecord};

@@ -14,11 +14,15 @@ mod geofeed;
 mod geofeed_json;
 mod google;
 mod input;
+mod input_bzip2;
 mod ip_location_db;
 mod ipcat;
 mod ipfetcher;
 mod iptoasn;
 mod lenient;
+#[cfg(feature = "mmdb")]
+mod mmdb;
+mod mrt;
 mod mullvad;
 mod oracle;
 mod pfx2as;

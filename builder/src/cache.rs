@@ -1,0 +1,368 @@
+//! The fetch cache: where `ipsieve fetch` keeps each source's latest good copy and what
+//! `ipsieve build --cache DIR` reads for sources that only name a `url`.
+//!
+//! For a source named `aws` the cache directory holds:
+//!
+//! * `DIR/aws`: the body as downloaded, with gzip undone (whether the server sent it with
+//!   `Content-Encoding: gzip` or published a `.gz` file), so any tool can read it. It is only
+//!   ever replaced whole (temporary file, fsync, rename) and only by a download that passed
+//!   the content check of [`crate::fetch`].
+//! * `DIR/aws.meta.json`: the sidecar, a [`CacheMeta`]: URL, fetch time, HTTP validators
+//!   (`ETag`, `Last-Modified`), SHA-256 and size of `DIR/aws`, and its record count.
+//!
+//! Reading the cache needs no network code: [`use_cache`] points a manifest's url-only sources
+//! at their cached copies (checking each against its sidecar's SHA-256) and, where the
+//! manifest gives no `snapshot`, dates them by their fetch time, which then appears in the
+//! artifact's source table.
+
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::BuildError;
+use crate::manifest::{day_string, Manifest, SourceEntry};
+
+/// Version of the sidecar layout written by this crate.
+pub const SIDECAR_VERSION: u32 = 1;
+
+/// The sidecar `DIR/<source>.meta.json` describing a cached copy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheMeta {
+    /// Sidecar layout version ([`SIDECAR_VERSION`]).
+    pub version: u32,
+    /// The source's name (also the cached file's name).
+    pub source: String,
+    /// The source's format when it was fetched (the content check parsed it as this).
+    pub format: String,
+    /// The URL it was fetched from.
+    pub url: String,
+    /// When upstream last confirmed this copy (a `200` or a `304 Not Modified`), Unix seconds.
+    /// `ipsieve build --cache` dates the source by this day when the manifest gives no
+    /// `snapshot`.
+    pub fetched_at: u64,
+    /// [`CacheMeta::fetched_at`] as `YYYY-MM-DDTHH:MM:SSZ`, for people.
+    pub fetched_at_utc: String,
+    /// When these bytes were downloaded, Unix seconds (differs from `fetched_at` after a 304).
+    pub downloaded_at: u64,
+    /// The `ETag` of the response, sent back as `If-None-Match`.
+    pub etag: Option<String>,
+    /// The `Last-Modified` of the response, sent back as `If-Modified-Since`.
+    pub last_modified: Option<String>,
+    /// How the body was gzipped, if it was: `"content-encoding"` (the server compressed it
+    /// for transfer) or `"gzip-file"` (upstream publishes a `.gz`). The cached file is plain.
+    pub gunzipped: Option<String>,
+    /// Bytes received on the wire.
+    pub wire_bytes: u64,
+    /// SHA-256 of the cached file, lowercase hex.
+    pub sha256: String,
+    /// Size of the cached file in bytes.
+    pub bytes: u64,
+    /// Records the content check parsed from the cached file, exactly as `ipsieve build`
+    /// counts them (the report's `read`).
+    pub records: u64,
+}
+
+/// Why a cached copy cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CacheError {
+    /// There is no cached copy (no sidecar, or no file).
+    #[error("source '{name}': no cached copy ({} is missing): run `ipsieve fetch` first", .path.display())]
+    Missing {
+        /// The source's name.
+        name: String,
+        /// The missing file.
+        path: PathBuf,
+    },
+    /// The sidecar is not a sidecar of this version.
+    #[error("source '{name}': the sidecar {} is unreadable ({reason}): run `ipsieve fetch` again", .path.display())]
+    BadSidecar {
+        /// The source's name.
+        name: String,
+        /// The sidecar.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The cached file differs from what its sidecar describes (edited, or a fetch was
+    /// interrupted between the file and the sidecar).
+    #[error("source '{name}': the cached copy {} does not match its sidecar ({reason}): run `ipsieve fetch` again", .path.display())]
+    Mismatch {
+        /// The source's name.
+        name: String,
+        /// The cached file.
+        path: PathBuf,
+        /// Which check failed.
+        reason: String,
+    },
+    /// Reading the cache failed.
+    #[error("source '{name}': cannot read {}: {error}", .path.display())]
+    Io {
+        /// The source's name.
+        name: String,
+        /// The file being read.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        error: io::Error,
+    },
+}
+
+/// `DIR/<name>`: the cached body of source `name`.
+pub fn body_path(dir: &Path, name: &str) -> PathBuf {
+    dir.join(name)
+}
+
+/// `DIR/<name>.meta.json`: the sidecar of source `name`.
+pub fn sidecar_path(dir: &Path, name: &str) -> PathBuf {
+    dir.join(format!("{name}.meta.json"))
+}
+
+impl CacheMeta {
+    /// Reads the sidecar of source `name` in `dir` (without checking the cached file; see
+    /// [`CacheMeta::verify`]).
+    ///
+    /// # Errors
+    /// [`CacheError::Missing`] when there is no sidecar, [`CacheError::BadSidecar`] when it
+    /// does not parse or is of another version, [`CacheError::Io`] when it cannot be read.
+    pub fn read(dir: &Path, name: &str) -> Result<CacheMeta, CacheError> {
+        let path = sidecar_path(dir, name);
+        let text = match fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(CacheError::Missing {
+                    name: name.to_owned(),
+                    path,
+                })
+            }
+            Err(error) => {
+                return Err(CacheError::Io {
+                    name: name.to_owned(),
+                    path,
+                    error,
+                })
+            }
+        };
+        let bad = |reason: String| CacheError::BadSidecar {
+            name: name.to_owned(),
+            path: path.clone(),
+            reason,
+        };
+        let meta: CacheMeta = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+        if meta.version != SIDECAR_VERSION {
+            return Err(bad(format!(
+                "version {}, this ipsieve writes {SIDECAR_VERSION}",
+                meta.version
+            )));
+        }
+        if meta.source != name {
+            return Err(bad(format!("it describes source '{}'", meta.source)));
+        }
+        Ok(meta)
+    }
+
+    /// Checks that the cached file exists and has the sidecar's size and SHA-256.
+    ///
+    /// # Errors
+    /// [`CacheError::Missing`], [`CacheError::Mismatch`] or [`CacheError::Io`].
+    pub fn verify(&self, dir: &Path) -> Result<(), CacheError> {
+        let path = body_path(dir, &self.source);
+        let (sha256, bytes) = match sha256_file(&path) {
+            Ok(v) => v,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(CacheError::Missing {
+                    name: self.source.clone(),
+                    path,
+                })
+            }
+            Err(error) => {
+                return Err(CacheError::Io {
+                    name: self.source.clone(),
+                    path,
+                    error,
+                })
+            }
+        };
+        let mismatch = |reason: String| CacheError::Mismatch {
+            name: self.source.clone(),
+            path: path.clone(),
+            reason,
+        };
+        if bytes != self.bytes {
+            return Err(mismatch(format!(
+                "{bytes} bytes, the sidecar says {}",
+                self.bytes
+            )));
+        }
+        if sha256 != self.sha256 {
+            return Err(mismatch(format!(
+                "SHA-256 {sha256}, the sidecar says {}",
+                self.sha256
+            )));
+        }
+        Ok(())
+    }
+
+    /// Writes the sidecar into `dir` atomically (temporary file, fsync, rename).
+    ///
+    /// # Errors
+    /// The I/O error of writing, syncing or renaming; the previous sidecar is then untouched.
+    pub fn write(&self, dir: &Path) -> io::Result<()> {
+        write_atomic(&sidecar_path(dir, &self.source), self.to_json().as_bytes())
+    }
+
+    /// The sidecar's text: pretty-printed JSON and a final newline.
+    pub fn to_json(&self) -> String {
+        // Serializing plain strings and integers cannot fail.
+        let mut json = serde_json::to_string_pretty(self).unwrap_or_default();
+        json.push('\n');
+        json
+    }
+
+    /// The day (days since 1970-01-01) of [`CacheMeta::fetched_at`].
+    pub fn fetched_day(&self) -> u32 {
+        u32::try_from(self.fetched_at / 86_400).unwrap_or(u32::MAX)
+    }
+}
+
+/// The current time in Unix seconds (0 if the clock is before 1970).
+pub fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` of a Unix time.
+pub fn utc_string(secs: u64) -> String {
+    ipsieve_sources::time::Timestamp(i64::try_from(secs).unwrap_or(i64::MAX)).to_string()
+}
+
+/// SHA-256 (lowercase hex) and length of the file at `path`, read in 64 KiB blocks.
+///
+/// # Errors
+/// Whatever opening or reading the file returns.
+pub fn sha256_file(path: &Path) -> io::Result<(String, u64)> {
+    let mut file = File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 << 10];
+    let mut len = 0u64;
+    loop {
+        let n = match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        hasher.update(&buf[..n]);
+        len += n as u64;
+    }
+    Ok((hex(&hasher.finalize()), len))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// Writes `bytes` to `dest` atomically: a temporary file beside it, fsync, rename, then a
+/// best-effort fsync of the directory. On failure `dest` is untouched.
+///
+/// # Errors
+/// The I/O error of creating, writing, syncing or renaming.
+pub fn write_atomic(dest: &Path, bytes: &[u8]) -> io::Result<()> {
+    let tmp = temp_beside(dest, "write");
+    let result = (|| {
+        let mut f = File::create(&tmp)?;
+        f.write_all(bytes)?;
+        drop(f);
+        persist(&tmp, dest)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Replaces `dest` with the complete file at `tmp` (in the same directory): fsync `tmp`,
+/// rename it over `dest`, best-effort fsync of the directory.
+///
+/// # Errors
+/// The I/O error of syncing or renaming; `dest` is then untouched.
+pub fn persist(tmp: &Path, dest: &Path) -> io::Result<()> {
+    File::options().write(true).open(tmp)?.sync_all()?;
+    fs::rename(tmp, dest)?;
+    let dir = match dest.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if let Ok(d) = File::open(dir) {
+        // Persist the rename; not every platform can sync a directory, so best effort.
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// A hidden temporary path beside `dest`: `.<file name>.<pid>.<tag>.part`.
+pub(crate) fn temp_beside(dest: &Path, tag: &str) -> PathBuf {
+    let name = dest
+        .file_name()
+        .map_or_else(|| "ipsieve".into(), |n| n.to_string_lossy().into_owned());
+    dest.with_file_name(format!(".{name}.{}.{tag}.part", std::process::id()))
+}
+
+/// Reads and verifies the cached copy of `entry` in `dir`: the sidecar must exist, be for the
+/// manifest's current `url`, and match the cached file's size and SHA-256.
+///
+/// # Errors
+/// A [`CacheError`]; a sidecar for another URL is a [`CacheError::Mismatch`].
+pub fn inspect(entry: &SourceEntry, dir: &Path) -> Result<CacheMeta, CacheError> {
+    let meta = CacheMeta::read(dir, &entry.name)?;
+    if let Some(url) = &entry.url {
+        if &meta.url != url {
+            return Err(CacheError::Mismatch {
+                name: entry.name.clone(),
+                path: sidecar_path(dir, &entry.name),
+                reason: format!("fetched from {}, the manifest now says {url}", meta.url),
+            });
+        }
+    }
+    meta.verify(dir)?;
+    Ok(meta)
+}
+
+/// Points every enabled source of `manifest` that has a `url` but no `path` at its cached copy
+/// in `dir`, checked with [`inspect`]; a source without a `snapshot` is dated by the day the
+/// copy was fetched. Sources with a `path` are left alone: a `path` always wins. Returns the
+/// sidecars used, in manifest order.
+///
+/// # Errors
+/// [`BuildError::Input`] naming the manifest line and the source when its cached copy is
+/// missing, was fetched from another URL, or does not match its sidecar.
+pub fn use_cache(manifest: &mut Manifest, dir: &Path) -> Result<Vec<CacheMeta>, BuildError> {
+    let mut used = Vec::new();
+    for entry in &mut manifest.sources {
+        if !entry.enabled.unwrap_or(true) || entry.path.is_some() || entry.url.is_none() {
+            continue;
+        }
+        let meta = inspect(entry, dir).map_err(|e| {
+            BuildError::Input(format!(
+                "line {}: {e} (cache directory {})",
+                entry.line,
+                dir.display()
+            ))
+        })?;
+        entry.path = Some(body_path(dir, &entry.name));
+        if entry.snapshot.is_none() {
+            entry.snapshot = Some(day_string(meta.fetched_day()));
+        }
+        used.push(meta);
+    }
+    Ok(used)
+}

@@ -1,0 +1,610 @@
+//! `ipsieve fetch` against a real HTTP server on 127.0.0.1 serving real files from the
+//! repository, with injected faults: each fault keeps the cached copy byte for byte and is
+//! reported with the source's name, while good sources in the same run still update.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use ipsieve_builder::cache::{self, CacheMeta};
+use ipsieve_builder::fetch::{FetchError, FetchOptions, FetchOutcome, Fetcher};
+use ipsieve_builder::manifest::Manifest;
+use ipsieve_builder::{load, Builder};
+
+use crate::http::{Reply, Server};
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+}
+
+fn real(path: &str) -> Vec<u8> {
+    std::fs::read(repo(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(bytes).unwrap();
+    enc.finish().unwrap()
+}
+
+/// A gzip bomb: `mib` members of 1 MiB of zeros each, about 1 KiB apiece on the wire.
+fn bomb(mib: usize) -> Vec<u8> {
+    gzip(&vec![0u8; 1 << 20]).repeat(mib)
+}
+
+/// The first `n` lines of `bytes`.
+fn lines(bytes: &[u8], n: usize) -> Vec<u8> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out: String = text.lines().take(n).collect::<Vec<_>>().join("\n");
+    out.push('\n');
+    out.into_bytes()
+}
+
+fn fresh_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ipsieve-fetch-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Short timeouts, one retry, 10 ms backoff: the fault tests stay fast.
+fn fetcher() -> Fetcher {
+    Fetcher::new(
+        FetchOptions::default()
+            .timeout(Duration::from_secs(1))
+            .retries(1)
+            .backoff(Duration::from_millis(10)),
+    )
+    .unwrap()
+}
+
+/// A manifest of url-only sources: (name, format, path on the server, extra TOML lines).
+fn manifest(server: &Server, sources: &[(&str, &str, &str, &str)]) -> String {
+    let mut text = String::new();
+    for (name, format, path, extra) in sources {
+        text.push_str(&format!(
+            "[[source]]\nname = \"{name}\"\nformat = \"{format}\"\nurl = \"{}\"\n{extra}\n",
+            server.url(path)
+        ));
+    }
+    text
+}
+
+fn fetch_all(
+    f: &Fetcher,
+    m: &Manifest,
+    dir: &Path,
+) -> HashMap<String, Result<FetchOutcome, FetchError>> {
+    m.sources
+        .iter()
+        .map(|s| (s.name.clone(), f.fetch(s, dir, &mut |_| {})))
+        .collect()
+}
+
+/// Every file in the cache directory with its bytes.
+fn cache_files(dir: &Path) -> HashMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Records `ipsieve build` reads from `bytes` in `format`.
+fn records(format: &str, bytes: &[u8]) -> u64 {
+    static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = fresh_dir(&format!("count-{n}"));
+    let file = dir.join("input");
+    std::fs::write(&file, bytes).unwrap();
+    let text = format!(
+        "[[source]]\nname = \"count\"\nformat = \"{format}\"\npath = \"{}\"\n",
+        file.display()
+    );
+    let m = Manifest::parse(&text).unwrap();
+    load::load_source(&m.sources[0], &mut Builder::new())
+        .unwrap()
+        .read
+}
+
+fn updated(r: &Result<FetchOutcome, FetchError>) -> (&CacheMeta, Option<&CacheMeta>) {
+    match r {
+        Ok(FetchOutcome::Updated { meta, previous }) => (meta, previous.as_deref()),
+        other => panic!("expected an update, got {other:?}"),
+    }
+}
+
+fn failure(r: &Result<FetchOutcome, FetchError>) -> &FetchError {
+    match r {
+        Err(e) => e,
+        Ok(o) => panic!("expected a failure, got {o:?}"),
+    }
+}
+
+const SOURCES: &[(&str, &str, &str, &str)] = &[
+    ("aws", "aws-ip-ranges", "aws/ip-ranges.json", ""),
+    ("tor-exits", "tor-exit-list", "tor/exit-addresses.gz", ""),
+    ("vpn-ivpn", "ip-list", "vpn/ivpn.txt", ""),
+    ("google-cloud", "google-cloud", "google/cloud.json", ""),
+    (
+        "caida-pfx2as",
+        "pfx2as",
+        "caida/pfx2as.gz",
+        "max_bytes = 1048576",
+    ),
+    ("vpn-ovpn", "ip-list", "vpn/ovpn.txt", ""),
+    ("vpn-riseupvpn", "ip-list", "vpn/riseupvpn.txt", ""),
+    ("oracle", "oracle-cloud", "oracle/public_ip_ranges.json", ""),
+    ("cloudflare", "ip-list", "cloudflare/ips", ""),
+];
+
+#[test]
+fn faults_keep_the_cached_copy_and_good_sources_still_update() {
+    let server = Server::start();
+    let dir = fresh_dir("faults");
+    let m = Manifest::parse(&manifest(&server, SOURCES)).unwrap();
+    let aws = real("data-sources/tests/fixtures/aws-ip-ranges.json");
+    let exits_gz = real("data/snapshot/tor/exit-addresses.gz");
+    let ivpn = real("data/snapshot/vpn/ivpn.txt");
+    let google = real("data-sources/tests/fixtures/google-cloud.json");
+    let pfx2as_gz = real("data/snapshot/bgp/routeviews-rv2-20240406.pfx2as-excerpt.gz");
+    let ovpn = real("data/snapshot/vpn/ovpn.txt");
+    let riseup = real("data/snapshot/vpn/riseupvpn.txt");
+    let oracle = real("data-sources/tests/fixtures/oracle-public_ip_ranges.json");
+    let cf_v4 = real("data-sources/tests/fixtures/cloudflare-ips-v4");
+    let cf_v6 = real("data-sources/tests/fixtures/cloudflare-ips-v6");
+
+    // First run: everything good. AWS comes gzipped in transit, the Tor list and the pfx2as
+    // table are published as .gz files.
+    let encoded = vec![("Content-Encoding", "gzip")];
+    server.route(
+        "aws/ip-ranges.json",
+        vec![Reply::Ok(gzip(&aws), encoded.clone())],
+    );
+    server.route(
+        "tor/exit-addresses.gz",
+        vec![Reply::Ok(exits_gz.clone(), vec![])],
+    );
+    server.route("vpn/ivpn.txt", vec![Reply::Ok(ivpn.clone(), vec![])]);
+    server.route("google/cloud.json", vec![Reply::Ok(google.clone(), vec![])]);
+    server.route(
+        "caida/pfx2as.gz",
+        vec![Reply::Ok(pfx2as_gz.clone(), vec![])],
+    );
+    server.route("vpn/ovpn.txt", vec![Reply::Ok(ovpn.clone(), vec![])]);
+    server.route("vpn/riseupvpn.txt", vec![Reply::Ok(riseup.clone(), vec![])]);
+    server.route(
+        "oracle/public_ip_ranges.json",
+        vec![Reply::Etag(oracle.clone(), "\"oci-v1\"")],
+    );
+    server.route("cloudflare/ips", vec![Reply::Ok(cf_v4.clone(), vec![])]);
+    let f = fetcher();
+    let first = fetch_all(&f, &m, &dir);
+    for (name, r) in &first {
+        let (meta, previous) = updated(r);
+        assert_eq!(&meta.source, name);
+        assert!(previous.is_none());
+        assert!(meta.records > 0, "{name}");
+        let entry = m.sources.iter().find(|s| &s.name == name).unwrap();
+        assert_eq!(Some(&meta.url), entry.url.as_ref());
+    }
+    assert_eq!(updated(&first["vpn-ivpn"]).0.records, 264);
+    assert_eq!(
+        updated(&first["aws"]).0.records,
+        records("aws-ip-ranges", &aws)
+    );
+    let exits = updated(&first["tor-exits"]).0;
+    assert_eq!(exits.gunzipped.as_deref(), Some("gzip-file"));
+    assert_eq!(exits.records, records("tor-exit-list", &exits_gz));
+    assert_eq!(
+        std::fs::read(dir.join("tor-exits")).unwrap(),
+        gunzip(&exits_gz),
+        "the cache holds the body with gzip undone"
+    );
+    assert_eq!(
+        updated(&first["aws"]).0.gunzipped.as_deref(),
+        Some("content-encoding")
+    );
+    assert_eq!(std::fs::read(dir.join("aws")).unwrap(), aws);
+    assert_eq!(
+        updated(&first["oracle"]).0.etag.as_deref(),
+        Some("\"oci-v1\"")
+    );
+    let sidecar = CacheMeta::read(&dir, "vpn-ivpn").unwrap();
+    assert_eq!(
+        sidecar.sha256,
+        cache::sha256_file(&dir.join("vpn-ivpn")).unwrap().0
+    );
+    assert_eq!(sidecar.bytes, ivpn.len() as u64);
+    let before = cache_files(&dir);
+    assert_eq!(before.len(), 2 * SOURCES.len(), "{:?}", before.keys());
+
+    // Second run: every fault at once, next to sources that changed for real.
+    server.clear_log();
+    let login = b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>Please log in</body></html>\n";
+    server.route(
+        "aws/ip-ranges.json",
+        vec![Reply::Ok(
+            login.to_vec(),
+            vec![("Content-Type", "text/html")],
+        )],
+    );
+    server.route(
+        "tor/exit-addresses.gz",
+        vec![Reply::Truncated(
+            exits_gz[..exits_gz.len() / 2].to_vec(),
+            exits_gz.len(),
+        )],
+    );
+    let ivpn_tenth = lines(&ivpn, 26);
+    server.route("vpn/ivpn.txt", vec![Reply::Ok(ivpn_tenth, vec![])]);
+    server.route(
+        "google/cloud.json",
+        vec![Reply::Slow(
+            Duration::from_secs(3),
+            Box::new(Reply::Ok(google.clone(), vec![])),
+        )],
+    );
+    server.route("caida/pfx2as.gz", vec![Reply::Ok(bomb(8), encoded.clone())]);
+    server.route("vpn/ovpn.txt", vec![Reply::Ok(Vec::new(), vec![])]);
+    let riseup_changed = lines(&riseup, 19);
+    server.route(
+        "vpn/riseupvpn.txt",
+        vec![
+            Reply::Status(500),
+            Reply::Ok(riseup_changed.clone(), vec![]),
+        ],
+    );
+    server.route(
+        "oracle/public_ip_ranges.json",
+        vec![Reply::Etag(oracle.clone(), "\"oci-v1\"")],
+    );
+    let mut cf = cf_v4.clone();
+    cf.push(b'\n');
+    cf.extend_from_slice(&cf_v6);
+    server.route("cloudflare/ips", vec![Reply::Ok(cf.clone(), vec![])]);
+    let second = fetch_all(&f, &m, &dir);
+
+    let expect = |name: &str, kind: &str, reason: &str| {
+        let e = failure(&second[name]);
+        let text = e.to_string();
+        assert_eq!(e.source_name(), Some(name));
+        assert!(
+            text.starts_with(&format!("source '{name}': ")),
+            "{name}: {text}"
+        );
+        assert!(text.contains(&server.url("")), "{text}");
+        assert!(
+            text.contains(reason),
+            "{name}: expected {reason:?} in {text}"
+        );
+        let got_kind = match e {
+            FetchError::Transport { .. } => "transport",
+            FetchError::Status { .. } => "status",
+            FetchError::TooLarge { .. } => "too-large",
+            FetchError::Rejected { .. } => "rejected",
+            other => panic!("{name}: unexpected {other:?}"),
+        };
+        assert_eq!(got_kind, kind, "{name}: {text}");
+        for file in [name.to_owned(), format!("{name}.meta.json")] {
+            assert!(
+                std::fs::read(dir.join(&file)).unwrap() == before[&file],
+                "{file} changed after a failed fetch"
+            );
+        }
+    };
+    expect(
+        "aws",
+        "rejected",
+        "the body is an HTML page, not aws-ip-ranges data",
+    );
+    expect("tor-exits", "transport", "the body broke off after");
+    expect("tor-exits", "transport", "(gave up after 2 attempts)");
+    expect(
+        "vpn-ivpn",
+        "rejected",
+        "26 records, down from 264 in the cached copy",
+    );
+    expect("google-cloud", "transport", "timed out");
+    expect(
+        "caida-pfx2as",
+        "too-large",
+        "the gunzipped body is larger than 1048576 bytes",
+    );
+    expect("vpn-ovpn", "rejected", "the body is empty");
+
+    // 500, then the changed list on the retry.
+    let (meta, previous) = updated(&second["vpn-riseupvpn"]);
+    assert_eq!((meta.records, previous.unwrap().records), (19, 20));
+    assert_eq!(
+        std::fs::read(dir.join("vpn-riseupvpn")).unwrap(),
+        riseup_changed
+    );
+    assert_eq!(server.requests("vpn/riseupvpn.txt").len(), 2);
+    // A list that grew is simply newer.
+    let (meta, previous) = updated(&second["cloudflare"]);
+    assert_eq!((meta.records, previous.unwrap().records), (22, 15));
+    assert_eq!(std::fs::read(dir.join("cloudflare")).unwrap(), cf);
+    // 304: the validator was sent, the cached file is byte-identical, the sidecar refreshed.
+    let Ok(FetchOutcome::NotModified { meta }) = &second["oracle"] else {
+        panic!("oracle: {:?}", second["oracle"]);
+    };
+    let sent = server.requests("oracle/public_ip_ranges.json");
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        sent[0].headers.get("if-none-match").map(String::as_str),
+        Some("\"oci-v1\"")
+    );
+    assert_eq!(std::fs::read(dir.join("oracle")).unwrap(), before["oracle"]);
+    assert_eq!(std::fs::read(dir.join("oracle")).unwrap(), oracle);
+    assert_eq!(meta.sha256, CacheMeta::read(&dir, "oracle").unwrap().sha256);
+    assert!(meta.fetched_at >= meta.downloaded_at);
+    // No temporary file is left behind.
+    let leftovers: Vec<String> = cache_files(&dir)
+        .into_keys()
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn only_timeouts_connection_errors_and_5xx_are_retried() {
+    let server = Server::start();
+    let dir = fresh_dir("statuses");
+    // A port nobody listens on: bind, note, close.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let mut text = manifest(
+        &server,
+        &[
+            ("gone", "ip-list", "gone.txt", ""),
+            ("down", "ip-list", "down.txt", ""),
+        ],
+    );
+    text.push_str(&format!(
+        "[[source]]\nname = \"refused\"\nformat = \"ip-list\"\nurl = \"http://{closed}/list.txt\"\n"
+    ));
+    let m = Manifest::parse(&text).unwrap();
+    server.route("gone.txt", vec![Reply::Status(404)]);
+    server.route("down.txt", vec![Reply::Status(503)]);
+    let f = Fetcher::new(
+        FetchOptions::default()
+            .timeout(Duration::from_secs(1))
+            .retries(2)
+            .backoff(Duration::from_millis(5)),
+    )
+    .unwrap();
+    let got = fetch_all(&f, &m, &dir);
+    let gone = failure(&got["gone"]);
+    assert!(
+        matches!(gone, FetchError::Status { attempts: 1, status, .. } if status == "404 Not Found"),
+        "{gone:?}"
+    );
+    assert_eq!(server.requests("gone.txt").len(), 1, "a 404 is not retried");
+    let down = failure(&got["down"]);
+    assert!(
+        matches!(down, FetchError::Status { attempts: 3, .. }),
+        "{down:?}"
+    );
+    assert_eq!(server.requests("down.txt").len(), 3);
+    let refused = failure(&got["refused"]);
+    assert!(
+        matches!(refused, FetchError::Transport { attempts: 3, .. }),
+        "{refused:?}"
+    );
+    assert!(refused.to_string().contains("cannot connect"), "{refused}");
+    assert!(
+        cache_files(&dir).is_empty(),
+        "nothing is cached from failures"
+    );
+}
+
+#[test]
+fn a_copy_that_no_longer_matches_its_sidecar_is_fetched_again_without_validators() {
+    let server = Server::start();
+    let dir = fresh_dir("tampered");
+    let m = Manifest::parse(&manifest(
+        &server,
+        &[("exits", "ip-list", "torbulkexitlist", "")],
+    ))
+    .unwrap();
+    let list = real("data-sources/tests/fixtures/tor-torbulkexitlist.txt");
+    server.route("torbulkexitlist", vec![Reply::Etag(list.clone(), "\"e1\"")]);
+    let f = fetcher();
+    updated(&f.fetch(&m.sources[0], &dir, &mut |_| {}));
+    std::fs::write(dir.join("exits"), b"192.0.2.1\n").unwrap();
+    let again = f.fetch(&m.sources[0], &dir, &mut |_| {});
+    let (meta, previous) = updated(&again);
+    assert!(previous.is_none(), "a tampered copy is not a previous copy");
+    let sent = server.requests("torbulkexitlist");
+    assert_eq!(sent.len(), 2);
+    assert!(!sent[1].headers.contains_key("if-none-match"));
+    assert_eq!(std::fs::read(dir.join("exits")).unwrap(), list);
+    assert_eq!(meta.records, records("ip-list", &list));
+}
+
+/// The whole flow through the command line: fetch, build from the cache (fetch time becomes
+/// the snapshot date), a failed fetch keeps the copy and exits non-zero, `--offline` reports.
+#[test]
+fn cli_fetch_then_build_from_the_cache() {
+    let server = Server::start();
+    let dir = fresh_dir("cli");
+    let cache_dir = dir.join("cache");
+    let exits = real("data-sources/tests/fixtures/tor-exit-addresses.txt");
+    let aws = real("data-sources/tests/fixtures/aws-ip-ranges.json");
+    server.route("exit-addresses", vec![Reply::Ok(exits.clone(), vec![])]);
+    server.route("ip-ranges.json", vec![Reply::Ok(aws.clone(), vec![])]);
+    let text = format!(
+        "# url-only sources\n\
+         [[source]]\nname = \"tor-exits\"\nformat = \"tor-exit-list\"\nurl = \"{}\"\n\
+         categories = [\"tor_exit\"]\nprovider = \"Tor Project\"\nmax_age_days = 2\n\n\
+         [[source]]\nname = \"aws\"\nformat = \"aws-ip-ranges\"\nurl = \"{}\"\n\
+         categories = [\"hosting\"]\nprovider = \"Amazon AWS\"\nsnapshot = \"2026-08-22\"\n",
+        server.url("exit-addresses"),
+        server.url("ip-ranges.json")
+    );
+    let manifest = dir.join("sources.toml");
+    std::fs::write(&manifest, text).unwrap();
+    let fetch = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_ipsieve"))
+            .arg("fetch")
+            .arg("--sources")
+            .arg(&manifest)
+            .arg("--cache")
+            .arg(&cache_dir)
+            .args(["--timeout", "1", "--retries", "1", "--backoff-ms", "10"])
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, stdout, stderr) = fetch(&[]);
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(stdout.contains("tor-exits: updated: "), "{stdout}");
+    assert!(stdout.contains("fetched 2 of 2 sources"), "{stdout}");
+
+    let build = |cache: Option<&Path>| {
+        let db = dir.join("out.ipsieve");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ipsieve"));
+        cmd.args(["build", "--quiet", "--sources"])
+            .arg(&manifest)
+            .arg("--out")
+            .arg(&db)
+            .env("SOURCE_DATE_EPOCH", "1750000000");
+        if let Some(c) = cache {
+            cmd.arg("--cache").arg(c);
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+            db,
+        )
+    };
+    let (ok, stderr, db) = build(Some(&cache_dir));
+    assert!(ok, "{stderr}");
+    let stats = Command::new(env!("CARGO_BIN_EXE_ipsieve"))
+        .arg("stats")
+        .arg(&db)
+        .output()
+        .unwrap();
+    let stats = String::from_utf8_lossy(&stats.stdout).into_owned();
+    let today = ipsieve_builder::manifest::day_string((cache::unix_now() / 86_400) as u32);
+    let exits_line = stats.lines().find(|l| l.contains("tor-exits")).unwrap();
+    assert!(
+        exits_line.contains(&today),
+        "fetch day is the snapshot: {stats}"
+    );
+    let aws_line = stats.lines().find(|l| l.contains(" aws ")).unwrap();
+    assert!(
+        aws_line.contains("2026-08-22"),
+        "a manifest snapshot wins: {stats}"
+    );
+    let sha = CacheMeta::read(&cache_dir, "tor-exits").unwrap().sha256;
+    assert!(
+        stats.contains(&format!("source.tor-exits.sha256 = {sha}")),
+        "{stats}"
+    );
+    let lookup = Command::new(env!("CARGO_BIN_EXE_ipsieve"))
+        .args(["lookup", "--db"])
+        .arg(&db)
+        .arg("185.241.208.232")
+        .output()
+        .unwrap();
+    let answer = String::from_utf8_lossy(&lookup.stdout).into_owned();
+    assert!(
+        answer.contains("tor_exit") && answer.contains("tor-exits"),
+        "{answer}"
+    );
+
+    // AWS now answers with a login page: the run fails, names it, keeps its copy.
+    let aws_before = std::fs::read(cache_dir.join("aws")).unwrap();
+    server.route(
+        "ip-ranges.json",
+        vec![Reply::Ok(
+            b"<html><body>Sign in</body></html>".to_vec(),
+            vec![],
+        )],
+    );
+    let (ok, stdout, stderr) = fetch(&["--quiet"]);
+    assert!(!ok, "a failed source fails the run");
+    assert!(stdout.is_empty(), "--quiet: {stdout}");
+    assert!(
+        stderr.contains("source 'aws': GET ") && stderr.contains("HTML page"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("kept the cached copy of"), "{stderr}");
+    assert!(
+        !stderr.contains("tor-exits"),
+        "the good source is fine: {stderr}"
+    );
+    assert_eq!(std::fs::read(cache_dir.join("aws")).unwrap(), aws_before);
+
+    let (ok, stdout, _) = fetch(&["--offline"]);
+    assert!(ok);
+    assert!(stdout.contains("tor-exits: cached: "), "{stdout}");
+    assert!(stdout.contains("aws: cached: "), "{stdout}");
+
+    // Without --cache a url-only source cannot be built; the error names the line.
+    let (ok, stderr, _) = build(None);
+    assert!(!ok);
+    assert!(
+        stderr.contains("line 2: source 'tor-exits' has only a `url`"),
+        "{stderr}"
+    );
+    // A missing cached copy is named too, and --offline fails on it.
+    std::fs::remove_file(cache_dir.join("aws")).unwrap();
+    let (ok, stderr, _) = build(Some(&cache_dir));
+    assert!(!ok);
+    assert!(
+        stderr.contains("line 10: source 'aws': no cached copy"),
+        "{stderr}"
+    );
+    let (ok, _, stderr) = fetch(&["--offline"]);
+    assert!(!ok);
+    assert!(stderr.contains("source 'aws': no cached copy"), "{stderr}");
+}
+
+/// Progress is reported while a body downloads, with the size the server announced.
+#[test]
+fn progress_is_reported_during_a_download() {
+    let server = Server::start();
+    let dir = fresh_dir("progress");
+    let m = Manifest::parse(&manifest(&server, &[("caida", "pfx2as", "pfx2as.gz", "")])).unwrap();
+    let table = real("data/snapshot/bgp/routeviews-rv2-20240406.pfx2as-excerpt.gz");
+    server.route("pfx2as.gz", vec![Reply::Ok(table.clone(), vec![])]);
+    let f = Fetcher::new(FetchOptions::default().progress_interval(Duration::ZERO)).unwrap();
+    let mut seen = Vec::new();
+    let r = f.fetch(&m.sources[0], &dir, &mut |p| {
+        assert_eq!(p.source, "caida");
+        seen.push((p.received, p.total));
+    });
+    let (meta, _) = updated(&r);
+    assert_eq!(meta.wire_bytes, table.len() as u64);
+    assert_eq!(meta.records, 18_716, "the rows of the real excerpt");
+    assert!(!seen.is_empty());
+    assert!(seen.windows(2).all(|w| w[0].0 <= w[1].0));
+    assert!(seen.iter().all(|&(_, t)| t == Some(table.len() as u64)));
+    assert_eq!(seen.last().unwrap().0, table.len() as u64);
+}
