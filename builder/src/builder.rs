@@ -143,6 +143,8 @@ pub struct Builder {
     pub(crate) providers: Vec<String>,
     provider_ids: HashMap<String, u32>,
     pub(crate) as_names: BTreeMap<u32, String>,
+    /// ASN → the ASN-list sources naming it.
+    pub(crate) asn_lists: BTreeMap<u32, Vec<u32>>,
     pub(crate) build_time: u64,
     pub(crate) limits: Limits,
     pub(crate) metadata: BTreeMap<String, String>,
@@ -311,6 +313,29 @@ impl Builder {
         self.providers.push(p.clone());
         self.provider_ids.insert(p, id);
         id
+    }
+
+    /// Puts `asn` on the ASN list of source `src`: every range whose origin AS (from the most
+    /// specific routing entry covering it) is `asn` gets the source's categories, and the
+    /// source joins its matching sources. This is how hosting- and VPN-ASN lists apply.
+    ///
+    /// # Errors
+    /// [`BuildError::Rejected`] for AS 0 and the reserved AS 4294967295, or when the source
+    /// asserts no category (the list would change nothing).
+    pub fn add_asn(&mut self, src: SourceId, asn: u32) -> Result<(), BuildError> {
+        if asn == 0 || asn == u32::MAX {
+            return Err(BuildError::Rejected(format!("AS{asn} is reserved")));
+        }
+        if self.sources[src.0 as usize].categories.is_empty() {
+            return Err(BuildError::Rejected(
+                "an ASN list must declare the categories it asserts".into(),
+            ));
+        }
+        let list = self.asn_lists.entry(asn).or_default();
+        if !list.contains(&src.0) {
+            list.push(src.0);
+        }
+        Ok(())
     }
 
     /// Records the organisation name of an AS (the last name given for an ASN wins).

@@ -107,6 +107,8 @@ struct Ranks {
     source: Vec<u32>,
     /// Provider pool index → rank by string.
     provider: Vec<u32>,
+    /// ASN → (source rank, categories) of every ASN-list source naming it, by rank.
+    asn_lists: HashMap<u32, Vec<(u32, u32)>>,
 }
 
 fn rank_by<T: Ord>(items: &[T]) -> Vec<u32> {
@@ -219,7 +221,7 @@ fn sweep(
             .enumerate()
             .filter(|(_, &n)| n > 0)
             .fold(0u32, |acc, (b, _)| acc | (1 << b));
-        let key = RecordKey {
+        let mut key = RecordKey {
             cats,
             asn: asn.first().map(|k| k.2),
             provider: provider.first().map(|k| k.2),
@@ -228,6 +230,16 @@ fn sweep(
                 .filter(|&r| src_count[r as usize] > 0)
                 .collect(),
         };
+        // ASN-list sources: the range's origin AS (from the most specific routing entry) is
+        // on the list, so the list's categories apply and the list joins the sources.
+        if let Some(lists) = key.asn.and_then(|a| ranks.asn_lists.get(&a)) {
+            for &(rank, cats) in lists {
+                key.cats |= cats;
+                if let Err(at) = key.sources.binary_search(&rank) {
+                    key.sources.insert(at, rank);
+                }
+            }
+        }
         emit(pos, key, &mut out);
         match events.get(i) {
             Some(&(next, _, _)) => pos = next,
@@ -452,9 +464,26 @@ fn coverage(ranges: &[(u128, u32)], records: &[RecordKey], top: u128) -> Vec<(u6
 
 pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
     let names: Vec<&str> = b.sources.iter().map(|s| s.name.as_str()).collect();
+    let source_rank = rank_by(&names);
+    let mut asn_lists: HashMap<u32, Vec<(u32, u32)>> = HashMap::new();
+    for (&asn, srcs) in &b.asn_lists {
+        let mut v: Vec<(u32, u32)> = srcs
+            .iter()
+            .map(|&s| {
+                (
+                    source_rank[s as usize],
+                    b.sources[s as usize].categories.bits(),
+                )
+            })
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        asn_lists.insert(asn, v);
+    }
     let ranks = Ranks {
-        source: rank_by(&names),
+        source: source_rank,
         provider: rank_by(&b.providers),
+        asn_lists,
     };
     // Provider rank → string.
     let mut provider_by_rank = vec![""; b.providers.len()];

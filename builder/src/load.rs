@@ -10,9 +10,9 @@ use ipsieve::Categories;
 use ipsieve_sources::rir::{Resource, RirRecord};
 use ipsieve_sources::tor_consensus::ConsensusItem;
 use ipsieve_sources::{
-    asnames, aws, azure, geofeed, geofeed_json, google, icloud, input, ip_location_db, ipcat,
-    ipfetcher, iptoasn, mmdb, mrt, mullvad, oracle, pfx2as, plain, proxy, rir, tor, tor_consensus,
-    Located, ParseError, Position,
+    asn_list, asnames, aws, azure, bad_asn, geofeed, geofeed_json, google, icloud, input,
+    ip_location_db, ipcat, ipfetcher, iptoasn, mmdb, mrt, mullvad, oracle, pfx2as, plain, proxy,
+    rir, tor, tor_consensus, Located, ParseError, Position,
 };
 
 use crate::builder::{Attrs, Builder, SourceId};
@@ -309,6 +309,18 @@ pub fn load_source(entry: &SourceEntry, builder: &mut Builder) -> Result<SourceR
                     .push(format!("{inactive} inactive relays skipped"));
             }
         }
+        Format::AsnList => drain(
+            asn_list::parse_located(reader, name),
+            &mut rep,
+            builder,
+            |b, r| b.add_asn(id, r.asn),
+        ),
+        Format::BadAsnList => drain(
+            bad_asn::parse_located(reader, name),
+            &mut rep,
+            builder,
+            |b, r| b.add_asn(id, r.asn),
+        ),
         Format::Mrt => drain(
             mrt::parse_located(reader, name),
             &mut rep,

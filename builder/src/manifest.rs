@@ -81,6 +81,11 @@ pub enum Format {
     /// MRT TABLE_DUMP_V2 / TABLE_DUMP RIB dump (gzip or bzip2): origin ASN per prefix, the
     /// most common origin across the RIB's paths.
     Mrt,
+    /// Hosting / VPN ASN list, `AS123 # comment` per line (X4BNet `ASN.txt`): every range
+    /// whose origin AS is listed gets the source's categories (declare `tier = "asn-heuristic"`).
+    AsnList,
+    /// The bad-asn-list CSV (`ASN,Entity`), applied like [`Format::AsnList`].
+    BadAsnList,
     /// A MaxMind DB (a licensed GeoIP2 Anonymous-IP, Anonymous-Plus, ASN or Country database):
     /// its anonymity flags become categories, plus ASN, AS organisation, country and provider.
     Mmdb,
@@ -111,6 +116,8 @@ impl Format {
             Format::MullvadRelays => "mullvad-relays",
             Format::Mrt => "mrt",
             Format::Mmdb => "mmdb",
+            Format::AsnList => "asn-list",
+            Format::BadAsnList => "bad-asn-list",
         }
     }
 }

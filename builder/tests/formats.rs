@@ -11,8 +11,8 @@ use ipsieve_builder::{load, Builder};
 use ipsieve_sources::rir::{Resource, RirRecord};
 use ipsieve_sources::tor_consensus::ConsensusItem;
 use ipsieve_sources::{
-    azure, geofeed, geofeed_json, input, ip_location_db, ipcat, ipfetcher, mmdb, mrt, mullvad,
-    oracle, proxy, rir, tor_consensus,
+    asn_list, azure, bad_asn, geofeed, geofeed_json, input, ip_location_db, ipcat, ipfetcher, mmdb,
+    mrt, mullvad, oracle, pfx2as, proxy, rir, tor_consensus,
 };
 
 fn fixture(name: &str) -> PathBuf {
@@ -307,4 +307,64 @@ fn maxmind_databases_map_flags_to_categories() {
         }
         assert!(checked > 10, "{file}: {checked}");
     }
+}
+
+/// The vendored snapshot's real pfx2as excerpt (18,716 rows; the parser fixture is too small to
+/// meet the ASN lists).
+fn snapshot_pfx2as() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../data/snapshot/bgp/routeviews-rv2-20240406.pfx2as-excerpt.gz")
+}
+
+#[test]
+fn asn_lists_flag_the_ranges_their_ases_originate() {
+    let text = format!(
+        "[[source]]\nname = \"bgp\"\nformat = \"pfx2as\"\npath = \"{}\"\n\n\
+         [[source]]\nname = \"dc-asns\"\nformat = \"asn-list\"\npath = \"{}\"\n\
+         categories = [\"hosting\"]\ntier = \"asn-heuristic\"\n\n\
+         [[source]]\nname = \"bad-asns\"\nformat = \"bad-asn-list\"\npath = \"{}\"\n\
+         categories = [\"hosting\"]\ntier = \"asn-heuristic\"\n",
+        snapshot_pfx2as().display(),
+        fixture("x4bnet-datacenter-ASN.txt").display(),
+        fixture("bad-asn-list.csv").display(),
+    );
+    let manifest = Manifest::parse(&text).unwrap();
+    let mut b = Builder::new();
+    let reports = load::load_manifest(&manifest, &mut b, |_| {}).unwrap();
+    for r in &reports {
+        assert!(r.read > 0 && r.rejected == 0, "{r:?}");
+    }
+    let db = Database::from_bytes(&b.compile().unwrap().bytes).unwrap();
+    let listed = |file: &str, bad: bool| -> HashSet<u32> {
+        if bad {
+            bad_asn::parse(open(file), file)
+                .map(|e| e.unwrap().asn)
+                .collect()
+        } else {
+            asn_list::parse(open(file), file)
+                .map(|e| e.unwrap().asn)
+                .collect()
+        }
+    };
+    let dc = listed("x4bnet-datacenter-ASN.txt", false);
+    let bad = listed("bad-asn-list.csv", true);
+    let (mut flagged, mut clean) = (0, 0);
+    for row in pfx2as::parse(input::open(&snapshot_pfx2as()).unwrap(), "bgp") {
+        let a = db.lookup(row.unwrap().net.network());
+        let asn = a.asn().expect("every pfx2as prefix has an origin");
+        let sources: Vec<&str> = a.sources().collect();
+        assert_eq!(sources.contains(&"dc-asns"), dc.contains(&asn), "AS{asn}");
+        assert_eq!(sources.contains(&"bad-asns"), bad.contains(&asn), "AS{asn}");
+        assert_eq!(
+            a.is_hosting(),
+            dc.contains(&asn) || bad.contains(&asn),
+            "AS{asn}"
+        );
+        if a.is_hosting() {
+            flagged += 1
+        } else {
+            clean += 1
+        }
+    }
+    assert!(flagged > 0 && clean > 0, "{flagged} flagged, {clean} clean");
 }
