@@ -354,6 +354,20 @@ pub fn load_source(entry: &SourceEntry, builder: &mut Builder) -> Result<SourceR
             }
         }
     }
+    let limit = entry
+        .max_reject_pct
+        .unwrap_or(crate::manifest::DEFAULT_MAX_REJECT_PCT);
+    let seen = rep.read + rep.unparsable;
+    if limit < 100 && seen > 0 && rep.rejected * 100 > u64::from(limit) * seen {
+        return Err(BuildError::Input(format!(
+            "line {}: source '{}': {} of {seen} entries rejected, over max_reject_pct {limit}: \
+             refusing to publish part of a broken list (first: {})",
+            entry.line,
+            entry.name,
+            rep.rejected,
+            rep.errors.first().map_or("-", String::as_str)
+        )));
+    }
     Ok(rep)
 }
 
@@ -417,7 +431,10 @@ fn drain<T>(
                 }
             }
             Err(e) if e.fatal => rep.fatal = Some(e.to_string()),
-            Err(e) => rep.reject(e.to_string()),
+            Err(e) => {
+                rep.unparsable += 1;
+                rep.reject(e.to_string());
+            }
         }
     }
 }

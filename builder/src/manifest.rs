@@ -159,6 +159,10 @@ pub struct SourceEntry {
     /// `ipsieve fetch`: the largest body accepted, on the wire and after gunzip, in bytes
     /// (default: the fetch command's `--max-bytes`).
     pub max_bytes: Option<u64>,
+    /// `ipsieve build` fails (publishing nothing) when more than this percentage of the
+    /// source's entries are rejected, rather than publish part of a broken list (0..=100;
+    /// default [`DEFAULT_MAX_REJECT_PCT`]; 100 turns the check off).
+    pub max_reject_pct: Option<u8>,
     /// 1-based line of the `[[source]]` table in the manifest (set by [`Manifest::parse`]).
     #[serde(skip)]
     pub line: usize,
@@ -167,6 +171,9 @@ pub struct SourceEntry {
 /// Default of [`SourceEntry::max_shrink_pct`]: a download with less than half the records of
 /// the cached copy is refused.
 pub const DEFAULT_MAX_SHRINK_PCT: u8 = 50;
+
+/// Default of [`SourceEntry::max_reject_pct`].
+pub const DEFAULT_MAX_REJECT_PCT: u8 = 10;
 
 /// A parsed manifest with paths resolved.
 #[derive(Debug, Clone)]
@@ -263,9 +270,12 @@ impl SourceEntry {
                 ));
             }
         }
-        if let Some(p) = self.max_shrink_pct {
-            if p > 100 {
-                return Err(format!("max_shrink_pct {p} is not a percentage (0..=100)"));
+        for (key, value) in [
+            ("max_shrink_pct", self.max_shrink_pct),
+            ("max_reject_pct", self.max_reject_pct),
+        ] {
+            if let Some(p) = value.filter(|&p| p > 100) {
+                return Err(format!("{key} {p} is not a percentage (0..=100)"));
             }
         }
         if self.max_bytes == Some(0) {

@@ -21,6 +21,8 @@ pub struct SourceReport {
     pub read: u64,
     /// Entries rejected (by the parser or the builder).
     pub rejected: u64,
+    /// Of those, entries the parser could not read (the others were read, then refused).
+    pub unparsable: u64,
     /// The first rejected entries, each naming the source, line and reason.
     pub errors: Vec<String>,
     /// An error that stopped reading the source early (what was read before still counts).

@@ -140,8 +140,28 @@ fn bad_lines_are_reported_with_source_and_line() {
     std::fs::write(dir.join("vpn.txt"), list).unwrap();
     let manifest = "[[source]]\nname = \"vpn-test\"\nformat = \"ip-list\"\npath = \"vpn.txt\"\n\
                     categories = [\"vpn\"]\nprovider = \"IVPN\"\ntier = \"first-party\"\n";
-    std::fs::write(dir.join("sources.toml"), manifest).unwrap();
     let db = dir.join("out.ipsieve");
+    // 2 of 5 entries rejected is over the default 10 %: the build refuses, publishing nothing.
+    std::fs::write(dir.join("sources.toml"), manifest).unwrap();
+    let out = bin()
+        .args(["build", "--quiet", "--sources"])
+        .arg(dir.join("sources.toml"))
+        .arg("--out")
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr
+            .contains("line 1: source 'vpn-test': 2 of 6 entries rejected, over max_reject_pct 10")
+            || stderr.contains("2 of 5 entries rejected, over max_reject_pct 10"),
+        "{stderr}"
+    );
+    assert!(!db.exists(), "nothing may be published from a broken list");
+    // With a tolerance that admits it, the rest of the list counts.
+    let manifest = format!("{manifest}max_reject_pct = 50\n");
+    std::fs::write(dir.join("sources.toml"), manifest).unwrap();
     let report = dir.join("report.json");
     let out = bin()
         .args(["build", "--quiet", "--sources"])
