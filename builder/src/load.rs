@@ -12,7 +12,7 @@ use ipsieve_sources::tor_consensus::ConsensusItem;
 use ipsieve_sources::{
     asn_list, asnames, aws, azure, bad_asn, geofeed, geofeed_json, google, icloud, input,
     ip_location_db, ipcat, ipfetcher, iptoasn, mmdb, mrt, mullvad, oracle, pfx2as, plain, proxy,
-    rir, tor, tor_consensus, Located, ParseError, Position,
+    rir, tor, tor_consensus, GeofeedEntry, Located, ParseError, Position,
 };
 
 use crate::builder::{Attrs, Builder, SourceId};
@@ -76,6 +76,14 @@ pub fn load_source(entry: &SourceEntry, builder: &mut Builder) -> Result<SourceR
     }
     let name = entry.name.as_str();
     let net = |b: &mut Builder, n: IpNet| b.add_net(id, n, Attrs::default());
+    // A network with the country it is located in (geofeeds and their relatives).
+    let located = |b: &mut Builder, g: GeofeedEntry| {
+        let attrs = Attrs {
+            country: g.country,
+            ..Attrs::default()
+        };
+        b.add_net(id, g.network, attrs)
+    };
     match entry.format {
         Format::TorExitList => drain(
             tor::parse_located(reader, name),
@@ -105,7 +113,7 @@ pub fn load_source(entry: &SourceEntry, builder: &mut Builder) -> Result<SourceR
                     asn: r.origins.first().copied(),
                     ..Attrs::default()
                 };
-                add_routed(b, id, r.net, attrs)
+                b.add_net(id, r.net, attrs)
             },
         ),
         Format::Asnames => drain(
@@ -172,66 +180,32 @@ pub fn load_source(entry: &SourceEntry, builder: &mut Builder) -> Result<SourceR
             geofeed::parse_located(reader, name),
             &mut rep,
             builder,
-            |b, g| {
-                b.add_net(
-                    id,
-                    g.network,
-                    Attrs {
-                        country: g.country,
-                        ..Attrs::default()
-                    },
-                )
-            },
+            located,
         ),
         Format::IcloudEgress => drain(
             icloud::parse_located(reader, name),
             &mut rep,
             builder,
-            |b, g| {
-                b.add_net(
-                    id,
-                    g.network,
-                    Attrs {
-                        country: g.country,
-                        ..Attrs::default()
-                    },
-                )
-            },
+            located,
         ),
         Format::GeofeedJson => drain(
             geofeed_json::parse_located(reader, name),
             &mut rep,
             builder,
-            |b, g| {
-                b.add_net(
-                    id,
-                    g.network,
-                    Attrs {
-                        country: g.country,
-                        ..Attrs::default()
-                    },
-                )
-            },
+            located,
         ),
         Format::Iptoasn => drain(
             iptoasn::parse_located(reader, name),
             &mut rep,
             builder,
             |b, r| {
-                if !r.is_routed() {
-                    return Ok(());
-                }
-                if !r.description.is_empty() {
-                    b.add_as_name(r.asn, r.description);
-                }
-                b.add_range(
+                let routed = r.is_routed();
+                as_range(
+                    b,
                     id,
-                    r.start,
-                    r.end,
-                    Attrs {
-                        asn: Some(r.asn),
-                        ..Attrs::default()
-                    },
+                    (r.start, r.end),
+                    routed.then_some(r.asn),
+                    r.description,
                 )
             },
         ),
@@ -240,21 +214,8 @@ pub fn load_source(entry: &SourceEntry, builder: &mut Builder) -> Result<SourceR
             &mut rep,
             builder,
             |b, r| {
-                if !r.is_routed() {
-                    return Ok(());
-                }
-                if !r.org.is_empty() {
-                    b.add_as_name(r.asn, r.org);
-                }
-                b.add_range(
-                    id,
-                    r.start,
-                    r.end,
-                    Attrs {
-                        asn: Some(r.asn),
-                        ..Attrs::default()
-                    },
-                )
+                let routed = r.is_routed();
+                as_range(b, id, (r.start, r.end), routed.then_some(r.asn), r.org)
             },
         ),
         Format::Ipcat => drain(
@@ -330,7 +291,7 @@ pub fn load_source(entry: &SourceEntry, builder: &mut Builder) -> Result<SourceR
                     asn: p.origins.first().copied(),
                     ..Attrs::default()
                 };
-                add_routed(b, id, p.net, attrs)
+                b.add_net(id, p.net, attrs)
             },
         ),
         Format::Mmdb => {
@@ -403,16 +364,33 @@ fn mmdb_attrs(r: &mmdb::MmdbRecord) -> Attrs {
     }
 }
 
+/// An address range originated by `asn` (`None`: not routed, skipped), with the AS's name.
+fn as_range(
+    b: &mut Builder,
+    id: SourceId,
+    (start, end): (std::net::IpAddr, std::net::IpAddr),
+    asn: Option<u32>,
+    name: String,
+) -> Result<(), BuildError> {
+    let Some(asn) = asn else {
+        return Ok(());
+    };
+    if !name.is_empty() {
+        b.add_as_name(asn, name);
+    }
+    let attrs = Attrs {
+        asn: Some(asn),
+        ..Attrs::default()
+    };
+    b.add_range(id, start, end, attrs)
+}
+
 /// The source's snapshot day, if it declares one.
 fn spec_day(entry: &SourceEntry) -> Option<u32> {
     entry
         .snapshot
         .as_deref()
         .and_then(crate::manifest::day_number)
-}
-
-fn add_routed(b: &mut Builder, id: SourceId, net: IpNet, attrs: Attrs) -> Result<(), BuildError> {
-    b.add_net(id, net, attrs)
 }
 
 /// Feeds parsed records to `add`, counting and quoting what the parser or the builder rejects.

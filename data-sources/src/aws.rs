@@ -103,14 +103,7 @@ fn read_located(
         .map(|r| (r, false))
         .chain(v6.iter().map(|r| (r, true)))
     {
-        let line = lines.line_of(raw);
-        prefixes.push(match entry(raw, v6) {
-            Ok(record) => Ok(Located {
-                position: Position::Line(line),
-                record,
-            }),
-            Err(reason) => Err(json::item_error(source_name, line, reason, raw.get())),
-        });
+        prefixes.push(json::located(source_name, &mut lines, raw, entry(raw, v6)));
     }
     let doc = AwsDocument {
         create_date: doc.create_date.as_deref().and_then(parse_create_date),

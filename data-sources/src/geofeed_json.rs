@@ -105,16 +105,7 @@ fn read_located(
     let mut lines = LineFinder::new(&text);
     let entries = raw_entries
         .iter()
-        .map(|raw| {
-            let line = lines.line_of(raw);
-            match entry(raw) {
-                Ok(record) => Ok(Located {
-                    position: Position::Line(line),
-                    record,
-                }),
-                Err(reason) => Err(json::item_error(source_name, line, reason, raw.get())),
-            }
-        })
+        .map(|raw| json::located(source_name, &mut lines, raw, entry(raw)))
         .collect();
     let updated = doc.updated.or(doc.last_modified);
     let doc = GeofeedJsonDocument {

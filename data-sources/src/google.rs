@@ -20,7 +20,7 @@ use ipnet::IpNet;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::error::{Located, ParseError, Position};
+use crate::error::{Located, ParseError};
 use crate::json::{self, LineFinder};
 use crate::net::{self, HostBits};
 use crate::time::Timestamp;
@@ -88,16 +88,7 @@ fn read_located(
     let prefixes = doc
         .prefixes
         .iter()
-        .map(|raw| {
-            let line = lines.line_of(raw);
-            match entry(raw) {
-                Ok(record) => Ok(Located {
-                    position: Position::Line(line),
-                    record,
-                }),
-                Err(reason) => Err(json::item_error(source_name, line, reason, raw.get())),
-            }
-        })
+        .map(|raw| json::located(source_name, &mut lines, raw, entry(raw)))
         .collect();
     let doc = GoogleDocument {
         creation_time: doc

@@ -114,3 +114,21 @@ pub(crate) fn item_error(source_name: &str, line: u64, reason: String, text: &st
     let squeezed = head.split_whitespace().collect::<Vec<_>>().join(" ");
     ParseError::at_line(source_name, line, reason, &squeezed)
 }
+
+/// An array item's outcome as a parser result: the record with the line where the item
+/// starts, or a recoverable error there quoting the item.
+pub(crate) fn located<T>(
+    source_name: &str,
+    lines: &mut LineFinder<'_>,
+    raw: &RawValue,
+    outcome: Result<T, String>,
+) -> Result<crate::error::Located<T>, ParseError> {
+    let line = lines.line_of(raw);
+    match outcome {
+        Ok(record) => Ok(crate::error::Located {
+            position: crate::error::Position::Line(line),
+            record,
+        }),
+        Err(reason) => Err(item_error(source_name, line, reason, raw.get())),
+    }
+}

@@ -109,11 +109,11 @@ impl Database {
         if len < HEADER_LEN as u64 {
             return Err(OpenError::TooShort { len: len as usize });
         }
-        // SAFETY: the mapping is read-only and private. Its soundness requires that no one
-        // modifies or truncates the file while it is mapped; this is the documented contract of
-        // `Database` (see the type docs), the builder honours it by always replacing artifacts
-        // with rename, and every byte read through the map is bounds-checked against the length
-        // validated below, so a well-behaved replacement (rename) never affects this mapping.
+        // The mapping is read-only and private; every byte read through it is bounds-checked
+        // against the length validated below, and replacing the file by rename (what the
+        // builder always does) never affects an existing mapping.
+        // SAFETY: sound as long as no one modifies or truncates the file in place while it is
+        // mapped, which is the documented contract of `Database` (see the type docs).
         let map = unsafe { memmap2::MmapOptions::new().map(&file)? };
         Self::from_storage(Storage::Mmap(map))
     }
