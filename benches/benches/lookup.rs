@@ -14,6 +14,7 @@
 //! | label | what one lookup does |
 //! |---|---|
 //! | `ipsieve-country` / `ipsieve-asn` | `db.lookup_v*(ip)` and read one field of the record |
+//! | `ipsieve-many` | `db.lookup_many(addresses)` reading the same field (throughput only) |
 //! | `ipsieve-answer` | `db.lookup_v*(ip)` and keep only the reference to its record: no record fetch |
 //! | `binary-search` | `partition_point` over sorted range starts, then the value |
 //! | `prefix-trie` | `PrefixMap::get_lpm` |
@@ -35,7 +36,7 @@ use ipsieve::Database;
 use ipsieve_benches::baseline::BinarySearch;
 use ipsieve_benches::mmdb::{mmdb_set, tree_bytes, MmdbCountry, MmdbOffset};
 use ipsieve_benches::ranges::{from_database, record_index};
-use ipsieve_benches::sieve::{SieveAnswer, SieveAsn, SieveCountry, SieveRecord};
+use ipsieve_benches::sieve::{SieveAnswer, SieveAsn, SieveCountry, SieveMany, SieveRecord};
 use ipsieve_benches::table::NetworkTable;
 use ipsieve_benches::trie::PrefixTrie;
 use ipsieve_benches::{
@@ -130,6 +131,42 @@ fn add<'a, L: Lookup>(
                 run: Box::new(move || probes.pass(l, mode)),
             });
         }
+    }
+}
+
+/// Adds one throughput row per workload for ipsieve's batch lookup, after checking that it
+/// answers as the single lookups do.
+fn add_many<'a>(
+    rows: &mut Vec<Row<'a>>,
+    set: &'static str,
+    many: &'a SieveMany<'a>,
+    workloads: &'a [(&'static str, Probes)],
+) {
+    for (workload, probes) in workloads {
+        let single: Vec<u32> = match probes {
+            Probes::V4(v) => v
+                .iter()
+                .take(CHECK)
+                .map(|&ip| (many.field)(&many.db.lookup_v4(ip)))
+                .collect(),
+            Probes::V6(v) => v
+                .iter()
+                .take(CHECK)
+                .map(|&ip| (many.field)(&many.db.lookup_v6(ip)))
+                .collect(),
+        };
+        assert_eq!(
+            many.answers(probes, CHECK),
+            single,
+            "{set}/{workload}: lookup_many disagrees"
+        );
+        rows.push(Row {
+            set,
+            workload,
+            mode: Mode::Throughput,
+            structure: "ipsieve-many",
+            run: Box::new(move || many.pass(probes)),
+        });
     }
 }
 
@@ -365,8 +402,17 @@ fn lookup(c: &mut Criterion) {
     drop((v4_nets, v6_nets));
 
     let (f_sieve, f_answer) = (SieveAsn(&db), SieveAnswer(&db));
+    let m_many = SieveMany {
+        db: &mdb,
+        field: SieveMany::country,
+    };
+    let f_many = SieveMany {
+        db: &db,
+        field: SieveMany::asn,
+    };
     let mut rows = Vec::new();
     add(&mut rows, "mmdb", "ipsieve-country", &m_sieve, &m_work);
+    add_many(&mut rows, "mmdb", &m_many, &m_work);
     add(&mut rows, "mmdb", "ipsieve-answer", &m_answer, &m_work);
     add(&mut rows, "mmdb", "binary-search", &m_base, &m_work);
     add(&mut rows, "mmdb", "prefix-trie", &m_trie, &m_work);
@@ -375,6 +421,7 @@ fn lookup(c: &mut Criterion) {
     add(&mut rows, "mmdb", "maxminddb-offset", &m_offset, &m_work);
     let mut full = Vec::new();
     add(&mut full, "full", "ipsieve-asn", &f_sieve, &f_work);
+    add_many(&mut full, "full", &f_many, &f_work);
     add(&mut full, "full", "ipsieve-answer", &f_answer, &f_work);
     add(&mut full, "full", "binary-search", &f_base, &f_work);
     add(&mut full, "full", "prefix-trie", &f_trie, &f_work);

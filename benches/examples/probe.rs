@@ -4,8 +4,26 @@ use std::hint::black_box;
 use std::time::Instant;
 
 #[inline(never)]
-fn run(db: &ipsieve::Database, ips: &[std::net::Ipv4Addr], rounds: usize, asn: bool) -> u64 {
+fn run(
+    db: &ipsieve::Database,
+    ips: &[std::net::Ipv4Addr],
+    rounds: usize,
+    asn: bool,
+    batch: bool,
+) -> u64 {
     let mut acc = 0u64;
+    if batch {
+        for _ in 0..rounds {
+            for a in db.lookup_many(ips.iter().map(|&ip| std::net::IpAddr::V4(ip))) {
+                acc = acc.wrapping_add(if asn {
+                    u64::from(a.asn().unwrap_or(0))
+                } else {
+                    a.record_words().as_ptr() as u64
+                });
+            }
+        }
+        return acc;
+    }
     for _ in 0..rounds {
         for &ip in ips {
             let a = db.lookup_v4(ip);
@@ -72,7 +90,10 @@ fn main() {
     } else {
         ips
     };
-    let asn = std::env::args().nth(1).as_deref() == Some("asn");
+    // Mode: `asn` reads a record field, `many`/`manyx` use `lookup_many` (with/without it).
+    let mode = std::env::args().nth(1).unwrap_or_default();
+    let asn = mode == "asn" || mode == "many";
+    let batch = mode.starts_with("many");
     let rounds: usize = std::env::args()
         .nth(2)
         .and_then(|r| r.parse().ok())
@@ -83,7 +104,7 @@ fn main() {
         if grouped {
             black_box(run_grouped(&db, &ips, rounds));
         } else {
-            black_box(run(&db, &ips, rounds, asn));
+            black_box(run(&db, &ips, rounds, asn, batch));
         }
         let n = rounds * ips.len();
         eprintln!(

@@ -85,3 +85,56 @@ impl Lookup for SieveRecord<'_> {
         crate::ranges::record_index(self.0, &self.0.lookup_v6(ip))
     }
 }
+
+/// `db.lookup_many(addresses)` reading the same field as [`SieveAsn`] or [`SieveCountry`]:
+/// a batch of independent lookups whose memory accesses overlap (throughput mode only: a batch
+/// cannot wait for the previous answer).
+#[derive(Debug, Clone, Copy)]
+pub struct SieveMany<'a> {
+    /// The database.
+    pub db: &'a Database,
+    /// The field read from each answer (the one the matching single-lookup row reads).
+    pub field: fn(&ipsieve::Answer<'_>) -> u32,
+}
+
+impl SieveMany<'_> {
+    /// The ASN, as [`SieveAsn`] reads it.
+    pub fn asn(a: &ipsieve::Answer<'_>) -> u32 {
+        a.asn().unwrap_or(NONE)
+    }
+
+    /// The packed country, as [`SieveCountry`] reads it.
+    pub fn country(a: &ipsieve::Answer<'_>) -> u32 {
+        pack_country(a.country())
+    }
+
+    /// One pass over `probes`, each answer's field through `black_box`.
+    #[inline(never)]
+    pub fn pass(&self, probes: &crate::Probes) -> u32 {
+        use std::net::IpAddr;
+        let f = self.field;
+        match probes {
+            crate::Probes::V4(ips) => {
+                for a in self.db.lookup_many(ips.iter().map(|&ip| IpAddr::V4(ip))) {
+                    std::hint::black_box(f(&a));
+                }
+            }
+            crate::Probes::V6(ips) => {
+                for a in self.db.lookup_many(ips.iter().map(|&ip| IpAddr::V6(ip))) {
+                    std::hint::black_box(f(&a));
+                }
+            }
+        }
+        0
+    }
+
+    /// The answers for the first `n` addresses, to check agreement with single lookups.
+    pub fn answers(&self, probes: &crate::Probes, n: usize) -> Vec<u32> {
+        use std::net::IpAddr;
+        let ips: Vec<IpAddr> = match probes {
+            crate::Probes::V4(v) => v.iter().take(n).map(|&ip| IpAddr::V4(ip)).collect(),
+            crate::Probes::V6(v) => v.iter().take(n).map(|&ip| IpAddr::V6(ip)).collect(),
+        };
+        self.db.lookup_many(ips).map(|a| (self.field)(&a)).collect()
+    }
+}

@@ -13,8 +13,9 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use ipsieve::classify::Scorer;
 use ipsieve::format::{self, hdr, rec, src, Section, HEADER_LEN, NONE, SECTION_COUNT, TOP_ENTRIES};
-use ipsieve::{Categories, Verdict};
+use ipsieve::Categories;
 
 use crate::builder::{Builder, Entry};
 use crate::error::BuildError;
@@ -81,24 +82,19 @@ impl RecordKey {
     }
 }
 
-/// The interim verdict rule (the intelligence issue replaces it with weighted signals):
-/// Tor exit or VPN → detected; proxy → likely; hosting → suspicious; else clean. The score is
-/// the strongest signal's weight, in hundredths.
-pub fn verdict_for(cats: Categories) -> (Verdict, u8) {
-    let c = |x: Categories| cats.contains(x);
-    if c(Categories::TOR_EXIT) {
-        (Verdict::VpnDetected, 95)
-    } else if c(Categories::VPN) {
-        (Verdict::VpnDetected, 90)
-    } else if c(Categories::PROXY) {
-        (Verdict::VpnLikely, 60)
-    } else if c(Categories::HOSTING) {
-        (Verdict::Suspicious, 35)
-    } else if c(Categories::RELAY) || c(Categories::TOR_RELAY) {
-        (Verdict::Clean, 10)
-    } else {
-        (Verdict::Clean, 0)
+/// The categories each source asserts, by source index: those it declares, plus those its
+/// entries add (a Tor consensus declares none and asserts `tor_exit` and `tor_relay`).
+fn asserted_categories(b: &Builder) -> Vec<Categories> {
+    let mut cats: Vec<Categories> = b.sources.iter().map(|s| s.categories).collect();
+    for e in b.v4.iter().chain(&b.v6) {
+        cats[e.src as usize] |= Categories::from_bits(e.cats);
     }
+    cats
+}
+
+/// A source's own weight as stored in the artifact, in hundredths.
+fn weight_hundredths(weight: f32) -> u8 {
+    (weight * 100.0).round().clamp(0.0, 100.0) as u8
 }
 
 /// Ranks used for content-based ordering.
@@ -514,14 +510,15 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
 
     // Strings and sources, in a content-determined order.
     let mut strings = Strings::default();
+    let asserted = asserted_categories(b);
     let mut source_words = Vec::with_capacity(b.sources.len() * src::WORDS);
     for &i in &source_by_rank {
         let s = &b.sources[i];
         let words = [
             strings.id(&s.name),
             strings.id(&s.format),
-            s.categories.bits(),
-            s.tier as u32 | ((s.weight * 100.0).round() as u32) << 8,
+            asserted[i].bits(),
+            s.tier as u32 | u32::from(weight_hundredths(s.weight)) << 8,
             s.snapshot_day.unwrap_or(NONE),
             strings.opt(s.licence.as_deref()),
             strings.opt(s.url.as_deref()),
@@ -547,7 +544,15 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
         };
         let as_org = r.asn.and_then(|a| b.as_names.get(&a)).map(String::as_str);
         let provider = r.provider.map(|p| provider_by_rank[p as usize]);
-        let (verdict, score) = verdict_for(Categories::from_bits(r.cats));
+        // The classification rules (`ipsieve::classify`, docs/INTELLIGENCE.md): one signal
+        // per matching source.
+        let mut scorer = Scorer::new(Categories::from_bits(r.cats));
+        for &rank in &r.sources {
+            let i = source_by_rank[rank as usize];
+            let s = &b.sources[i];
+            scorer.add(asserted[i], s.tier, weight_hundredths(s.weight));
+        }
+        let (verdict, score) = scorer.finish();
         let cc = r.country.unwrap_or([0, 0]);
         let words = [
             r.cats,

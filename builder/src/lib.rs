@@ -51,6 +51,6 @@ mod trees;
 mod write;
 
 pub use builder::{Attrs, Builder, Limits, SourceId, SourceSpec};
-pub use compile::{verdict_for, CategoryCoverage, CompileStats, Compiled};
+pub use compile::{CategoryCoverage, CompileStats, Compiled};
 pub use error::BuildError;
 pub use write::publish;

@@ -15,6 +15,9 @@ use ipsieve_builder::report::BuildReport;
 use ipsieve_builder::{load, Builder};
 use serde::Serialize;
 
+#[path = "cli/explain.rs"]
+mod explain;
+
 /// Offline IP intelligence: Tor exits, VPNs, proxies, hosting and privacy relays.
 #[derive(Parser)]
 #[command(name = "ipsieve", version, about, long_about = None)]
@@ -91,6 +94,20 @@ enum Command {
         #[arg(required = true)]
         ips: Vec<String>,
     },
+    /// Explain answers for a person: verdict, score, trust score and risk level, then every
+    /// matching source with the categories it asserts, its tier, its weight and its snapshot
+    /// date, strongest first (rules: docs/INTELLIGENCE.md). `-` reads standard input.
+    Explain {
+        /// The artifact.
+        #[arg(long)]
+        db: PathBuf,
+        /// One JSON object per line, as `ipsieve lookup --json`.
+        #[arg(long)]
+        json: bool,
+        /// Addresses (IPv4 or IPv6), or `-` for standard input.
+        #[arg(required = true)]
+        ips: Vec<String>,
+    },
     /// Check an artifact completely: structure and whole-file checksum.
     Verify {
         /// The artifact.
@@ -145,7 +162,14 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Lookup { db, json, ips } => lookup(&db, json, &ips),
+        Command::Lookup { db, json, ips } => {
+            let output = if json { Output::Json } else { Output::Tsv };
+            lookup(&db, output, &ips)
+        }
+        Command::Explain { db, json, ips } => {
+            let output = if json { Output::Json } else { Output::Explain };
+            lookup(&db, output, &ips)
+        }
         Command::Verify { db } => verify(&db).map(|()| true),
         Command::Stats { db } => stats(&db).map(|()| true),
     };
@@ -446,10 +470,38 @@ struct JsonAnswer<'a> {
     provider: Option<&'a str>,
     country: Option<&'a str>,
     sources: Vec<&'a str>,
+    /// ip2geoapi-style, 0..=100, higher is more trustworthy.
+    trust_score: u8,
+    /// ip2geoapi-style: low, medium, high, critical.
+    risk_level: &'static str,
+    /// The strongest evidence tier that counts, or null.
+    tier: Option<&'static str>,
+    /// MaxMind Anonymous-IP-style flags.
+    is_anonymous: bool,
+    is_anonymous_vpn: bool,
+    is_hosting_provider: bool,
+    is_public_proxy: bool,
+    is_tor_exit_node: bool,
+    is_residential_proxy: bool,
+    /// One per matching source, in source order.
+    signals: Vec<explain::JsonSignal<'a>>,
 }
 
-fn print_answer(out: &mut impl Write, input: &str, a: &Answer<'_>, json: bool) -> Result<()> {
-    if json {
+/// How `lookup` prints each answer.
+#[derive(Clone, Copy)]
+enum Output {
+    /// One tab-separated line.
+    Tsv,
+    /// One JSON object per line.
+    Json,
+    /// `ipsieve explain`: a few lines for a person.
+    Explain,
+}
+
+fn print_answer(out: &mut impl Write, input: &str, a: &Answer<'_>, output: Output) -> Result<()> {
+    if let Output::Explain = output {
+        explain::print_text(out, input, a)?;
+    } else if let Output::Json = output {
         let j = JsonAnswer {
             ip: input.to_owned(),
             network: a.network().to_string(),
@@ -461,6 +513,16 @@ fn print_answer(out: &mut impl Write, input: &str, a: &Answer<'_>, json: bool) -
             provider: a.provider(),
             country: a.country(),
             sources: a.sources().collect(),
+            trust_score: a.trust_score(),
+            risk_level: a.risk_level().as_str(),
+            tier: a.tier().map(|t| t.as_str()),
+            is_anonymous: a.is_anonymous(),
+            is_anonymous_vpn: a.is_anonymous_vpn(),
+            is_hosting_provider: a.is_hosting_provider(),
+            is_public_proxy: a.is_public_proxy(),
+            is_tor_exit_node: a.is_tor_exit_node(),
+            is_residential_proxy: a.is_residential_proxy(),
+            signals: explain::json_signals(a),
         };
         serde_json::to_writer(&mut *out, &j)?;
         writeln!(out)?;
@@ -488,7 +550,7 @@ fn print_answer(out: &mut impl Write, input: &str, a: &Answer<'_>, json: bool) -
 }
 
 /// Answers every parseable address; returns false if any was not an address.
-fn lookup(db_path: &Path, json: bool, ips: &[String]) -> Result<bool> {
+fn lookup(db_path: &Path, output: Output, ips: &[String]) -> Result<bool> {
     let db = Database::open(db_path).with_context(|| format!("opening {}", db_path.display()))?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -500,7 +562,7 @@ fn lookup(db_path: &Path, json: bool, ips: &[String]) -> Result<bool> {
                 return Ok(());
             }
             match t.parse::<IpAddr>() {
-                Ok(ip) => print_answer(out, t, &db.lookup(ip), json),
+                Ok(ip) => print_answer(out, t, &db.lookup(ip), output),
                 Err(_) => {
                     out.flush()?;
                     eprintln!("ipsieve: '{t}' is not an IPv4 or IPv6 address");

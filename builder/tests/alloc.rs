@@ -88,6 +88,26 @@ fn a_million_lookups_allocate_nothing() {
         checksum = checksum.wrapping_add(a.country().map_or(0, str::len) as u64);
         checksum = checksum.wrapping_add(a.sources().map(str::len).sum::<usize>() as u64);
         checksum = checksum.wrapping_add(u64::from(a.network().prefix_len()) + a.verdict() as u64);
+        // Explanations and derived fields allocate nothing either.
+        for s in a.signals() {
+            checksum = checksum.wrapping_add(
+                (s.name().len() + s.format().len()) as u64
+                    + u64::from(s.categories().bits())
+                    + u64::from(s.weight_hundredths())
+                    + s.tier() as u64
+                    + u64::from(s.snapshot_day().unwrap_or(0)),
+            );
+        }
+        checksum = checksum.wrapping_add(
+            u64::from(a.trust_score())
+                + a.risk_level() as u64
+                + a.tier().map_or(9, |t| t as u64)
+                + u64::from(a.is_anonymous_vpn())
+                + u64::from(a.is_hosting_provider())
+                + u64::from(a.is_public_proxy())
+                + u64::from(a.is_tor_exit_node())
+                + u64::from(a.is_residential_proxy()),
+        );
     }
     let after = allocations();
     assert_eq!(

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-fn bin() -> Command {
+pub(crate) fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_ipsieve"))
 }
 
@@ -14,7 +14,7 @@ fn tmp(name: &str) -> PathBuf {
     dir
 }
 
-fn built() -> PathBuf {
+pub(crate) fn built() -> PathBuf {
     let dir = tmp("db");
     let db = dir.join("snapshot.ipsieve");
     let out = bin()
@@ -74,6 +74,16 @@ fn build_then_lookup_json() {
         "provider",
         "country",
         "sources",
+        "trust_score",
+        "risk_level",
+        "tier",
+        "is_anonymous",
+        "is_anonymous_vpn",
+        "is_hosting_provider",
+        "is_public_proxy",
+        "is_tor_exit_node",
+        "is_residential_proxy",
+        "signals",
     ];
     for l in &lines {
         let obj = l.as_object().unwrap();

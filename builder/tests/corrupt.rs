@@ -280,29 +280,39 @@ fn out_of_range_indices_in_sections() {
         Database::from_bytes(&b),
         Err(OpenError::Corrupt { .. })
     ));
-    // A record naming a string that does not exist.
-    let mut b = base.clone();
-    let (recs, _) = section(&b, Section::Records);
-    let at = recs + 32 + 4 * ipsieve::format::rec::PROVIDER;
-    b[at..at + 4].copy_from_slice(&5_000u32.to_le_bytes());
-    assert!(matches!(
-        Database::from_bytes(&b),
-        Err(OpenError::Corrupt {
-            section: "records",
-            ..
-        })
-    ));
-    // Invalid UTF-8 in the string blob.
-    let mut b = base.clone();
-    let (blob, _) = section(&b, Section::StrBlob);
-    b[blob] = 0xFF;
-    assert!(matches!(
-        Database::from_bytes(&b),
-        Err(OpenError::Corrupt {
-            section: "string blob",
-            ..
-        })
-    ));
+    // A record naming a string that does not exist, and invalid UTF-8 in the string blob:
+    // content that open does not read (it stays O(top tables)). Lookups stay safe (the string
+    // reads as absent) and `verify` names the section, even with a matching file checksum.
+    let (recs, _) = section(&base, Section::Records);
+    let (blob, _) = section(&base, Section::StrBlob);
+    let bad_string = recs + 32 + 4 * ipsieve::format::rec::PROVIDER;
+    let cases: [(usize, &[u8], &str); 2] = [
+        (bad_string, &5_000u32.to_le_bytes(), "records"),
+        (blob, &[0xFF], "string blob"),
+    ];
+    for (at, bytes, want) in cases {
+        let mut b = base.clone();
+        b[at..at + bytes.len()].copy_from_slice(bytes);
+        seal_file(&mut b);
+        let db = Database::from_bytes(&b).expect("content errors are found by verify");
+        for ip in ["185.220.101.1", "10.0.0.1", "2001:db8::1"] {
+            let a = db.lookup(ip.parse().unwrap());
+            let _ = (a.provider(), a.as_org(), a.country(), a.sources().count());
+        }
+        let err = db.verify().expect_err(want);
+        assert!(
+            matches!(err, OpenError::Corrupt { section, .. } if section == want),
+            "{want}: {err:?}"
+        );
+    }
+}
+
+/// Recomputes both checksums (the header's first: the file's covers it), as a writer that
+/// produced bad content would have.
+fn seal_file(b: &mut [u8]) {
+    reseal(b);
+    let crc = format::file_crc(b);
+    b[hdr::FILE_CRC..hdr::FILE_CRC + 4].copy_from_slice(&crc.to_le_bytes());
 }
 
 #[test]

@@ -1,6 +1,7 @@
 mod alloc;
 mod cli;
 mod corrupt;
+mod explain;
 #[cfg(feature = "fetch")]
 mod fetch;
 mod formats;

@@ -4,8 +4,10 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use ipsieve::classify::Scorer;
+use ipsieve::Tier;
 use ipsieve::{Categories, Database};
-use ipsieve_builder::{verdict_for, Attrs, Builder, Limits, SourceSpec};
+use ipsieve_builder::{Attrs, Builder, Limits, SourceSpec};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -13,6 +15,9 @@ struct Src {
     name: String,
     cats: u32,
     provider: Option<String>,
+    /// Evidence tier and own weight in hundredths (they only move the score).
+    tier: Tier,
+    weight: u8,
 }
 
 #[derive(Debug, Clone)]
@@ -102,6 +107,8 @@ fn build(srcs: &[Src], ents: &[Ent], order: &[usize]) -> Vec<u8> {
         let mut spec =
             SourceSpec::new(s.name.clone(), "test").categories(Categories::from_bits(s.cats));
         spec.provider = s.provider.clone();
+        spec.tier = s.tier;
+        spec.weight = f32::from(s.weight) / 100.0;
         ids[i] = Some(b.add_source(spec).unwrap());
     }
     for &i in order {
@@ -154,9 +161,32 @@ fn check(
         sources: a.sources().map(str::to_owned).collect(),
     };
     prop_assert_eq!(&got, &want, "address {}", ip);
-    let (verdict, score) = verdict_for(Categories::from_bits(want.cats));
+    // The classification: one signal per covering source, asserting what the source asserts
+    // anywhere (declared or per entry), at the source's tier and weight.
+    let mut scorer = Scorer::new(Categories::from_bits(want.cats));
+    for name in &want.sources {
+        let s = srcs.iter().position(|s| &s.name == name).unwrap();
+        let asserted = ents
+            .iter()
+            .filter(|e| e.src == s)
+            .fold(srcs[s].cats, |c, e| c | e.cats);
+        scorer.add(
+            Categories::from_bits(asserted),
+            srcs[s].tier,
+            srcs[s].weight,
+        );
+    }
+    let (verdict, score) = scorer.finish();
     prop_assert_eq!(a.verdict(), verdict);
     prop_assert!((a.score() - f32::from(score) / 100.0).abs() < 1e-6);
+    // The explanation adds up to the stored score: per category the strongest signal, summed.
+    let mut sum = 0u32;
+    for &(c, _) in &ipsieve::classify::BASE_WEIGHTS {
+        sum += u32::from(a.signals().map(|s| s.category_weight(c)).max().unwrap_or(0));
+    }
+    prop_assert_eq!(sum.min(100) as u8, score);
+    prop_assert_eq!(a.signals().count(), want.sources.len());
+    prop_assert_eq!(a.trust_score(), 100 - score);
     prop_assert_eq!(a.is_empty(), want.sources.is_empty());
     // The reported network contains the address and shares its answer at both ends.
     let net = a.network();
@@ -181,6 +211,43 @@ fn check(
             db.lookup(IpAddr::V6(mapped)).record_words(),
             a.record_words()
         );
+    }
+    Ok(())
+}
+
+/// `lookup_many` answers exactly as single lookups, over mixed IPv4/IPv6 groups of any length.
+fn batch_agrees(
+    db: &Database,
+    probes4: &[u128],
+    probes6: &[u128],
+    ents: &[Ent],
+) -> Result<(), TestCaseError> {
+    let mut ips: Vec<IpAddr> = Vec::new();
+    for (i, &x) in probes4.iter().enumerate() {
+        ips.push(addr(false, x));
+        if let Some(&y) = probes6.get(i) {
+            ips.push(addr(true, y));
+        }
+    }
+    for e in ents {
+        ips.push(addr(e.v6, e.lo));
+        ips.push(addr(e.v6, e.hi));
+    }
+    // Every prefix length, so that partial groups are exercised too.
+    for n in [0, 1, ips.len() / 3, ips.len()] {
+        let got: Vec<_> = db.lookup_many(ips[..n].iter().copied()).collect();
+        prop_assert_eq!(got.len(), n);
+        for (a, &ip) in got.iter().zip(&ips) {
+            let one = db.lookup(ip);
+            prop_assert_eq!(
+                a.record_words(),
+                one.record_words(),
+                "batch answer for {}",
+                ip
+            );
+            prop_assert_eq!(a.ip(), one.ip());
+            prop_assert_eq!(a.network(), one.network(), "batch network for {}", ip);
+        }
     }
     Ok(())
 }
@@ -302,6 +369,9 @@ fn case() -> impl Strategy<Value = (Vec<Src>, Vec<Ent>)> {
                     name: format!("src-{}", (b'a' + i as u8) as char),
                     cats,
                     provider,
+                    // Varied without another strategy: tiers and weights by index and categories.
+                    tier: Tier::ALL[(i + cats as usize) % 4],
+                    weight: [100, 50, 75, 33][i % 4],
                 })
                 .collect::<Vec<_>>()
         });
@@ -316,11 +386,15 @@ fn dense_case() -> impl Strategy<Value = (Vec<Src>, Vec<Ent>)> {
             name: "src-a".into(),
             cats: 1,
             provider: Some("Acme".into()),
+            tier: Tier::FirstParty,
+            weight: 100,
         },
         Src {
             name: "src-b".into(),
             cats: 16,
             provider: None,
+            tier: Tier::AsnHeuristic,
+            weight: 100,
         },
     ];
     let ents = proptest::collection::vec(entry_in(2, dense_v4(), dense_v6()), 60..400);
@@ -342,6 +416,7 @@ proptest! {
         db.verify().unwrap();
         for &x in &probes4 { check(&db, &srcs, &ents, false, x)?; }
         for &x in &probes6 { check(&db, &srcs, &ents, true, x)?; }
+        batch_agrees(&db, &probes4, &probes6, &ents)?;
         for e in &ents {
             let top = if e.v6 { u128::MAX } else { u128::from(u32::MAX) };
             for x in [Some(e.lo), Some(e.hi), e.lo.checked_sub(1), e.hi.checked_add(1).filter(|&h| h <= top)]
@@ -379,6 +454,7 @@ proptest! {
 
         for &x in &probes4 { check(&db, &srcs, &ents, false, x)?; }
         for &x in &probes6 { check(&db, &srcs, &ents, true, x)?; }
+        batch_agrees(&db, &probes4, &probes6, &ents)?;
         for e in &ents {
             let top = if e.v6 { u128::MAX } else { u128::from(u32::MAX) };
             for x in [Some(e.lo), Some(e.hi), e.lo.checked_sub(1), e.hi.checked_add(1).filter(|&h| h <= top)]

@@ -21,9 +21,10 @@
 //!
 //! The document is read whole (at most [`MAX_DOCUMENT`](crate::input::MAX_DOCUMENT) bytes).
 //! Invalid JSON, a document without a `values` array or one that is too large is a fatal error.
-//! A tag without a `name` or `properties.addressPrefixes` is one recoverable error at the line
-//! where the tag starts; a prefix that does not parse, lacks its length or has host bits set
-//! is a recoverable error at its own line.
+//! A tag without a `name` or `properties.addressPrefixes`, or whose tag or `properties` is not
+//! an object (an array is not read by position), is one recoverable error at the line where the
+//! tag starts; a prefix that does not parse, lacks its length or has host bits set is a
+//! recoverable error at its own line.
 
 use std::io::{BufRead, Read};
 
@@ -31,7 +32,7 @@ use ipnet::IpNet;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::error::{Located, ParseError, Position};
+use crate::error::{Located, ParseError};
 use crate::json::{self, LineFinder};
 use crate::net::{self, HostBits};
 
@@ -101,40 +102,32 @@ fn read_located(
     let mut lines = LineFinder::new(&text);
     let mut prefixes = Vec::new();
     for raw_tag in &doc.values {
-        let tag_line = lines.line_of(raw_tag);
-        let tag: RawTag<'_> = match serde_json::from_str(raw_tag.get()) {
+        let read_tag = json::from_object::<RawTag<'_>>(raw_tag).and_then(|tag| {
+            let props = json::from_object::<RawProperties<'_>>(tag.properties)?;
+            Ok((tag.name, props))
+        });
+        let (name, props) = match read_tag {
             Ok(tag) => tag,
-            Err(e) => {
-                let reason = format!("bad service tag: {}", json::message(&e));
-                prefixes.push(Err(json::item_error(
-                    source_name,
-                    tag_line,
-                    reason,
-                    raw_tag.get(),
-                )));
+            Err(msg) => {
+                // The whole tag is one error at the line where it starts, quoting it.
+                let reason = format!("bad service tag: {msg}");
+                prefixes.push(json::located(source_name, &mut lines, raw_tag, Err(reason)));
                 continue;
             }
         };
-        let props = tag.properties;
         let region = props.region.unwrap_or_default();
         let system_service = props.system_service.unwrap_or_default();
         for raw in &props.address_prefixes {
-            let line = lines.line_of(raw);
-            prefixes.push(match prefix(raw) {
-                Ok(net) => Ok(Located {
-                    position: Position::Line(line),
-                    record: AzurePrefix {
-                        net,
-                        tag: tag.name.clone(),
-                        region: region.clone(),
-                        system_service: system_service.clone(),
-                    },
+            let outcome = match prefix(raw) {
+                Ok(net) => Ok(AzurePrefix {
+                    net,
+                    tag: name.clone(),
+                    region: region.clone(),
+                    system_service: system_service.clone(),
                 }),
-                Err(reason) => {
-                    let reason = format!("tag {}: {reason}", tag.name);
-                    Err(json::item_error(source_name, line, reason, raw.get()))
-                }
-            });
+                Err(reason) => Err(format!("tag {name}: {reason}")),
+            };
+            prefixes.push(json::located(source_name, &mut lines, raw, outcome));
         }
     }
     let doc = AzureDocument {
@@ -190,8 +183,9 @@ struct RawDocument<'a> {
 #[derive(Deserialize)]
 struct RawTag<'a> {
     name: String,
+    /// Read as [`RawProperties`] once known to be an object (see [`json::from_object`]).
     #[serde(borrow)]
-    properties: RawProperties<'a>,
+    properties: &'a RawValue,
 }
 
 #[derive(Deserialize)]

@@ -46,6 +46,17 @@ pub(crate) fn from_document<'d, T: serde::Deserialize<'d>>(
     serde_json::from_str(text).map_err(|e| document_error(source_name, what, &e))
 }
 
+/// Deserializes one item of the document (an entry, or an object inside one) that must be a
+/// JSON object; the error is serde's message without its position. serde would also map an
+/// array onto a struct's fields by position, which would read a reshaped upstream file
+/// silently wrong; that is refused here, as [`from_document`] refuses it for the document.
+pub(crate) fn from_object<'d, T: serde::Deserialize<'d>>(raw: &'d RawValue) -> Result<T, String> {
+    if raw.get().trim_start().starts_with('[') {
+        return Err("invalid type: sequence, expected an object".to_owned());
+    }
+    serde_json::from_str(raw.get()).map_err(|e| message(&e))
+}
+
 /// A fatal error for a document serde could not read: bad syntax, or not the expected shape.
 fn document_error(source_name: &str, what: &str, e: &serde_json::Error) -> ParseError {
     let msg = message(e);

@@ -14,9 +14,10 @@
 //!
 //! The document is read whole (at most [`MAX_DOCUMENT`](crate::input::MAX_DOCUMENT) bytes).
 //! Invalid JSON, a document without a `regions` array or one that is too large is a fatal
-//! error. A region without `region` or `cidrs` is one recoverable error at the line where it
-//! starts; a CIDR entry without `cidr`, or whose prefix does not parse, lacks its length or has
-//! host bits set, is a recoverable error at its own line.
+//! error. A region without `region` or `cidrs`, or that is not an object (an array is not read
+//! by position), is one recoverable error at the line where it starts; a CIDR entry that is not
+//! an object, lacks `cidr`, or whose prefix does not parse, lacks its length or has host bits
+//! set, is a recoverable error at its own line.
 
 use std::io::{BufRead, Read};
 
@@ -24,7 +25,7 @@ use ipnet::IpNet;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::error::{Located, ParseError, Position};
+use crate::error::{Located, ParseError};
 use crate::json::{self, LineFinder};
 use crate::net::{self, HostBits};
 use crate::time::Timestamp;
@@ -89,33 +90,24 @@ fn read_located(
     let mut lines = LineFinder::new(&text);
     let mut prefixes = Vec::new();
     for raw_region in &doc.regions {
-        let region_line = lines.line_of(raw_region);
-        let region: RawRegion<'_> = match serde_json::from_str(raw_region.get()) {
+        let region: RawRegion<'_> = match json::from_object(raw_region) {
             Ok(region) => region,
-            Err(e) => {
-                let reason = format!("bad region: {}", json::message(&e));
-                let text = raw_region.get();
-                prefixes.push(Err(json::item_error(
+            Err(msg) => {
+                // The whole region is one error at the line where it starts, quoting it.
+                let reason = format!("bad region: {msg}");
+                prefixes.push(json::located(
                     source_name,
-                    region_line,
-                    reason,
-                    text,
-                )));
+                    &mut lines,
+                    raw_region,
+                    Err(reason),
+                ));
                 continue;
             }
         };
         for raw in &region.cidrs {
-            let line = lines.line_of(raw);
-            prefixes.push(match cidr(raw, &region.region) {
-                Ok(record) => Ok(Located {
-                    position: Position::Line(line),
-                    record,
-                }),
-                Err(reason) => {
-                    let reason = format!("region {}: {reason}", region.region);
-                    Err(json::item_error(source_name, line, reason, raw.get()))
-                }
-            });
+            let outcome = cidr(raw, &region.region)
+                .map_err(|reason| format!("region {}: {reason}", region.region));
+            prefixes.push(json::located(source_name, &mut lines, raw, outcome));
         }
     }
     let doc = OracleDocument {
@@ -183,8 +175,7 @@ struct RawCidr {
 }
 
 fn cidr(raw: &RawValue, region: &str) -> Result<OraclePrefix, String> {
-    let e: RawCidr = serde_json::from_str(raw.get())
-        .map_err(|e| format!("bad cidr entry: {}", json::message(&e)))?;
+    let e: RawCidr = json::from_object(raw).map_err(|msg| format!("bad cidr entry: {msg}"))?;
     let net = net::parse_net(&e.cidr, false, HostBits::Reject).map_err(|r| format!("cidr: {r}"))?;
     Ok(OraclePrefix {
         net,

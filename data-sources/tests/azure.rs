@@ -7,6 +7,7 @@ use ipnet::IpNet;
 use ipsieve_sources::input::{self, MAX_DOCUMENT};
 use ipsieve_sources::{azure, AzurePrefix, ParseError, Position};
 use proptest::prelude::*;
+use serde_json::{json, Map, Value};
 
 use crate::common::{assert_names_source, fixture, fixture_bytes, only_error, shared_data, split};
 
@@ -121,11 +122,24 @@ fn bad_prefixes_and_tags_are_recoverable() {
          network is 20.37.224.192/28)"
     );
     assert_eq!(errors[0].text, "\"20.37.224.193/28\"");
+    // The whole message names the source, the line, the reason and quotes the entry.
+    assert_eq!(
+        errors[0].to_string(),
+        "azure: line 84: tag AzureOpenDatasets.AustraliaCentral: host bits set after the prefix \
+         length (the network is 20.37.224.192/28) (in \"\\\"20.37.224.193/28\\\"\")"
+    );
     assert_eq!(errors[1].position, Position::Line(89));
     assert_eq!(errors[1].reason, "bad service tag: missing field `name`");
     assert!(errors[1]
         .text
         .starts_with("{ \"nom\": \"AzureOpenDatasets.AustraliaCentral2\""));
+    assert!(
+        errors[1].to_string().starts_with(
+            "azure: line 89: bad service tag: missing field `name` (in \"{ \\\"nom\\\": "
+        ),
+        "{}",
+        errors[1]
+    );
     assert_eq!(errors[2].position, Position::Line(115));
     assert_eq!(
         errors[2].reason,
@@ -141,7 +155,9 @@ fn entry_shape_errors() {
             {"name": "A", "properties": {"region": null, "systemService": null, "addressPrefixes": ["192.0.2.0/24", 7, "192.0.2.1", "fe80::%1/64", "0.0.0.0/0"]}},
             {"name": "B", "properties": {}},
             "not an object",
-            {"name": "C", "properties": {"addressPrefixes": []}}
+            {"name": "C", "properties": {"addressPrefixes": []}},
+            ["D", {"addressPrefixes": ["192.0.2.0/24"]}],
+            {"name": "E", "properties": ["", "", ["192.0.2.0/24"]]}
         ]}"#,
     )
     .unwrap();
@@ -166,6 +182,9 @@ fn entry_shape_errors() {
             "0.0.0.0/0 A \"\"",
             "bad service tag: missing field `addressPrefixes`",
             "bad service tag: invalid type: string \"not an object\", expected struct RawTag",
+            // serde would read an array into the struct's fields by position: refused.
+            "bad service tag: invalid type: sequence, expected an object",
+            "bad service tag: invalid type: sequence, expected an object",
         ]
     );
 }
@@ -254,7 +273,139 @@ fn whole_upstream_file() {
     );
 }
 
+/// A network as text: IPv4 or IPv6, with its host bits cleared or (often) not, its length
+/// sometimes one past the family's.
+fn network() -> BoxedStrategy<Value> {
+    let v4 = (any::<std::net::Ipv4Addr>(), 0u8..=33).prop_map(|(a, l)| (a.into(), l));
+    let v6 = (any::<std::net::Ipv6Addr>(), 0u8..=129).prop_map(|(a, l)| (a.into(), l));
+    (prop_oneof![v4, v6], any::<bool>())
+        .prop_map(|((addr, len), trunc): ((std::net::IpAddr, u8), bool)| {
+            let text = match IpNet::new(addr, len) {
+                Ok(net) if trunc => net.trunc().to_string(),
+                _ => format!("{addr}/{len}"),
+            };
+            Value::String(text)
+        })
+        .boxed()
+}
+
+/// Any small JSON value: what a broken or hostile publisher could put in any field.
+fn any_json() -> BoxedStrategy<Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        "[0-9a-fA-F:./%x -]{0,24}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(2, 8, 4, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            proptest::collection::btree_map("[a-z]{1,3}", inner, 0..3)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+    .boxed()
+}
+
+/// A field that is usually of the expected kind, sometimes anything, sometimes absent.
+fn field(usual: BoxedStrategy<Value>) -> BoxedStrategy<Option<Value>> {
+    prop_oneof![
+        6 => usual.prop_map(Some),
+        1 => any_json().prop_map(Some),
+        1 => Just(None),
+    ]
+    .boxed()
+}
+
+/// An object with the fields that are present.
+fn object(fields: &[(&str, Option<Value>)]) -> Value {
+    let map: Map<String, Value> = fields
+        .iter()
+        .filter_map(|(k, v)| v.clone().map(|v| ((*k).to_owned(), v)))
+        .collect();
+    Value::Object(map)
+}
+
+/// An address prefix: a valid network (host bits or not), prefix-like text, or anything.
+fn address_prefix() -> BoxedStrategy<Value> {
+    prop_oneof![
+        5 => network(),
+        2 => "[0-9a-f:./%]{0,24}".prop_map(Value::String),
+        1 => any_json(),
+    ]
+    .boxed()
+}
+
+/// A service tag, mostly well-formed.
+fn service_tag() -> BoxedStrategy<Value> {
+    let text = |re: &'static str| re.prop_map(Value::String).boxed();
+    let prefixes = proptest::collection::vec(address_prefix(), 0..6)
+        .prop_map(Value::Array)
+        .boxed();
+    let properties = (
+        field(text("[a-z]{0,8}")),
+        field(text("[A-Za-z]{0,8}")),
+        field(prefixes),
+    )
+        .prop_map(|(region, service, prefixes)| {
+            object(&[
+                ("region", region),
+                ("systemService", service),
+                ("addressPrefixes", prefixes),
+            ])
+        })
+        .boxed();
+    (field(text("[A-Za-z.]{1,12}")), field(properties))
+        .prop_map(|(name, properties)| object(&[("name", name), ("properties", properties)]))
+        .boxed()
+}
+
+/// How many entries the parser must yield for `tag`: one per prefix when the tag itself
+/// reads (a string `name`, a `properties` object with an `addressPrefixes` array and string or
+/// null `region` / `systemService`), else one error for the whole tag.
+fn expected_entries(tag: &Value) -> usize {
+    let text_or_null = |v: Option<&Value>| matches!(v, None | Some(Value::Null | Value::String(_)));
+    let props = tag.get("properties").and_then(Value::as_object);
+    match (tag.get("name"), props) {
+        (Some(Value::String(_)), Some(p))
+            if text_or_null(p.get("region")) && text_or_null(p.get("systemService")) =>
+        {
+            p.get("addressPrefixes")
+                .and_then(Value::as_array)
+                .map_or(1, Vec::len)
+        }
+        _ => 1,
+    }
+}
+
 proptest! {
+    /// Service tags of any shape inside a valid document: every tag and prefix is one entry
+    /// (accepted, or a recoverable error naming the source and a line of the document), an
+    /// accepted prefix has no host bits and sits on the line the parser names.
+    #[test]
+    fn tags_of_any_shape_are_entries_at_their_lines(tags in proptest::collection::vec(service_tag(), 0..6)) {
+        let text = serde_json::to_string_pretty(&json!({ "values": tags })).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let items: Vec<_> = azure::parse_located(text.as_bytes(), "fuzz").collect();
+        prop_assert_eq!(items.len(), tags.iter().map(expected_entries).sum::<usize>());
+        for item in items {
+            match item {
+                Ok(l) => {
+                    prop_assert_eq!(l.record.net, l.record.net.trunc());
+                    let Position::Line(n) = l.position else { panic!("{:?}", l.position) };
+                    let line = lines[n as usize - 1];
+                    prop_assert!(line.trim_start().starts_with('"'), "line {}: {}", n, line);
+                }
+                Err(e) => {
+                    assert_names_source(&e, "fuzz");
+                    prop_assert!(!e.fatal, "{}", e);
+                    let Position::Line(n) = e.position else { panic!("{e}") };
+                    prop_assert!(n >= 1 && n as usize <= lines.len(), "{}", e);
+                }
+            }
+        }
+    }
+
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..1024)) {
         match azure::read(&bytes[..], "fuzz") {

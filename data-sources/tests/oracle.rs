@@ -5,8 +5,11 @@ use std::collections::HashSet;
 use ipnet::IpNet;
 use ipsieve_sources::{input, oracle, OraclePrefix, ParseError, Position, Timestamp};
 use proptest::prelude::*;
+use serde_json::{json, Map, Value};
 
-use crate::common::{assert_names_source, fixture_bytes, only_error, shared_data, split};
+use crate::common::{
+    assert_names_source, fixture_bytes, long_line, only_error, shared_data, split,
+};
 
 fn read_str(text: &str) -> Result<oracle::OracleDocument, ParseError> {
     oracle::read(text.as_bytes(), "oracle")
@@ -94,11 +97,24 @@ fn bad_entries_are_recoverable() {
     assert!(errors[0]
         .text
         .starts_with("{ \"cidr\": \"139.177.96.0\", \"tags\": [ \"OCI\" ] }"));
+    // The whole message names the source, the line, the reason and quotes the entry.
+    assert_eq!(
+        errors[0].to_string(),
+        "oracle: line 13: region mx-monterrey-1: cidr: missing prefix length (\"/N\") \
+         (in \"{ \\\"cidr\\\": \\\"139.177.96.0\\\", \\\"tags\\\": [ \\\"OCI\\\" ] }\")"
+    );
     // The whole second region is one error: its name is not a string.
     assert_eq!(errors[1].position, Position::Line(70));
     assert_eq!(
         errors[1].reason,
         "bad region: invalid type: integer `5`, expected a string"
+    );
+    assert!(
+        errors[1].to_string().starts_with(
+            "oracle: line 70: bad region: invalid type: integer `5`, expected a string (in \"{ "
+        ),
+        "{}",
+        errors[1]
     );
 }
 
@@ -106,7 +122,9 @@ fn bad_entries_are_recoverable() {
 fn entry_shape_errors() {
     let doc = read_str(
         r#"{"regions": [{"region": "r", "cidrs": [{"cidr": "2001:db8::/32"}, {"tags": ["OCI"]},
-            {"cidr": "192.0.2.0/24", "tags": null}, {"cidr": "192.0.2.0/24", "tags": "OCI"}]}]}"#,
+            {"cidr": "192.0.2.0/24", "tags": null}, {"cidr": "192.0.2.0/24", "tags": "OCI"},
+            ["192.0.2.0/24", ["OCI"]]]},
+            ["r2", [{"cidr": "192.0.2.0/24"}]]]}"#,
     )
     .unwrap();
     let got: Vec<String> = doc
@@ -125,6 +143,9 @@ fn entry_shape_errors() {
             "region r: bad cidr entry: missing field `cidr`",
             "192.0.2.0/24 []",
             "region r: bad cidr entry: invalid type: string \"OCI\", expected a sequence",
+            // serde would read an array into the struct's fields by position: refused.
+            "region r: bad cidr entry: invalid type: sequence, expected an object",
+            "bad region: invalid type: sequence, expected an object",
         ]
     );
 }
@@ -179,7 +200,163 @@ fn whole_upstream_file() {
     );
 }
 
+#[test]
+fn truncated_binary_and_cut_gzip_input() {
+    let e = oracle::read(&b"{\"regions\": [\"\xFF\"]}"[..], "oracle").unwrap_err();
+    assert!(e.fatal);
+    assert_eq!(e.reason, "json is not valid utf-8");
+    let e = oracle::read(&b"{\"regions\": [\0]}"[..], "oracle").unwrap_err();
+    assert!(e.fatal);
+    // A long line is no problem for a document that is read whole.
+    let mut long = b"{\"regions\": [], \"x\": \"".to_vec();
+    long.extend(long_line(2 << 20));
+    long.extend(b"\"}");
+    assert!(oracle::read(&long[..], "oracle")
+        .unwrap()
+        .prefixes
+        .is_empty());
+    // CRLF line ends give the same lines.
+    let crlf = String::from_utf8(fixture_bytes("oracle-public_ip_ranges.json"))
+        .unwrap()
+        .replace('\n', "\r\n");
+    let located: Vec<_> = oracle::parse_located(crlf.as_bytes(), "oracle")
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(located[16].position, Position::Line(110));
+    // A cut gzip download is one fatal error for the whole input, nothing published.
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&fixture_bytes("oracle-public_ip_ranges.json"))
+        .unwrap();
+    let gz = gz.finish().unwrap();
+    let whole = input::decode(std::io::Cursor::new(gz.clone())).unwrap();
+    assert_eq!(oracle::parse(whole, "gz").count(), 17);
+    let cut = input::decode(std::io::Cursor::new(gz[..gz.len() - 8].to_vec())).unwrap();
+    let e = only_error(oracle::parse(cut, "cut"));
+    assert!(e.fatal);
+    assert_eq!(e.position, Position::Whole);
+    assert!(e.reason.starts_with("input cannot be read"), "{e}");
+}
+
+/// A network as text: IPv4 or IPv6, with its host bits cleared or (often) not, its length
+/// sometimes one past the family's.
+fn network() -> BoxedStrategy<Value> {
+    let v4 = (any::<std::net::Ipv4Addr>(), 0u8..=33).prop_map(|(a, l)| (a.into(), l));
+    let v6 = (any::<std::net::Ipv6Addr>(), 0u8..=129).prop_map(|(a, l)| (a.into(), l));
+    (prop_oneof![v4, v6], any::<bool>())
+        .prop_map(|((addr, len), trunc): ((std::net::IpAddr, u8), bool)| {
+            let text = match IpNet::new(addr, len) {
+                Ok(net) if trunc => net.trunc().to_string(),
+                _ => format!("{addr}/{len}"),
+            };
+            Value::String(text)
+        })
+        .boxed()
+}
+
+/// Any small JSON value: what a broken or hostile publisher could put in any field.
+fn any_json() -> BoxedStrategy<Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        "[0-9a-zA-Z:./%_ -]{0,24}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(2, 8, 4, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            proptest::collection::btree_map("[a-z]{1,3}", inner, 0..3)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+    .boxed()
+}
+
+/// A field that is usually of the expected kind, sometimes anything, sometimes absent.
+fn field(usual: BoxedStrategy<Value>) -> BoxedStrategy<Option<Value>> {
+    prop_oneof![
+        6 => usual.prop_map(Some),
+        1 => any_json().prop_map(Some),
+        1 => Just(None),
+    ]
+    .boxed()
+}
+
+/// An object with the fields that are present.
+fn object(fields: &[(&str, Option<Value>)]) -> Value {
+    let map: Map<String, Value> = fields
+        .iter()
+        .filter_map(|(k, v)| v.clone().map(|v| ((*k).to_owned(), v)))
+        .collect();
+    Value::Object(map)
+}
+
+/// A CIDR entry, mostly well-formed: a network (host bits or not), prefix-like text, or
+/// anything, with tags or without.
+fn cidr_entry() -> BoxedStrategy<Value> {
+    let cidr = prop_oneof![
+        5 => network(),
+        2 => "[0-9a-f:./%]{0,24}".prop_map(Value::String),
+    ]
+    .boxed();
+    let tags = proptest::collection::vec("OCI|OSN|OBJECT_STORAGE", 0..3)
+        .prop_map(|t| json!(t))
+        .boxed();
+    prop_oneof![
+        8 => (field(cidr), field(tags)).prop_map(|(cidr, tags)| object(&[("cidr", cidr), ("tags", tags)])),
+        1 => any_json(),
+    ]
+    .boxed()
+}
+
+/// A region, mostly well-formed.
+fn region() -> BoxedStrategy<Value> {
+    let name = "[a-z]{2}-[a-z]{1,10}-1".prop_map(Value::String).boxed();
+    let cidrs = proptest::collection::vec(cidr_entry(), 0..6)
+        .prop_map(Value::Array)
+        .boxed();
+    (field(name), field(cidrs))
+        .prop_map(|(name, cidrs)| object(&[("region", name), ("cidrs", cidrs)]))
+        .boxed()
+}
+
+/// How many entries the parser must yield for `region`: one per CIDR entry when the region
+/// reads (a string `region` and a `cidrs` array), else one error for the whole region.
+fn expected_entries(region: &Value) -> usize {
+    match (region.get("region"), region.get("cidrs")) {
+        (Some(Value::String(_)), Some(Value::Array(cidrs))) => cidrs.len(),
+        _ => 1,
+    }
+}
+
 proptest! {
+    /// Regions and CIDR entries of any shape inside a valid document: every region and entry
+    /// is one item (accepted, or a recoverable error naming the source and a line of the
+    /// document), an accepted prefix has no host bits and starts on the line the parser names.
+    #[test]
+    fn regions_of_any_shape_are_entries_at_their_lines(regions in proptest::collection::vec(region(), 0..6)) {
+        let text = serde_json::to_string_pretty(&json!({ "regions": regions })).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let items: Vec<_> = oracle::parse_located(text.as_bytes(), "fuzz").collect();
+        prop_assert_eq!(items.len(), regions.iter().map(expected_entries).sum::<usize>());
+        for item in items {
+            match item {
+                Ok(l) => {
+                    prop_assert_eq!(l.record.net, l.record.net.trunc());
+                    let Position::Line(n) = l.position else { panic!("{:?}", l.position) };
+                    let line = lines[n as usize - 1];
+                    prop_assert!(line.trim_start().starts_with('{'), "line {}: {}", n, line);
+                }
+                Err(e) => {
+                    assert_names_source(&e, "fuzz");
+                    prop_assert!(!e.fatal, "{}", e);
+                    let Position::Line(n) = e.position else { panic!("{e}") };
+                    prop_assert!(n >= 1 && n as usize <= lines.len(), "{}", e);
+                }
+            }
+        }
+    }
+
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..1024)) {
         match oracle::read(&bytes[..], "fuzz") {

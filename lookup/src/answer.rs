@@ -146,8 +146,11 @@ impl<'a> Answer<'a> {
     pub fn is_relay(&self) -> bool {
         self.categories().contains(Categories::RELAY)
     }
-    /// Traffic that hides its origin: a Tor exit, a VPN or a public proxy. Privacy relays and
-    /// hosting alone are not counted.
+    /// Traffic that hides its origin: a Tor exit, a VPN or a public proxy (MaxMind's
+    /// `is_anonymous`: any of [`Answer::is_anonymous_vpn`], [`Answer::is_public_proxy`],
+    /// [`Answer::is_tor_exit_node`], [`Answer::is_residential_proxy`]). Privacy relays, Tor
+    /// relays and hosting alone are not counted; MaxMind's data also sets `is_anonymous` on
+    /// hosting ranges, so `is_anonymous() || is_hosting_provider()` is the closest match to it.
     #[inline]
     pub fn is_anonymous(&self) -> bool {
         self.rec[rec::CATEGORIES]
@@ -196,7 +199,8 @@ impl<'a> Answer<'a> {
     /// Risk score in 0..=1 (hundredths).
     #[inline]
     pub fn score(&self) -> f32 {
-        (self.rec[rec::COUNTRY_VERDICT_SCORE] >> 24) as f32 / 100.0
+        // `verify` checks the stored hundredths are at most 100; clamp for unverified files.
+        (self.rec[rec::COUNTRY_VERDICT_SCORE] >> 24).min(100) as f32 / 100.0
     }
     /// Names of the sources whose data covers the address, in source order.
     #[inline]
@@ -212,6 +216,81 @@ impl<'a> Answer<'a> {
         db.source_set(self.rec[rec::SOURCE_SET])
             .iter()
             .filter_map(move |&i| db.source(i as usize))
+    }
+    /// The signals behind the answer, one per matching source in source order: its name,
+    /// format, the categories it asserts here, its tier, its weight and its snapshot date
+    /// (see [`crate::classify`] and `docs/INTELLIGENCE.md`). Allocation-free.
+    ///
+    /// ```
+    /// let db = ipsieve::Database::from_bytes(include_bytes!("../tests/golden/v1.ipsieve"))?;
+    /// let a = db.lookup("185.220.101.1".parse().unwrap());
+    /// for s in a.signals() {
+    ///     println!("{} ({}, {}): {} weight {:.2}", s.name(), s.format(), s.tier(), s.categories(), s.weight());
+    /// }
+    /// let tor = a.signals().find(|s| s.name() == "tor-exit-addresses").unwrap();
+    /// assert_eq!(tor.categories(), ipsieve::Categories::TOR_EXIT);
+    /// assert_eq!(tor.weight(), 1.0);
+    /// # Ok::<(), ipsieve::OpenError>(())
+    /// ```
+    #[inline]
+    pub fn signals(&self) -> crate::Signals<'a> {
+        crate::Signals::new(
+            self.db,
+            self.db.source_set(self.rec[rec::SOURCE_SET]),
+            self.categories(),
+        )
+    }
+    /// The strongest evidence tier among the signals that count (weight above zero), or
+    /// `None` when nothing counts. O(matching sources), allocation-free.
+    pub fn tier(&self) -> Option<crate::Tier> {
+        self.signals()
+            .filter(|s| s.weight_hundredths() > 0)
+            .map(|s| s.tier())
+            .min()
+    }
+    /// The score in hundredths, 0..=100.
+    #[inline]
+    fn score_hundredths(&self) -> u8 {
+        (self.rec[rec::COUNTRY_VERDICT_SCORE] >> 24).min(100) as u8
+    }
+    /// The ip2geoapi-style `trustScore`, 0..=100, higher is more trustworthy: `100 − 100 ×`
+    /// [`Answer::score`].
+    #[inline]
+    pub fn trust_score(&self) -> u8 {
+        100 - self.score_hundredths()
+    }
+    /// The ip2geoapi-style `riskLevel`: the score in four bands with the verdict's thresholds.
+    #[inline]
+    pub fn risk_level(&self) -> crate::RiskLevel {
+        crate::classify::risk_level_for_score(self.score_hundredths())
+    }
+    /// MaxMind's `is_anonymous_vpn`: a source lists the address as a VPN endpoint (any tier;
+    /// the score tells how strong the evidence is).
+    #[inline]
+    pub fn is_anonymous_vpn(&self) -> bool {
+        self.is_vpn()
+    }
+    /// MaxMind's `is_hosting_provider`: hosting, cloud or datacenter space (any tier, ASN-wide
+    /// lists included; the score weighs them less).
+    #[inline]
+    pub fn is_hosting_provider(&self) -> bool {
+        self.is_hosting()
+    }
+    /// MaxMind's `is_public_proxy`: a listed public proxy.
+    #[inline]
+    pub fn is_public_proxy(&self) -> bool {
+        self.is_proxy()
+    }
+    /// MaxMind's `is_tor_exit_node`: a Tor exit (never a relay without the exit role).
+    #[inline]
+    pub fn is_tor_exit_node(&self) -> bool {
+        self.is_tor()
+    }
+    /// MaxMind's `is_residential_proxy`. Format 1.0 has no residential-proxy category (a
+    /// MaxMind database's residential-proxy flag is read as `proxy`), so this is always false.
+    #[inline]
+    pub fn is_residential_proxy(&self) -> bool {
+        false
     }
     /// Index of the record in the artifact (equal indices mean equal answers).
     #[doc(hidden)]

@@ -44,6 +44,12 @@ pub fn open_and_lookup(data: &[u8]) {
             a.sources().count(),
             a.source_infos().count(),
         );
+        let _ = (
+            a.signals().map(|s| s.weight_hundredths()).max(),
+            a.tier(),
+            a.trust_score(),
+            a.risk_level(),
+        );
     }
     let _ = (db.sources().count(), db.metadata().count(), db.verify());
 }

@@ -42,11 +42,72 @@
 //! that shares the answer. Privacy relays (iCloud Private Relay) are `relay`, never `vpn`, and
 //! Tor relays are `tor_relay`, not exits.
 //!
+//! The [`Verdict`] (IPLogs' `clean`, `suspicious`, `vpn_likely`, `vpn_detected`) and the score
+//! in 0..=1 come from weighted signals, one per matching source, weighted by category and
+//! evidence [`Tier`] (first-party > curated > asn-heuristic > keyword) by the rules of
+//! [`classify`] (`docs/INTELLIGENCE.md`). [`Answer::signals`] explains them source by source,
+//! without allocating. The fields of other services are derived: ip2geoapi's
+//! [`Answer::trust_score`] and [`Answer::risk_level`], MaxMind's [`Answer::is_anonymous`],
+//! [`Answer::is_anonymous_vpn`], [`Answer::is_hosting_provider`], [`Answer::is_public_proxy`],
+//! [`Answer::is_tor_exit_node`] and [`Answer::is_residential_proxy`].
+//!
+//! ## Overrides, policy and rate-limit keys
+//! Three helpers sit next to the artifact, for the decisions a service makes with an answer:
+//! * [`Overlay`]: the deployment's own allow and deny entries by address, prefix or ASN, each
+//!   with a reason, read at run time from a small text file (see [`overlay`](mod@overlay) for
+//!   the format) and never compiled into an artifact. An allow entry wins over everything, and
+//!   the match names the entry, its file and line, and its reason.
+//! * [`Policy`]: a table from an [`ActionClass`] (`read`, `signup`, `login`, `payment`, …) and
+//!   what the answer indicates to a [`Response`] (`allow`, `elevate_risk`, `step_up`,
+//!   `block`). The default (see [`policy`](mod@policy)) never blocks `read` traffic or an
+//!   iCloud Private Relay user, and blocks a Tor exit only on `payment`.
+//! * [`BucketKey`]: the rate-limiting key of an address: the IPv4 address itself, or its
+//!   IPv6 /64, /56 or /48.
+//!
+//! All three answer without allocating.
+//! ```
+//! use ipsieve::{ActionClass, BucketKey, Database, Overlay, Policy, Response, V6Bucket};
+//!
+//! let db = Database::from_bytes(include_bytes!("../tests/golden/v1.ipsieve"))?;
+//! // Normally `Overlay::load("/etc/ipsieve/overlay.txt")`.
+//! let overlay = Overlay::parse(
+//!     "overlay.txt",
+//!     "# our penetration testers exit through Tor\n\
+//!      allow 185.220.101.1   pentest contract 2025-07\n\
+//!      deny  203.0.113.0/24  card testing\n"
+//!         .as_bytes(),
+//! )?;
+//! let policy = Policy::default();
+//!
+//! let tor = db.lookup("185.220.101.1".parse().unwrap());
+//! assert!(tor.is_tor());
+//! // Without an overlay entry: a Tor exit may read, but not pay.
+//! let d = policy.decide(ActionClass::PAYMENT, &tor, None);
+//! assert_eq!(d.response, Response::Block);
+//! assert_eq!(d.to_string(), "block: tor_exit");
+//! assert_eq!(policy.decide(ActionClass::READ, &tor, None).response, Response::ElevateRisk);
+//!
+//! // With the overlay: the allow entry decides, and says why.
+//! let d = policy.decide(ActionClass::PAYMENT, &tor, overlay.check(&tor));
+//! assert_eq!(d.response, Response::Allow);
+//! assert!(d.by_overlay());
+//! assert_eq!(
+//!     d.to_string(),
+//!     "allow: overlay allow 185.220.101.1 (overlay.txt line 2): pentest contract 2025-07"
+//! );
+//!
+//! // Count an IPv6 client per /64.
+//! let key = BucketKey::new("2001:db8:7:8:a:b:c:d".parse().unwrap(), V6Bucket::Slash64);
+//! assert_eq!(key.to_string(), "2001:db8:7:8::/64");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! ## Safety model
-//! * Opening validates the header, format version, section bounds and every index the top
-//!   tables and records hold, once; lookups are then infallible and never panic, even on a
-//!   corrupt file (they would return wrong answers, which [`Database::verify`] detects with a
-//!   whole-file checksum).
+//! * Opening validates the header, format version, section bounds, the source table and
+//!   every entry of the two top tables, once, in time independent of the data's size; lookups
+//!   are then infallible and never panic, even on a corrupt file (they would return wrong
+//!   answers, which [`Database::verify`] detects: a whole-file checksum, every record and
+//!   string, every tree).
 //! * The only `unsafe` is the memory map in [`Database::open`]. A mapped file must never be
 //!   modified or truncated in place: replace it by writing a new file and renaming it over the
 //!   old one (a live mapping keeps the old contents). `ipsieve build` always does so.
@@ -73,10 +134,17 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 mod answer;
+mod bucket;
+pub mod classify;
 mod database;
 mod error;
 pub mod format;
+mod local_file;
+pub mod overlay;
+pub mod policy;
+pub mod reload;
 mod search;
+mod signals;
 mod types;
 mod verify;
 
@@ -84,7 +152,13 @@ mod verify;
 pub mod fuzz;
 
 pub use answer::{Answer, SourceNames};
-pub use database::{Database, SourceInfo};
+pub use bucket::{BucketKey, V6Bucket};
+pub use database::{Database, LookupMany, SourceInfo, BATCH};
 pub use error::OpenError;
 pub use ipnet::IpNet;
-pub use types::{Categories, Tier, Verdict};
+pub use local_file::ConfigError;
+pub use overlay::{Overlay, OverlayAction, OverlayEntry, OverlayMatch, OverlayTarget};
+pub use policy::{ActionClass, Indicator, Policy, PolicyDecision, Reason, Response};
+pub use reload::{DatabaseCache, ReloadConfig, ReloadError, SharedDatabase};
+pub use signals::{Signal, Signals};
+pub use types::{Categories, RiskLevel, Tier, Verdict};

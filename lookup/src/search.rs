@@ -14,12 +14,37 @@ fn line<K: Key>(keys: &[u8], at: usize) -> Option<&[u8; tree::LINE_BYTES]> {
     K::read_line(keys, at)
 }
 
+/// Starts loading the `u32` values of slots `at..at + n` (at most two lines) before the keys
+/// that select one of them are searched, so that the value's cache miss overlaps the key
+/// line's instead of following it. A load whose result is discarded through `black_box` is
+/// the safe stand-in for a prefetch instruction; out-of-range slots are skipped.
+#[inline(always)]
+fn preload(values: &[u8], at: usize, n: usize) {
+    const LINE_VALUES: usize = tree::LINE_BYTES / 4;
+    let _ = std::hint::black_box(values.get(at.wrapping_mul(4)).copied());
+    if n > LINE_VALUES {
+        let _ = std::hint::black_box(values.get((at + LINE_VALUES).wrapping_mul(4)).copied());
+    }
+}
+
+/// Starts loading the key line holding slot `at` (the first stage of a batch lookup).
+#[inline(always)]
+pub(crate) fn preload_key<K: Key>(keys: &[u8], at: usize) {
+    let _ = std::hint::black_box(keys.get(at.wrapping_mul(std::mem::size_of::<K>())).copied());
+}
+
 /// Finds `x` in the chunk tree referenced by `r`: the slot of its value, and whether that is
 /// the chunk's first value. The range found starts after the key in the previous slot (at the
 /// chunk's start when first) and ends at the key in the value's slot (at the chunk's end when
-/// that slot is padding). `B` is `K::PER_LINE`.
+/// that slot is padding). `B` is `K::PER_LINE`; `values` is the parallel `u32` value array,
+/// whose candidate line is loaded while the last key line is searched.
 #[inline(always)]
-pub(crate) fn find<K: Key, const B: usize>(keys: &[u8], r: u32, x: K) -> Option<(usize, bool)> {
+pub(crate) fn find<K: Key, const B: usize>(
+    keys: &[u8],
+    values: &[u8],
+    r: u32,
+    x: K,
+) -> Option<(usize, bool)> {
     // Offsets below are at most 2^31 slots (28- or 26-bit fields times at most 32), so they
     // cannot overflow; a child distance read from a corrupt file can, and then wraps to some
     // index that `line` bounds-checks.
@@ -28,6 +53,7 @@ pub(crate) fn find<K: Key, const B: usize>(keys: &[u8], r: u32, x: K) -> Option<
         let at = (r & tree::LEAF_OFFSET_MASK) as usize * tree::unit_slots::<K>();
         let width = (B / 4) << ((r >> tree::LEAF_CLASS_SHIFT) & 3).min(2);
         let start = at & !(B - 1);
+        preload(values, at, width);
         let c = K::count_below_in(line::<K>(keys, start)?, at - start, width, x);
         return Some((at + c, c == 0));
     }
@@ -44,6 +70,7 @@ pub(crate) fn find<K: Key, const B: usize>(keys: &[u8], r: u32, x: K) -> Option<
             .wrapping_mul(B);
         at = at.wrapping_add(child);
     }
+    preload(values, at, B);
     let c = K::count_below_in(line::<K>(keys, at)?, 0, B, x);
     Some((at + c, leftmost && c == 0))
 }
@@ -71,7 +98,7 @@ mod tests {
         for x in probes {
             let g = keys.iter().filter(|&&k| k < x).count();
             assert_eq!(
-                find::<K, B>(bytes, r, x),
+                find::<K, B>(bytes, &[], r, x),
                 Some((first + g, g == 0)),
                 "x={x:?} n={}",
                 keys.len()
@@ -110,12 +137,12 @@ mod tests {
             tree::LEAF | tree::LEAF_OFFSET_MASK,
             15 << tree::HEIGHT_SHIFT,
         ] {
-            let _ = find::<u16, 32>(bytemuck::cast_slice(&slots), r, 9);
+            let _ = find::<u16, 32>(bytemuck::cast_slice(&slots), &[], r, 9);
         }
         // A node pointing at itself descends at most `height` times.
         let mut cyc = vec![u16::MAX; 32];
         cyc[31] = 0;
         let cyc: &[u8] = bytemuck::cast_slice(&cyc);
-        assert!(find::<u16, 32>(cyc, 15 << tree::HEIGHT_SHIFT, 5).is_some());
+        assert!(find::<u16, 32>(cyc, &[], 15 << tree::HEIGHT_SHIFT, 5).is_some());
     }
 }

@@ -104,18 +104,21 @@ impl fmt::Display for Categories {
     }
 }
 
-/// The overall judgement, in the shape of the IPLogs `verdict` field.
+/// The overall judgement, in the shape of the IPLogs `verdict` field: a function of the score
+/// (see [`crate::classify`] and `docs/INTELLIGENCE.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 #[repr(u8)]
 pub enum Verdict {
-    /// Nothing known against the address.
+    /// Score below 0.30: nothing, or only weak signals (a Tor relay, a privacy relay, hosting
+    /// known only from an ASN-wide list).
     #[default]
     Clean = 0,
-    /// Weak signals (hosting space).
+    /// Score 0.30 to below 0.50: hosting space from a provider's or a curated list.
     Suspicious = 1,
-    /// Probably an anonymizer (public proxy).
+    /// Score 0.50 to below 0.75: probably an anonymizer (a listed public proxy).
     VpnLikely = 2,
-    /// A listed anonymizer (VPN endpoint, Tor exit).
+    /// Score 0.75 and above: a listed anonymizer (a VPN's or Tor's own list, a curated VPN
+    /// or Tor list).
     VpnDetected = 3,
 }
 
@@ -141,6 +144,52 @@ impl Verdict {
 }
 
 impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The ip2geoapi-style `riskLevel`: the score in four bands, with the same thresholds as the
+/// [`Verdict`] (`low` = clean, `medium` = suspicious, `high` = vpn_likely, `critical` =
+/// vpn_detected).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[repr(u8)]
+pub enum RiskLevel {
+    /// Score below 0.30.
+    #[default]
+    Low = 0,
+    /// Score 0.30 to below 0.50.
+    Medium = 1,
+    /// Score 0.50 to below 0.75.
+    High = 2,
+    /// Score 0.75 and above.
+    Critical = 3,
+}
+
+impl RiskLevel {
+    /// All levels, lowest first.
+    pub const ALL: [RiskLevel; 4] = [
+        RiskLevel::Low,
+        RiskLevel::Medium,
+        RiskLevel::High,
+        RiskLevel::Critical,
+    ];
+    /// The stable lowercase name (`low`, `medium`, `high`, `critical`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            RiskLevel::Low => "low",
+            RiskLevel::Medium => "medium",
+            RiskLevel::High => "high",
+            RiskLevel::Critical => "critical",
+        }
+    }
+    /// Parses a stable name.
+    pub fn from_name(name: &str) -> Option<RiskLevel> {
+        Self::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+}
+
+impl fmt::Display for RiskLevel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }

@@ -1,0 +1,111 @@
+//! `ipsieve explain` and the intelligence fields of `ipsieve lookup --json`: why an address
+//! got its verdict, source by source (docs/INTELLIGENCE.md).
+
+use std::io::Write;
+
+use anyhow::Result;
+use ipsieve::{Answer, Signal};
+use ipsieve_builder::manifest::day_string;
+use serde::Serialize;
+
+/// One signal as JSON.
+#[derive(Serialize)]
+pub(crate) struct JsonSignal<'a> {
+    source: &'a str,
+    format: &'a str,
+    categories: Vec<&'static str>,
+    tier: &'static str,
+    weight: f32,
+    /// `YYYY-MM-DD`, or null when the source has no date.
+    snapshot: Option<String>,
+}
+
+impl<'a> JsonSignal<'a> {
+    fn new(s: &Signal<'a>) -> Self {
+        JsonSignal {
+            source: s.name(),
+            format: s.format(),
+            categories: s.categories().names().collect(),
+            tier: s.tier().as_str(),
+            weight: s.weight(),
+            snapshot: s.snapshot_day().map(day_string),
+        }
+    }
+}
+
+/// The signals of an answer as JSON, in source order.
+pub(crate) fn json_signals<'a>(a: &Answer<'a>) -> Vec<JsonSignal<'a>> {
+    a.signals().map(|s| JsonSignal::new(&s)).collect()
+}
+
+/// The explanation of one answer for a person: verdict and score with their equivalents, what
+/// the address is, then one line per source, strongest signal first.
+pub(crate) fn print_text(out: &mut impl Write, input: &str, a: &Answer<'_>) -> Result<()> {
+    writeln!(out, "{input} in {}", a.network())?;
+    writeln!(
+        out,
+        "  verdict {}, score {:.2} (trust {}, risk {}), strongest evidence {}",
+        a.verdict(),
+        a.score(),
+        a.trust_score(),
+        a.risk_level(),
+        a.tier().map_or("none", |t| t.as_str()),
+    )?;
+    let cats = a.categories().to_string();
+    writeln!(
+        out,
+        "  categories {}; {}; provider {}; country {}",
+        if cats.is_empty() { "-" } else { &cats },
+        match (a.asn(), a.as_org()) {
+            (Some(n), Some(org)) => format!("AS{n} {org}"),
+            (Some(n), None) => format!("AS{n}"),
+            (None, _) => "no ASN".to_owned(),
+        },
+        a.provider().unwrap_or("-"),
+        a.country().unwrap_or("-"),
+    )?;
+    let mut signals: Vec<Signal<'_>> = a.signals().collect();
+    if signals.is_empty() {
+        writeln!(out, "  no source covers this address")?;
+        return Ok(());
+    }
+    // Strongest first; equal weights keep source order.
+    signals.sort_by_key(|s| std::cmp::Reverse(s.weight_hundredths()));
+    let rows: Vec<[String; 4]> = signals
+        .iter()
+        .map(|s| {
+            let c = s.categories().to_string();
+            [
+                s.name().to_owned(),
+                s.format().to_owned(),
+                if c.is_empty() { "-".to_owned() } else { c },
+                s.tier().to_string(),
+            ]
+        })
+        .collect();
+    let width = |i: usize| rows.iter().map(|r| r[i].len()).max().unwrap_or(0);
+    let widths = [width(0), width(1), width(2), width(3)];
+    writeln!(out, "  signals:")?;
+    for (s, r) in signals.iter().zip(&rows) {
+        let discounted = if s.counted() != s.categories() {
+            "  (hosting and ASN-wide signals do not count on a privacy relay)"
+        } else {
+            ""
+        };
+        writeln!(
+            out,
+            "    {:<w0$}  {:<w1$}  {:<w2$}  {:<w3$}  weight {:.2}  snapshot {}{discounted}",
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            s.weight(),
+            s.snapshot_day().map_or_else(|| "-".to_owned(), day_string),
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2],
+            w3 = widths[3],
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,290 @@
+//! The classification rules: how the signals of the sources that cover an address become a
+//! score in 0..=1 and an IPLogs-style [`Verdict`]. `docs/INTELLIGENCE.md` states the same rules
+//! in prose and tables; a test checks that the two agree.
+//!
+//! The builder applies these rules once per record and stores the verdict and score in the
+//! artifact; the reader applies [`signal_weight`] again to explain an answer
+//! ([`Answer::signals`](crate::Answer::signals)), so the explanation always adds up to the stored
+//! score.
+//!
+//! 1. **Signals.** Every source covering the address is a signal. Its categories are the
+//!    categories the source asserts that the answer holds ([`signal_categories`]).
+//! 2. **Weight per category.** A signal's weight for one of its categories is
+//!    [`BASE_WEIGHTS`]`[category][tier]` scaled by the source's own weight (0..=1, default 1),
+//!    in hundredths, rounded ([`category_weight`]).
+//! 3. **Privacy relays.** When the answer holds `relay`, a signal's `hosting` counts nothing,
+//!    and neither does any signal of the `asn-heuristic` or `keyword` tier ([`counted`]): relay
+//!    egress runs on CDN address space by design, so a hosting or ASN-wide rule says nothing
+//!    about the user behind it.
+//! 4. **Score.** Per category, the strongest signal counts (corroboration does not add up);
+//!    the score is the sum over categories, capped at 1 ([`Scorer`]).
+//! 5. **Verdict.** From the score, with the IPLogs thresholds ([`verdict_for_score`]).
+
+use crate::types::{Categories, RiskLevel, Tier, Verdict};
+
+/// Weight of one category asserted at one evidence tier, in hundredths, before the source's
+/// own weight scales it. Rows in [`Categories::NAMED`] order; columns in [`Tier::ALL`] order
+/// (first-party, curated, asn-heuristic, keyword).
+pub const BASE_WEIGHTS: [(Categories, [u8; 4]); 6] = [
+    (Categories::TOR_EXIT, [100, 90, 20, 10]),
+    (Categories::TOR_RELAY, [10, 8, 4, 2]),
+    (Categories::VPN, [90, 80, 10, 5]),
+    (Categories::PROXY, [70, 60, 10, 5]),
+    (Categories::HOSTING, [35, 30, 15, 5]),
+    (Categories::RELAY, [10, 8, 4, 2]),
+];
+
+/// Lowest score (hundredths) of the verdict `vpn_detected`.
+pub const DETECTED_FROM: u8 = 75;
+/// Lowest score (hundredths) of the verdict `vpn_likely`.
+pub const LIKELY_FROM: u8 = 50;
+/// Lowest score (hundredths) of the verdict `suspicious`.
+pub const SUSPICIOUS_FROM: u8 = 30;
+
+/// The categories a source's signal claims at an address: those it asserts that the answer
+/// holds.
+///
+/// A source's asserted categories are the union over all its entries (a Tor consensus asserts
+/// `tor_exit` and `tor_relay`), so for a source whose entries differ this may claim more than
+/// the entry covering the address did; for a list whose entries all assert the same
+/// categories it is exact.
+#[inline]
+pub const fn signal_categories(asserted: Categories, answer: Categories) -> Categories {
+    Categories::from_bits(asserted.bits() & answer.bits())
+}
+
+/// Of a signal's categories, those that count towards the score (rule 3): everything, unless
+/// the answer holds `relay`, in which case `hosting` never counts and an `asn-heuristic` or
+/// `keyword` signal counts nothing.
+#[inline]
+pub const fn counted(signal: Categories, tier: Tier, answer: Categories) -> Categories {
+    if answer.bits() & Categories::RELAY.bits() == 0 {
+        return signal;
+    }
+    if matches!(tier, Tier::AsnHeuristic | Tier::Keyword) {
+        return Categories::empty();
+    }
+    Categories::from_bits(signal.bits() & !Categories::HOSTING.bits())
+}
+
+/// Weight in hundredths of a single category (one bit) asserted at `tier` by a source whose
+/// own weight is `source_weight` hundredths (clamped to 100): `round(base × source_weight /
+/// 100)`. Zero for an empty or unknown category.
+#[inline]
+pub const fn category_weight(category: Categories, tier: Tier, source_weight: u8) -> u8 {
+    let sw = if source_weight > 100 {
+        100
+    } else {
+        source_weight
+    } as u32;
+    let mut i = 0;
+    while i < BASE_WEIGHTS.len() {
+        if BASE_WEIGHTS[i].0.bits() == category.bits() {
+            let base = BASE_WEIGHTS[i].1[tier as usize] as u32;
+            return ((base * sw + 50) / 100) as u8;
+        }
+        i += 1;
+    }
+    0
+}
+
+/// The weight of a whole signal, in hundredths: the largest [`category_weight`] of the
+/// categories that count ([`counted`]); 0 when none does.
+#[inline]
+pub const fn signal_weight(
+    signal: Categories,
+    tier: Tier,
+    source_weight: u8,
+    answer: Categories,
+) -> u8 {
+    let c = counted(signal, tier, answer);
+    let mut best = 0;
+    let mut i = 0;
+    while i < BASE_WEIGHTS.len() {
+        let cat = BASE_WEIGHTS[i].0;
+        if c.bits() & cat.bits() != 0 {
+            let w = category_weight(cat, tier, source_weight);
+            if w > best {
+                best = w;
+            }
+        }
+        i += 1;
+    }
+    best
+}
+
+/// The verdict of a score in hundredths: `vpn_detected` from [`DETECTED_FROM`], `vpn_likely`
+/// from [`LIKELY_FROM`], `suspicious` from [`SUSPICIOUS_FROM`], else `clean`.
+#[inline]
+pub const fn verdict_for_score(score: u8) -> Verdict {
+    if score >= DETECTED_FROM {
+        Verdict::VpnDetected
+    } else if score >= LIKELY_FROM {
+        Verdict::VpnLikely
+    } else if score >= SUSPICIOUS_FROM {
+        Verdict::Suspicious
+    } else {
+        Verdict::Clean
+    }
+}
+
+/// The ip2geoapi-style risk level of a score in hundredths; the same thresholds as
+/// [`verdict_for_score`] (`low` = clean, `medium` = suspicious, `high` = vpn_likely,
+/// `critical` = vpn_detected).
+#[inline]
+pub const fn risk_level_for_score(score: u8) -> RiskLevel {
+    match verdict_for_score(score) {
+        Verdict::Clean => RiskLevel::Low,
+        Verdict::Suspicious => RiskLevel::Medium,
+        Verdict::VpnLikely => RiskLevel::High,
+        Verdict::VpnDetected => RiskLevel::Critical,
+    }
+}
+
+/// Adds up the signals of one address into its score and verdict (rules 2–5).
+///
+/// ```
+/// use ipsieve::classify::Scorer;
+/// use ipsieve::{Categories, Tier, Verdict};
+///
+/// // A Mullvad server in a hosting provider's published ranges.
+/// let answer = Categories::VPN | Categories::HOSTING;
+/// let mut s = Scorer::new(answer);
+/// s.add(Categories::VPN, Tier::FirstParty, 100);
+/// s.add(Categories::HOSTING, Tier::FirstParty, 100);
+/// assert_eq!(s.finish(), (Verdict::VpnDetected, 100));
+///
+/// // Hosting known only from an ASN-wide list: weaker than a provider's own list.
+/// let mut s = Scorer::new(Categories::HOSTING);
+/// s.add(Categories::HOSTING, Tier::AsnHeuristic, 100);
+/// assert_eq!(s.finish(), (Verdict::Clean, 15));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scorer {
+    answer: Categories,
+    /// Strongest weight per category, in [`BASE_WEIGHTS`] order.
+    best: [u8; BASE_WEIGHTS.len()],
+}
+
+impl Scorer {
+    /// A scorer for an address whose answer holds `answer` (the union of all categories).
+    pub const fn new(answer: Categories) -> Self {
+        Scorer {
+            answer,
+            best: [0; BASE_WEIGHTS.len()],
+        }
+    }
+
+    /// Adds the signal of one source: the categories it asserts (anything outside the answer
+    /// is ignored), its tier and its own weight in hundredths.
+    pub fn add(&mut self, asserted: Categories, tier: Tier, source_weight: u8) {
+        let signal = signal_categories(asserted, self.answer);
+        let c = counted(signal, tier, self.answer);
+        for (best, &(cat, _)) in self.best.iter_mut().zip(&BASE_WEIGHTS) {
+            if c.contains(cat) {
+                *best = (*best).max(category_weight(cat, tier, source_weight));
+            }
+        }
+    }
+
+    /// The score in hundredths (0..=100) and its verdict.
+    pub fn finish(&self) -> (Verdict, u8) {
+        let sum: u32 = self.best.iter().map(|&w| u32::from(w)).sum();
+        let score = sum.min(100) as u8;
+        (verdict_for_score(score), score)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_follow_named_order_and_tiers_weaken() {
+        for ((cat, row), (named, _)) in BASE_WEIGHTS.iter().zip(Categories::NAMED) {
+            assert_eq!(*cat, named);
+            assert!(row.windows(2).all(|w| w[0] > w[1]), "{cat:?}: {row:?}");
+            assert!(row.iter().all(|&w| w <= 100));
+        }
+    }
+
+    #[test]
+    fn category_weight_scales_and_rounds() {
+        assert_eq!(category_weight(Categories::VPN, Tier::FirstParty, 100), 90);
+        assert_eq!(category_weight(Categories::VPN, Tier::FirstParty, 50), 45);
+        assert_eq!(
+            category_weight(Categories::HOSTING, Tier::FirstParty, 50),
+            18
+        );
+        assert_eq!(
+            category_weight(Categories::HOSTING, Tier::AsnHeuristic, 255),
+            15
+        );
+        assert_eq!(
+            category_weight(Categories::empty(), Tier::FirstParty, 100),
+            0
+        );
+        assert_eq!(
+            category_weight(Categories::VPN | Categories::PROXY, Tier::FirstParty, 100),
+            0,
+            "one category at a time"
+        );
+    }
+
+    #[test]
+    fn thresholds() {
+        let v = |s| verdict_for_score(s);
+        assert_eq!(
+            [v(0), v(29), v(30), v(49), v(50), v(74), v(75), v(100)],
+            [
+                Verdict::Clean,
+                Verdict::Clean,
+                Verdict::Suspicious,
+                Verdict::Suspicious,
+                Verdict::VpnLikely,
+                Verdict::VpnLikely,
+                Verdict::VpnDetected,
+                Verdict::VpnDetected
+            ]
+        );
+        assert_eq!(risk_level_for_score(74), RiskLevel::High);
+        assert_eq!(risk_level_for_score(0), RiskLevel::Low);
+    }
+
+    #[test]
+    fn relay_discounts_hosting_and_heuristics() {
+        let answer = Categories::RELAY | Categories::HOSTING | Categories::VPN;
+        let mut s = Scorer::new(answer);
+        s.add(Categories::RELAY, Tier::FirstParty, 100);
+        s.add(Categories::HOSTING, Tier::FirstParty, 100);
+        s.add(Categories::VPN, Tier::AsnHeuristic, 100);
+        assert_eq!(s.finish(), (Verdict::Clean, 10));
+        assert_eq!(
+            signal_weight(Categories::HOSTING, Tier::FirstParty, 100, answer),
+            0
+        );
+        // A VPN's own list still counts on relay space.
+        s.add(Categories::VPN, Tier::FirstParty, 100);
+        assert_eq!(s.finish(), (Verdict::VpnDetected, 100));
+    }
+
+    #[test]
+    fn corroboration_does_not_add_up() {
+        let mut s = Scorer::new(Categories::HOSTING);
+        s.add(Categories::HOSTING, Tier::FirstParty, 100);
+        s.add(Categories::HOSTING, Tier::Curated, 100);
+        s.add(Categories::HOSTING, Tier::AsnHeuristic, 100);
+        assert_eq!(s.finish(), (Verdict::Suspicious, 35));
+    }
+
+    #[test]
+    fn categories_outside_the_answer_are_ignored() {
+        let mut s = Scorer::new(Categories::TOR_RELAY);
+        s.add(
+            Categories::TOR_EXIT | Categories::TOR_RELAY,
+            Tier::FirstParty,
+            100,
+        );
+        assert_eq!(s.finish(), (Verdict::Clean, 10));
+    }
+}
