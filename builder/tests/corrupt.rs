@@ -339,6 +339,11 @@ fn flipped_bytes_never_panic_and_verify_catches_them() {
         let mut b = base.clone();
         b[at] ^= 0x5A;
         if let Ok(db) = Database::from_bytes(&b) {
+            for (a, &ip) in db.lookup_many(probes.iter().copied()).zip(&probes) {
+                let one = db.lookup(ip);
+                assert_eq!(a.record_words(), one.record_words(), "batch at byte {at}");
+                assert_eq!(a.range(), one.range(), "batch range at byte {at}");
+            }
             for &ip in &probes {
                 let a = db.lookup(ip);
                 let _ = (

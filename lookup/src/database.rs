@@ -8,7 +8,7 @@ use crate::answer::{Answer, EMPTY_RECORD};
 use crate::error::OpenError;
 use crate::format::tree::{self, Key};
 use crate::format::{self, hdr, rec, src, Section, HEADER_LEN, NONE, SECTION_COUNT, TOP_ENTRIES};
-use crate::search;
+use crate::search::{self, Cursor};
 use crate::types::{Categories, Tier};
 
 /// Where the artifact's bytes live.
@@ -705,11 +705,22 @@ impl<'a> View<'a> {
     #[inline(always)]
     fn resolve_v4(self, e: u32, x: u32) -> (u32, Place) {
         if e & format::TOP_DIRECT != 0 {
-            let bits = 16 + ((e >> format::TOP_SPAN_SHIFT) & 0x1f).min(16) as u8;
-            return (e & format::TOP_RECORD_MASK, Place::Block { bits });
+            return direct(e, 16);
         }
-        let values = self.bytes_of(Section::V4Values);
-        match search::find::<u16, 32>(self.bytes_of(Section::V4Keys), values, e, x as u16) {
+        let keys = self.bytes_of(Section::V4Keys);
+        let c = descend::<u16, 32>(keys, e, x as u16);
+        if let Some(c) = &c {
+            c.preload_values(self.bytes_of(Section::V4Values));
+        }
+        self.leaf_v4(c, x)
+    }
+
+    /// The record and place of IPv4 `x` from its search at the leaf (`None`: the search fell
+    /// off a corrupt tree).
+    #[inline(always)]
+    fn leaf_v4(self, c: Option<Cursor>, x: u32) -> (u32, Place) {
+        let keys = self.bytes_of(Section::V4Keys);
+        match c.and_then(|c| c.finish::<u16>(keys, x as u16)) {
             Some((slot, first)) => {
                 let r = self.word(Section::V4Values, slot).unwrap_or(0);
                 (r, Place::slot(KeySpace::V4, slot, first))
@@ -722,13 +733,22 @@ impl<'a> View<'a> {
     #[inline(always)]
     fn resolve_v6(self, e: u32, x: u128) -> (u32, Place) {
         if e & format::TOP_DIRECT != 0 {
-            let bits = 112 + ((e >> format::TOP_SPAN_SHIFT) & 0x1f).min(16) as u8;
-            return (e & format::TOP_RECORD_MASK, Place::Block { bits });
+            return direct(e, 112);
         }
-        let values = self.bytes_of(Section::V6Values);
-        let Some((slot, first)) =
-            search::find::<u64, 8>(self.bytes_of(Section::V6Keys), values, e, (x >> 64) as u64)
-        else {
+        let keys = self.bytes_of(Section::V6Keys);
+        let c = descend::<u64, 8>(keys, e, (x >> 64) as u64);
+        if let Some(c) = &c {
+            c.preload_values(self.bytes_of(Section::V6Values));
+        }
+        self.leaf_v6(c, x)
+    }
+
+    /// The record and place of IPv6 `x` from its search at the leaf, through the /64's
+    /// sub-tree when the value refers to one.
+    #[inline(always)]
+    fn leaf_v6(self, c: Option<Cursor>, x: u128) -> (u32, Place) {
+        let keys = self.bytes_of(Section::V6Keys);
+        let Some((slot, first)) = c.and_then(|c| c.finish::<u64>(keys, (x >> 64) as u64)) else {
             return (0, Place::Block { bits: 112 });
         };
         let r = self.word(Section::V6Values, slot).unwrap_or(0);
@@ -746,26 +766,29 @@ impl<'a> View<'a> {
         }
     }
 
-    /// Starts loading the first line of the tree `e` refers to (nothing for a direct entry):
-    /// the first stage of a batch.
-    #[inline(always)]
-    fn preload_tree<K: Key>(self, keys: Section, e: u32) {
-        if e & format::TOP_DIRECT == 0 {
-            let slot = if e & tree::LEAF != 0 {
-                (e & tree::LEAF_OFFSET_MASK) as usize * tree::unit_slots::<K>()
-            } else {
-                (e & tree::ROOT_MASK) as usize * K::PER_LINE
-            };
-            search::preload_key::<K>(self.bytes_of(keys), slot);
-        }
-    }
-
     /// Starts loading record `i`'s line.
     #[inline(always)]
     fn preload_record(self, i: u32) {
         let at = (i as usize).wrapping_mul(rec::BYTES);
         let _ = std::hint::black_box(self.bytes_of(Section::Records).get(at).copied());
     }
+}
+
+/// The record and block of a direct top entry `e` of a table indexed above bit `base`.
+#[inline(always)]
+fn direct(e: u32, base: u8) -> (u32, Place) {
+    let bits = base + ((e >> format::TOP_SPAN_SHIFT) & 0x1f).min(16) as u8;
+    (e & format::TOP_RECORD_MASK, Place::Block { bits })
+}
+
+/// Runs the search of tree `e` down to its leaf; `None` if it falls off the array.
+#[inline(always)]
+fn descend<K: Key, const B: usize>(keys: &[u8], e: u32, x: K) -> Option<Cursor> {
+    let mut c = Cursor::new::<K, B>(e);
+    while c.descending() {
+        c.step::<K, B>(keys, x)?;
+    }
+    Some(c)
 }
 
 /// Addresses per group of [`Database::lookup_many`].
@@ -775,16 +798,19 @@ pub const BATCH: usize = 16;
 #[derive(Clone, Copy)]
 struct Staged {
     ip: IpAddr,
-    /// The top entry, then the record index.
-    word: u32,
+    /// The record index once known (a direct top entry, or after the search).
+    record: u32,
     place: Place,
+    /// The search still to finish; `Some(None)` when it fell off a corrupt tree.
+    search: Option<Option<Cursor>>,
 }
 
 impl Staged {
     const EMPTY: Staged = Staged {
         ip: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-        word: 0,
+        record: 0,
         place: Place::Block { bits: 0 },
+        search: None,
     };
 }
 
@@ -806,44 +832,96 @@ impl<I> std::fmt::Debug for LookupMany<'_, I> {
 }
 
 impl<I: Iterator<Item = IpAddr>> LookupMany<'_, I> {
-    /// Takes the next group from the input and runs it through every stage.
+    /// Takes the next group from the input and runs it through every stage; each stage only
+    /// starts loads that the next stage reads, so within a stage the group's misses overlap.
     fn fill(&mut self) {
         let v = self.db.view();
+        let (k4, k6) = (v.bytes_of(Section::V4Keys), v.bytes_of(Section::V6Keys));
         let mut n = 0;
-        // Stage 1: top entries (IPv4-mapped addresses as IPv4), and the first tree line.
+        // Stage 1: top entries (IPv4-mapped addresses as IPv4); the first line of each tree.
         for (slot, ip) in self.group.iter_mut().zip(self.ips.by_ref()) {
             let ip = match ip {
                 IpAddr::V6(a) => a.to_ipv4_mapped().map_or(ip, IpAddr::V4),
                 IpAddr::V4(_) => ip,
             };
-            let word = match ip {
+            let (e, cursor) = match ip {
                 IpAddr::V4(a) => {
                     let e = v.top_v4(u32::from(a));
-                    v.preload_tree::<u16>(Section::V4Keys, e);
-                    e
+                    (e, Cursor::new::<u16, 32>(e))
                 }
                 IpAddr::V6(a) => {
                     let e = v.top_v6(u128::from(a));
-                    v.preload_tree::<u64>(Section::V6Keys, e);
-                    e
+                    (e, Cursor::new::<u64, 8>(e))
                 }
             };
-            *slot = Staged {
-                ip,
-                word,
-                ..Staged::EMPTY
+            *slot = if e & format::TOP_DIRECT != 0 {
+                let (record, place) = direct(e, if ip.is_ipv4() { 16 } else { 112 });
+                v.preload_record(record);
+                Staged {
+                    ip,
+                    record,
+                    place,
+                    search: None,
+                }
+            } else {
+                match ip {
+                    IpAddr::V4(_) => search::preload_key::<u16>(k4, cursor.line()),
+                    IpAddr::V6(_) => search::preload_key::<u64>(k6, cursor.line()),
+                }
+                Staged {
+                    ip,
+                    search: Some(Some(cursor)),
+                    ..Staged::EMPTY
+                }
             };
             n += 1;
         }
-        // Stage 2: the searches (their lines are arriving), then the records' lines.
-        for s in &mut self.group[..n] {
-            let (record, place) = match s.ip {
-                IpAddr::V4(a) => v.resolve_v4(s.word, u32::from(a)),
-                IpAddr::V6(a) => v.resolve_v6(s.word, u128::from(a)),
+        let group = &mut self.group[..n];
+        // Stage 2: every search descends one level per pass (at most 14 passes), loading the
+        // next level's lines of the whole group before reading any of them.
+        let mut more = true;
+        while more {
+            more = false;
+            for s in group.iter_mut() {
+                let Some(Some(c)) = &mut s.search else {
+                    continue;
+                };
+                if !c.descending() {
+                    continue;
+                }
+                let stepped = match s.ip {
+                    IpAddr::V4(a) => c
+                        .step::<u16, 32>(k4, u32::from(a) as u16)
+                        .map(|()| search::preload_key::<u16>(k4, c.line())),
+                    IpAddr::V6(a) => c
+                        .step::<u64, 8>(k6, (u128::from(a) >> 64) as u64)
+                        .map(|()| search::preload_key::<u64>(k6, c.line())),
+                };
+                match stepped {
+                    Some(()) => more |= c.descending(),
+                    None => s.search = Some(None),
+                }
+            }
+        }
+        // Stage 3: the values the leaves select from.
+        for s in group.iter() {
+            if let Some(Some(c)) = &s.search {
+                match s.ip {
+                    IpAddr::V4(_) => c.preload_values(v.bytes_of(Section::V4Values)),
+                    IpAddr::V6(_) => c.preload_values(v.bytes_of(Section::V6Values)),
+                }
+            }
+        }
+        // Stage 4: the leaves, the values and the records' lines.
+        for s in group.iter_mut() {
+            let Some(c) = s.search.take() else {
+                continue;
             };
-            v.preload_record(record);
-            s.word = record;
-            s.place = place;
+            (s.record, s.place) = match s.ip {
+                IpAddr::V4(a) => v.leaf_v4(c, u32::from(a)),
+                IpAddr::V6(a) => v.leaf_v6(c, u128::from(a)),
+            };
+            v.preload_record(s.record);
         }
         self.len = n;
         self.next = 0;
@@ -865,7 +943,7 @@ impl<'a, I: Iterator<Item = IpAddr>> Iterator for LookupMany<'a, I> {
         self.next += 1;
         Some(Answer::new(
             self.db,
-            self.db.view().record(s.word),
+            self.db.view().record(s.record),
             s.ip,
             s.place,
         ))

@@ -27,6 +27,14 @@ pub fn open_and_lookup(data: &[u8]) {
         probes.push(Ipv6Addr::from(b).into());
         probes.push(Ipv4Addr::new(b[0], b[1], b[2], b[3]).into());
     }
+    // The batch must answer exactly as single lookups, on any file that opens.
+    for (a, &ip) in db.lookup_many(probes.iter().copied()).zip(&probes) {
+        let one = db.lookup(ip);
+        assert!(
+            std::ptr::eq(a.record_words(), one.record_words()) && a.range() == one.range(),
+            "lookup_many disagrees with lookup for {ip}"
+        );
+    }
     for ip in probes {
         let a = db.lookup(ip);
         let _ = (

@@ -33,11 +33,104 @@ pub(crate) fn preload_key<K: Key>(keys: &[u8], at: usize) {
     let _ = std::hint::black_box(keys.get(at.wrapping_mul(std::mem::size_of::<K>())).copied());
 }
 
+/// A search of one chunk tree in progress: the line to read next and what is left to do.
+/// [`find`] runs one to the end; a batch ([`crate::Database::lookup_many`]) steps a group of
+/// cursors one level at a time, loading every cursor's next line before reading any, so the
+/// group's cache misses at each level overlap.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Cursor {
+    /// First slot of the line to read next.
+    line: usize,
+    /// The leaf's window in its line: slots `from..from + width`.
+    from: u8,
+    width: u8,
+    /// Internal levels left above the leaf (at most 14: a 4-bit height field).
+    levels: u8,
+    /// Whether every level so far took its first child.
+    leftmost: bool,
+}
+
+impl Cursor {
+    /// The start of a search of the tree referenced by `r` (reads nothing). Offsets are at
+    /// most 2^31 slots (28- or 26-bit fields times at most 32), so they cannot overflow.
+    #[inline(always)]
+    pub(crate) fn new<K: Key, const B: usize>(r: u32) -> Cursor {
+        if r & tree::LEAF != 0 {
+            // One leaf, counted over its aligned line with the other leaves' slots masked out.
+            let at = (r & tree::LEAF_OFFSET_MASK) as usize * tree::unit_slots::<K>();
+            let line = at & !(B - 1);
+            Cursor {
+                line,
+                from: (at - line) as u8,
+                width: ((B / 4) << ((r >> tree::LEAF_CLASS_SHIFT) & 3).min(2)) as u8,
+                levels: 0,
+                leftmost: true,
+            }
+        } else {
+            Cursor {
+                line: (r & tree::ROOT_MASK) as usize * B,
+                from: 0,
+                width: B as u8,
+                levels: ((r >> tree::HEIGHT_SHIFT) & 0xF).saturating_sub(1) as u8,
+                leftmost: true,
+            }
+        }
+    }
+
+    /// Whether an internal level is left before the leaf.
+    #[inline(always)]
+    pub(crate) fn descending(&self) -> bool {
+        self.levels > 0
+    }
+
+    /// First slot of the line this cursor reads next (to preload it).
+    #[inline(always)]
+    pub(crate) fn line(&self) -> usize {
+        self.line
+    }
+
+    /// Descends one internal level. `None` when the node is outside the array (a corrupt
+    /// file). A child distance read from a corrupt file can overflow; it then wraps to some
+    /// index that the next read bounds-checks.
+    #[inline(always)]
+    pub(crate) fn step<K: Key, const B: usize>(&mut self, keys: &[u8], x: K) -> Option<()> {
+        let node = line::<K>(keys, self.line)?;
+        let c = K::count_below_in(node, 0, B - 1, x);
+        self.leftmost &= c == 0;
+        let child = K::slot(node, B - 1)
+            .to_distance()
+            .wrapping_add(c)
+            .wrapping_mul(B);
+        self.line = self.line.wrapping_add(child);
+        self.levels -= 1;
+        Some(())
+    }
+
+    /// Starts loading the values the leaf can answer with (see [`preload`]).
+    #[inline(always)]
+    pub(crate) fn preload_values(&self, values: &[u8]) {
+        preload(
+            values,
+            self.line + usize::from(self.from),
+            usize::from(self.width),
+        );
+    }
+
+    /// At the leaf: the slot of `x`'s value and whether it is the chunk's first.
+    #[inline(always)]
+    pub(crate) fn finish<K: Key>(&self, keys: &[u8], x: K) -> Option<(usize, bool)> {
+        let (from, width) = (usize::from(self.from), usize::from(self.width));
+        let c = K::count_below_in(line::<K>(keys, self.line)?, from, width, x);
+        Some((self.line + from + c, self.leftmost && c == 0))
+    }
+}
+
 /// Finds `x` in the chunk tree referenced by `r`: the slot of its value, and whether that is
 /// the chunk's first value. The range found starts after the key in the previous slot (at the
 /// chunk's start when first) and ends at the key in the value's slot (at the chunk's end when
 /// that slot is padding). `B` is `K::PER_LINE`; `values` is the parallel `u32` value array,
-/// whose candidate line is loaded while the last key line is searched.
+/// whose candidate line is loaded while the last key line is searched. Every descent is
+/// bounded by the height field, so a corrupt pointer cycle cannot loop.
 #[inline(always)]
 pub(crate) fn find<K: Key, const B: usize>(
     keys: &[u8],
@@ -45,34 +138,12 @@ pub(crate) fn find<K: Key, const B: usize>(
     r: u32,
     x: K,
 ) -> Option<(usize, bool)> {
-    // Offsets below are at most 2^31 slots (28- or 26-bit fields times at most 32), so they
-    // cannot overflow; a child distance read from a corrupt file can, and then wraps to some
-    // index that `line` bounds-checks.
-    if r & tree::LEAF != 0 {
-        // One leaf, counted over its aligned line with the other leaves' slots masked out.
-        let at = (r & tree::LEAF_OFFSET_MASK) as usize * tree::unit_slots::<K>();
-        let width = (B / 4) << ((r >> tree::LEAF_CLASS_SHIFT) & 3).min(2);
-        let start = at & !(B - 1);
-        preload(values, at, width);
-        let c = K::count_below_in(line::<K>(keys, start)?, at - start, width, x);
-        return Some((at + c, c == 0));
+    let mut c = Cursor::new::<K, B>(r);
+    while c.descending() {
+        c.step::<K, B>(keys, x)?;
     }
-    let mut at = (r & tree::ROOT_MASK) as usize * B;
-    let height = (r >> tree::HEIGHT_SHIFT) & 0xF;
-    let mut leftmost = true;
-    for _ in 1..height {
-        let node = line::<K>(keys, at)?;
-        let c = K::count_below_in(node, 0, B - 1, x);
-        leftmost &= c == 0;
-        let child = K::slot(node, B - 1)
-            .to_distance()
-            .wrapping_add(c)
-            .wrapping_mul(B);
-        at = at.wrapping_add(child);
-    }
-    preload(values, at, B);
-    let c = K::count_below_in(line::<K>(keys, at)?, 0, B, x);
-    Some((at + c, leftmost && c == 0))
+    c.preload_values(values);
+    c.finish(keys, x)
 }
 
 #[cfg(test)]
