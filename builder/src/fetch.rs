@@ -13,7 +13,9 @@
 //!    `max_bytes` (per source in the manifest, else [`FetchOptions::max_bytes`]), and with a
 //!    connect, a per-read and a whole-download time limit;
 //! 4. undoes gzip (`Content-Encoding: gzip`, or a published `.gz` file) with the same cap on
-//!    the inflated size, so a gzip bomb stops at the cap;
+//!    the inflated size, so a gzip bomb stops at the cap; a bzip2 body (RouteViews' `.bz2`
+//!    RIB dumps) is cached as fetched, and reading it (at the content check below and in
+//!    `ipsieve build`) stops at [`ipsieve_sources::input::MAX_DECOMPRESSED`] bytes;
 //! 5. checks the content before anything replaces the cached copy: not empty, not an HTML
 //!    (or other markup) page served with `200`, parses to its end with the source's parser
 //!    exactly as `ipsieve build` reads it (into a throwaway [`Builder`]), has records, has no

@@ -14,6 +14,13 @@
 //! * `fetch` (cargo feature `fetch`, on by default): downloads sources into the cache with
 //!   timeouts, retries, size caps, conditional requests and a content check before anything
 //!   replaces a cached copy. Build with `default-features = false` to leave HTTP out.
+//! * [`walk`]: an artifact's runs of equal answers in address order, and the merge of two.
+//! * [`diff`]: what changed between two artifacts per category, provider and source (what
+//!   `ipsieve diff` prints and its `--max-shrink` guard reads).
+//! * [`export`]: the artifact as a MaxMind DB, a CSV of ranges, or nftables / ipset sets per
+//!   category (what `ipsieve export` writes; docs/EXPORT.md).
+//! * [`publish`] / [`publish_keeping`]: write, fsync, check, rename; optionally keep the
+//!   previous artifacts as `FILE.1` … `FILE.N` (`ipsieve build --keep N`).
 //!
 //! ```
 //! use ipsieve::{Categories, Database};
@@ -41,16 +48,20 @@
 mod builder;
 pub mod cache;
 mod compile;
+pub mod diff;
 mod error;
+pub mod eval;
+pub mod export;
 #[cfg(feature = "fetch")]
 pub mod fetch;
 pub mod load;
 pub mod manifest;
 pub mod report;
 mod trees;
+pub mod walk;
 mod write;
 
 pub use builder::{Attrs, Builder, Limits, SourceId, SourceSpec};
 pub use compile::{CategoryCoverage, CompileStats, Compiled};
 pub use error::BuildError;
-pub use write::publish;
+pub use write::{kept_path, publish, publish_keeping};

@@ -15,8 +15,16 @@ use ipsieve_builder::report::BuildReport;
 use ipsieve_builder::{load, Builder};
 use serde::Serialize;
 
+#[path = "cli/diff.rs"]
+mod diff;
+#[path = "cli/eval.rs"]
+mod eval;
 #[path = "cli/explain.rs"]
 mod explain;
+#[path = "cli/export.rs"]
+mod export;
+#[path = "cli/progress.rs"]
+mod progress;
 
 /// Offline IP intelligence: Tor exits, VPNs, proxies, hosting and privacy relays.
 #[derive(Parser)]
@@ -39,9 +47,14 @@ enum Command {
         /// Print nothing but errors.
         #[arg(long)]
         quiet: bool,
-        /// Also write the build report as JSON to this file.
+        /// Also write the build report as JSON to this file, with the coverage (ranges and
+        /// addresses per family) of every category, provider and source.
         #[arg(long)]
         report_json: Option<PathBuf>,
+        /// Keep the previous N artifacts beside the output as OUT.1 (the last one) … OUT.N,
+        /// shifted by rename when a new artifact is published; none is ever written to.
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        keep: usize,
         /// Fetch cache (filled by `ipsieve fetch`): sources with a `url` and no `path` are read
         /// from it, dated by their fetch time when the manifest gives no `snapshot`.
         #[arg(long)]
@@ -118,6 +131,34 @@ enum Command {
         /// The artifact.
         db: PathBuf,
     },
+    /// Compare two artifacts: per category, provider and source, the ranges and addresses
+    /// added and removed and the coverage of the IPv4 and IPv6 space, then the largest changed
+    /// prefixes. Address counts are exact (IPv6 too; a /64 is 18446744073709551616).
+    Diff {
+        /// The artifact published now.
+        old: PathBuf,
+        /// The candidate.
+        new: PathBuf,
+        /// One JSON document instead of text (IPv6 counts as decimal strings).
+        #[arg(long)]
+        json: bool,
+        /// How many of the largest changed prefixes to list per family.
+        #[arg(long, default_value_t = 20)]
+        top: usize,
+        /// Exit non-zero, naming each offender, when a category or source covers more than
+        /// PCT percent fewer IPv4 or IPv6 addresses than in OLD (net of additions).
+        #[arg(long, value_name = "PCT")]
+        max_shrink: Option<f64>,
+    },
+    /// Export the artifact for other tools: a MaxMind DB with the Anonymous-IP field names, a
+    /// CSV of ranges, or nftables / ipset sets per category aggregated to CIDR blocks
+    /// (docs/EXPORT.md).
+    Export(export::ExportArgs),
+    /// Measure accuracy against labelled addresses: per category the true- and false-positive
+    /// rates and counts, a confusion table and the verdicts per expected category. LABELS is a
+    /// CSV of `ip,expected_category` rows (docs/ACCURACY.md); a bad row is reported with its
+    /// line number, the rest still count, and the run exits non-zero.
+    Eval(eval::EvalArgs),
 }
 
 fn main() -> ExitCode {
@@ -128,6 +169,7 @@ fn main() -> ExitCode {
             out,
             quiet,
             report_json,
+            keep,
             cache,
         } => build(
             sources,
@@ -135,6 +177,7 @@ fn main() -> ExitCode {
             quiet,
             report_json.as_deref(),
             cache.as_deref(),
+            keep,
         )
         .map(|()| true),
         Command::Fetch {
@@ -172,6 +215,21 @@ fn main() -> ExitCode {
         }
         Command::Verify { db } => verify(&db).map(|()| true),
         Command::Stats { db } => stats(&db).map(|()| true),
+        Command::Export(args) => export::run(&args).map(|()| true),
+        Command::Eval(args) => eval::run(&args),
+        Command::Diff {
+            old,
+            new,
+            json,
+            top,
+            max_shrink,
+        } => diff::run(&diff::DiffArgs {
+            old: &old,
+            new: &new,
+            json,
+            top,
+            max_shrink,
+        }),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -215,8 +273,10 @@ fn build(
     quiet: bool,
     report_json: Option<&Path>,
     cache_dir: Option<&Path>,
+    keep: usize,
 ) -> Result<()> {
     let started = Instant::now();
+    let progress = progress::Progress::new(quiet, started);
     let manifest_path = match sources {
         Some(p) => p,
         None => default_manifest()?,
@@ -235,24 +295,30 @@ fn build(
             );
         }
     }
+    let total = manifest.enabled().count();
+    let mut read = 0;
     let reports = load::load_manifest(&manifest, &mut builder, |name| {
-        if !quiet {
-            eprintln!("reading {name}…");
-        }
+        read += 1;
+        progress.phase(format_args!("reading {name} ({read} of {total})"));
     })
     .with_context(|| format!("{}", manifest_path.display()))?;
-    if !quiet {
-        eprintln!("compiling…");
-    }
+    progress.phase(format_args!("compiling"));
     let compiled = builder
-        .write_to(out)
+        .compile()
         .with_context(|| format!("building {}", out.display()))?;
-    let report = BuildReport::new(
+    progress.phase(format_args!("writing {}", out.display()));
+    ipsieve_builder::publish_keeping(&compiled.bytes, out, keep)
+        .with_context(|| format!("building {}", out.display()))?;
+    let mut report = BuildReport::new(
         reports,
         &compiled.stats,
         compiled.bytes.len(),
         started.elapsed(),
     );
+    if report_json.is_some() {
+        progress.phase(format_args!("measuring coverage"));
+        report.add_coverage(&Database::from_bytes(&compiled.bytes)?);
+    }
     if !quiet {
         println!("{report}");
         println!("wrote {}", out.display());

@@ -21,9 +21,9 @@
 //! max_bytes = 268435456             # `ipsieve fetch`: largest body, before and after gunzip
 //! ```
 //!
-//! Unknown keys, unknown formats, categories or tiers, malformed dates and a source with
-//! neither `path` nor `url` are errors that name the manifest line of the offending
-//! `[[source]]` table.
+//! Unknown keys, unknown formats, categories or tiers, malformed dates, numbers out of range
+//! (`weight`, the percentages, `max_bytes`) and a source with neither `path` nor `url` are
+//! errors that name the manifest line of the offending `[[source]]` table.
 
 use std::path::{Path, PathBuf};
 
@@ -311,6 +311,10 @@ impl SourceEntry {
                 ))
             })?,
         };
+        // NaN is not in the range either.
+        if let Some(w) = self.weight.filter(|w| !(0.0..=1.0).contains(w)) {
+            return Err(fail(format!("weight {w} is outside 0..=1")));
+        }
         let snapshot_day = match &self.snapshot {
             None => None,
             Some(d) => Some(

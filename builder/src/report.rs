@@ -60,6 +60,27 @@ pub struct BuildReport {
     pub artifact_bytes: usize,
     /// Wall-clock build time in seconds.
     pub seconds: f64,
+    /// Per category (`any` first), provider and source: what the artifact covers, read back
+    /// from it (the numbers `ipsieve diff` compares). Empty until
+    /// [`add_coverage`](BuildReport::add_coverage).
+    pub coverage: Vec<CoverageLine>,
+}
+
+/// What one category, provider or source covers in the artifact.
+#[derive(Debug, Clone, Serialize)]
+pub struct CoverageLine {
+    /// `any`, `category`, `provider` or `source`.
+    pub kind: &'static str,
+    /// Its name.
+    pub name: String,
+    /// Maximal runs of IPv4 addresses.
+    pub v4_ranges: u64,
+    /// IPv4 addresses.
+    pub v4_addresses: u64,
+    /// Maximal runs of IPv6 addresses.
+    pub v6_ranges: u64,
+    /// IPv6 addresses, as a decimal string (may exceed 64 bits).
+    pub v6_addresses: String,
 }
 
 /// One category's coverage in the report.
@@ -113,7 +134,24 @@ impl BuildReport {
                 .collect(),
             artifact_bytes,
             seconds: elapsed.as_secs_f64(),
+            coverage: Vec::new(),
         }
+    }
+
+    /// Fills [`coverage`](BuildReport::coverage) by walking the built artifact once.
+    pub fn add_coverage(&mut self, db: &ipsieve::Database) {
+        self.coverage = crate::diff::diff(db, db, 0)
+            .keys
+            .into_iter()
+            .map(|k| CoverageLine {
+                kind: k.kind.as_str(),
+                v4_ranges: k.v4.new.ranges,
+                v4_addresses: u64::try_from(k.v4.new.addresses).unwrap_or(u64::MAX),
+                v6_ranges: k.v6.new.ranges,
+                v6_addresses: k.v6.new.addresses.to_string(),
+                name: k.name,
+            })
+            .collect();
     }
 
     /// True when any source was rejected entries or stopped early.

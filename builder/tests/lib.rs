@@ -1,7 +1,10 @@
 mod alloc;
 mod cli;
 mod corrupt;
+mod diff;
+mod eval;
 mod explain;
+mod export;
 #[cfg(feature = "fetch")]
 mod fetch;
 mod formats;
@@ -10,4 +13,5 @@ mod golden;
 mod http;
 mod manifest;
 mod model;
+mod publish;
 mod snapshot;

@@ -121,6 +121,9 @@ fn default_manifest_has_an_upstream_url_for_every_format() {
         "oracle-cloud",
         "ip-fetcher",
         "mullvad-relays",
+        "mrt",
+        "asn-list",
+        "bad-asn-list",
     ] {
         assert!(formats.contains(f), "no {f} source in default.toml");
     }
@@ -163,6 +166,38 @@ fn a_source_needs_a_path_or_a_url_and_sane_fetch_keys() {
         err.starts_with("line 3: source '..': a source name must be"),
         "{err}"
     );
+    // Numbers out of range name the line of their table, not fail later in the build.
+    for (key, value, message) in [
+        ("weight", "2.0", "weight 2 is outside 0..=1"),
+        ("weight", "-0.5", "weight -0.5 is outside 0..=1"),
+        ("weight", "nan", "weight NaN is outside 0..=1"),
+        (
+            "max_reject_pct",
+            "250",
+            "max_reject_pct 250 is not a percentage (0..=100)",
+        ),
+        ("max_bytes", "0", "max_bytes must be at least 1"),
+    ] {
+        let err = one(&format!(
+            "name = \"x\"\nformat = \"ip-list\"\npath = \"x\"\n{key} = {value}"
+        ))
+        .unwrap_err();
+        assert_eq!(
+            err,
+            format!("line 3: source 'x': {message}"),
+            "{key} = {value}"
+        );
+    }
+    for weight in ["0.0", "0.25", "1.0"] {
+        let m = one(&format!(
+            "name = \"x\"\nformat = \"ip-list\"\npath = \"x\"\nweight = {weight}"
+        ))
+        .unwrap();
+        assert_eq!(
+            m.sources[0].spec().unwrap().weight,
+            weight.parse::<f32>().unwrap()
+        );
+    }
     let ok = one("name = \"x\"\nformat = \"ip-list\"\nurl = \"https://example.org/x\"\nmax_shrink_pct = 90\nmax_bytes = 1000").unwrap();
     assert_eq!(ok.sources[0].shrink_threshold_pct(), 90);
     assert_eq!(ok.sources[0].max_bytes, Some(1000));

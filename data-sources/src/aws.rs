@@ -13,9 +13,9 @@
 //!
 //! The document is read whole (at most [`MAX_DOCUMENT`](crate::input::MAX_DOCUMENT) bytes).
 //! Invalid JSON, a document of another shape (no `prefixes`/`ipv6_prefixes` arrays) or one
-//! that is too large is a fatal error. One entry that lacks a field, holds a prefix that does
-//! not parse, has host bits set or is of the other address family is a recoverable error at
-//! the line where the entry starts.
+//! that is too large is a fatal error. One entry that is not an object (an array is not read
+//! by position), lacks a field, holds a prefix that does not parse, has host bits set or is of
+//! the other address family is a recoverable error at the line where the entry starts.
 
 use std::io::{BufRead, Read};
 
@@ -24,7 +24,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::error::{Located, ParseError, Position};
-use crate::json::{self, LineFinder};
+use crate::json::{self, Array, Items};
 use crate::net::{self, HostBits};
 use crate::time::Timestamp;
 
@@ -72,49 +72,62 @@ pub struct AwsDocument {
 /// `ip-ranges.json`. Rejected entries are `Err` items of [`AwsDocument::prefixes`]. Never
 /// panics.
 pub fn read(reader: impl Read, source_name: &str) -> Result<AwsDocument, ParseError> {
-    let (mut doc, located) = read_located(reader, source_name)?;
-    doc.prefixes = located
-        .into_iter()
-        .map(|r| r.map(Located::into_record))
-        .collect();
+    let (mut doc, entries) = open(reader, source_name)?;
+    doc.prefixes = entries.collect_all(Located::into_record)?;
     Ok(doc)
 }
 
-/// Every entry of a document, each accepted (with its line) or rejected.
-type Entries = Vec<Result<Located<AwsPrefix>, ParseError>>;
-
-/// [`read`] with each entry's line kept; the document's own `prefixes` is left empty.
-fn read_located(
+/// Reads and checks the document: its header, and a walk over its entries; the document's own
+/// `prefixes` is left empty.
+fn open(
     reader: impl Read,
     source_name: &str,
-) -> Result<(AwsDocument, Entries), ParseError> {
+) -> Result<(AwsDocument, json::Walk<Entries>), ParseError> {
     let text = json::read_document(reader, source_name)?;
     let doc: RawDocument<'_> = json::from_document(&text, source_name, WHAT)?;
     if doc.prefixes.is_none() && doc.ipv6_prefixes.is_none() {
         let reason = format!("not {WHAT}: it has no \"prefixes\" or \"ipv6_prefixes\" array");
         return Err(ParseError::fatal(source_name, Position::Line(1), reason));
     }
-    let mut lines = LineFinder::new(&text);
-    let v4 = doc.prefixes.unwrap_or_default();
-    let v6 = doc.ipv6_prefixes.unwrap_or_default();
-    let mut prefixes = Vec::with_capacity(v4.len() + v6.len());
-    for (raw, v6) in v4
-        .iter()
-        .map(|r| (r, false))
-        .chain(v6.iter().map(|r| (r, true)))
-    {
-        prefixes.push(json::located(source_name, &mut lines, raw, entry(raw, v6)));
-    }
-    let doc = AwsDocument {
+    let entries = Entries {
+        v4: doc.prefixes.map(|a| a.items(&text)).unwrap_or_default(),
+        v6: doc
+            .ipv6_prefixes
+            .map(|a| a.items(&text))
+            .unwrap_or_default(),
+    };
+    let header = AwsDocument {
         create_date: doc.create_date.as_deref().and_then(parse_create_date),
         sync_token: doc.sync_token,
         prefixes: Vec::new(),
     };
-    Ok((doc, prefixes))
+    Ok((header, json::Walk::new(text, source_name, entries)))
+}
+
+/// The entries not yet read: IPv4, then IPv6.
+struct Entries {
+    v4: Items,
+    v6: Items,
+}
+
+impl json::Walker for Entries {
+    type Record = AwsPrefix;
+
+    fn next_entry<'d>(
+        &mut self,
+        doc: &'d str,
+    ) -> Option<(&'d RawValue, Result<AwsPrefix, String>)> {
+        if let Some(raw) = self.v4.next(doc) {
+            return Some((raw, entry(raw, false)));
+        }
+        let raw = self.v6.next(doc)?;
+        Some((raw, entry(raw, true)))
+    }
 }
 
 /// The entries of an `ip-ranges.json`, as an iterator: [`read`] flattened, a fatal error
-/// becoming the only item. The document is read when `parse` is called.
+/// becoming the only item. The document is read when `parse` is called; the entries are
+/// decoded one at a time as the iterator advances, so memory stays at the document's size.
 ///
 /// # Errors
 /// As [`read`]. Never panics.
@@ -133,9 +146,7 @@ pub fn parse_located<R: BufRead>(
     reader: R,
     source_name: &str,
 ) -> impl Iterator<Item = Result<Located<AwsPrefix>, ParseError>> {
-    read_located(reader, source_name)
-        .map_or_else(|e| vec![Err(e)], |(_, prefixes)| prefixes)
-        .into_iter()
+    json::Walk::from_result(open(reader, source_name).map(|(_, entries)| entries))
 }
 
 #[derive(Deserialize)]
@@ -145,9 +156,9 @@ struct RawDocument<'a> {
     #[serde(rename = "createDate")]
     create_date: Option<String>,
     #[serde(borrow)]
-    prefixes: Option<Vec<&'a RawValue>>,
+    prefixes: Option<Array<'a>>,
     #[serde(borrow)]
-    ipv6_prefixes: Option<Vec<&'a RawValue>>,
+    ipv6_prefixes: Option<Array<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -160,8 +171,7 @@ struct RawEntry {
 }
 
 fn entry(raw: &RawValue, v6: bool) -> Result<AwsPrefix, String> {
-    let e: RawEntry = serde_json::from_str(raw.get())
-        .map_err(|e| format!("bad prefix entry: {}", json::message(&e)))?;
+    let e: RawEntry = json::from_object(raw).map_err(|msg| format!("bad prefix entry: {msg}"))?;
     let (key, prefix) = if v6 {
         ("ipv6_prefix", e.ipv6_prefix)
     } else {

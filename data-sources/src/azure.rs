@@ -33,7 +33,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::error::{Located, ParseError};
-use crate::json::{self, LineFinder};
+use crate::json::{self, Array, Items};
 use crate::net::{self, HostBits};
 
 const WHAT: &str = "an azure service tags document";
@@ -81,65 +81,91 @@ pub struct AzureDocument {
 /// [`MAX_DOCUMENT`](crate::input::MAX_DOCUMENT), is not JSON, or has no `values` array.
 /// Rejected tags and prefixes are `Err` items of [`AzureDocument::prefixes`]. Never panics.
 pub fn read(reader: impl Read, source_name: &str) -> Result<AzureDocument, ParseError> {
-    let (mut doc, located) = read_located(reader, source_name)?;
-    doc.prefixes = located
-        .into_iter()
-        .map(|r| r.map(Located::into_record))
-        .collect();
+    let (mut doc, entries) = open(reader, source_name)?;
+    doc.prefixes = entries.collect_all(Located::into_record)?;
     Ok(doc)
 }
 
-/// Every entry of a document, each accepted (with its line) or rejected.
-type Entries = Vec<Result<Located<AzurePrefix>, ParseError>>;
-
-/// [`read`] with each entry's line kept; the document's own `prefixes` is left empty.
-fn read_located(
+/// Reads and checks the document: its header, and a walk over its entries; the document's own
+/// `prefixes` is left empty.
+fn open(
     reader: impl Read,
     source_name: &str,
-) -> Result<(AzureDocument, Entries), ParseError> {
+) -> Result<(AzureDocument, json::Walk<Entries>), ParseError> {
     let text = json::read_document(reader, source_name)?;
     let doc: RawDocument<'_> = json::from_document(&text, source_name, WHAT)?;
-    let mut lines = LineFinder::new(&text);
-    let mut prefixes = Vec::new();
-    for raw_tag in &doc.values {
-        let read_tag = json::from_object::<RawTag<'_>>(raw_tag).and_then(|tag| {
-            let props = json::from_object::<RawProperties<'_>>(tag.properties)?;
-            Ok((tag.name, props))
-        });
-        let (name, props) = match read_tag {
-            Ok(tag) => tag,
-            Err(msg) => {
-                // The whole tag is one error at the line where it starts, quoting it.
-                let reason = format!("bad service tag: {msg}");
-                prefixes.push(json::located(source_name, &mut lines, raw_tag, Err(reason)));
-                continue;
-            }
-        };
-        let region = props.region.unwrap_or_default();
-        let system_service = props.system_service.unwrap_or_default();
-        for raw in &props.address_prefixes {
-            let outcome = match prefix(raw) {
-                Ok(net) => Ok(AzurePrefix {
-                    net,
-                    tag: name.clone(),
-                    region: region.clone(),
-                    system_service: system_service.clone(),
-                }),
-                Err(reason) => Err(format!("tag {name}: {reason}")),
-            };
-            prefixes.push(json::located(source_name, &mut lines, raw, outcome));
-        }
-    }
-    let doc = AzureDocument {
+    let entries = Entries {
+        tags: doc.values.items(&text),
+        tag: None,
+    };
+    let header = AzureDocument {
         change_number: doc.change_number,
         cloud: doc.cloud,
         prefixes: Vec::new(),
     };
-    Ok((doc, prefixes))
+    Ok((header, json::Walk::new(text, source_name, entries)))
+}
+
+/// The entries not yet read: the rest of the current tag's prefixes, then the next tags.
+struct Entries {
+    tags: Items,
+    tag: Option<Tag>,
+}
+
+/// The tag being read.
+struct Tag {
+    name: String,
+    region: String,
+    system_service: String,
+    prefixes: Items,
+}
+
+impl json::Walker for Entries {
+    type Record = AzurePrefix;
+
+    fn next_entry<'d>(
+        &mut self,
+        doc: &'d str,
+    ) -> Option<(&'d RawValue, Result<AzurePrefix, String>)> {
+        loop {
+            if let Some(tag) = &mut self.tag {
+                if let Some(raw) = tag.prefixes.next(doc) {
+                    let outcome = match prefix(raw) {
+                        Ok(net) => Ok(AzurePrefix {
+                            net,
+                            tag: tag.name.clone(),
+                            region: tag.region.clone(),
+                            system_service: tag.system_service.clone(),
+                        }),
+                        Err(reason) => Err(format!("tag {}: {reason}", tag.name)),
+                    };
+                    return Some((raw, outcome));
+                }
+                self.tag = None;
+            }
+            let raw_tag = self.tags.next(doc)?;
+            let read_tag = json::from_object::<RawTag<'_>>(raw_tag).and_then(|tag| {
+                let props = json::from_object::<RawProperties<'_>>(tag.properties)?;
+                Ok(Tag {
+                    name: tag.name,
+                    region: props.region.unwrap_or_default(),
+                    system_service: props.system_service.unwrap_or_default(),
+                    prefixes: props.address_prefixes.items(doc),
+                })
+            });
+            match read_tag {
+                Ok(tag) => self.tag = Some(tag),
+                // The whole tag is one error at the line where it starts, quoting it.
+                Err(msg) => return Some((raw_tag, Err(format!("bad service tag: {msg}")))),
+            }
+        }
+    }
 }
 
 /// The entries of a Service Tags document, as an iterator: [`read`] flattened, a fatal error
-/// becoming the only item. The document is read when `parse` is called.
+/// becoming the only item. The document is read when `parse` is called; the entries are
+/// decoded one at a time as the iterator advances, so memory stays at the document's size
+/// however many prefixes a tag holds.
 ///
 /// ```
 /// let doc = r#"{"values": [{"name": "AzureCloud", "properties": {"addressPrefixes": ["4.145.74.52/30"]}}]}"#;
@@ -166,9 +192,7 @@ pub fn parse_located<R: BufRead>(
     reader: R,
     source_name: &str,
 ) -> impl Iterator<Item = Result<Located<AzurePrefix>, ParseError>> {
-    read_located(reader, source_name)
-        .map_or_else(|e| vec![Err(e)], |(_, prefixes)| prefixes)
-        .into_iter()
+    json::Walk::from_result(open(reader, source_name).map(|(_, entries)| entries))
 }
 
 #[derive(Deserialize)]
@@ -177,7 +201,7 @@ struct RawDocument<'a> {
     change_number: Option<u64>,
     cloud: Option<String>,
     #[serde(borrow)]
-    values: Vec<&'a RawValue>,
+    values: Array<'a>,
 }
 
 #[derive(Deserialize)]
@@ -196,7 +220,7 @@ struct RawProperties<'a> {
     #[serde(default, rename = "systemService")]
     system_service: Option<String>,
     #[serde(borrow, rename = "addressPrefixes")]
-    address_prefixes: Vec<&'a RawValue>,
+    address_prefixes: Array<'a>,
 }
 
 fn prefix(raw: &RawValue) -> Result<IpNet, String> {

@@ -24,9 +24,9 @@
 //!
 //! The document is read whole (at most [`MAX_DOCUMENT`](crate::input::MAX_DOCUMENT) bytes).
 //! Invalid JSON, a document with neither (or both) `subnets` and `records`, or one that is too
-//! large is a fatal error. An entry without a prefix, with a prefix that does not parse or has
-//! host bits set, or with a country that is not two letters is a recoverable error at the line
-//! where the entry starts.
+//! large is a fatal error. An entry that is not an object (an array is not read by position),
+//! has no prefix, a prefix that does not parse or has host bits set, or a country that is not
+//! two letters is a recoverable error at the line where the entry starts.
 
 use std::io::{BufRead, Read};
 
@@ -36,7 +36,7 @@ use serde_json::value::RawValue;
 use crate::addr_range;
 use crate::error::{Located, ParseError, Position};
 use crate::geofeed::GeofeedEntry;
-use crate::json::{self, LineFinder};
+use crate::json::{self, Array, Items};
 use crate::net::{self, HostBits};
 use crate::time::Timestamp;
 
@@ -73,22 +73,17 @@ pub struct GeofeedJsonDocument {
 /// [`MAX_DOCUMENT`](crate::input::MAX_DOCUMENT), is not JSON, or has no entry array. Rejected
 /// entries are `Err` items of [`GeofeedJsonDocument::entries`]. Never panics.
 pub fn read(reader: impl Read, source_name: &str) -> Result<GeofeedJsonDocument, ParseError> {
-    let (mut doc, located) = read_located(reader, source_name)?;
-    doc.entries = located
-        .into_iter()
-        .map(|r| r.map(Located::into_record))
-        .collect();
+    let (mut doc, entries) = open(reader, source_name)?;
+    doc.entries = entries.collect_all(Located::into_record)?;
     Ok(doc)
 }
 
-/// Every entry of a document, each accepted (with its line) or rejected.
-type Entries = Vec<Result<Located<GeofeedEntry>, ParseError>>;
-
-/// [`read`] with each entry's line kept; the document's own `entries` is left empty.
-fn read_located(
+/// Reads and checks the document: its header, and a walk over its entries; the document's own
+/// `entries` is left empty.
+fn open(
     reader: impl Read,
     source_name: &str,
-) -> Result<(GeofeedJsonDocument, Entries), ParseError> {
+) -> Result<(GeofeedJsonDocument, json::Walk<Entries>), ParseError> {
     let text = json::read_document(reader, source_name)?;
     let doc: RawDocument<'_> = json::from_document(&text, source_name, WHAT)?;
     let raw_entries = match (doc.subnets, doc.records) {
@@ -102,23 +97,35 @@ fn read_located(
             return Err(ParseError::fatal(source_name, Position::Line(1), reason));
         }
     };
-    let mut lines = LineFinder::new(&text);
-    let entries = raw_entries
-        .iter()
-        .map(|raw| json::located(source_name, &mut lines, raw, entry(raw)))
-        .collect();
+    let entries = Entries(raw_entries.items(&text));
     let updated = doc.updated.or(doc.last_modified);
-    let doc = GeofeedJsonDocument {
+    let header = GeofeedJsonDocument {
         updated: updated.as_deref().and_then(parse_offset_date_time),
         asn: doc.asn,
         description: doc.description,
         entries: Vec::new(),
     };
-    Ok((doc, entries))
+    Ok((header, json::Walk::new(text, source_name, entries)))
+}
+
+/// The entries not yet read.
+struct Entries(Items);
+
+impl json::Walker for Entries {
+    type Record = GeofeedEntry;
+
+    fn next_entry<'d>(
+        &mut self,
+        doc: &'d str,
+    ) -> Option<(&'d RawValue, Result<GeofeedEntry, String>)> {
+        let raw = self.0.next(doc)?;
+        Some((raw, entry(raw)))
+    }
 }
 
 /// The entries of a JSON geofeed, as an iterator: [`read`] flattened, a fatal error becoming
-/// the only item. The document is read when `parse` is called.
+/// the only item. The document is read when `parse` is called; the entries are decoded one at
+/// a time as the iterator advances, so memory stays at the document's size.
 ///
 /// ```
 /// let doc = r#"{"lastModified": "2026-08-21T10:00:05Z", "records": [{"alpha2code": "US",
@@ -148,9 +155,7 @@ pub fn parse_located<R: BufRead>(
     reader: R,
     source_name: &str,
 ) -> impl Iterator<Item = Result<Located<GeofeedEntry>, ParseError>> {
-    read_located(reader, source_name)
-        .map_or_else(|e| vec![Err(e)], |(_, entries)| entries)
-        .into_iter()
+    json::Walk::from_result(open(reader, source_name).map(|(_, entries)| entries))
 }
 
 #[derive(Deserialize)]
@@ -161,9 +166,9 @@ struct RawDocument<'a> {
     #[serde(rename = "lastModified")]
     last_modified: Option<String>,
     #[serde(borrow)]
-    subnets: Option<Vec<&'a RawValue>>,
+    subnets: Option<Array<'a>>,
     #[serde(borrow)]
-    records: Option<Vec<&'a RawValue>>,
+    records: Option<Array<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -183,8 +188,7 @@ struct RawEntry {
 }
 
 fn entry(raw: &RawValue) -> Result<GeofeedEntry, String> {
-    let e: RawEntry = serde_json::from_str(raw.get())
-        .map_err(|e| format!("bad geofeed entry: {}", json::message(&e)))?;
+    let e: RawEntry = json::from_object(raw).map_err(|msg| format!("bad geofeed entry: {msg}"))?;
     let (key, prefix) = match (e.ip_prefix, e.prefix) {
         (Some(p), None) => ("ip_prefix", p),
         (None, Some(p)) => ("prefix", p),

@@ -10,9 +10,10 @@
 //!
 //! Each entry has either `ipv4Prefix` or `ipv6Prefix`. The document is read whole (at most
 //! [`MAX_DOCUMENT`](crate::input::MAX_DOCUMENT) bytes). Invalid JSON, a document without a
-//! `prefixes` array or one that is too large is a fatal error. An entry with neither or both
-//! prefix keys, a prefix that does not parse, has host bits set or is of the wrong family is a
-//! recoverable error at the line where the entry starts.
+//! `prefixes` array or one that is too large is a fatal error. An entry that is not an object
+//! (an array is not read by position), has neither or both prefix keys, or a prefix that does
+//! not parse, has host bits set or is of the wrong family is a recoverable error at the line
+//! where the entry starts.
 
 use std::io::{BufRead, Read};
 
@@ -21,7 +22,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::error::{Located, ParseError};
-use crate::json::{self, LineFinder};
+use crate::json::{self, Array, Items};
 use crate::net::{self, HostBits};
 use crate::time::Timestamp;
 
@@ -66,31 +67,21 @@ pub struct GoogleDocument {
 /// [`MAX_DOCUMENT`](crate::input::MAX_DOCUMENT), is not JSON, or has no `prefixes` array.
 /// Rejected entries are `Err` items of [`GoogleDocument::prefixes`]. Never panics.
 pub fn read(reader: impl Read, source_name: &str) -> Result<GoogleDocument, ParseError> {
-    let (mut doc, located) = read_located(reader, source_name)?;
-    doc.prefixes = located
-        .into_iter()
-        .map(|r| r.map(Located::into_record))
-        .collect();
+    let (mut doc, entries) = open(reader, source_name)?;
+    doc.prefixes = entries.collect_all(Located::into_record)?;
     Ok(doc)
 }
 
-/// Every entry of a document, each accepted (with its line) or rejected.
-type Entries = Vec<Result<Located<GooglePrefix>, ParseError>>;
-
-/// [`read`] with each entry's line kept; the document's own `prefixes` is left empty.
-fn read_located(
+/// Reads and checks the document: its header, and a walk over its entries; the document's own
+/// `prefixes` is left empty.
+fn open(
     reader: impl Read,
     source_name: &str,
-) -> Result<(GoogleDocument, Entries), ParseError> {
+) -> Result<(GoogleDocument, json::Walk<Entries>), ParseError> {
     let text = json::read_document(reader, source_name)?;
     let doc: RawDocument<'_> = json::from_document(&text, source_name, WHAT)?;
-    let mut lines = LineFinder::new(&text);
-    let prefixes = doc
-        .prefixes
-        .iter()
-        .map(|raw| json::located(source_name, &mut lines, raw, entry(raw)))
-        .collect();
-    let doc = GoogleDocument {
+    let entries = Entries(doc.prefixes.items(&text));
+    let header = GoogleDocument {
         creation_time: doc
             .creation_time
             .as_deref()
@@ -98,11 +89,27 @@ fn read_located(
         sync_token: doc.sync_token,
         prefixes: Vec::new(),
     };
-    Ok((doc, prefixes))
+    Ok((header, json::Walk::new(text, source_name, entries)))
+}
+
+/// The entries not yet read.
+struct Entries(Items);
+
+impl json::Walker for Entries {
+    type Record = GooglePrefix;
+
+    fn next_entry<'d>(
+        &mut self,
+        doc: &'d str,
+    ) -> Option<(&'d RawValue, Result<GooglePrefix, String>)> {
+        let raw = self.0.next(doc)?;
+        Some((raw, entry(raw)))
+    }
 }
 
 /// The entries of a `cloud.json`, as an iterator: [`read`] flattened, a fatal error becoming
-/// the only item. The document is read when `parse` is called.
+/// the only item. The document is read when `parse` is called; the entries are decoded one at
+/// a time as the iterator advances, so memory stays at the document's size.
 ///
 /// # Errors
 /// As [`read`]. Never panics.
@@ -121,9 +128,7 @@ pub fn parse_located<R: BufRead>(
     reader: R,
     source_name: &str,
 ) -> impl Iterator<Item = Result<Located<GooglePrefix>, ParseError>> {
-    read_located(reader, source_name)
-        .map_or_else(|e| vec![Err(e)], |(_, prefixes)| prefixes)
-        .into_iter()
+    json::Walk::from_result(open(reader, source_name).map(|(_, entries)| entries))
 }
 
 #[derive(Deserialize)]
@@ -133,7 +138,7 @@ struct RawDocument<'a> {
     #[serde(rename = "creationTime")]
     creation_time: Option<String>,
     #[serde(borrow)]
-    prefixes: Vec<&'a RawValue>,
+    prefixes: Array<'a>,
 }
 
 #[derive(Deserialize)]
@@ -149,8 +154,7 @@ struct RawEntry {
 }
 
 fn entry(raw: &RawValue) -> Result<GooglePrefix, String> {
-    let e: RawEntry = serde_json::from_str(raw.get())
-        .map_err(|e| format!("bad prefix entry: {}", json::message(&e)))?;
+    let e: RawEntry = json::from_object(raw).map_err(|msg| format!("bad prefix entry: {msg}"))?;
     let (key, prefix, v6) = match (e.ipv4_prefix, e.ipv6_prefix) {
         (Some(p), None) => ("ipv4Prefix", p, false),
         (None, Some(p)) => ("ipv6Prefix", p, true),

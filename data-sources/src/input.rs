@@ -2,7 +2,9 @@
 //!
 //! The limits here keep a hostile or broken input from exhausting memory: a line is capped at
 //! [`MAX_LINE`] bytes (longer lines are skipped without being buffered), a source at
-//! [`MAX_RECORDS`] records, and a whole JSON document at [`MAX_DOCUMENT`] bytes.
+//! [`MAX_RECORDS`] records, and a whole JSON document at [`MAX_DOCUMENT`] bytes. A compressed
+//! input (gzip or bzip2) stops at [`MAX_DECOMPRESSED`] bytes of output, so a compression bomb
+//! costs bounded time, whichever layer fetched or cached it.
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -19,6 +21,11 @@ pub const MAX_RECORDS: u64 = 50_000_000;
 
 /// Largest JSON document (after decompression) the JSON parsers read.
 pub const MAX_DOCUMENT: u64 = 256 << 20;
+
+/// Most bytes a gzip or bzip2 input may decompress to in [`open`] and [`decode`] (8 GiB: a
+/// full RouteViews or RIS RIB dump is a few GiB decompressed). Past it, reading fails with an
+/// error the parsers report as a fatal [`ParseError`] naming the source.
+pub const MAX_DECOMPRESSED: u64 = 8 << 30;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// `BZh` and a block-size digit, then the magic of the first block (or of the end of an empty
@@ -39,7 +46,15 @@ const BUFFER: usize = 64 << 10;
 /// stream is only noticed while reading; the parsers turn that into a fatal [`ParseError`]
 /// after the entries read before it.
 pub fn open(path: &Path) -> io::Result<Box<dyn BufRead + Send>> {
-    decode(File::open(path)?)
+    open_with_limit(path, MAX_DECOMPRESSED)
+}
+
+/// [`open`] with another cap on the decompressed size, in bytes (see [`decode_with_limit`]).
+///
+/// # Errors
+/// As [`open`].
+pub fn open_with_limit(path: &Path, max_decompressed: u64) -> io::Result<Box<dyn BufRead + Send>> {
+    decode_with_limit(File::open(path)?, max_decompressed)
 }
 
 /// Wraps `reader` like [`open`] does: gunzips when the first two bytes are the gzip magic,
@@ -56,6 +71,31 @@ pub fn open(path: &Path) -> io::Result<Box<dyn BufRead + Send>> {
 /// # Errors
 /// An I/O error while reading the first ten bytes.
 pub fn decode(reader: impl Read + Send + 'static) -> io::Result<Box<dyn BufRead + Send>> {
+    decode_with_limit(reader, MAX_DECOMPRESSED)
+}
+
+/// [`decode`] with another cap on the decompressed size: once a gzip or bzip2 input has
+/// produced `max_decompressed` bytes, the next read that would go past fails with an error of
+/// kind [`io::ErrorKind::InvalidData`] that the parsers report as "decompressed input larger
+/// than N bytes". Uncompressed input is passed through uncapped (its size is the file's).
+///
+/// ```
+/// use std::io::{Read, Write};
+///
+/// let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+/// gz.write_all(&[b'a'; 10_000]).unwrap();
+/// let bomb = gz.finish().unwrap();
+/// let mut reader = ipsieve_sources::input::decode_with_limit(std::io::Cursor::new(bomb), 1000).unwrap();
+/// let e = reader.read_to_end(&mut Vec::new()).unwrap_err();
+/// assert_eq!(e.to_string(), "decompressed input larger than 1000 bytes (a compression bomb, or not the file this source should be)");
+/// ```
+///
+/// # Errors
+/// An I/O error while reading the first ten bytes.
+pub fn decode_with_limit(
+    reader: impl Read + Send + 'static,
+    max_decompressed: u64,
+) -> io::Result<Box<dyn BufRead + Send>> {
     let mut reader = reader;
     let mut magic = [0u8; SNIFF];
     let mut got = 0;
@@ -69,13 +109,83 @@ pub fn decode(reader: impl Read + Send + 'static) -> io::Result<Box<dyn BufRead 
     }
     let whole = Cursor::new(magic[..got].to_vec()).chain(reader);
     if magic[..got].starts_with(&GZIP_MAGIC) {
-        let gunzip = flate2::read::MultiGzDecoder::new(whole);
+        let gunzip = Capped::new(flate2::read::MultiGzDecoder::new(whole), max_decompressed);
         Ok(Box::new(BufReader::with_capacity(BUFFER, gunzip)))
     } else if is_bzip2(&magic[..got]) {
-        let bunzip = bzip2::read::MultiBzDecoder::new(whole);
+        let bunzip = Capped::new(bzip2::read::MultiBzDecoder::new(whole), max_decompressed);
         Ok(Box::new(BufReader::with_capacity(BUFFER, bunzip)))
     } else {
         Ok(Box::new(BufReader::with_capacity(BUFFER, whole)))
+    }
+}
+
+/// A decompressor's output, failing once more than `limit` bytes have come out.
+struct Capped<R> {
+    inner: R,
+    limit: u64,
+    produced: u64,
+}
+
+impl<R> Capped<R> {
+    fn new(inner: R, limit: u64) -> Self {
+        Capped {
+            inner,
+            limit,
+            produced: 0,
+        }
+    }
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let room = self.limit - self.produced;
+        if room == 0 {
+            // At the cap: the input is over it only if there is more to come.
+            let mut probe = [0u8; 1];
+            return match self.inner.read(&mut probe)? {
+                0 => Ok(0),
+                _ => Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    TooLarge(self.limit),
+                )),
+            };
+        }
+        let want = buf.len().min(usize::try_from(room).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        self.produced += n as u64;
+        Ok(n)
+    }
+}
+
+/// The error a [`Capped`] reader fails with.
+#[derive(Debug)]
+struct TooLarge(u64);
+
+impl std::fmt::Display for TooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "decompressed input larger than {} bytes (a compression bomb, or not the file this \
+             source should be)",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for TooLarge {}
+
+/// Why reading failed, for a parser's fatal error: the decompression cap, said as it is, or
+/// `otherwise` (a broken or truncated file) for any other error.
+pub(crate) fn read_failure(e: &io::Error, otherwise: impl FnOnce() -> String) -> String {
+    match e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<TooLarge>())
+    {
+        Some(too_large) => format!("{too_large}; check the file"),
+        None => otherwise(),
     }
 }
 
@@ -148,10 +258,12 @@ impl<R: BufRead> LineReader<R> {
             }
             Err(e) => {
                 self.done = true;
-                let reason = format!(
-                    "input cannot be read past this point ({e}); the file is probably truncated \
-                     or corrupt, fetch it again"
-                );
+                let reason = read_failure(&e, || {
+                    format!(
+                        "input cannot be read past this point ({e}); the file is probably \
+                         truncated or corrupt, fetch it again"
+                    )
+                });
                 return Some(Err(ParseError::fatal(
                     &self.source_name,
                     Position::Line(self.line + 1),

@@ -24,12 +24,13 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::error::{Located, ParseError, Position};
-use crate::json::{self, LineFinder};
+use crate::json::{self, Array, Items};
 use crate::net::{self, HostBits};
 
 const WHAT: &str = "an ip-fetcher prefix list (\"IPv4Prefixes\"/\"IPv6Prefixes\")";
 
-/// Streams the prefixes of an ip-fetcher list. The document is read when `parse` is called.
+/// Streams the prefixes of an ip-fetcher list. The document is read when `parse` is called;
+/// the items are decoded one at a time as the iterator advances.
 ///
 /// ```
 /// let doc = r#"{"IPv4Prefixes":["195.154.0.0/16"],"IPv6Prefixes":["2001:bc8::/32"]}"#;
@@ -58,48 +59,48 @@ pub fn parse_located<R: BufRead>(
     reader: R,
     source_name: &str,
 ) -> impl Iterator<Item = Result<Located<IpNet>, ParseError>> {
-    read_located(reader, source_name)
-        .unwrap_or_else(|e| vec![Err(e)])
-        .into_iter()
+    json::Walk::from_result(open(reader, source_name))
 }
 
-fn read_located(
-    reader: impl Read,
-    source_name: &str,
-) -> Result<Vec<Result<Located<IpNet>, ParseError>>, ParseError> {
+/// Reads and checks the document, and walks its items.
+fn open(reader: impl Read, source_name: &str) -> Result<json::Walk<Entries>, ParseError> {
     let text = json::read_document(reader, source_name)?;
     let doc: RawDocument<'_> = json::from_document(&text, source_name, WHAT)?;
     if doc.v4.is_none() && doc.v6.is_none() {
         let reason = format!("not {WHAT}: it has neither array");
         return Err(ParseError::fatal(source_name, Position::Line(1), reason));
     }
-    let mut lines = LineFinder::new(&text);
-    let v4 = doc.v4.unwrap_or_default();
-    let v6 = doc.v6.unwrap_or_default();
-    let mut out = Vec::with_capacity(v4.len() + v6.len());
-    let items = v4
-        .iter()
-        .map(|r| (r, false))
-        .chain(v6.iter().map(|r| (r, true)));
-    for (raw, v6) in items {
-        let line = lines.line_of(raw);
-        out.push(match item(raw, v6) {
-            Ok(record) => Ok(Located {
-                position: Position::Line(line),
-                record,
-            }),
-            Err(reason) => Err(json::item_error(source_name, line, reason, raw.get())),
-        });
+    let entries = Entries {
+        v4: doc.v4.map(|a| a.items(&text)).unwrap_or_default(),
+        v6: doc.v6.map(|a| a.items(&text)).unwrap_or_default(),
+    };
+    Ok(json::Walk::new(text, source_name, entries))
+}
+
+/// The items not yet read: IPv4, then IPv6.
+struct Entries {
+    v4: Items,
+    v6: Items,
+}
+
+impl json::Walker for Entries {
+    type Record = IpNet;
+
+    fn next_entry<'d>(&mut self, doc: &'d str) -> Option<(&'d RawValue, Result<IpNet, String>)> {
+        if let Some(raw) = self.v4.next(doc) {
+            return Some((raw, item(raw, false)));
+        }
+        let raw = self.v6.next(doc)?;
+        Some((raw, item(raw, true)))
     }
-    Ok(out)
 }
 
 #[derive(Deserialize)]
 struct RawDocument<'a> {
     #[serde(borrow, rename = "IPv4Prefixes")]
-    v4: Option<Vec<&'a RawValue>>,
+    v4: Option<Array<'a>>,
     #[serde(borrow, rename = "IPv6Prefixes")]
-    v6: Option<Vec<&'a RawValue>>,
+    v6: Option<Array<'a>>,
 }
 
 fn item(raw: &RawValue, v6: bool) -> Result<IpNet, String> {

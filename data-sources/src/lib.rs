@@ -77,7 +77,9 @@
 //!
 //! Memory stays bounded on hostile input: text parsers reuse one line buffer and skip lines
 //! over [`input::MAX_LINE`] bytes; a source yields at most [`input::MAX_RECORDS`] records; JSON
-//! documents are read whole but capped at [`input::MAX_DOCUMENT`] bytes; an MRT record over
+//! documents are read whole but capped at [`input::MAX_DOCUMENT`] bytes, and their `parse`
+//! decodes one entry at a time, so memory stays at the document's size however many entries
+//! it holds (the `read` functions keep every entry by design); an MRT record over
 //! [`mrt::MAX_MRT_RECORD`] bytes is skipped without being buffered.
 //!
 //! # Performance

@@ -284,10 +284,13 @@ impl<R: BufRead> MrtParser<R> {
         }
         if got < HEADER {
             let reason = match err {
-                Some(e) => format!(
-                    "input cannot be read past this point ({e}), {got} bytes into an mrt \
-                     record header; the file is probably truncated or corrupt, fetch it again"
-                ),
+                Some(e) => crate::input::read_failure(&e, || {
+                    format!(
+                        "input cannot be read past this point ({e}), {got} bytes into an mrt \
+                         record header; the file is probably truncated or corrupt, fetch it \
+                         again"
+                    )
+                }),
                 None => format!(
                     "input ends {got} bytes into an mrt record header; the file is \
                      truncated, fetch it again"
@@ -319,11 +322,13 @@ impl<R: BufRead> MrtParser<R> {
         };
         if got < u64::from(len) {
             let reason = match err {
-                Some(e) => format!(
-                    "input cannot be read past this point ({e}), {got} of the {len} bytes of \
-                     an mrt record (type {kind}/{subtype}); the file is probably truncated or \
-                     corrupt, fetch it again"
-                ),
+                Some(e) => crate::input::read_failure(&e, || {
+                    format!(
+                        "input cannot be read past this point ({e}), {got} of the {len} bytes \
+                         of an mrt record (type {kind}/{subtype}); the file is probably \
+                         truncated or corrupt, fetch it again"
+                    )
+                }),
                 None => format!(
                     "input ends {got} bytes into an mrt record of {len} bytes (type \
                      {kind}/{subtype}); the file is truncated, fetch it again"

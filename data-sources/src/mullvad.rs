@@ -43,21 +43,25 @@
 //! whether a relay that is down today still marks its addresses is the builder's decision.
 //!
 //! The document is read whole (at most [`MAX_DOCUMENT`](crate::input::MAX_DOCUMENT) bytes).
-//! Invalid JSON, a document of neither shape, or one that is too large is a fatal error. A
-//! relay (or, in the cached shape, a country) that lacks a required field (`hostname`,
+//! Invalid JSON, a document of neither shape, or one that is too large is a fatal error (so is
+//! a `locations` table of more than 65 536 entries). A relay (or, in the cached shape, a
+//! country) that is not an object, or holds an array where an object is expected (`inner`,
+//! `features`, a city: serde would read it by position), lacks a required field (`hostname`,
 //! `active`), has an address that does not parse or is of the wrong family, or has no address
 //! at all is one recoverable error at the line where it starts, naming the relay when its
 //! hostname could be read.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::io::{BufRead, Read};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use serde::Deserialize;
+use serde::de::{Error as _, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
 use crate::error::{Located, ParseError, Position};
-use crate::json::{self, LineFinder};
+use crate::json::{self, Array, Items};
 use crate::net;
 
 const WHAT: &str = "a mullvad relay list";
@@ -171,16 +175,14 @@ pub struct MullvadDocument {
 /// [`MAX_DOCUMENT`](crate::input::MAX_DOCUMENT), is not JSON, or is of neither shape.
 /// Rejected relays are `Err` items of [`MullvadDocument::relays`]. Never panics.
 pub fn read(reader: impl Read, source_name: &str) -> Result<MullvadDocument, ParseError> {
-    let (shape, located) = read_located(reader, source_name)?;
-    let relays = located
-        .into_iter()
-        .map(|r| r.map(Located::into_record))
-        .collect();
+    let (shape, relays) = open(reader, source_name)?;
+    let relays = relays.collect_all(Located::into_record)?;
     Ok(MullvadDocument { shape, relays })
 }
 
 /// The relays of a Mullvad relay list, as an iterator: [`read`] flattened, a fatal error
-/// becoming the only item. The document is read when `parse` is called.
+/// becoming the only item. The document is read when `parse` is called; the relays are decoded
+/// one at a time as the iterator advances, so memory stays at the document's size.
 ///
 /// ```
 /// let doc = r#"[{"countries": [{"name": "Albania", "code": "al", "cities": [{"name": "Tirana",
@@ -213,53 +215,77 @@ pub fn parse_located<R: BufRead>(
     reader: R,
     source_name: &str,
 ) -> impl Iterator<Item = Result<Located<MullvadRelay>, ParseError>> {
-    read_located(reader, source_name)
-        .map_or_else(|e| vec![Err(e)], |(_, relays)| relays)
-        .into_iter()
+    json::Walk::from_result(open(reader, source_name).map(|(_, relays)| relays))
 }
 
-/// Every relay of a document, each accepted (with its line) or rejected.
-type Relays = Vec<Result<Located<MullvadRelay>, ParseError>>;
+/// Most entries in the app API's `locations` table (the 2026 list has about a hundred): the
+/// table is kept whole while the relays are read, so it is bounded.
+const MAX_LOCATIONS: usize = 1 << 16;
 
-fn read_located(
+/// Reads and checks the document: its shape, and a walk over its relays.
+fn open(
     reader: impl Read,
     source_name: &str,
-) -> Result<(MullvadShape, Relays), ParseError> {
+) -> Result<(MullvadShape, json::Walk<Relays>), ParseError> {
     let text = json::read_document(reader, source_name)?;
-    let mut out = Collector {
-        source_name,
-        lines: LineFinder::new(&text),
-        relays: Vec::new(),
-    };
     if text.trim_start().starts_with('[') {
-        let parts: Vec<&RawValue> =
+        let parts: Array<'_> =
             serde_json::from_str(&text).map_err(|e| document_error(source_name, &e))?;
-        cached(&parts, &mut out)?;
-        Ok((MullvadShape::Cached, out.relays))
+        check_cached(&text, parts, source_name)?;
+        let relays = Relays::Cached(CachedRelays {
+            parts: parts.items(&text),
+            ..CachedRelays::default()
+        });
+        Ok((
+            MullvadShape::Cached,
+            json::Walk::new(text, source_name, relays),
+        ))
     } else {
         let doc: RawApi<'_> = json::from_document(&text, source_name, WHAT)?;
-        api(&doc, &mut out)?;
-        Ok((MullvadShape::AppApi, out.relays))
+        if doc.openvpn.is_none() && doc.wireguard.is_none() && doc.bridge.is_none() {
+            return Err(no_relays(
+                source_name,
+                "it has no \"wireguard\", \"openvpn\" or \"bridge\" relays",
+            ));
+        }
+        let list = |list: Option<json::Object<RawRelayList<'_>>>| {
+            list.and_then(|l| l.0.relays)
+                .map(|a| a.items(&text))
+                .unwrap_or_default()
+        };
+        let relays = Relays::Api(ApiRelays {
+            lists: [
+                (list(doc.openvpn), MullvadRelayKind::OpenVpn),
+                (list(doc.wireguard), MullvadRelayKind::WireGuard),
+                (list(doc.bridge), MullvadRelayKind::Bridge),
+            ],
+            at: 0,
+            locations: doc.locations.map(|l| l.0).unwrap_or_default(),
+        });
+        Ok((
+            MullvadShape::AppApi,
+            json::Walk::new(text, source_name, relays),
+        ))
     }
 }
 
-/// Gathers relays and errors with their lines.
-struct Collector<'d, 's> {
-    source_name: &'s str,
-    lines: LineFinder<'d>,
-    relays: Relays,
+/// The relays not yet read, in either shape.
+enum Relays {
+    Api(ApiRelays),
+    Cached(CachedRelays),
 }
 
-impl Collector<'_, '_> {
-    fn push(&mut self, raw: &RawValue, result: Result<MullvadRelay, String>) {
-        let line = self.lines.line_of(raw);
-        self.relays.push(match result {
-            Ok(record) => Ok(Located {
-                position: Position::Line(line),
-                record,
-            }),
-            Err(reason) => Err(json::item_error(self.source_name, line, reason, raw.get())),
-        });
+impl json::Walker for Relays {
+    type Record = MullvadRelay;
+
+    fn next_entry<'d>(
+        &mut self,
+        doc: &'d str,
+    ) -> Option<(&'d RawValue, Result<MullvadRelay, String>)> {
+        match self {
+            Relays::Api(api) => api.next_entry(doc),
+            Relays::Cached(cached) => cached.next_entry(doc),
+        }
     }
 }
 
@@ -283,13 +309,46 @@ fn no_relays(source_name: &str, what: &str) -> ParseError {
 #[derive(Deserialize)]
 struct RawApi<'a> {
     #[serde(default)]
-    locations: Option<HashMap<String, RawApiLocation>>,
+    locations: Option<Locations>,
     #[serde(borrow)]
-    openvpn: Option<RawRelayList<'a>>,
+    openvpn: Option<json::Object<RawRelayList<'a>>>,
     #[serde(borrow)]
-    wireguard: Option<RawRelayList<'a>>,
+    wireguard: Option<json::Object<RawRelayList<'a>>>,
     #[serde(borrow)]
-    bridge: Option<RawRelayList<'a>>,
+    bridge: Option<json::Object<RawRelayList<'a>>>,
+}
+
+/// The `locations` table: country and city names by location key, at most [`MAX_LOCATIONS`].
+#[derive(Default)]
+struct Locations(HashMap<String, RawApiLocation>);
+
+impl<'de> Deserialize<'de> for Locations {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(LocationsVisitor)
+    }
+}
+
+struct LocationsVisitor;
+
+impl<'de> Visitor<'de> for LocationsVisitor {
+    type Value = Locations;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a map")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Locations, A::Error> {
+        let mut table = HashMap::new();
+        while let Some((key, value)) = map.next_entry::<String, json::Object<RawApiLocation>>()? {
+            if table.len() == MAX_LOCATIONS && !table.contains_key(&key) {
+                return Err(A::Error::custom(format!(
+                    "more than {MAX_LOCATIONS} locations; this is not a plausible relay list"
+                )));
+            }
+            table.insert(key, value.0);
+        }
+        Ok(Locations(table))
+    }
 }
 
 #[derive(Deserialize)]
@@ -302,8 +361,13 @@ struct RawApiLocation {
 
 #[derive(Deserialize)]
 struct RawRelayList<'a> {
-    #[serde(borrow, default)]
-    relays: Vec<&'a RawValue>,
+    /// Absent is no relays; `null` is refused, as anything else but an array.
+    #[serde(borrow, default, deserialize_with = "some_array")]
+    relays: Option<Array<'a>>,
+}
+
+fn some_array<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<Option<Array<'a>>, D::Error> {
+    Array::deserialize(d).map(Some)
 }
 
 #[derive(Deserialize)]
@@ -316,12 +380,12 @@ struct RawApiRelay {
     ipv4_addr_in: Option<String>,
     ipv6_addr_in: Option<String>,
     shadowsocks_extra_addr_in: Option<Vec<String>>,
-    features: Option<RawFeatures>,
+    features: Option<json::Object<RawFeatures>>,
 }
 
 #[derive(Deserialize)]
 struct RawFeatures {
-    quic: Option<RawQuic>,
+    quic: Option<json::Object<RawQuic>>,
 }
 
 #[derive(Deserialize)]
@@ -329,26 +393,26 @@ struct RawQuic {
     addr_in: Option<Vec<String>>,
 }
 
-fn api(doc: &RawApi<'_>, out: &mut Collector<'_, '_>) -> Result<(), ParseError> {
-    if doc.openvpn.is_none() && doc.wireguard.is_none() && doc.bridge.is_none() {
-        return Err(no_relays(
-            out.source_name,
-            "it has no \"wireguard\", \"openvpn\" or \"bridge\" relays",
-        ));
-    }
-    let empty = HashMap::new();
-    let locations = doc.locations.as_ref().unwrap_or(&empty);
-    let lists = [
-        (&doc.openvpn, MullvadRelayKind::OpenVpn),
-        (&doc.wireguard, MullvadRelayKind::WireGuard),
-        (&doc.bridge, MullvadRelayKind::Bridge),
-    ];
-    for (list, kind) in lists {
-        for raw in list.iter().flat_map(|l| &l.relays) {
-            out.push(raw, api_relay(raw, kind, locations));
+/// The API shape's relays not yet read: OpenVPN, WireGuard, then bridges.
+struct ApiRelays {
+    lists: [(Items, MullvadRelayKind); 3],
+    at: usize,
+    locations: HashMap<String, RawApiLocation>,
+}
+
+impl ApiRelays {
+    fn next_entry<'d>(
+        &mut self,
+        doc: &'d str,
+    ) -> Option<(&'d RawValue, Result<MullvadRelay, String>)> {
+        while let Some((relays, kind)) = self.lists.get_mut(self.at) {
+            if let Some(raw) = relays.next(doc) {
+                return Some((raw, api_relay(raw, *kind, &self.locations)));
+            }
+            self.at += 1;
         }
+        None
     }
-    Ok(())
 }
 
 fn api_relay(
@@ -356,12 +420,11 @@ fn api_relay(
     kind: MullvadRelayKind,
     locations: &HashMap<String, RawApiLocation>,
 ) -> Result<MullvadRelay, String> {
-    let r: RawApiRelay =
-        serde_json::from_str(raw.get()).map_err(|e| format!("bad relay: {}", json::message(&e)))?;
+    let r: RawApiRelay = json::from_object(raw).map_err(|msg| format!("bad relay: {msg}"))?;
     let key = r.location.unwrap_or_default();
     let (country_code, city_code) = key.split_once('-').unwrap_or((&key, ""));
     let names = locations.get(&key);
-    let quic = r.features.and_then(|f| f.quic).and_then(|q| q.addr_in);
+    let quic = r.features.and_then(|f| f.0.quic).and_then(|q| q.0.addr_in);
     let addrs = Addresses::parse(
         r.ipv4_addr_in.as_deref(),
         r.ipv6_addr_in.as_deref(),
@@ -391,9 +454,9 @@ fn api_relay(
 #[derive(Deserialize)]
 struct RawCachedPart<'a> {
     #[serde(borrow)]
-    countries: Option<Vec<&'a RawValue>>,
+    countries: Option<Array<'a>>,
     #[serde(borrow)]
-    bridges: Option<Vec<&'a RawValue>>,
+    bridges: Option<Array<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -403,7 +466,7 @@ struct RawCountry<'a> {
     #[serde(default)]
     code: Option<String>,
     #[serde(borrow)]
-    cities: Vec<RawCity<'a>>,
+    cities: Array<'a>,
 }
 
 #[derive(Deserialize)]
@@ -413,7 +476,7 @@ struct RawCity<'a> {
     #[serde(default)]
     code: Option<String>,
     #[serde(borrow)]
-    relays: Vec<&'a RawValue>,
+    relays: Array<'a>,
 }
 
 #[derive(Deserialize)]
@@ -422,7 +485,7 @@ struct RawCachedRelay<'a> {
     provider: Option<String>,
     #[serde(borrow)]
     endpoint_data: Option<&'a RawValue>,
-    inner: RawInner,
+    inner: json::Object<RawInner>,
 }
 
 /// `inner` of a cached relay, and a cached bridge as a whole.
@@ -432,7 +495,7 @@ struct RawInner {
     ipv4_addr_in: Option<String>,
     ipv6_addr_in: Option<String>,
     active: bool,
-    location: Option<RawCachedLocation>,
+    location: Option<json::Object<RawCachedLocation>>,
 }
 
 #[derive(Deserialize)]
@@ -445,7 +508,7 @@ struct RawCachedLocation {
 
 #[derive(Deserialize)]
 struct RawEndpoint {
-    quic: Option<RawQuic>,
+    quic: Option<json::Object<RawQuic>>,
     shadowsocks_extra_addr_in: Option<Vec<String>>,
 }
 
@@ -458,59 +521,115 @@ struct Place {
     city_code: String,
 }
 
-fn cached(parts: &[&RawValue], out: &mut Collector<'_, '_>) -> Result<(), ParseError> {
+/// Checks the top-level array before any relay is read: each object in it must hold
+/// `countries` or `bridges` arrays (or neither), and one at least must. Elements other than
+/// objects are not ours to judge.
+fn check_cached(text: &str, parts: Array<'_>, source_name: &str) -> Result<(), ParseError> {
     let mut any = false;
-    for part in parts {
+    let mut items = parts.items(text);
+    while let Some(part) = items.next(text) {
         if !part.get().starts_with('{') {
-            // Elements other than the relay and bridge objects are not ours to judge.
             continue;
         }
-        let line = out.lines.line_of(part);
-        let part: RawCachedPart<'_> = serde_json::from_str(part.get()).map_err(|e| {
-            let reason = format!("not {WHAT}: {}", json::message(&e));
-            ParseError::fatal(out.source_name, Position::Line(line), reason)
-        })?;
-        any |= part.countries.is_some() || part.bridges.is_some();
-        for raw_country in part.countries.iter().flatten() {
-            let country: RawCountry<'_> = match serde_json::from_str(raw_country.get()) {
-                Ok(country) => country,
-                Err(e) => {
-                    out.push(
-                        raw_country,
-                        Err(format!("bad country: {}", json::message(&e))),
-                    );
-                    continue;
-                }
-            };
-            for city in &country.cities {
-                let place = Place {
-                    country: country.name.clone().unwrap_or_default(),
-                    country_code: country.code.clone().unwrap_or_default(),
-                    city: city.name.clone().unwrap_or_default(),
-                    city_code: city.code.clone().unwrap_or_default(),
-                };
-                for raw in &city.relays {
-                    out.push(raw, cached_relay(raw, &place));
-                }
+        match serde_json::from_str::<RawCachedPart<'_>>(part.get()) {
+            Ok(part) => any |= part.countries.is_some() || part.bridges.is_some(),
+            Err(e) => {
+                let line = json::LineFinder::new().line_of(text, part);
+                let reason = format!("not {WHAT}: {}", json::message(&e));
+                return Err(ParseError::fatal(source_name, Position::Line(line), reason));
             }
-        }
-        for raw in part.bridges.iter().flatten() {
-            out.push(raw, cached_bridge(raw));
         }
     }
     if !any {
         return Err(no_relays(
-            out.source_name,
+            source_name,
             "the array holds no \"countries\" or \"bridges\"",
         ));
     }
     Ok(())
 }
 
+/// The cached shape's relays not yet read: the rest of the current city, country and part
+/// (its countries, then its bridges), then the next parts.
+#[derive(Default)]
+struct CachedRelays {
+    parts: Items,
+    countries: Items,
+    bridges: Items,
+    /// The country being read: its name and code, and its cities not yet read.
+    country: Option<(Option<String>, Option<String>, Items)>,
+    /// The city being read, and its relays not yet read.
+    city: Option<(Place, Items)>,
+}
+
+impl CachedRelays {
+    fn next_entry<'d>(
+        &mut self,
+        doc: &'d str,
+    ) -> Option<(&'d RawValue, Result<MullvadRelay, String>)> {
+        loop {
+            if let Some((place, relays)) = &mut self.city {
+                if let Some(raw) = relays.next(doc) {
+                    return Some((raw, cached_relay(raw, place)));
+                }
+                self.city = None;
+            }
+            if let Some((name, code, cities)) = &mut self.country {
+                if let Some(raw_city) = cities.next(doc) {
+                    // Checked with its country (see `country`), so this is always `Ok`.
+                    if let Ok(city) = json::from_object::<RawCity<'_>>(raw_city) {
+                        let place = Place {
+                            country: name.clone().unwrap_or_default(),
+                            country_code: code.clone().unwrap_or_default(),
+                            city: city.name.unwrap_or_default(),
+                            city_code: city.code.unwrap_or_default(),
+                        };
+                        self.city = Some((place, city.relays.items(doc)));
+                    }
+                    continue;
+                }
+                self.country = None;
+            }
+            if let Some(raw_country) = self.countries.next(doc) {
+                match country(raw_country) {
+                    Ok(country) => {
+                        let cities = country.cities.items(doc);
+                        self.country = Some((country.name, country.code, cities));
+                    }
+                    Err(msg) => return Some((raw_country, Err(format!("bad country: {msg}")))),
+                }
+                continue;
+            }
+            if let Some(raw) = self.bridges.next(doc) {
+                return Some((raw, cached_bridge(raw)));
+            }
+            let part = self.parts.next(doc)?;
+            if !part.get().starts_with('{') {
+                continue;
+            }
+            // Checked by `check_cached`, so this is always `Ok`.
+            if let Ok(part) = serde_json::from_str::<RawCachedPart<'_>>(part.get()) {
+                self.countries = part.countries.map(|a| a.items(doc)).unwrap_or_default();
+                self.bridges = part.bridges.map(|a| a.items(doc)).unwrap_or_default();
+            }
+        }
+    }
+}
+
+/// A country, its cities checked whole (without keeping them) so that a bad city makes the
+/// country one error before any of its relays is yielded.
+fn country(raw: &RawValue) -> Result<RawCountry<'_>, String> {
+    let country: RawCountry<'_> = json::from_object(raw)?;
+    serde_json::from_str::<Vec<json::Checked<json::Object<RawCity<'_>>>>>(country.cities.get())
+        .map_err(|e| json::message(&e))?;
+    Ok(country)
+}
+
 fn cached_relay(raw: &RawValue, place: &Place) -> Result<MullvadRelay, String> {
     let r: RawCachedRelay<'_> =
-        serde_json::from_str(raw.get()).map_err(|e| format!("bad relay: {}", json::message(&e)))?;
-    let hostname = r.inner.hostname.clone();
+        json::from_object(raw).map_err(|msg| format!("bad relay: {msg}"))?;
+    let inner = r.inner.0;
+    let hostname = inner.hostname.clone();
     let (kind, endpoint) = match r.endpoint_data {
         None => (MullvadRelayKind::WireGuard, None),
         Some(e) => match serde_json::from_str::<String>(e.get()) {
@@ -518,26 +637,27 @@ fn cached_relay(raw: &RawValue, place: &Place) -> Result<MullvadRelay, String> {
             Ok(s) if s.eq_ignore_ascii_case("bridge") => (MullvadRelayKind::Bridge, None),
             Ok(_) => (MullvadRelayKind::WireGuard, None),
             Err(_) => {
-                let endpoint: RawEndpoint = serde_json::from_str(e.get()).map_err(|e| {
-                    format!("relay {hostname}: bad endpoint_data: {}", json::message(&e))
-                })?;
+                let endpoint: RawEndpoint = json::from_object(e)
+                    .map_err(|msg| format!("relay {hostname}: bad endpoint_data: {msg}"))?;
                 (MullvadRelayKind::WireGuard, Some(endpoint))
             }
         },
     };
     let (shadowsocks, quic) = match endpoint {
-        Some(e) => (e.shadowsocks_extra_addr_in, e.quic.and_then(|q| q.addr_in)),
+        Some(e) => (
+            e.shadowsocks_extra_addr_in,
+            e.quic.and_then(|q| q.0.addr_in),
+        ),
         None => (None, None),
     };
-    let mut relay = inner_relay(r.inner, kind, place, shadowsocks, quic)?;
+    let mut relay = inner_relay(inner, kind, place, shadowsocks, quic)?;
     relay.owned = r.owned;
     relay.provider = r.provider.unwrap_or_default();
     Ok(relay)
 }
 
 fn cached_bridge(raw: &RawValue) -> Result<MullvadRelay, String> {
-    let inner: RawInner = serde_json::from_str(raw.get())
-        .map_err(|e| format!("bad bridge: {}", json::message(&e)))?;
+    let inner: RawInner = json::from_object(raw).map_err(|msg| format!("bad bridge: {msg}"))?;
     inner_relay(
         inner,
         MullvadRelayKind::Bridge,
@@ -562,7 +682,7 @@ fn inner_relay(
         quic.as_deref(),
     )
     .map_err(|reason| format!("relay {}: {reason}", inner.hostname))?;
-    let loc = inner.location;
+    let loc = inner.location.map(|l| l.0);
     let pick = |own: Option<String>, outer: &str| own.unwrap_or_else(|| outer.to_owned());
     let (country, country_code, city, city_code) = match loc {
         Some(l) => (

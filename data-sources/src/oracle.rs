@@ -26,7 +26,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::error::{Located, ParseError};
-use crate::json::{self, LineFinder};
+use crate::json::{self, Array, Items};
 use crate::net::{self, HostBits};
 use crate::time::Timestamp;
 
@@ -69,59 +69,68 @@ pub struct OracleDocument {
 /// [`MAX_DOCUMENT`](crate::input::MAX_DOCUMENT), is not JSON, or has no `regions` array.
 /// Rejected regions and CIDRs are `Err` items of [`OracleDocument::prefixes`]. Never panics.
 pub fn read(reader: impl Read, source_name: &str) -> Result<OracleDocument, ParseError> {
-    let (mut doc, located) = read_located(reader, source_name)?;
-    doc.prefixes = located
-        .into_iter()
-        .map(|r| r.map(Located::into_record))
-        .collect();
+    let (mut doc, entries) = open(reader, source_name)?;
+    doc.prefixes = entries.collect_all(Located::into_record)?;
     Ok(doc)
 }
 
-/// Every entry of a document, each accepted (with its line) or rejected.
-type Entries = Vec<Result<Located<OraclePrefix>, ParseError>>;
-
-/// [`read`] with each entry's line kept; the document's own `prefixes` is left empty.
-fn read_located(
+/// Reads and checks the document: its header, and a walk over its entries; the document's own
+/// `prefixes` is left empty.
+fn open(
     reader: impl Read,
     source_name: &str,
-) -> Result<(OracleDocument, Entries), ParseError> {
+) -> Result<(OracleDocument, json::Walk<Entries>), ParseError> {
     let text = json::read_document(reader, source_name)?;
     let doc: RawDocument<'_> = json::from_document(&text, source_name, WHAT)?;
-    let mut lines = LineFinder::new(&text);
-    let mut prefixes = Vec::new();
-    for raw_region in &doc.regions {
-        let region: RawRegion<'_> = match json::from_object(raw_region) {
-            Ok(region) => region,
-            Err(msg) => {
-                // The whole region is one error at the line where it starts, quoting it.
-                let reason = format!("bad region: {msg}");
-                prefixes.push(json::located(
-                    source_name,
-                    &mut lines,
-                    raw_region,
-                    Err(reason),
-                ));
-                continue;
-            }
-        };
-        for raw in &region.cidrs {
-            let outcome = cidr(raw, &region.region)
-                .map_err(|reason| format!("region {}: {reason}", region.region));
-            prefixes.push(json::located(source_name, &mut lines, raw, outcome));
-        }
-    }
-    let doc = OracleDocument {
+    let entries = Entries {
+        regions: doc.regions.items(&text),
+        region: None,
+    };
+    let header = OracleDocument {
         last_updated: doc
             .last_updated_timestamp
             .as_deref()
             .and_then(Timestamp::parse_date_time),
         prefixes: Vec::new(),
     };
-    Ok((doc, prefixes))
+    Ok((header, json::Walk::new(text, source_name, entries)))
+}
+
+/// The entries not yet read: the rest of the current region's CIDRs, then the next regions.
+struct Entries {
+    regions: Items,
+    region: Option<(String, Items)>,
+}
+
+impl json::Walker for Entries {
+    type Record = OraclePrefix;
+
+    fn next_entry<'d>(
+        &mut self,
+        doc: &'d str,
+    ) -> Option<(&'d RawValue, Result<OraclePrefix, String>)> {
+        loop {
+            if let Some((region, cidrs)) = &mut self.region {
+                if let Some(raw) = cidrs.next(doc) {
+                    let outcome =
+                        cidr(raw, region).map_err(|reason| format!("region {region}: {reason}"));
+                    return Some((raw, outcome));
+                }
+                self.region = None;
+            }
+            let raw_region = self.regions.next(doc)?;
+            match json::from_object::<RawRegion<'_>>(raw_region) {
+                Ok(region) => self.region = Some((region.region, region.cidrs.items(doc))),
+                // The whole region is one error at the line where it starts, quoting it.
+                Err(msg) => return Some((raw_region, Err(format!("bad region: {msg}")))),
+            }
+        }
+    }
 }
 
 /// The CIDRs of a `public_ip_ranges.json`, as an iterator: [`read`] flattened, a fatal error
-/// becoming the only item. The document is read when `parse` is called.
+/// becoming the only item. The document is read when `parse` is called; the CIDRs are decoded
+/// one at a time as the iterator advances, so memory stays at the document's size.
 ///
 /// ```
 /// let doc = r#"{"regions": [{"region": "eu-jovanovac-1", "cidrs": [{"cidr": "192.29.224.0/20", "tags": ["OSN"]}]}]}"#;
@@ -148,23 +157,21 @@ pub fn parse_located<R: BufRead>(
     reader: R,
     source_name: &str,
 ) -> impl Iterator<Item = Result<Located<OraclePrefix>, ParseError>> {
-    read_located(reader, source_name)
-        .map_or_else(|e| vec![Err(e)], |(_, prefixes)| prefixes)
-        .into_iter()
+    json::Walk::from_result(open(reader, source_name).map(|(_, entries)| entries))
 }
 
 #[derive(Deserialize)]
 struct RawDocument<'a> {
     last_updated_timestamp: Option<String>,
     #[serde(borrow)]
-    regions: Vec<&'a RawValue>,
+    regions: Array<'a>,
 }
 
 #[derive(Deserialize)]
 struct RawRegion<'a> {
     region: String,
     #[serde(borrow)]
-    cidrs: Vec<&'a RawValue>,
+    cidrs: Array<'a>,
 }
 
 #[derive(Deserialize)]

@@ -6,8 +6,10 @@ use ipnet::IpNet;
 use ipsieve_sources::input::{self, MAX_DOCUMENT};
 use ipsieve_sources::{aws, AwsPrefix, Position, Timestamp};
 use proptest::prelude::*;
+use serde_json::{json, Value};
 
 use crate::common::{all_ok, assert_names_source, fixture, fixture_bytes, only_error};
+use crate::json_shapes::{self, accepted_prefix, field, is_text, is_text_or_null, text};
 
 fn read_str(text: &str) -> Result<aws::AwsDocument, ipsieve_sources::ParseError> {
     aws::read(text.as_bytes(), "aws")
@@ -218,7 +220,102 @@ fn oversized_documents_are_refused() {
     );
 }
 
+#[test]
+fn an_array_entry_is_not_read_by_position() {
+    // Five strings would fill `ip_prefix`, `ipv6_prefix`, `region`, … in order: refused.
+    let doc = "{\"prefixes\": [\n\n  [\"192.0.2.0/24\", null, \"r\", \"S\", \"g\"]\n]}";
+    let e = only_error(aws::parse(doc.as_bytes(), "aws"));
+    assert_eq!(
+        e.reason,
+        "bad prefix entry: invalid type: sequence, expected an object"
+    );
+    assert_eq!(e.position, Position::Line(3));
+    assert_eq!(e.text, r#"["192.0.2.0/24", null, "r", "S", "g"]"#);
+    assert!(!e.fatal);
+}
+
+/// An entry of `prefixes[]` (or `ipv6_prefixes[]`): mostly well-formed, fields sometimes of
+/// another kind or missing, sometimes not an object at all.
+fn aws_entry() -> BoxedStrategy<Value> {
+    let fields = (
+        field(json_shapes::network()),
+        field(json_shapes::network()),
+        field(text("[a-z0-9-]{0,12}")),
+        field(text("[A-Z0-9_]{0,10}")),
+        field(text("[a-z0-9-]{0,12}")),
+    )
+        .prop_map(|(v4, v6, region, service, group)| {
+            vec![
+                ("ip_prefix", v4),
+                ("ipv6_prefix", v6),
+                ("region", region),
+                ("service", service),
+                ("network_border_group", group),
+            ]
+        })
+        .boxed();
+    json_shapes::entry(fields)
+}
+
+/// The record the parser must make of `entry` in the IPv6 array or not, or `None` for an error.
+fn expected(entry: &Value, v6: bool) -> Option<AwsPrefix> {
+    let e = entry.as_object()?;
+    let key = if v6 { "ipv6_prefix" } else { "ip_prefix" };
+    let strings = ["region", "service", "network_border_group"];
+    let shaped = is_text_or_null(e.get("ip_prefix"))
+        && is_text_or_null(e.get("ipv6_prefix"))
+        && strings.iter().all(|k| is_text(e.get(*k)));
+    let net = accepted_prefix(e.get(key)?.as_str()?, v6).filter(|_| shaped)?;
+    let text = |k: &str| e[k].as_str().unwrap_or_default().to_owned();
+    Some(AwsPrefix {
+        net,
+        region: text("region"),
+        service: text("service"),
+        network_border_group: text("network_border_group"),
+    })
+}
+
 proptest! {
+    /// Entries of any shape inside a valid document: each is exactly one item, in order, the
+    /// record the entry holds or a recoverable error naming the source and the line where the
+    /// entry starts.
+    #[test]
+    fn entries_of_any_shape_are_one_item_at_their_line(
+        v4 in proptest::collection::vec(aws_entry(), 0..6),
+        v6 in proptest::collection::vec(aws_entry(), 0..6),
+    ) {
+        let text = serde_json::to_string_pretty(
+            &json!({ "syncToken": "1", "prefixes": v4, "ipv6_prefixes": v6 }),
+        ).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let items: Vec<_> = aws::parse_located(text.as_bytes(), "fuzz").collect();
+        let entries: Vec<(&Value, bool)> =
+            v4.iter().map(|e| (e, false)).chain(v6.iter().map(|e| (e, true))).collect();
+        prop_assert_eq!(items.len(), entries.len());
+        // Lines grow within each array (`ipv6_prefixes` is written first, its items read last).
+        let mut last_line = 0;
+        for (i, (item, (entry, v6))) in items.into_iter().zip(entries).enumerate() {
+            if i == v4.len() {
+                last_line = 0;
+            }
+            let (line, got) = match item {
+                Ok(l) => (l.position, Some(l.record)),
+                Err(e) => {
+                    assert_names_source(&e, "fuzz");
+                    prop_assert!(!e.fatal, "{}", e);
+                    (e.position, None)
+                }
+            };
+            prop_assert_eq!(got, expected(entry, v6), "{}", entry);
+            // Pretty-printed, each entry starts a line of its own, with its first character.
+            let Position::Line(n) = line else { panic!("{line:?}") };
+            prop_assert!(n > last_line && (n as usize) <= lines.len(), "line {} of {}", n, text);
+            let first = serde_json::to_string(entry).unwrap().chars().next().unwrap();
+            prop_assert!(lines[n as usize - 1].trim_start().starts_with(first), "line {}: {}", n, text);
+            last_line = n;
+        }
+    }
+
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..1024)) {
         match aws::read(&bytes[..], "fuzz") {

@@ -184,6 +184,21 @@ fn whole_upstream_files() {
     }
 }
 
+#[test]
+fn an_array_entry_is_not_read_by_position() {
+    // Seven values would fill `ip_prefix`, `prefix`, `alpha2code`, … in order: refused.
+    let doc =
+        "{\"subnets\": [\n  [\"8.3.29.0/24\", null, \"US\", \"US-CA\", \"LA\", null, null]\n]}";
+    let e = only_error(geofeed_json::parse(doc.as_bytes(), "geofeed"));
+    assert_eq!(
+        e.reason,
+        "bad geofeed entry: invalid type: sequence, expected an object"
+    );
+    assert_eq!(e.position, Position::Line(2));
+    assert!(e.text.starts_with("[\"8.3.29.0/24\", null, \"US\""), "{e}");
+    assert!(!e.fatal);
+}
+
 proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..1024)) {

@@ -3,8 +3,10 @@
 use ipnet::IpNet;
 use ipsieve_sources::{google, GooglePrefix, Position, Timestamp};
 use proptest::prelude::*;
+use serde_json::{json, Value};
 
 use crate::common::{all_ok, assert_names_source, fixture_bytes, only_error};
+use crate::json_shapes::{self, accepted_prefix, field, is_text_or_null, text};
 
 #[test]
 fn fixture_exact_values() {
@@ -137,7 +139,114 @@ fn a_bad_creation_time_is_none() {
     );
 }
 
+#[test]
+fn an_array_entry_is_not_read_by_position() {
+    // Two strings would fill `ipv4Prefix` and `ipv6Prefix` in order: refused.
+    let doc =
+        "{\"prefixes\": [\n  {\"ipv4Prefix\": \"34.1.208.0/20\"},\n  [\"192.0.2.0/24\", null]\n]}";
+    let items: Vec<_> = google::parse(doc.as_bytes(), "gcp").collect();
+    assert_eq!(items.len(), 2);
+    assert!(items[0].is_ok());
+    let e = items[1].as_ref().unwrap_err();
+    assert_eq!(
+        e.reason,
+        "bad prefix entry: invalid type: sequence, expected an object"
+    );
+    assert_eq!(e.position, Position::Line(3));
+    assert_eq!(e.text, r#"["192.0.2.0/24", null]"#);
+    assert!(!e.fatal);
+}
+
+/// An entry of `prefixes[]`: mostly well-formed (one prefix key, sometimes both or neither),
+/// fields sometimes of another kind or missing, sometimes not an object at all.
+fn google_entry() -> BoxedStrategy<Value> {
+    let prefix = prop_oneof![
+        2 => json_shapes::network().prop_map(Some),
+        1 => Just(None),
+    ];
+    let fields = (
+        prop_oneof![
+            4 => (prefix.clone(), Just(None)).boxed(),
+            4 => (Just(None), prefix.clone()).boxed(),
+            1 => (prefix.clone(), prefix).boxed(),
+        ],
+        field(text("Google Cloud|[A-Za-z ]{0,8}")),
+        field(text("[a-z0-9-]{0,12}")),
+    )
+        .prop_map(|((v4, v6), service, scope)| {
+            vec![
+                ("ipv4Prefix", v4),
+                ("ipv6Prefix", v6),
+                ("service", service),
+                ("scope", scope),
+            ]
+        })
+        .boxed();
+    json_shapes::entry(fields)
+}
+
+/// The record the parser must make of `entry`, or `None` for an error.
+fn expected(entry: &Value) -> Option<GooglePrefix> {
+    let e = entry.as_object()?;
+    let present = |k: &str| e.get(k).filter(|v| !v.is_null());
+    let optional_text = |k: &str| matches!(e.get(k), None | Some(Value::String(_)));
+    let shaped = is_text_or_null(e.get("ipv4Prefix"))
+        && is_text_or_null(e.get("ipv6Prefix"))
+        && optional_text("service")
+        && optional_text("scope");
+    let (prefix, v6) = match (present("ipv4Prefix"), present("ipv6Prefix")) {
+        (Some(p), None) => (p, false),
+        (None, Some(p)) => (p, true),
+        _ => return None,
+    };
+    let net = accepted_prefix(prefix.as_str()?, v6).filter(|_| shaped)?;
+    let text = |k: &str| {
+        e.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    Some(GooglePrefix {
+        net,
+        service: text("service"),
+        scope: text("scope"),
+    })
+}
+
 proptest! {
+    /// Entries of any shape inside a valid document: each is exactly one item, in order, the
+    /// record the entry holds or a recoverable error naming the source and the line where the
+    /// entry starts.
+    #[test]
+    fn entries_of_any_shape_are_one_item_at_their_line(
+        entries in proptest::collection::vec(google_entry(), 0..10),
+    ) {
+        let text = serde_json::to_string_pretty(
+            &json!({ "syncToken": "1", "creationTime": "x", "prefixes": entries }),
+        ).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let items: Vec<_> = google::parse_located(text.as_bytes(), "fuzz").collect();
+        prop_assert_eq!(items.len(), entries.len());
+        let mut last_line = 0;
+        for (item, entry) in items.into_iter().zip(&entries) {
+            let (line, got) = match item {
+                Ok(l) => (l.position, Some(l.record)),
+                Err(e) => {
+                    assert_names_source(&e, "fuzz");
+                    prop_assert!(!e.fatal, "{}", e);
+                    (e.position, None)
+                }
+            };
+            prop_assert_eq!(got, expected(entry), "{}", entry);
+            // Pretty-printed, each entry starts a line of its own, with its first character.
+            let Position::Line(n) = line else { panic!("{line:?}") };
+            prop_assert!(n > last_line && (n as usize) <= lines.len(), "line {} of {}", n, text);
+            let first = serde_json::to_string(entry).unwrap().chars().next().unwrap();
+            prop_assert!(lines[n as usize - 1].trim_start().starts_with(first), "line {}: {}", n, text);
+            last_line = n;
+        }
+    }
+
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..1024)) {
         match google::read(&bytes[..], "fuzz") {

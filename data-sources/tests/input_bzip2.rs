@@ -102,3 +102,70 @@ fn corrupt_bzip2_is_fatal_at_line_one() {
     assert_eq!(e.position, Position::Line(1));
     assert!(lines.next_line().is_none());
 }
+
+/// A bzip2 bomb (64 MiB of one repeated line from a few hundred kilobytes: one small stream,
+/// concatenated, which is quick to make) stops at the decompression cap: the lines before it
+/// are read, then one fatal error names the source and the cap.
+#[test]
+fn a_bzip2_bomb_stops_at_the_decompression_cap() {
+    const CAP: u64 = 1 << 20;
+    let line = b"192.0.2.1\n";
+    let block = line.repeat(6_554);
+    let bomb = bzip2(&block, 9).repeat(1024);
+    assert!(
+        bomb.len() * 100 < block.len() * 1024,
+        "{} bytes",
+        bomb.len()
+    );
+    let reader = input::decode_with_limit(Cursor::new(bomb.clone()), CAP).unwrap();
+    let items: Vec<_> = plain::parse(reader, "bomb.bz2").collect();
+    // 104 857 whole lines fit in 1 MiB; the 104 858th is cut by the cap.
+    let whole = CAP as usize / line.len();
+    assert_eq!(items.len(), whole + 1);
+    assert!(items[..whole].iter().all(Result::is_ok));
+    let e = items[whole].as_ref().unwrap_err();
+    assert!(e.fatal);
+    assert_eq!(e.source_name, "bomb.bz2");
+    assert_eq!(e.position, Position::Line(whole as u64 + 1));
+    assert_eq!(
+        e.reason,
+        "decompressed input larger than 1048576 bytes (a compression bomb, or not the file this \
+         source should be); check the file"
+    );
+    // The raw reader stops at the cap too, with an error of its own kind.
+    let mut reader = input::decode_with_limit(Cursor::new(bomb), CAP).unwrap();
+    let mut out = Vec::new();
+    let e = reader.read_to_end(&mut out).unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::InvalidData);
+    assert_eq!(out.len() as u64, CAP);
+}
+
+#[test]
+fn the_decompression_cap_is_inclusive_and_covers_gzip_and_json() {
+    // Exactly the cap is fine; one byte more is not.
+    let text = b"192.0.2.1\n".repeat(100);
+    for (data, limit, ok) in [(&text, 1000, true), (&text, 999, false)] {
+        let reader = input::decode_with_limit(Cursor::new(bzip2(data, 9)), limit).unwrap();
+        let items: Vec<_> = plain::parse(reader, "t").collect();
+        assert_eq!(items.iter().all(Result::is_ok), ok, "limit {limit}");
+    }
+    // A gzip bomb, read by a JSON parser: one fatal error for the document, naming the cap.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(b"{\"prefixes\": [").unwrap();
+    gz.write_all(&b" ".repeat(8 << 20)).unwrap();
+    gz.write_all(b"]}").unwrap();
+    let reader = input::decode_with_limit(Cursor::new(gz.finish().unwrap()), 1 << 20).unwrap();
+    let items: Vec<_> = ipsieve_sources::aws::parse(reader, "aws.json.gz").collect();
+    assert_eq!(items.len(), 1);
+    let e = items[0].as_ref().unwrap_err();
+    assert!(e.fatal);
+    assert_eq!(e.source_name, "aws.json.gz");
+    assert!(
+        e.reason
+            .starts_with("decompressed input larger than 1048576 bytes"),
+        "{e}"
+    );
+    // Plain input is not capped: its size is the file's.
+    let reader = input::decode_with_limit(Cursor::new(text.clone()), 10).unwrap();
+    assert_eq!(read_all(reader), text);
+}

@@ -351,6 +351,96 @@ fn whole_upstream_files() {
     }
 }
 
+#[test]
+fn arrays_are_not_read_by_position() {
+    // Relays, and the objects inside them, as arrays: serde would fill the structs' fields
+    // in order. Each is one recoverable error for its relay (or country), at its line.
+    let api = r#"{"wireguard": {"relays": [
+        ["se-got-wg-001", "se-got", true, false, "M247", "192.0.2.1", null, null, null],
+        {"hostname": "se-got-wg-002", "active": true, "ipv4_addr_in": "192.0.2.2",
+         "features": [[["192.0.2.3"]]]},
+        {"hostname": "se-got-wg-003", "active": true, "ipv4_addr_in": "192.0.2.4"}
+    ]}}"#;
+    let got: Vec<String> = mullvad::parse_located(api.as_bytes(), "mullvad")
+        .map(|r| match r {
+            Ok(l) => format!("{:?} {}", l.position, l.record.hostname),
+            Err(e) => format!("{:?} {}", e.position, e.reason),
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "Line(2) bad relay: invalid type: sequence, expected an object",
+            "Line(3) bad relay: invalid type: sequence, expected an object",
+            "Line(5) se-got-wg-003",
+        ]
+    );
+    let cached = r#"[{"countries": [
+        {"name": "Sweden", "code": "se", "cities": [["Gothenburg", "got", []]]},
+        {"name": "Norway", "code": "no", "cities": [{"name": "Oslo", "code": "osl", "relays": [
+            {"inner": ["no-osl-wg-001", "192.0.2.1", null, true, null]},
+            {"inner": {"hostname": "no-osl-wg-002", "ipv4_addr_in": "192.0.2.2", "active": true,
+                       "location": ["Norway", "no", "Oslo", "osl"]}},
+            {"inner": {"hostname": "no-osl-wg-003", "ipv4_addr_in": "192.0.2.3", "active": true}}]}]}]},
+        {"bridges": [["no-br", "192.0.2.9", null, true, null]]}]"#;
+    let got: Vec<String> = mullvad::parse_located(cached.as_bytes(), "mullvad")
+        .map(|r| match r {
+            Ok(l) => format!("{:?} {}", l.position, l.record.hostname),
+            Err(e) => format!("{:?} {}", e.position, e.reason),
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "Line(2) bad country: invalid type: sequence, expected an object",
+            "Line(4) bad relay: invalid type: sequence, expected an object",
+            "Line(5) bad relay: invalid type: sequence, expected an object",
+            "Line(7) no-osl-wg-003",
+            "Line(8) bad bridge: invalid type: sequence, expected an object",
+        ]
+    );
+    // The locations table and the relay lists are the document's shape: fatal.
+    for (text, reason) in [
+        (
+            r#"{"locations": {"se-got": ["Sweden", "Gothenburg"]}, "wireguard": {"relays": []}}"#,
+            "not a mullvad relay list: invalid type: sequence, expected an object",
+        ),
+        (
+            r#"{"wireguard": [[]]}"#,
+            "not a mullvad relay list: invalid type: sequence, expected an object",
+        ),
+        (
+            r#"{"wireguard": {"relays": null}}"#,
+            "not a mullvad relay list: invalid type: null, expected a sequence",
+        ),
+    ] {
+        let e = only_error(mullvad::parse(text.as_bytes(), "mullvad"));
+        assert!(e.fatal, "{text}");
+        assert_eq!(e.reason, reason, "{text}");
+    }
+}
+
+#[test]
+fn the_locations_table_is_bounded() {
+    let table = |n: usize| -> String {
+        let entries: Vec<String> = (0..n).map(|i| format!("\"l{i}\": {{}}")).collect();
+        format!(
+            "{{\"locations\": {{{}}}, \"wireguard\": {{\"relays\": []}}}}",
+            entries.join(",")
+        )
+    };
+    assert_eq!(
+        mullvad::parse(table(1 << 16).as_bytes(), "mullvad").count(),
+        0
+    );
+    let e = only_error(mullvad::parse(table((1 << 16) + 1).as_bytes(), "mullvad"));
+    assert!(e.fatal);
+    assert_eq!(
+        e.reason,
+        "not a mullvad relay list: more than 65536 locations; this is not a plausible relay list"
+    );
+}
+
 proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..1024)) {

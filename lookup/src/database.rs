@@ -710,7 +710,7 @@ impl<'a> View<'a> {
         let keys = self.bytes_of(Section::V4Keys);
         let c = descend::<u16, 32>(keys, e, x as u16);
         if let Some(c) = &c {
-            c.preload_values(self.bytes_of(Section::V4Values));
+            c.preload_values::<false>(self.bytes_of(Section::V4Values));
         }
         self.leaf_v4(c, x)
     }
@@ -738,7 +738,7 @@ impl<'a> View<'a> {
         let keys = self.bytes_of(Section::V6Keys);
         let c = descend::<u64, 8>(keys, e, (x >> 64) as u64);
         if let Some(c) = &c {
-            c.preload_values(self.bytes_of(Section::V6Values));
+            c.preload_values::<false>(self.bytes_of(Section::V6Values));
         }
         self.leaf_v6(c, x)
     }
@@ -770,7 +770,7 @@ impl<'a> View<'a> {
     #[inline(always)]
     fn preload_record(self, i: u32) {
         let at = (i as usize).wrapping_mul(rec::BYTES);
-        let _ = std::hint::black_box(self.bytes_of(Section::Records).get(at).copied());
+        search::prefetch(self.bytes_of(Section::Records), at);
     }
 }
 
@@ -907,8 +907,8 @@ impl<I: Iterator<Item = IpAddr>> LookupMany<'_, I> {
         for s in group.iter() {
             if let Some(Some(c)) = &s.search {
                 match s.ip {
-                    IpAddr::V4(_) => c.preload_values(v.bytes_of(Section::V4Values)),
-                    IpAddr::V6(_) => c.preload_values(v.bytes_of(Section::V6Values)),
+                    IpAddr::V4(_) => c.preload_values::<true>(v.bytes_of(Section::V4Values)),
+                    IpAddr::V6(_) => c.preload_values::<true>(v.bytes_of(Section::V6Values)),
                 }
             }
         }

@@ -14,23 +14,60 @@ fn line<K: Key>(keys: &[u8], at: usize) -> Option<&[u8; tree::LINE_BYTES]> {
     K::read_line(keys, at)
 }
 
+/// Asks the CPU to start loading the cache line holding byte `at` of `bytes` (nothing when it
+/// is out of range), so that a later read of it finds it cached or in flight.
+#[inline(always)]
+pub(crate) fn prefetch(bytes: &[u8], at: usize) {
+    let Some(b) = bytes.get(at) else {
+        return;
+    };
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: `_mm_prefetch` is only a hint to the cache: it never faults, reads nothing into
+    // the program and changes no memory; the pointer is inside a live slice anyway. SSE is part
+    // of the x86_64 baseline, so the instruction always exists. Measured: a batch staged with
+    // `touch` instead (a load through `black_box`, also an optimisation barrier) took 1.3-3.6x
+    // as long on the full-size artifact.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+            std::ptr::from_ref(b).cast(),
+        );
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = std::hint::black_box(*b);
+}
+
+/// Reads byte `at` of `bytes` (nothing when out of range) and discards it through
+/// `black_box`: a demand load that starts the line's miss. On the single-lookup path this
+/// measured faster than [`prefetch`] (the value line is needed a few instructions later, and
+/// a demand load is not dropped or deprioritised as a hint may be).
+#[inline(always)]
+pub(crate) fn touch(bytes: &[u8], at: usize) {
+    let _ = std::hint::black_box(bytes.get(at).copied());
+}
+
 /// Starts loading the `u32` values of slots `at..at + n` (at most two lines) before the keys
 /// that select one of them are searched, so that the value's cache miss overlaps the key
-/// line's instead of following it. A load whose result is discarded through `black_box` is
-/// the safe stand-in for a prefetch instruction; out-of-range slots are skipped.
+/// line's instead of following it: by [`prefetch`] when `HINT`, else by [`touch`].
 #[inline(always)]
-fn preload(values: &[u8], at: usize, n: usize) {
+fn preload<const HINT: bool>(values: &[u8], at: usize, n: usize) {
     const LINE_VALUES: usize = tree::LINE_BYTES / 4;
-    let _ = std::hint::black_box(values.get(at.wrapping_mul(4)).copied());
+    let load = |at: usize| {
+        if HINT {
+            prefetch(values, at.wrapping_mul(4));
+        } else {
+            touch(values, at.wrapping_mul(4));
+        }
+    };
+    load(at);
     if n > LINE_VALUES {
-        let _ = std::hint::black_box(values.get((at + LINE_VALUES).wrapping_mul(4)).copied());
+        load(at + LINE_VALUES);
     }
 }
 
 /// Starts loading the key line holding slot `at` (the first stage of a batch lookup).
 #[inline(always)]
 pub(crate) fn preload_key<K: Key>(keys: &[u8], at: usize) {
-    let _ = std::hint::black_box(keys.get(at.wrapping_mul(std::mem::size_of::<K>())).copied());
+    prefetch(keys, at.wrapping_mul(std::mem::size_of::<K>()));
 }
 
 /// A search of one chunk tree in progress: the line to read next and what is left to do.
@@ -108,8 +145,8 @@ impl Cursor {
 
     /// Starts loading the values the leaf can answer with (see [`preload`]).
     #[inline(always)]
-    pub(crate) fn preload_values(&self, values: &[u8]) {
-        preload(
+    pub(crate) fn preload_values<const HINT: bool>(&self, values: &[u8]) {
+        preload::<HINT>(
             values,
             self.line + usize::from(self.from),
             usize::from(self.width),
@@ -142,7 +179,7 @@ pub(crate) fn find<K: Key, const B: usize>(
     while c.descending() {
         c.step::<K, B>(keys, x)?;
     }
-    c.preload_values(values);
+    c.preload_values::<false>(values);
     c.finish(keys, x)
 }
 

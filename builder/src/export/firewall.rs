@@ -1,0 +1,277 @@
+//! Packet-level blocking: one address set per category and family, aggregated to the fewest
+//! CIDR blocks, written for nftables (`nft -f`) or ipset (`ipset restore`).
+//!
+//! A category's set holds every address whose answer has the category ([`category_sets`]);
+//! adjacent and overlapping ranges are joined before they are cut into CIDR blocks
+//! ([`aggregate`]), so the list is the shortest exact one. IPv4 and IPv6 are separate sets
+//! (`vpn_v4`, `vpn_v6`); IPv4-mapped IPv6 is left to the IPv4 set.
+//!
+//! # nftables ([`write_nft`])
+//! A `define NAME_CATEGORY_v4 = { … }` per non-empty set (for rulesets that `include` the
+//! file and use the variables), a table `inet NAME` declaring every set with `flags interval`,
+//! then for each set `flush set` and `add element … $NAME_CATEGORY_v4`. `nft -f FILE` loads
+//! it in one transaction and reloading replaces the elements, keeping the table's chains:
+//!
+//! ```text
+//! table inet ipsieve {
+//!     chain input {
+//!         type filter hook input priority 0; policy accept;
+//!         ip saddr @tor_exit_v4 drop
+//!         ip6 saddr @tor_exit_v6 drop
+//!     }
+//! }
+//! ```
+//!
+//! # ipset ([`write_ipset`])
+//! For each set `NAME_CATEGORY_v4` a `hash:net` set (`family inet` or `inet6`), filled through a
+//! `…_new` copy that is then swapped in and destroyed, so matching never sees a half-filled
+//! set. Load with `ipset restore -exist < FILE` (`-exist` lets the `create` lines pass when the
+//! sets already exist). `hash:net` cannot hold a /0, so one is written as two /1 blocks.
+
+use std::io::Write;
+
+use ipnet::{Ipv4Net, Ipv6Net};
+use ipsieve::{Categories, Database};
+
+use super::ExportError;
+use crate::walk::{cidrs, runs, Family};
+
+/// The `maxelem` of every ipset (larger when a set holds more): fixed, so that
+/// `create -exist` matches the sets an earlier load made.
+pub const IPSET_MAXELEM: usize = 1 << 20;
+
+/// The addresses of one category, as CIDR blocks per family.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CategorySet {
+    /// The category.
+    pub category: Categories,
+    /// Its stable name (`tor_exit`, `vpn`, …).
+    pub name: &'static str,
+    /// IPv4 blocks, in address order, the fewest that cover the category exactly.
+    pub v4: Vec<Ipv4Net>,
+    /// IPv6 blocks, likewise.
+    pub v6: Vec<Ipv6Net>,
+}
+
+/// The fewest CIDR blocks, in address order, that cover exactly the union of `ranges`
+/// (inclusive `(first, last)` pairs, in any order, overlapping or not) in a `bits`-bit space.
+///
+/// ```
+/// use ipsieve_builder::export::firewall::aggregate;
+/// // 10.0.0.0-10.0.0.127 and 10.0.0.128-10.0.1.255: one /23.
+/// let a = 0x0a00_0000;
+/// assert_eq!(aggregate([(a + 128, a + 511), (a, a + 127)], 32), vec![(a, 23)]);
+/// ```
+pub fn aggregate(ranges: impl IntoIterator<Item = (u128, u128)>, bits: u8) -> Vec<(u128, u8)> {
+    let mut sorted: Vec<(u128, u128)> = ranges.into_iter().collect();
+    sorted.sort_unstable();
+    let mut merged: Vec<(u128, u128)> = Vec::with_capacity(sorted.len());
+    for (first, last) in sorted {
+        match merged.last_mut() {
+            Some(prev) if prev.1 == u128::MAX || first <= prev.1 + 1 => prev.1 = prev.1.max(last),
+            _ => merged.push((first, last)),
+        }
+    }
+    merged
+        .into_iter()
+        .flat_map(|(first, last)| cidrs(first, last, bits))
+        .collect()
+}
+
+/// One [`CategorySet`] per category of `categories`, in the order given, repeats dropped
+/// (every category of [`Categories::NAMED`] when empty), read from `db` in one walk per
+/// family. Each entry should be one named category; others are left out.
+pub fn category_sets(db: &Database, categories: &[Categories]) -> Vec<CategorySet> {
+    let mut wanted: Vec<Categories> = Vec::new();
+    for &c in categories {
+        if !wanted.contains(&c) {
+            wanted.push(c);
+        }
+    }
+    if wanted.is_empty() {
+        wanted = Categories::NAMED.iter().map(|(c, _)| *c).collect();
+    }
+    let mut sets: Vec<CategorySet> = wanted
+        .iter()
+        .filter_map(|c| Categories::NAMED.iter().find(|(n, _)| n == c))
+        .map(|&(category, name)| CategorySet {
+            category,
+            name,
+            v4: Vec::new(),
+            v6: Vec::new(),
+        })
+        .collect();
+    for family in Family::BOTH {
+        let mut ranges: Vec<Vec<(u128, u128)>> = vec![Vec::new(); sets.len()];
+        for run in runs(db, family) {
+            let cats = run.answer.categories();
+            if cats.is_empty() {
+                continue;
+            }
+            for (i, set) in sets.iter().enumerate() {
+                if cats.contains(set.category) {
+                    ranges[i].push((run.first, run.last));
+                }
+            }
+        }
+        for (set, ranges) in sets.iter_mut().zip(ranges) {
+            let blocks = aggregate(ranges, family.bits());
+            match family {
+                Family::V4 => {
+                    set.v4 = blocks
+                        .into_iter()
+                        .map(|(x, len)| Ipv4Net::new((x as u32).into(), len).expect("len <= 32"))
+                        .collect();
+                }
+                Family::V6 => {
+                    set.v6 = blocks
+                        .into_iter()
+                        .map(|(x, len)| Ipv6Net::new(x.into(), len).expect("len <= 128"))
+                        .collect();
+                }
+            }
+        }
+    }
+    sets
+}
+
+/// A table name or set-name prefix that nftables and ipset both accept: 1 to 16 ASCII
+/// letters, digits or `_`, starting with a letter (ipset names, with the longest suffix
+/// `_tor_relay_v6_new`, stay within ipset's 31 bytes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetName(String);
+
+impl SetName {
+    /// Checks `name`.
+    ///
+    /// # Errors
+    /// [`ExportError::InvalidName`] when it is not of the form above.
+    pub fn new(name: &str) -> Result<SetName, ExportError> {
+        let ok = (1..=16).contains(&name.len())
+            && name.starts_with(|c: char| c.is_ascii_alphabetic())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if ok {
+            Ok(SetName(name.to_owned()))
+        } else {
+            Err(ExportError::InvalidName(name.to_owned()))
+        }
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The sets of one family: `(set name, nft type, ipset family, blocks as text)`.
+fn per_family(set: &CategorySet) -> [(String, &'static str, &'static str, Vec<String>); 2] {
+    [
+        (
+            format!("{}_v4", set.name),
+            "ipv4_addr",
+            "inet",
+            set.v4.iter().map(ToString::to_string).collect(),
+        ),
+        (
+            format!("{}_v6", set.name),
+            "ipv6_addr",
+            "inet6",
+            set.v6.iter().map(ToString::to_string).collect(),
+        ),
+    ]
+}
+
+/// Writes `sets` as an nftables script for table `inet TABLE` (see the module documentation).
+/// `comment` goes on the first lines, each prefixed with `# `.
+///
+/// # Errors
+/// The first error writing to `out`.
+pub fn write_nft(
+    out: &mut dyn Write,
+    sets: &[CategorySet],
+    table: &SetName,
+    comment: &str,
+) -> std::io::Result<()> {
+    let table = table.as_str();
+    for line in comment.lines() {
+        writeln!(out, "# {line}")?;
+    }
+    writeln!(
+        out,
+        "# Load with: nft -f FILE (reloading replaces the elements)."
+    )?;
+    for set in sets {
+        for (name, _, _, blocks) in per_family(set) {
+            if blocks.is_empty() {
+                continue;
+            }
+            writeln!(out, "define {table}_{name} = {{")?;
+            for b in &blocks {
+                writeln!(out, "\t{b},")?;
+            }
+            writeln!(out, "}}")?;
+        }
+    }
+    writeln!(out, "table inet {table} {{")?;
+    for set in sets {
+        for (name, ty, _, _) in per_family(set) {
+            writeln!(out, "\tset {name} {{")?;
+            writeln!(out, "\t\ttype {ty}")?;
+            writeln!(out, "\t\tflags interval")?;
+            writeln!(out, "\t}}")?;
+        }
+    }
+    writeln!(out, "}}")?;
+    for set in sets {
+        for (name, _, _, blocks) in per_family(set) {
+            writeln!(out, "flush set inet {table} {name}")?;
+            if !blocks.is_empty() {
+                writeln!(out, "add element inet {table} {name} ${table}_{name}")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes `sets` as an `ipset restore` script with set names `PREFIX_CATEGORY_v4` (see the
+/// module documentation). `comment` goes on the first lines, each prefixed with `# `.
+///
+/// # Errors
+/// The first error writing to `out`.
+pub fn write_ipset(
+    out: &mut dyn Write,
+    sets: &[CategorySet],
+    prefix: &SetName,
+    comment: &str,
+) -> std::io::Result<()> {
+    let prefix = prefix.as_str();
+    for line in comment.lines() {
+        writeln!(out, "# {line}")?;
+    }
+    writeln!(
+        out,
+        "# Load with: ipset restore -exist < FILE (each set is filled as NAME_new, then swapped in)."
+    )?;
+    for set in sets {
+        for (name, _, family, blocks) in per_family(set) {
+            let name = format!("{prefix}_{name}");
+            let new = format!("{name}_new");
+            let maxelem = IPSET_MAXELEM.max(blocks.len() + 1);
+            let create = format!("hash:net family {family} maxelem {maxelem}");
+            writeln!(out, "create {name} {create}")?;
+            writeln!(out, "create {new} {create}")?;
+            writeln!(out, "flush {new}")?;
+            for b in &blocks {
+                match b.as_str() {
+                    // hash:net takes prefix lengths from 1: a /0 is its two halves.
+                    "0.0.0.0/0" => writeln!(out, "add {new} 0.0.0.0/1\nadd {new} 128.0.0.0/1")?,
+                    "::/0" => writeln!(out, "add {new} ::/1\nadd {new} 8000::/1")?,
+                    _ => writeln!(out, "add {new} {b}")?,
+                }
+            }
+            writeln!(out, "swap {new} {name}")?;
+            writeln!(out, "destroy {new}")?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,124 @@
+//! Exporting an artifact for other tools: a MaxMind DB file ([`mmdb`]), a CSV of ranges
+//! ([`csv`]), and nftables or ipset sets per category ([`firewall`]). `ipsieve export` is the
+//! command line for all of them (docs/EXPORT.md).
+//!
+//! Every export reads the artifact with the [`walk`](crate::walk) — each family in address
+//! order, one run per maximal range of addresses with the same answer — so an export says
+//! exactly what [`Database::lookup`](ipsieve::Database::lookup) says, range for range; the
+//! tests read each format back and compare it with the artifact.
+//!
+//! ```
+//! use ipsieve::{Categories, Database};
+//! use ipsieve_builder::export::{csv, firewall, mmdb};
+//! use ipsieve_builder::{Attrs, Builder, SourceSpec};
+//!
+//! let mut b = Builder::new();
+//! let tor = b.add_source(SourceSpec::new("tor", "tor-exit-list").categories(Categories::TOR_EXIT))?;
+//! b.add_net(tor, "185.220.101.0/30".parse().unwrap(), Attrs::default())?;
+//! let db = Database::from_bytes(&b.compile()?.bytes)?;
+//!
+//! let (mmdb_bytes, stats) = mmdb::from_database(&db).to_bytes()?;
+//! assert_eq!(stats.data_records, 1);
+//!
+//! let mut text = Vec::new();
+//! csv::write(&db, &mut text)?;
+//! assert!(String::from_utf8(text)?.contains("185.220.101.0,185.220.101.3,tor_exit,"));
+//!
+//! let sets = firewall::category_sets(&db, &[Categories::TOR_EXIT]);
+//! assert_eq!(sets[0].v4, vec!["185.220.101.0/30".parse()?]);
+//! # let _ = mmdb_bytes;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod csv;
+pub mod firewall;
+pub mod mmdb;
+
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// Why an export failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExportError {
+    /// Writing the output failed; a file already at the destination is untouched.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// The file being written (`-` for standard output).
+        path: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// Two ranges given to the MMDB writer overlap: each address may have one value.
+    #[error("ranges {first} and {second} overlap: give the MMDB writer disjoint ranges")]
+    Overlap {
+        /// The earlier range, `first-last`.
+        first: String,
+        /// The range that overlaps it.
+        second: String,
+    },
+    /// A range whose first address is after its last, or whose ends are of different families.
+    #[error("invalid range {0}: the first address must not be after the last, in one family")]
+    InvalidRange(String),
+    /// The output exceeds a limit of the format.
+    #[error("the export is too large: {0}")]
+    TooLarge(String),
+    /// A name given for the sets or table is not usable by nftables and ipset.
+    #[error(
+        "invalid set name {0:?}: use 1 to 16 ASCII letters, digits or `_`, starting with a letter"
+    )]
+    InvalidName(String),
+}
+
+impl ExportError {
+    /// The error-mapping function for I/O errors while writing `path`
+    /// (`.map_err(ExportError::io(path))`).
+    pub fn io(path: &Path) -> impl Fn(std::io::Error) -> ExportError + '_ {
+        move |source| ExportError::Io {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+}
+
+/// Writes a file the way ipsieve publishes artifacts: `fill` writes into a temporary file
+/// beside `dest`, which is flushed, fsynced and renamed over `dest`, so a reader of `dest`
+/// (a firewall loader, a service mapping the MMDB) sees the old file or the new one, never a
+/// part. On failure the temporary file is removed and `dest` is left as it was.
+///
+/// # Errors
+/// [`ExportError::Io`] on a write, sync or rename failure, and whatever `fill` returns.
+pub fn write_atomically<T>(
+    dest: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> Result<T, ExportError>,
+) -> Result<T, ExportError> {
+    let dir = match dest.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = dest
+        .file_name()
+        .map_or_else(|| "export".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let file = File::create(&tmp).map_err(ExportError::io(&tmp))?;
+        let mut out = BufWriter::new(file);
+        let value = fill(&mut out)?;
+        let file = out
+            .into_inner()
+            .map_err(|e| ExportError::io(&tmp)(e.into_error()))?;
+        file.sync_all().map_err(ExportError::io(&tmp))?;
+        drop(file);
+        fs::rename(&tmp, dest).map_err(ExportError::io(dest))?;
+        if let Ok(d) = File::open(&dir) {
+            // Persist the rename; not every platform can sync a directory, so best effort.
+            let _ = d.sync_all();
+        }
+        Ok(value)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
