@@ -38,9 +38,9 @@ impl Storage {
 /// An opened, validated ipsieve artifact.
 ///
 /// Opening checks the header, the format version, the bounds, alignment and sizes of every
-/// section, the string table's UTF-8 and every index the top tables and records hold, once.
-/// Lookups are then infallible, never allocate and never panic; [`Database::verify`] adds the
-/// whole-file checksum.
+/// section, the source table and every top-table entry, once, in time independent of the
+/// data's size. Lookups are then infallible, never allocate and never panic;
+/// [`Database::verify`] adds the whole-file checksum, every record and string, and every tree.
 ///
 /// `Database` is `Send + Sync`: share one behind an `Arc` across threads.
 ///
