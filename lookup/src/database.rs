@@ -708,24 +708,23 @@ impl<'a> View<'a> {
             return direct(e, 16);
         }
         let keys = self.bytes_of(Section::V4Keys);
-        let c = descend::<u16, 32>(keys, e, x as u16);
-        if let Some(c) = &c {
-            c.preload_values::<false>(self.bytes_of(Section::V4Values));
-        }
+        let Some(c) = descend::<u16, 32>(keys, e, x as u16) else {
+            return FELL_OFF_V4;
+        };
+        c.preload_values::<false>(self.bytes_of(Section::V4Values));
         self.leaf_v4(c, x)
     }
 
-    /// The record and place of IPv4 `x` from its search at the leaf (`None`: the search fell
-    /// off a corrupt tree).
+    /// The record and place of IPv4 `x` from its search at the leaf.
     #[inline(always)]
-    fn leaf_v4(self, c: Option<Cursor>, x: u32) -> (u32, Place) {
+    fn leaf_v4(self, c: Cursor, x: u32) -> (u32, Place) {
         let keys = self.bytes_of(Section::V4Keys);
-        match c.and_then(|c| c.finish::<u16>(keys, x as u16)) {
+        match c.finish::<u16>(keys, x as u16) {
             Some((slot, first)) => {
                 let r = self.word(Section::V4Values, slot).unwrap_or(0);
                 (r, Place::slot(KeySpace::V4, slot, first))
             }
-            None => (0, Place::Block { bits: 16 }),
+            None => FELL_OFF_V4,
         }
     }
 
@@ -736,20 +735,20 @@ impl<'a> View<'a> {
             return direct(e, 112);
         }
         let keys = self.bytes_of(Section::V6Keys);
-        let c = descend::<u64, 8>(keys, e, (x >> 64) as u64);
-        if let Some(c) = &c {
-            c.preload_values::<false>(self.bytes_of(Section::V6Values));
-        }
+        let Some(c) = descend::<u64, 8>(keys, e, (x >> 64) as u64) else {
+            return FELL_OFF_V6;
+        };
+        c.preload_values::<false>(self.bytes_of(Section::V6Values));
         self.leaf_v6(c, x)
     }
 
     /// The record and place of IPv6 `x` from its search at the leaf, through the /64's
     /// sub-tree when the value refers to one.
     #[inline(always)]
-    fn leaf_v6(self, c: Option<Cursor>, x: u128) -> (u32, Place) {
+    fn leaf_v6(self, c: Cursor, x: u128) -> (u32, Place) {
         let keys = self.bytes_of(Section::V6Keys);
-        let Some((slot, first)) = c.and_then(|c| c.finish::<u64>(keys, (x >> 64) as u64)) else {
-            return (0, Place::Block { bits: 112 });
+        let Some((slot, first)) = c.finish::<u64>(keys, (x >> 64) as u64) else {
+            return FELL_OFF_V6;
         };
         let r = self.word(Section::V6Values, slot).unwrap_or(0);
         if r & format::V6_SUB == 0 {
@@ -773,6 +772,11 @@ impl<'a> View<'a> {
         search::prefetch(self.bytes_of(Section::Records), at);
     }
 }
+
+/// The answer when a search falls off a corrupt tree: nothing known for the /16.
+const FELL_OFF_V4: (u32, Place) = (0, Place::Block { bits: 16 });
+/// The same for an IPv6 /16.
+const FELL_OFF_V6: (u32, Place) = (0, Place::Block { bits: 112 });
 
 /// The record and block of a direct top entry `e` of a table indexed above bit `base`.
 #[inline(always)]
@@ -917,9 +921,11 @@ impl<I: Iterator<Item = IpAddr>> LookupMany<'_, I> {
             let Some(c) = s.search.take() else {
                 continue;
             };
-            (s.record, s.place) = match s.ip {
-                IpAddr::V4(a) => v.leaf_v4(c, u32::from(a)),
-                IpAddr::V6(a) => v.leaf_v6(c, u128::from(a)),
+            (s.record, s.place) = match (s.ip, c) {
+                (IpAddr::V4(a), Some(c)) => v.leaf_v4(c, u32::from(a)),
+                (IpAddr::V6(a), Some(c)) => v.leaf_v6(c, u128::from(a)),
+                (IpAddr::V4(_), None) => FELL_OFF_V4,
+                (IpAddr::V6(_), None) => FELL_OFF_V6,
             };
             v.preload_record(s.record);
         }

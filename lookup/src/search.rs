@@ -79,10 +79,10 @@ pub(crate) struct Cursor {
     /// First slot of the line to read next.
     line: usize,
     /// The leaf's window in its line: slots `from..from + width`.
-    from: u8,
-    width: u8,
+    from: usize,
+    width: usize,
     /// Internal levels left above the leaf (at most 14: a 4-bit height field).
-    levels: u8,
+    levels: u32,
     /// Whether every level so far took its first child.
     leftmost: bool,
 }
@@ -98,8 +98,8 @@ impl Cursor {
             let line = at & !(B - 1);
             Cursor {
                 line,
-                from: (at - line) as u8,
-                width: ((B / 4) << ((r >> tree::LEAF_CLASS_SHIFT) & 3).min(2)) as u8,
+                from: at - line,
+                width: (B / 4) << ((r >> tree::LEAF_CLASS_SHIFT) & 3).min(2),
                 levels: 0,
                 leftmost: true,
             }
@@ -107,8 +107,8 @@ impl Cursor {
             Cursor {
                 line: (r & tree::ROOT_MASK) as usize * B,
                 from: 0,
-                width: B as u8,
-                levels: ((r >> tree::HEIGHT_SHIFT) & 0xF).saturating_sub(1) as u8,
+                width: B,
+                levels: ((r >> tree::HEIGHT_SHIFT) & 0xF).saturating_sub(1),
                 leftmost: true,
             }
         }
@@ -146,19 +146,14 @@ impl Cursor {
     /// Starts loading the values the leaf can answer with (see [`preload`]).
     #[inline(always)]
     pub(crate) fn preload_values<const HINT: bool>(&self, values: &[u8]) {
-        preload::<HINT>(
-            values,
-            self.line + usize::from(self.from),
-            usize::from(self.width),
-        );
+        preload::<HINT>(values, self.line + self.from, self.width);
     }
 
     /// At the leaf: the slot of `x`'s value and whether it is the chunk's first.
     #[inline(always)]
     pub(crate) fn finish<K: Key>(&self, keys: &[u8], x: K) -> Option<(usize, bool)> {
-        let (from, width) = (usize::from(self.from), usize::from(self.width));
-        let c = K::count_below_in(line::<K>(keys, self.line)?, from, width, x);
-        Some((self.line + from + c, self.leftmost && c == 0))
+        let c = K::count_below_in(line::<K>(keys, self.line)?, self.from, self.width, x);
+        Some((self.line + self.from + c, self.leftmost && c == 0))
     }
 }
 
