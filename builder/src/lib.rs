@@ -54,6 +54,8 @@ pub mod eval;
 pub mod export;
 #[cfg(feature = "fetch")]
 pub mod fetch;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod load;
 pub mod manifest;
 pub mod report;

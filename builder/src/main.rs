@@ -130,6 +130,10 @@ enum Command {
     Stats {
         /// The artifact.
         db: PathBuf,
+        /// One JSON document, each source with its URL and provider too (the nightly
+        /// pipeline's attribution file is generated from it).
+        #[arg(long)]
+        json: bool,
     },
     /// Compare two artifacts: per category, provider and source, the ranges and addresses
     /// added and removed and the coverage of the IPv4 and IPv6 space, then the largest changed
@@ -214,7 +218,7 @@ fn main() -> ExitCode {
             lookup(&db, output, &ips)
         }
         Command::Verify { db } => verify(&db).map(|()| true),
-        Command::Stats { db } => stats(&db).map(|()| true),
+        Command::Stats { db, json } => stats(&db, json).map(|()| true),
         Command::Export(args) => export::run(&args).map(|()| true),
         Command::Eval(args) => eval::run(&args),
         Command::Diff {
@@ -666,8 +670,37 @@ fn verify(path: &Path) -> Result<()> {
     Ok(())
 }
 
-fn stats(path: &Path) -> Result<()> {
+fn stats(path: &Path, json: bool) -> Result<()> {
     let db = Database::open(path).with_context(|| format!("opening {}", path.display()))?;
+    if json {
+        let sources: Vec<_> = db
+            .sources()
+            .map(|s| {
+                serde_json::json!({
+                    "name": s.name(),
+                    "format": s.format(),
+                    "tier": s.tier().to_string(),
+                    "snapshot": s.snapshot_day().map(day_string),
+                    "categories": s.categories().names().collect::<Vec<_>>(),
+                    "provider": s.provider(),
+                    "licence": s.licence(),
+                    "url": s.url(),
+                })
+            })
+            .collect();
+        let v = serde_json::json!({
+            "file": path.display().to_string(),
+            "size": db.len(),
+            "format": format!("{}.{}", db.format_version().0, db.format_version().1),
+            "built": day_string((db.build_time() / 86_400) as u32),
+            "build_time": db.build_time(),
+            "records": db.record_count(),
+            "metadata": db.metadata().collect::<std::collections::BTreeMap<_, _>>(),
+            "sources": sources,
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
     println!("file:        {}", path.display());
     println!("size:        {} bytes", db.len());
     println!(

@@ -8,10 +8,12 @@ mod export;
 #[cfg(feature = "fetch")]
 mod fetch;
 mod formats;
+mod fuzz_replay;
 mod golden;
 #[cfg(feature = "fetch")]
 mod http;
 mod manifest;
 mod model;
+mod pipeline;
 mod publish;
 mod snapshot;

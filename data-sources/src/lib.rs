@@ -104,6 +104,8 @@ pub mod aws;
 pub mod azure;
 pub mod bad_asn;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod geofeed;
 pub mod geofeed_json;
 pub mod google;

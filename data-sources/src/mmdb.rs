@@ -134,6 +134,8 @@ pub struct MmdbDatabase {
     source_name: String,
     /// File offset of the data section (pointers are relative to it).
     data_start: u64,
+    /// Length of the file, to keep error positions inside it.
+    len: u64,
 }
 
 impl MmdbDatabase {
@@ -181,8 +183,9 @@ impl MmdbDatabase {
     /// # Errors
     /// A fatal [`ParseError`] when `bytes` is not a MaxMind DB.
     pub fn from_bytes(bytes: Vec<u8>, source_name: &str) -> Result<Self, ParseError> {
+        let len = bytes.len() as u64;
         let reader = Reader::from_source(bytes).map_err(|e| {
-            let mut err = db_error(source_name, &e, 0);
+            let mut err = db_error(source_name, &e, 0, len);
             err.reason = format!(
                 "not a readable MaxMind DB ({}); check that the file is a complete .mmdb",
                 err.reason
@@ -196,6 +199,7 @@ impl MmdbDatabase {
             reader,
             source_name: source_name.to_owned(),
             data_start: tree + 16,
+            len,
         })
     }
 
@@ -221,7 +225,7 @@ impl MmdbDatabase {
     /// A fatal [`ParseError`] naming the first problem found.
     pub fn verify(&self) -> Result<(), ParseError> {
         self.reader.verify().map_err(|e| {
-            let mut err = db_error(&self.source_name, &e, 0);
+            let mut err = db_error(&self.source_name, &e, 0, self.len);
             err.fatal = true;
             err
         })
@@ -235,7 +239,7 @@ impl MmdbDatabase {
     /// search tree (fatal, last). Never panics.
     pub fn networks(&self) -> Networks<'_> {
         let within = self.reader.networks(WithinOptions::default()).map_err(|e| {
-            let mut err = db_error(&self.source_name, &e, 0);
+            let mut err = db_error(&self.source_name, &e, 0, self.len);
             err.fatal = true;
             err
         });
@@ -281,7 +285,7 @@ impl Iterator for Networks<'_> {
                 Ok(lookup) => lookup,
                 Err(e) => {
                     self.within = None;
-                    let mut err = db_error(&self.db.source_name, &e, 0);
+                    let mut err = db_error(&self.db.source_name, &e, 0, self.db.len);
                     err.reason = format!(
                         "search tree broken ({}); the database is corrupt, fetch it again",
                         err.reason
@@ -306,7 +310,8 @@ impl Iterator for Networks<'_> {
                 Ok(Some(raw)) => raw,
                 Ok(None) => continue,
                 Err(e) => {
-                    let mut err = db_error(&self.db.source_name, &e, self.db.data_start);
+                    let mut err =
+                        db_error(&self.db.source_name, &e, self.db.data_start, self.db.len);
                     err.position = Position::Byte(at);
                     err.text = net.to_string();
                     return Some(Err(err));
@@ -410,7 +415,10 @@ fn at_byte(source_name: &str, at: u64, reason: String, text: &str) -> ParseError
 
 /// A recoverable error from `maxminddb`, at the offset it names (plus `base` for offsets
 /// relative to the data section), or the whole input.
-fn db_error(source_name: &str, e: &MaxMindDbError, base: u64) -> ParseError {
+/// A `maxminddb` error as a [`ParseError`] at the byte it names (relative to `base`), or for
+/// the whole file when it names none or one past the file's `len` bytes (a corrupt pointer: the
+/// message still carries `maxminddb`'s offset).
+fn db_error(source_name: &str, e: &MaxMindDbError, base: u64, len: u64) -> ParseError {
     let offset = match e {
         MaxMindDbError::InvalidDatabase { offset, .. } => offset.map(|o| o as u64),
         MaxMindDbError::Decoding { offset, .. } | MaxMindDbError::ResourceLimit { offset, .. } => {
@@ -420,7 +428,9 @@ fn db_error(source_name: &str, e: &MaxMindDbError, base: u64) -> ParseError {
     };
     ParseError {
         source_name: source_name.to_owned(),
-        position: offset.map_or(Position::Whole, Position::Byte),
+        position: offset
+            .filter(|&o| o < len)
+            .map_or(Position::Whole, Position::Byte),
         reason: e.to_string(),
         text: String::new(),
         fatal: false,

@@ -4,6 +4,7 @@
 //! the full upstream files from `shared/data` skip, with a note, when that folder is absent.
 
 mod common;
+mod fuzz_replay;
 mod json_shapes;
 
 mod asn_list;
