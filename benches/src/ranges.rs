@@ -62,36 +62,8 @@ impl RangeSet {
 }
 
 /// The largest aligned blocks covering `lo..=hi` exactly, as `(start, prefix length)`, in a
-/// `bits`-bit address space.
-pub fn cidrs(lo: u128, hi: u128, bits: u8) -> Vec<(u128, u8)> {
-    let mut out = Vec::new();
-    let mut x = lo;
-    loop {
-        // The widest block starting at x: limited by x's alignment and by what is left.
-        let align = if x == 0 {
-            u32::from(bits)
-        } else {
-            x.trailing_zeros().min(u32::from(bits))
-        };
-        let left = hi - x; // addresses left after x
-        let fit = if left == u128::MAX {
-            128
-        } else {
-            127 - (left + 1).leading_zeros()
-        };
-        let size_log = align.min(fit);
-        out.push((x, bits - size_log as u8));
-        let last = if size_log == 128 {
-            u128::MAX
-        } else {
-            x + ((1u128 << size_log) - 1)
-        };
-        if last >= hi {
-            return out;
-        }
-        x = last + 1;
-    }
-}
+/// `bits`-bit address space (the builder's own decomposition, which the exports use too).
+pub use ipsieve_builder::walk::cidrs;
 
 /// Merges possibly overlapping, unordered inclusive ranges into sorted disjoint ones (adjacent
 /// ranges are joined).

@@ -7,7 +7,9 @@ use ipnet::IpNet;
 use ipsieve_sources::input::{self, MAX_DOCUMENT};
 use ipsieve_sources::{azure, AzurePrefix, ParseError, Position};
 use proptest::prelude::*;
-use serde_json::{json, Map, Value};
+
+use crate::json_shapes::{any_json, field, network, object};
+use serde_json::{json, Value};
 
 use crate::common::{assert_names_source, fixture, fixture_bytes, only_error, shared_data, split};
 
@@ -271,59 +273,6 @@ fn whole_upstream_file() {
             .count(),
         26_252
     );
-}
-
-/// A network as text: IPv4 or IPv6, with its host bits cleared or (often) not, its length
-/// sometimes one past the family's.
-fn network() -> BoxedStrategy<Value> {
-    let v4 = (any::<std::net::Ipv4Addr>(), 0u8..=33).prop_map(|(a, l)| (a.into(), l));
-    let v6 = (any::<std::net::Ipv6Addr>(), 0u8..=129).prop_map(|(a, l)| (a.into(), l));
-    (prop_oneof![v4, v6], any::<bool>())
-        .prop_map(|((addr, len), trunc): ((std::net::IpAddr, u8), bool)| {
-            let text = match IpNet::new(addr, len) {
-                Ok(net) if trunc => net.trunc().to_string(),
-                _ => format!("{addr}/{len}"),
-            };
-            Value::String(text)
-        })
-        .boxed()
-}
-
-/// Any small JSON value: what a broken or hostile publisher could put in any field.
-fn any_json() -> BoxedStrategy<Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(Value::from),
-        "[0-9a-fA-F:./%x -]{0,24}".prop_map(Value::String),
-    ];
-    leaf.prop_recursive(2, 8, 4, |inner| {
-        prop_oneof![
-            proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            proptest::collection::btree_map("[a-z]{1,3}", inner, 0..3)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    })
-    .boxed()
-}
-
-/// A field that is usually of the expected kind, sometimes anything, sometimes absent.
-fn field(usual: BoxedStrategy<Value>) -> BoxedStrategy<Option<Value>> {
-    prop_oneof![
-        6 => usual.prop_map(Some),
-        1 => any_json().prop_map(Some),
-        1 => Just(None),
-    ]
-    .boxed()
-}
-
-/// An object with the fields that are present.
-fn object(fields: &[(&str, Option<Value>)]) -> Value {
-    let map: Map<String, Value> = fields
-        .iter()
-        .filter_map(|(k, v)| v.clone().map(|v| ((*k).to_owned(), v)))
-        .collect();
-    Value::Object(map)
 }
 
 /// An address prefix: a valid network (host bits or not), prefix-like text, or anything.
