@@ -99,13 +99,19 @@ pub(crate) struct Entry {
     pub country: Option<[u8; 2]>,
 }
 
-/// Narrowest prefix a categorised entry may have before it is rejected as absurd.
+/// What a categorised entry (one whose source or entry asserts a category) may cover before
+/// it is rejected as absurd.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Minimum IPv4 prefix length (default 8: a /0 or /4 in a VPN list is refused).
     pub min_v4_prefix: u8,
     /// Minimum IPv6 prefix length (default 16).
     pub min_v6_prefix: u8,
+    /// Reject entries that overlap a special-purpose block: private, CGNAT, loopback,
+    /// link-local, multicast, reserved, unspecified, IPv6 unique-local (default on; see
+    /// the `special` table in the builder's source). Entries without categories (BGP, RIR,
+    /// geofeeds without a category) are not affected.
+    pub reject_special: bool,
 }
 
 impl Default for Limits {
@@ -113,6 +119,7 @@ impl Default for Limits {
         Limits {
             min_v4_prefix: 8,
             min_v6_prefix: 16,
+            reject_special: true,
         }
     }
 }
@@ -274,6 +281,14 @@ impl Builder {
                 return Err(BuildError::Rejected(format!(
                     "{start}-{end} is wider than a /{min}: too broad for a {cats} list"
                 )));
+            }
+            if self.limits.reject_special {
+                if let Some(block) = crate::special::overlap(lo, hi, v6) {
+                    let cats = Categories::from_bits(cats);
+                    return Err(BuildError::Rejected(format!(
+                        "{start}-{end} overlaps {block}: not an address a {cats} list can claim"
+                    )));
+                }
             }
         }
         if let Some(cc) = attrs.country {

@@ -59,6 +59,7 @@ pub mod fuzz;
 pub mod load;
 pub mod manifest;
 pub mod report;
+mod special;
 mod trees;
 pub mod walk;
 mod write;

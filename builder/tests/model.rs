@@ -99,6 +99,7 @@ fn build(srcs: &[Src], ents: &[Ent], order: &[usize]) -> Vec<u8> {
     let mut b = Builder::new().build_time(1).limits(Limits {
         min_v4_prefix: 0,
         min_v6_prefix: 0,
+        reject_special: false,
     });
     let mut ids = vec![None; srcs.len()];
     // Declare sources in a permuted order too.
@@ -497,7 +498,54 @@ fn absurd_ranges_are_rejected_with_a_reason() {
         .add_net(vpn, "::/0".parse().unwrap(), Attrs::default())
         .is_err());
     assert!(b
-        .add_net(vpn, "10.0.0.0/8".parse().unwrap(), Attrs::default())
+        .add_net(vpn, "11.0.0.0/8".parse().unwrap(), Attrs::default())
+        .is_ok());
+    // Special-purpose space is no VPN's, however narrow; the reason names the block.
+    for (net, block) in [
+        ("10.0.0.0/8", "10.0.0.0/8, private"),
+        ("10.1.2.3/32", "10.0.0.0/8, private"),
+        ("127.0.0.1/32", "127.0.0.0/8, loopback"),
+        ("100.64.0.0/24", "100.64.0.0/10, shared address space"),
+        ("169.254.1.0/24", "169.254.0.0/16, link-local"),
+        ("172.31.0.0/16", "172.16.0.0/12, private"),
+        ("192.168.1.0/24", "192.168.0.0/16, private"),
+        ("224.0.0.1/32", "224.0.0.0/4, multicast"),
+        ("255.255.255.255/32", "240.0.0.0/4, reserved"),
+        ("0.0.0.0/32", "0.0.0.0/8"),
+        ("fd12:3456::/32", "fc00::/7, unique local"),
+        ("fe80::/64", "fe80::/10, link-local"),
+        ("ff02::1/128", "ff00::/8, multicast"),
+        ("::1/128", "::1/128, loopback"),
+    ] {
+        let err = b
+            .add_net(vpn, net.parse().unwrap(), Attrs::default())
+            .expect_err(net);
+        assert!(err.to_string().contains(block), "{net}: {err}");
+    }
+    // A range that only touches a block at one end is rejected too; neighbours are not.
+    assert!(b
+        .add_range(
+            vpn,
+            "9.255.255.0".parse().unwrap(),
+            "10.0.0.0".parse().unwrap(),
+            Attrs::default()
+        )
+        .is_err());
+    for net in [
+        "9.255.255.0/24",
+        "100.128.0.0/24",
+        "192.0.2.0/24",
+        "2001:db8::/48",
+    ] {
+        assert!(
+            b.add_net(vpn, net.parse().unwrap(), Attrs::default())
+                .is_ok(),
+            "{net}"
+        );
+    }
+    // Routing data without categories may cover anything, private space included.
+    assert!(b
+        .add_net(bgp, "10.0.0.0/8".parse().unwrap(), Attrs::default())
         .is_ok());
     // Routing data without categories may be wide.
     let routed = Attrs {
