@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use ipsieve::{Answer, Database};
 use ipsieve_builder::cache::{self, CacheMeta};
 use ipsieve_builder::manifest::{day_string, Manifest};
@@ -96,31 +96,11 @@ enum Command {
     ///
     /// Without `--json`, one tab-separated line per address: input, network, categories,
     /// score, verdict, ASN, AS organisation, provider, country, sources (`-` when empty).
-    Lookup {
-        /// The artifact.
-        #[arg(long)]
-        db: PathBuf,
-        /// One JSON object per line.
-        #[arg(long)]
-        json: bool,
-        /// Addresses (IPv4 or IPv6), or `-` for standard input.
-        #[arg(required = true)]
-        ips: Vec<String>,
-    },
+    Lookup(AddressArgs),
     /// Explain answers for a person: verdict, score, trust score and risk level, then every
     /// matching source with the categories it asserts, its tier, its weight and its snapshot
     /// date, strongest first (rules: docs/INTELLIGENCE.md). `-` reads standard input.
-    Explain {
-        /// The artifact.
-        #[arg(long)]
-        db: PathBuf,
-        /// One JSON object per line, as `ipsieve lookup --json`.
-        #[arg(long)]
-        json: bool,
-        /// Addresses (IPv4 or IPv6), or `-` for standard input.
-        #[arg(required = true)]
-        ips: Vec<String>,
-    },
+    Explain(AddressArgs),
     /// Check an artifact completely: structure and whole-file checksum.
     Verify {
         /// The artifact.
@@ -163,6 +143,20 @@ enum Command {
     /// CSV of `ip,expected_category` rows (docs/ACCURACY.md); a bad row is reported with its
     /// line number, the rest still count, and the run exits non-zero.
     Eval(eval::EvalArgs),
+}
+
+/// What `lookup` and `explain` read.
+#[derive(Args)]
+struct AddressArgs {
+    /// The artifact.
+    #[arg(long)]
+    db: PathBuf,
+    /// One JSON object per line (the same object from `lookup` and `explain`).
+    #[arg(long)]
+    json: bool,
+    /// Addresses (IPv4 or IPv6), or `-` for standard input.
+    #[arg(required = true)]
+    ips: Vec<String>,
 }
 
 fn main() -> ExitCode {
@@ -209,13 +203,17 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Lookup { db, json, ips } => {
-            let output = if json { Output::Json } else { Output::Tsv };
-            lookup(&db, output, &ips)
+        Command::Lookup(a) => {
+            let output = if a.json { Output::Json } else { Output::Tsv };
+            lookup(&a.db, output, &a.ips)
         }
-        Command::Explain { db, json, ips } => {
-            let output = if json { Output::Json } else { Output::Explain };
-            lookup(&db, output, &ips)
+        Command::Explain(a) => {
+            let output = if a.json {
+                Output::Json
+            } else {
+                Output::Explain
+            };
+            lookup(&a.db, output, &a.ips)
         }
         Command::Verify { db } => verify(&db).map(|()| true),
         Command::Stats { db, json } => stats(&db, json).map(|()| true),

@@ -16,8 +16,7 @@
 use std::io::BufRead;
 
 use crate::error::{Located, ParseError};
-use crate::geofeed::{Geofeed, GeofeedEntry};
-use crate::input::Parsed;
+use crate::geofeed::{self, GeofeedEntry};
 
 /// Streams the egress ranges of Apple's `egress-ip-ranges.csv`.
 ///
@@ -37,7 +36,7 @@ pub fn parse<R: BufRead>(
     reader: R,
     source_name: &str,
 ) -> impl Iterator<Item = Result<GeofeedEntry, ParseError>> {
-    parse_located(reader, source_name).map(|r| r.map(Located::into_record))
+    geofeed::parse(reader, source_name)
 }
 
 /// As [`parse`], each record with the line it was read from.
@@ -48,5 +47,5 @@ pub fn parse_located<R: BufRead>(
     reader: R,
     source_name: &str,
 ) -> impl Iterator<Item = Result<Located<GeofeedEntry>, ParseError>> {
-    Parsed::new(reader, source_name, Geofeed::new())
+    geofeed::parse_located(reader, source_name)
 }

@@ -8,7 +8,7 @@ use ipsieve_sources::input::{self, MAX_DOCUMENT};
 use ipsieve_sources::{azure, AzurePrefix, ParseError, Position};
 use proptest::prelude::*;
 
-use crate::json_shapes::{any_json, field, network, object};
+use crate::json_shapes::{any_json, check_items, field, network, object};
 use serde_json::{json, Value};
 
 use crate::common::{assert_names_source, fixture, fixture_bytes, only_error, shared_data, split};
@@ -334,25 +334,9 @@ proptest! {
     #[test]
     fn tags_of_any_shape_are_entries_at_their_lines(tags in proptest::collection::vec(service_tag(), 0..6)) {
         let text = serde_json::to_string_pretty(&json!({ "values": tags })).unwrap();
-        let lines: Vec<&str> = text.lines().collect();
         let items: Vec<_> = azure::parse_located(text.as_bytes(), "fuzz").collect();
         prop_assert_eq!(items.len(), tags.iter().map(expected_entries).sum::<usize>());
-        for item in items {
-            match item {
-                Ok(l) => {
-                    prop_assert_eq!(l.record.net, l.record.net.trunc());
-                    let Position::Line(n) = l.position else { panic!("{:?}", l.position) };
-                    let line = lines[n as usize - 1];
-                    prop_assert!(line.trim_start().starts_with('"'), "line {}: {}", n, line);
-                }
-                Err(e) => {
-                    assert_names_source(&e, "fuzz");
-                    prop_assert!(!e.fatal, "{}", e);
-                    let Position::Line(n) = e.position else { panic!("{e}") };
-                    prop_assert!(n >= 1 && n as usize <= lines.len(), "{}", e);
-                }
-            }
-        }
+        check_items(items, &text, |p| p.net, '"')?;
     }
 
     #[test]

@@ -4,8 +4,12 @@
 use std::net::IpAddr;
 
 use ipnet::IpNet;
+use ipsieve_sources::{Located, ParseError, Position};
 use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
 use serde_json::{Map, Value};
+
+use crate::common::assert_names_source;
 
 /// A network as text: IPv4 or IPv6, with its host bits cleared or (often) not, its length
 /// sometimes one past the family's.
@@ -111,4 +115,37 @@ pub fn is_text(v: Option<&Value>) -> bool {
 /// A field that an `Option<String>` reads: absent, `null` or a string.
 pub fn is_text_or_null(v: Option<&Value>) -> bool {
     matches!(v, None | Some(Value::Null | Value::String(_)))
+}
+
+/// Checks the items a parser read from the pretty-printed document `text` (source `fuzz`): an
+/// accepted prefix (`net` of the record) has no host bits and sits on a line starting with
+/// `first`; an error names the source, is recoverable and points at a line of the document.
+pub fn check_items<T>(
+    items: Vec<Result<Located<T>, ParseError>>,
+    text: &str,
+    net: impl Fn(&T) -> IpNet,
+    first: char,
+) -> Result<(), TestCaseError> {
+    let lines: Vec<&str> = text.lines().collect();
+    for item in items {
+        match item {
+            Ok(l) => {
+                prop_assert_eq!(net(&l.record), net(&l.record).trunc());
+                let Position::Line(n) = l.position else {
+                    panic!("{:?}", l.position)
+                };
+                let line = lines[n as usize - 1];
+                prop_assert!(line.trim_start().starts_with(first), "line {}: {}", n, line);
+            }
+            Err(e) => {
+                assert_names_source(&e, "fuzz");
+                prop_assert!(!e.fatal, "{}", e);
+                let Position::Line(n) = e.position else {
+                    panic!("{e}")
+                };
+                prop_assert!(n >= 1 && n as usize <= lines.len(), "{}", e);
+            }
+        }
+    }
+    Ok(())
 }

@@ -805,8 +805,8 @@ struct Staged {
     /// The record index once known (a direct top entry, or after the search).
     record: u32,
     place: Place,
-    /// The search still to finish; `Some(None)` when it fell off a corrupt tree.
-    search: Option<Option<Cursor>>,
+    /// The search still to finish (`None` once `record` and `place` are known).
+    search: Option<Cursor>,
 }
 
 impl Staged {
@@ -848,15 +848,9 @@ impl<I: Iterator<Item = IpAddr>> LookupMany<'_, I> {
                 IpAddr::V6(a) => a.to_ipv4_mapped().map_or(ip, IpAddr::V4),
                 IpAddr::V4(_) => ip,
             };
-            let (e, cursor) = match ip {
-                IpAddr::V4(a) => {
-                    let e = v.top_v4(u32::from(a));
-                    (e, Cursor::new::<u16, 32>(e))
-                }
-                IpAddr::V6(a) => {
-                    let e = v.top_v6(u128::from(a));
-                    (e, Cursor::new::<u64, 8>(e))
-                }
+            let e = match ip {
+                IpAddr::V4(a) => v.top_v4(u32::from(a)),
+                IpAddr::V6(a) => v.top_v6(u128::from(a)),
             };
             *slot = if e & format::TOP_DIRECT != 0 {
                 let (record, place) = direct(e, if ip.is_ipv4() { 16 } else { 112 });
@@ -868,13 +862,21 @@ impl<I: Iterator<Item = IpAddr>> LookupMany<'_, I> {
                     search: None,
                 }
             } else {
-                match ip {
-                    IpAddr::V4(_) => search::preload_key::<u16>(k4, cursor.line()),
-                    IpAddr::V6(_) => search::preload_key::<u64>(k6, cursor.line()),
-                }
+                let cursor = match ip {
+                    IpAddr::V4(_) => {
+                        let c = Cursor::new::<u16, 32>(e);
+                        search::preload_key::<u16>(k4, c.line());
+                        c
+                    }
+                    IpAddr::V6(_) => {
+                        let c = Cursor::new::<u64, 8>(e);
+                        search::preload_key::<u64>(k6, c.line());
+                        c
+                    }
+                };
                 Staged {
                     ip,
-                    search: Some(Some(cursor)),
+                    search: Some(cursor),
                     ..Staged::EMPTY
                 }
             };
@@ -887,7 +889,7 @@ impl<I: Iterator<Item = IpAddr>> LookupMany<'_, I> {
         while more {
             more = false;
             for s in group.iter_mut() {
-                let Some(Some(c)) = &mut s.search else {
+                let Some(c) = &mut s.search else {
                     continue;
                 };
                 if !c.descending() {
@@ -903,13 +905,20 @@ impl<I: Iterator<Item = IpAddr>> LookupMany<'_, I> {
                 };
                 match stepped {
                     Some(()) => more |= c.descending(),
-                    None => s.search = Some(None),
+                    None => {
+                        (s.record, s.place) = if s.ip.is_ipv4() {
+                            FELL_OFF_V4
+                        } else {
+                            FELL_OFF_V6
+                        };
+                        s.search = None;
+                    }
                 }
             }
         }
         // Stage 3: the values the leaves select from.
         for s in group.iter() {
-            if let Some(Some(c)) = &s.search {
+            if let Some(c) = &s.search {
                 match s.ip {
                     IpAddr::V4(_) => c.preload_values::<true>(v.bytes_of(Section::V4Values)),
                     IpAddr::V6(_) => c.preload_values::<true>(v.bytes_of(Section::V6Values)),
@@ -921,11 +930,9 @@ impl<I: Iterator<Item = IpAddr>> LookupMany<'_, I> {
             let Some(c) = s.search.take() else {
                 continue;
             };
-            (s.record, s.place) = match (s.ip, c) {
-                (IpAddr::V4(a), Some(c)) => v.leaf_v4(c, u32::from(a)),
-                (IpAddr::V6(a), Some(c)) => v.leaf_v6(c, u128::from(a)),
-                (IpAddr::V4(_), None) => FELL_OFF_V4,
-                (IpAddr::V6(_), None) => FELL_OFF_V6,
+            (s.record, s.place) = match s.ip {
+                IpAddr::V4(a) => v.leaf_v4(c, u32::from(a)),
+                IpAddr::V6(a) => v.leaf_v6(c, u128::from(a)),
             };
             v.preload_record(s.record);
         }
