@@ -27,6 +27,9 @@ fn artifact(c: &mut Criterion) {
     g.bench_function("ipsieve-open", |b| {
         b.iter(|| black_box(Database::open(&path).expect("open")))
     });
+    g.bench_function("ipsieve-load", |b| {
+        b.iter(|| black_box(Database::load(&path).expect("load")))
+    });
     g.bench_function("ipsieve-from_static", |b| {
         b.iter(|| black_box(Database::from_static(aligned).expect("open")))
     });

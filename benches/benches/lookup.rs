@@ -13,7 +13,8 @@
 //!
 //! | label | what one lookup does |
 //! |---|---|
-//! | `ipsieve-country` / `ipsieve-asn` | `db.lookup_v*(ip)` and read one field of the record |
+//! | `ipsieve-country` / `ipsieve-asn` | `db.lookup_v*(ip)` and read one field of the record, the artifact loaded into memory (`Database::from_bytes`, as `Database::load`: huge pages where the OS offers them) |
+//! | `ipsieve-mmap` | the same on `Database::open` of the artifact written to a temporary file (a memory map of the page cache) |
 //! | `ipsieve-many` | `db.lookup_many(addresses)` reading the same field (throughput only) |
 //! | `ipsieve-answer` | `db.lookup_v*(ip)` and keep only the reference to its record: no record fetch |
 //! | `binary-search` | `partition_point` over sorted range starts, then the value |
@@ -401,7 +402,12 @@ fn lookup(c: &mut Criterion) {
     bytes_per_prefix("ip_network_table", None, prefixes);
     drop((v4_nets, v6_nets));
 
-    let (f_sieve, f_answer) = (SieveAsn(&db), SieveAnswer(&db));
+    // The same artifact through a memory map (the file is unlinked at once: the mapping keeps it).
+    let path = std::env::temp_dir().join(format!("ipsieve-bench-{}.ipsieve", std::process::id()));
+    std::fs::write(&path, &set.bytes).expect("temporary artifact written");
+    let mapped = Database::open(&path).expect("artifact maps");
+    std::fs::remove_file(&path).expect("temporary artifact removed");
+    let (f_sieve, f_answer, f_mapped) = (SieveAsn(&db), SieveAnswer(&db), SieveAsn(&mapped));
     let m_many = SieveMany {
         db: &mdb,
         field: SieveMany::country,
@@ -422,6 +428,7 @@ fn lookup(c: &mut Criterion) {
     let mut full = Vec::new();
     add(&mut full, "full", "ipsieve-asn", &f_sieve, &f_work);
     add_many(&mut full, "full", &f_many, &f_work);
+    add(&mut full, "full", "ipsieve-mmap", &f_mapped, &f_work);
     add(&mut full, "full", "ipsieve-answer", &f_answer, &f_work);
     add(&mut full, "full", "binary-search", &f_base, &f_work);
     add(&mut full, "full", "prefix-trie", &f_trie, &f_work);

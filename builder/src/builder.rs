@@ -32,6 +32,10 @@ pub struct SourceSpec {
     pub licence: Option<String>,
     /// Upstream URL.
     pub url: Option<String>,
+    /// The widest entry this source may assert, in place of the per-category minimums of
+    /// [`Limits::per_category`] (the floor, [`Limits::min_v4_prefix`] and
+    /// [`Limits::min_v6_prefix`], still applies). `None`: the categories' minimums.
+    pub min_prefix: Option<MinPrefix>,
 }
 
 impl SourceSpec {
@@ -47,6 +51,7 @@ impl SourceSpec {
             snapshot_day: None,
             licence: None,
             url: None,
+            min_prefix: None,
         }
     }
     /// Sets the asserted categories.
@@ -65,6 +70,12 @@ impl SourceSpec {
     #[must_use]
     pub fn tier(mut self, t: Tier) -> Self {
         self.tier = t;
+        self
+    }
+    /// Sets the widest entry the source may assert (see [`SourceSpec::min_prefix`]).
+    #[must_use]
+    pub fn min_prefix(mut self, min: MinPrefix) -> Self {
+        self.min_prefix = Some(min);
         self
     }
 }
@@ -99,14 +110,69 @@ pub(crate) struct Entry {
     pub country: Option<[u8; 2]>,
 }
 
+/// The widest block an entry may cover: an IPv4 entry wider than a /`v4` or an IPv6 entry wider
+/// than a /`v6` is rejected (a range that is not one CIDR block counts by its size). 0 allows
+/// anything. In a manifest: `min_prefix = { v4 = 16, v6 = 32 }` on a source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MinPrefix {
+    /// Minimum IPv4 prefix length, 0..=32.
+    pub v4: u8,
+    /// Minimum IPv6 prefix length, 0..=128.
+    pub v6: u8,
+}
+
+impl MinPrefix {
+    /// No limit: `0.0.0.0/0` and `::/0` pass.
+    pub const NONE: MinPrefix = MinPrefix { v4: 0, v6: 0 };
+
+    /// The minimums `v4` (IPv4) and `v6` (IPv6).
+    pub const fn new(v4: u8, v6: u8) -> Self {
+        MinPrefix { v4, v6 }
+    }
+
+    fn family(self, v6: bool) -> u8 {
+        if v6 {
+            self.v6
+        } else {
+            self.v4
+        }
+    }
+}
+
 /// What a categorised entry (one whose source or entry asserts a category) may cover before
 /// it is rejected as absurd.
+///
+/// An entry must meet the floor ([`min_v4_prefix`](Limits::min_v4_prefix),
+/// [`min_v6_prefix`](Limits::min_v6_prefix)) and the minimum of every category it asserts
+/// ([`per_category`](Limits::per_category)), or its source's own
+/// [`SourceSpec::min_prefix`] instead of the categories'. Entries without categories (BGP,
+/// RIR, geofeeds) are never limited.
+///
+/// ```
+/// use ipsieve::Categories;
+/// use ipsieve_builder::{Attrs, Builder, Limits, MinPrefix, SourceSpec};
+///
+/// // VPN entries may be no wider than a /24 or a /48 here (the default is /16 and /32).
+/// let limits = Limits::default().category(Categories::VPN, MinPrefix::new(24, 48));
+/// let mut b = Builder::new().limits(limits);
+/// let vpn = b.add_source(SourceSpec::new("vpn", "ip-list").categories(Categories::VPN))?;
+/// assert!(b.add_net(vpn, "198.51.100.0/24".parse()?, Attrs::default()).is_ok());
+/// let e = b.add_net(vpn, "198.51.96.0/20".parse()?, Attrs::default()).unwrap_err();
+/// assert!(e.to_string().starts_with("198.51.96.0/20 is wider than a /24"), "{e}");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Minimum IPv4 prefix length (default 8: a /0 or /4 in a VPN list is refused).
+    /// Minimum IPv4 prefix length of every categorised entry, whatever its categories or
+    /// source (default 8: no organisation was ever allocated more than a /8).
     pub min_v4_prefix: u8,
-    /// Minimum IPv6 prefix length (default 16).
+    /// Minimum IPv6 prefix length of every categorised entry (default 16).
     pub min_v6_prefix: u8,
+    /// Minimum prefix lengths per category, in [`Categories::NAMED`] order (tor_exit,
+    /// tor_relay, vpn, proxy, hosting, relay); an entry asserting several categories must meet
+    /// the strictest. Default [`Limits::DEFAULT_PER_CATEGORY`].
+    pub per_category: [MinPrefix; Categories::NAMED.len()],
     /// Reject entries that overlap a special-purpose block: private, CGNAT, loopback,
     /// link-local, multicast, reserved, unspecified, IPv6 unique-local (default on; see
     /// the `special` table in the builder's source). Entries without categories (BGP, RIR,
@@ -114,11 +180,122 @@ pub struct Limits {
     pub reject_special: bool,
 }
 
+impl Limits {
+    /// The default per-category minimums, each below the shortest prefix real lists of the
+    /// category hold (measured over the shared data mirror, `sources/shared-data.toml`, and the
+    /// vendored snapshot; `builder/tests/hostile_sources.rs` checks it):
+    ///
+    /// | category | default | shortest real prefix (IPv4, IPv6) |
+    /// |---|---|---|
+    /// | tor_exit | /24, /48 | /32, /128: exit lists name hosts |
+    /// | tor_relay | /24, /48 | /32, /128 |
+    /// | vpn | /16, /32 | /26 (X4BNet ProtonVPN and PIA lists), /128; the disabled X4BNet aggregate has /16 |
+    /// | proxy | /24, /48 | /32 (proxy lists name hosts), none |
+    /// | hosting | /8, /16 (the floor) | /9 (X4BNet datacenter list), /29 (Cloudflare, Hetzner, Leaseweb, Vultr) |
+    /// | relay | /16, /24 | /22, /34 (iCloud Private Relay egress) |
+    pub const DEFAULT_PER_CATEGORY: [MinPrefix; Categories::NAMED.len()] = [
+        MinPrefix::new(24, 48),
+        MinPrefix::new(24, 48),
+        MinPrefix::new(16, 32),
+        MinPrefix::new(24, 48),
+        MinPrefix::new(8, 16),
+        MinPrefix::new(16, 24),
+    ];
+
+    /// No limit at all: any width, special-purpose space allowed (reference models, fuzzing).
+    pub const fn none() -> Self {
+        Limits {
+            min_v4_prefix: 0,
+            min_v6_prefix: 0,
+            per_category: [MinPrefix::NONE; Categories::NAMED.len()],
+            reject_special: false,
+        }
+    }
+
+    /// Sets the minimum of every category in `categories`.
+    #[must_use]
+    pub fn category(mut self, categories: Categories, min: MinPrefix) -> Self {
+        for (slot, (c, _)) in self.per_category.iter_mut().zip(Categories::NAMED) {
+            if categories.contains(c) {
+                *slot = min;
+            }
+        }
+        self
+    }
+
+    /// The minimum an entry asserting `categories` must meet without a source override: per
+    /// family, the longest of the floor and of each category's minimum.
+    pub fn min_prefix(&self, categories: Categories) -> MinPrefix {
+        let floor = MinPrefix::new(self.min_v4_prefix, self.min_v6_prefix);
+        self.per_category
+            .iter()
+            .zip(Categories::NAMED)
+            .filter(|(_, (c, _))| categories.contains(*c))
+            .fold(floor, |acc, (m, _)| {
+                MinPrefix::new(acc.v4.max(m.v4), acc.v6.max(m.v6))
+            })
+    }
+
+    /// The limit on one entry of `spec` asserting `cats`, and what sets it (for the reason).
+    fn prefix_limit(&self, spec: &SourceSpec, cats: Categories, v6: bool) -> (u8, LimitBy) {
+        let floor = if v6 {
+            self.min_v6_prefix
+        } else {
+            self.min_v4_prefix
+        };
+        let (min, by) = match spec.min_prefix {
+            Some(m) => (m.family(v6), LimitBy::Source),
+            None => self
+                .per_category
+                .iter()
+                .zip(Categories::NAMED)
+                .filter(|(_, (c, _))| cats.contains(*c))
+                .map(|(m, (_, name))| (m.family(v6), LimitBy::Category(name)))
+                .fold((0, LimitBy::Floor), |best, next| {
+                    if next.0 > best.0 {
+                        next
+                    } else {
+                        best
+                    }
+                }),
+        };
+        if min > floor {
+            (min, by)
+        } else {
+            (floor, LimitBy::Floor)
+        }
+    }
+}
+
+/// What sets the prefix limit an entry failed, for the rejection's reason.
+#[derive(Debug, Clone, Copy)]
+enum LimitBy {
+    /// [`Limits::min_v4_prefix`] / [`Limits::min_v6_prefix`].
+    Floor,
+    /// The named category's [`Limits::per_category`] entry.
+    Category(&'static str),
+    /// The source's [`SourceSpec::min_prefix`].
+    Source,
+}
+
+impl LimitBy {
+    fn describe(self, spec: &SourceSpec) -> String {
+        match self {
+            LimitBy::Floor => "the limit for any categorised entry".to_owned(),
+            LimitBy::Category(name) => {
+                format!("the limit for {name} entries (a source's min_prefix can change it)")
+            }
+            LimitBy::Source => format!("the limit source '{}' sets (its min_prefix)", spec.name),
+        }
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             min_v4_prefix: 8,
             min_v6_prefix: 16,
+            per_category: Self::DEFAULT_PER_CATEGORY,
             reject_special: true,
         }
     }
@@ -228,8 +405,10 @@ impl Builder {
     /// Adds a network.
     ///
     /// # Errors
-    /// [`BuildError::Rejected`] when the entry is wider than [`Limits`] allow for a source or
-    /// entry that asserts categories, or the country code is not two uppercase letters.
+    /// [`BuildError::Rejected`] when the entry is wider than [`Limits`] (or its source's
+    /// [`SourceSpec::min_prefix`]) allow for a source or entry that asserts categories, overlaps
+    /// special-purpose space, names AS 0 as its origin (RFC 7607), or the country code is not
+    /// two uppercase letters.
     pub fn add_net(&mut self, src: SourceId, net: IpNet, attrs: Attrs) -> Result<(), BuildError> {
         let net = net.trunc();
         self.add_range(src, net.network(), net.broadcast(), attrs)
@@ -261,32 +440,38 @@ impl Builder {
                 "range {start}-{end} ends before it starts"
             )));
         }
+        if attrs.asn == Some(0) {
+            return Err(BuildError::Rejected(format!(
+                "{} has origin AS0, which is reserved (RFC 7607): no route originates from it, \
+                 a route naming it is treated as withdrawn",
+                describe(lo, hi, v6)
+            )));
+        }
         let spec = &self.sources[src.0 as usize];
         let cats = spec.categories.bits() | attrs.categories.bits();
         if cats != 0 {
-            let (bits, min) = if v6 {
-                (128u32, self.limits.min_v6_prefix)
-            } else {
-                (32u32, self.limits.min_v4_prefix)
-            };
+            let bits = if v6 { 128u32 } else { 32 };
+            let (min, by) = self
+                .limits
+                .prefix_limit(spec, Categories::from_bits(cats), v6);
             // A range wider than a /min block is absurd for a list of endpoints.
-            let width = hi - lo;
-            let max_width = if u32::from(min) == 0 {
-                u128::MAX
-            } else {
-                (1u128 << (bits - u32::from(min))) - 1
-            };
-            if width > max_width {
+            let max_width = u128::MAX
+                .checked_shr(128 - bits + u32::from(min).min(bits))
+                .unwrap_or(0);
+            if hi - lo > max_width {
                 let cats = Categories::from_bits(cats);
                 return Err(BuildError::Rejected(format!(
-                    "{start}-{end} is wider than a /{min}: too broad for a {cats} list"
+                    "{} is wider than a /{min}, {}: too broad for a {cats} list",
+                    describe(lo, hi, v6),
+                    by.describe(spec)
                 )));
             }
             if self.limits.reject_special {
                 if let Some(block) = crate::special::overlap(lo, hi, v6) {
                     let cats = Categories::from_bits(cats);
                     return Err(BuildError::Rejected(format!(
-                        "{start}-{end} overlaps {block}: not an address a {cats} list can claim"
+                        "{} overlaps {block}: not an address a {cats} list can claim",
+                        describe(lo, hi, v6)
                     )));
                 }
             }
@@ -397,5 +582,122 @@ impl Builder {
         let compiled = self.compile()?;
         crate::write::publish(&compiled.bytes, path.as_ref())?;
         Ok(compiled)
+    }
+}
+
+/// `lo..=hi` as a CIDR block (`192.0.2.0/24`) when it is exactly one, else as `first-last`.
+fn describe(lo: u128, hi: u128, v6: bool) -> String {
+    let addr = |x: u128| {
+        if v6 {
+            IpAddr::V6(Ipv6Addr::from(x))
+        } else {
+            IpAddr::V4(Ipv4Addr::from(x as u32))
+        }
+    };
+    let width = hi - lo;
+    let bits = if v6 { 128 } else { 32 };
+    if width & width.wrapping_add(1) == 0 && lo & width == 0 {
+        let len = bits - width.count_ones() as u8;
+        if let Ok(net) = IpNet::new(addr(lo), len) {
+            return net.to_string();
+        }
+    }
+    format!("{}-{}", addr(lo), addr(hi))
+}
+
+/// Entries repeated within one source: see [`Builder::repeats_since`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Repeats {
+    /// Entries equal to an earlier one in range and every attribute.
+    pub same: u64,
+    /// The earliest such (earlier, later) pair, as indices counted from the mark.
+    pub first_same: Option<(usize, usize)>,
+    /// Entries with the range of an earlier one but other attributes.
+    pub differing: u64,
+    /// The earliest such pair.
+    pub first_differing: Option<(usize, usize)>,
+}
+
+impl Builder {
+    /// One entry as `192.0.2.0/24 (AS64500, DE, provider "Acme", vpn)` for reports.
+    pub(crate) fn entry_summary(&self, v6: bool, index: usize) -> String {
+        let Some(e) = (if v6 { &self.v6 } else { &self.v4 }).get(index) else {
+            return String::new();
+        };
+        let mut attrs = Vec::new();
+        attrs.extend(e.asn.map(|a| format!("AS{a}")));
+        attrs.extend(e.country.map(|c| String::from_utf8_lossy(&c).into_owned()));
+        attrs.extend(
+            e.provider
+                .and_then(|p| self.providers.get(p as usize))
+                .map(|p| format!("provider {p:?}")),
+        );
+        let cats = Categories::from_bits(e.cats);
+        if !cats.is_empty() {
+            attrs.push(cats.to_string());
+        }
+        let range = describe(e.lo, e.hi, v6);
+        if attrs.is_empty() {
+            range
+        } else {
+            format!("{range} ({})", attrs.join(", "))
+        }
+    }
+
+    /// Repeats among one family's entries from index `from` on (one source's, when `from` was
+    /// taken just before it was read): each entry whose range an earlier entry in that span
+    /// already had is counted once, as `same` or `differing`.
+    pub(crate) fn repeats_since(&self, v6: bool, from: usize) -> Repeats {
+        let entries = if v6 {
+            &self.v6[from..]
+        } else {
+            &self.v4[from..]
+        };
+        let key = |i: usize| {
+            let e = &entries[i];
+            (e.lo, e.hi, e.cats, e.asn, e.provider, e.country)
+        };
+        // By range, then attributes, then input order: equal entries end up side by side.
+        let mut order: Vec<usize> = (0..entries.len()).collect();
+        order.sort_unstable_by_key(|&i| (key(i), i));
+        let mut out = Repeats::default();
+        let earliest = |slot: &mut Option<(usize, usize)>, pair: (usize, usize)| {
+            if slot.map_or(true, |(_, later)| pair.1 < later) {
+                *slot = Some(pair);
+            }
+        };
+        let range = |i: usize| (entries[i].lo, entries[i].hi);
+        let mut start = 0;
+        while start < order.len() {
+            let end = start
+                + order[start..]
+                    .iter()
+                    .take_while(|&&i| range(i) == range(order[start]))
+                    .count();
+            let group = &order[start..end];
+            // Runs of equal attributes: a run's first entry restates the range with other
+            // attributes (unless it is the range's first entry), the others repeat it.
+            let oldest = group.iter().copied().min().unwrap_or(group[0]);
+            let mut run = group[0];
+            let new_run = |first: usize, out: &mut Repeats| {
+                if first != oldest {
+                    out.differing += 1;
+                    earliest(&mut out.first_differing, (oldest, first));
+                }
+            };
+            new_run(run, &mut out);
+            for pair in group.windows(2) {
+                let &[before, i] = pair else { continue };
+                if key(before) == key(i) {
+                    out.same += 1;
+                    earliest(&mut out.first_same, (run, i));
+                } else {
+                    run = i;
+                    new_run(run, &mut out);
+                }
+            }
+            start = end;
+        }
+        out
     }
 }

@@ -18,6 +18,7 @@
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -309,12 +310,15 @@ pub fn persist(tmp: &Path, dest: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// A hidden temporary path beside `dest`: `.<file name>.<pid>.<tag>.part`.
+/// A hidden temporary path beside `dest`: `.<file name>.<pid>-<n>.<tag>.part`, `n` counting
+/// up in this process so that threads writing the same file never share a temporary one.
 pub(crate) fn temp_beside(dest: &Path, tag: &str) -> PathBuf {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
     let name = dest
         .file_name()
         .map_or_else(|| "ipsieve".into(), |n| n.to_string_lossy().into_owned());
-    dest.with_file_name(format!(".{name}.{}.{tag}.part", std::process::id()))
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    dest.with_file_name(format!(".{name}.{}-{n}.{tag}.part", std::process::id()))
 }
 
 /// Reads and verifies the cached copy of `entry` in `dir`: the sidecar must exist, be for the

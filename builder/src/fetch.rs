@@ -6,9 +6,10 @@
 //! 1. sends a conditional `GET` (`If-None-Match` / `If-Modified-Since` from the sidecar of the
 //!    cached copy, when that copy still matches its SHA-256); `304 Not Modified` keeps the
 //!    cached file byte for byte and only refreshes the sidecar's fetch time;
-//! 2. retries timeouts, connection errors (including a body cut short) and `5xx` answers, at
-//!    most [`FetchOptions::retries`] times with exponential backoff; any other status fails
-//!    at once;
+//! 2. retries timeouts (no response head, or no data mid-body, within the read timeout),
+//!    connection errors (refused; reset, before the head or mid-body; a body cut short) and
+//!    `5xx` answers, at most [`FetchOptions::retries`] times with exponential backoff; any
+//!    other status, and any failure to write the cache directory (a full disk), fails at once;
 //! 3. streams the body to a temporary file in the cache directory, refusing it past
 //!    `max_bytes` (per source in the manifest, else [`FetchOptions::max_bytes`]), and with a
 //!    connect, a per-read and a whole-download time limit;
@@ -523,6 +524,8 @@ impl Fetcher {
         }
         let started = Instant::now();
         let mut response = request.send().map_err(|e| {
+            // The error names the URL already.
+            let e = e.without_url();
             let transient = e.is_timeout() || e.is_connect() || e.is_request();
             transport(transient, describe(&e, self.options.read_timeout))
         })?;
@@ -898,7 +901,7 @@ fn with_attempts(error: FetchError, n: u32) -> FetchError {
     }
 }
 
-/// A reqwest error with its causes, saying "timed out" plainly when it did.
+/// A reqwest error with its causes, saying "timed out" or "reset" plainly when it was.
 fn describe(e: &reqwest::Error, read_timeout: Duration) -> String {
     if e.is_timeout() {
         format!(
@@ -907,6 +910,11 @@ fn describe(e: &reqwest::Error, read_timeout: Duration) -> String {
         )
     } else if e.is_connect() {
         format!("cannot connect: {}", error_chain(e))
+    } else if was_reset(e) {
+        format!(
+            "the server reset the connection before the response arrived ({})",
+            error_chain(e)
+        )
     } else {
         error_chain(e)
     }
@@ -918,9 +926,29 @@ fn io_reason(e: &io::Error, read_timeout: Duration) -> String {
             "no data for {:.1} s (timed out)",
             read_timeout.as_secs_f64()
         )
+    } else if was_reset(e) {
+        format!("the server reset the connection ({})", error_chain(e))
     } else {
         error_chain(e)
     }
+}
+
+/// Whether an I/O error anywhere in `e`'s chain is a reset (`ECONNRESET`, a TCP RST) or an
+/// abort of the connection.
+fn was_reset(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        if let Some(io) = c.downcast_ref::<io::Error>() {
+            if matches!(
+                io.kind(),
+                io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
+            ) {
+                return true;
+            }
+        }
+        cause = c.source();
+    }
+    false
 }
 
 /// `error: cause: cause…`, skipping causes whose text the previous one already contains.

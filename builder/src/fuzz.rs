@@ -164,11 +164,7 @@ fn addr(v6: bool, x: u128) -> IpAddr {
 }
 
 fn build<'a>(srcs: &[Src], ents: impl Iterator<Item = &'a Ent>) -> Vec<u8> {
-    let mut b = Builder::new().build_time(1).limits(Limits {
-        min_v4_prefix: 0,
-        min_v6_prefix: 0,
-        reject_special: false,
-    });
+    let mut b = Builder::new().build_time(1).limits(Limits::none());
     let ids: Vec<_> = srcs
         .iter()
         .map(|s| {

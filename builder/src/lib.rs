@@ -64,7 +64,7 @@ mod trees;
 pub mod walk;
 mod write;
 
-pub use builder::{Attrs, Builder, Limits, SourceId, SourceSpec};
+pub use builder::{Attrs, Builder, Limits, MinPrefix, SourceId, SourceSpec};
 pub use compile::{CategoryCoverage, CompileStats, Compiled};
 pub use error::BuildError;
 pub use write::{kept_path, publish, publish_keeping};

@@ -1,8 +1,12 @@
 //! Reading a manifest's sources with the `ipsieve-sources` parsers into a [`Builder`].
 //!
 //! A bad entry is reported (source, line, reason) and skipped; the rest of the source still
-//! counts. A stream that ends in an error (a truncated download) keeps what was read before and
-//! says where it stopped. A source file that cannot be opened fails the build: publishing an
+//! counts. A stream that ends in an error (a truncated download, a compressed file past
+//! `max_decompressed_bytes`) keeps what was read before and says where it stopped. Entries
+//! that repeat an earlier entry of the same source are counted once and reported as a warning
+//! with both lines, as are entries restating an earlier range with other attributes (resolved
+//! like any overlap: categories merged, the smallest ASN, country and provider win); ranges of
+//! AS 0 in IP-to-AS tables (unrouted space, RFC 7607) are skipped and counted. A source file that cannot be opened fails the build: publishing an
 //! artifact silently missing a source would lose data users rely on.
 
 use ipnet::IpNet;
@@ -53,7 +57,10 @@ pub fn load_source(entry: &SourceEntry, builder: &mut Builder) -> Result<SourceR
         )));
     };
     let id = builder.add_source(spec)?;
-    let reader = input::open(path).map_err(|e| {
+    let max_decompressed = entry
+        .max_decompressed_bytes
+        .unwrap_or(input::MAX_DECOMPRESSED);
+    let reader = input::open_with_limit(path, max_decompressed).map_err(|e| {
         BuildError::Input(format!(
             "source '{}': cannot open {}: {e}",
             entry.name,
@@ -75,6 +82,11 @@ pub fn load_source(entry: &SourceEntry, builder: &mut Builder) -> Result<SourceR
         }
     }
     let name = entry.name.as_str();
+    // Where each entry came from, to name the lines of repeated entries.
+    let mut at = EntryLines::default();
+    let mark = builder.entry_counts();
+    // Ranges of AS 0 in an IP-to-AS table: space no AS announces, skipped.
+    let mut unrouted = 0u64;
     let net = |b: &mut Builder, n: IpNet| b.add_net(id, n, Attrs::default());
     // A network with the country it is located in (geofeeds and their relatives).
     let located = |b: &mut Builder, g: GeofeedEntry| {
@@ -88,25 +100,35 @@ pub fn load_source(entry: &SourceEntry, builder: &mut Builder) -> Result<SourceR
         Format::TorExitList => drain(
             tor::parse_located(reader, name),
             &mut rep,
+            &mut at,
             builder,
             |b, r| net(b, IpNet::from(r.address)),
         ),
-        Format::IpList => drain(plain::parse_located(reader, name), &mut rep, builder, net),
+        Format::IpList => drain(
+            plain::parse_located(reader, name),
+            &mut rep,
+            &mut at,
+            builder,
+            net,
+        ),
         Format::AwsIpRanges => drain(
             aws::parse_located(reader, name),
             &mut rep,
+            &mut at,
             builder,
             |b, r| net(b, r.net),
         ),
         Format::GoogleCloud => drain(
             google::parse_located(reader, name),
             &mut rep,
+            &mut at,
             builder,
             |b, r| net(b, r.net),
         ),
         Format::Pfx2as => drain(
             pfx2as::parse_located(reader, name),
             &mut rep,
+            &mut at,
             builder,
             |b, r| {
                 let attrs = Attrs {
@@ -119,6 +141,7 @@ pub fn load_source(entry: &SourceEntry, builder: &mut Builder) -> Result<SourceR
         Format::Asnames => drain(
             asnames::parse_located(reader, name),
             &mut rep,
+            &mut at,
             builder,
             |b, r| {
                 b.add_as_name(r.asn, r.name);
@@ -128,6 +151,7 @@ pub fn load_source(entry: &SourceEntry, builder: &mut Builder) -> Result<SourceR
         Format::TorConsensus => drain(
             tor_consensus::parse_located(reader, name),
             &mut rep,
+            &mut at,
             builder,
             |b, item| match item {
                 ConsensusItem::Header(_) => Ok(()),
@@ -152,6 +176,7 @@ pub fn load_source(entry: &SourceEntry, builder: &mut Builder) -> Result<SourceR
         Format::RirDelegated => drain(
             rir::parse_located(reader, name),
             &mut rep,
+            &mut at,
             builder,
             |b, record| {
                 let RirRecord::Delegation(d) = record else {
@@ -173,32 +198,38 @@ pub fn load_source(entry: &SourceEntry, builder: &mut Builder) -> Result<SourceR
         Format::ProxyList => drain(
             proxy::parse_located(reader, name),
             &mut rep,
+            &mut at,
             builder,
             |b, p| net(b, IpNet::from(p.address)),
         ),
         Format::Geofeed => drain(
             geofeed::parse_located(reader, name),
             &mut rep,
+            &mut at,
             builder,
             located,
         ),
         Format::IcloudEgress => drain(
             icloud::parse_located(reader, name),
             &mut rep,
+            &mut at,
             builder,
             located,
         ),
         Format::GeofeedJson => drain(
             geofeed_json::parse_located(reader, name),
             &mut rep,
+            &mut at,
             builder,
             located,
         ),
         Format::Iptoasn => drain(
             iptoasn::parse_located(reader, name),
             &mut rep,
+            &mut at,
             builder,
             |b, r| {
+                unrouted += u64::from(!r.is_routed());
                 let routed = r.is_routed();
                 as_range(
                     b,
@@ -212,8 +243,10 @@ pub fn load_source(entry: &SourceEntry, builder: &mut Builder) -> Result<SourceR
         Format::IpLocationDbAsn => drain(
             ip_location_db::parse_located(reader, name),
             &mut rep,
+            &mut at,
             builder,
             |b, r| {
+                unrouted += u64::from(!r.is_routed());
                 let routed = r.is_routed();
                 as_range(b, id, (r.start, r.end), routed.then_some(r.asn), r.org)
             },
@@ -221,6 +254,7 @@ pub fn load_source(entry: &SourceEntry, builder: &mut Builder) -> Result<SourceR
         Format::Ipcat => drain(
             ipcat::parse_located(reader, name),
             &mut rep,
+            &mut at,
             builder,
             |b, r| {
                 let attrs = Attrs {
@@ -233,18 +267,21 @@ pub fn load_source(entry: &SourceEntry, builder: &mut Builder) -> Result<SourceR
         Format::AzureServiceTags => drain(
             azure::parse_located(reader, name),
             &mut rep,
+            &mut at,
             builder,
             |b, r| net(b, r.net),
         ),
         Format::OracleCloud => drain(
             oracle::parse_located(reader, name),
             &mut rep,
+            &mut at,
             builder,
             |b, r| net(b, r.net),
         ),
         Format::IpFetcher => drain(
             ipfetcher::parse_located(reader, name),
             &mut rep,
+            &mut at,
             builder,
             net,
         ),
@@ -253,6 +290,7 @@ pub fn load_source(entry: &SourceEntry, builder: &mut Builder) -> Result<SourceR
             drain(
                 mullvad::parse_located(reader, name),
                 &mut rep,
+                &mut at,
                 builder,
                 |b, relay| {
                     if !relay.active {
@@ -273,18 +311,21 @@ pub fn load_source(entry: &SourceEntry, builder: &mut Builder) -> Result<SourceR
         Format::AsnList => drain(
             asn_list::parse_located(reader, name),
             &mut rep,
+            &mut at,
             builder,
             |b, r| b.add_asn(id, r.asn),
         ),
         Format::BadAsnList => drain(
             bad_asn::parse_located(reader, name),
             &mut rep,
+            &mut at,
             builder,
             |b, r| b.add_asn(id, r.asn),
         ),
         Format::Mrt => drain(
             mrt::parse_located(reader, name),
             &mut rep,
+            &mut at,
             builder,
             |b, p| {
                 let attrs = Attrs {
@@ -305,7 +346,7 @@ pub fn load_source(entry: &SourceEntry, builder: &mut Builder) -> Result<SourceR
                             record,
                         })
                     });
-                    drain(networks, &mut rep, builder, |b, r| {
+                    drain(networks, &mut rep, &mut at, builder, |b, r| {
                         if let (Some(asn), Some(org)) = (r.asn, r.as_org.clone()) {
                             b.add_as_name(asn, org);
                         }
@@ -315,6 +356,13 @@ pub fn load_source(entry: &SourceEntry, builder: &mut Builder) -> Result<SourceR
             }
         }
     }
+    if unrouted > 0 {
+        rep.warnings.push(format!(
+            "ranges of AS 0 skipped: {unrouted} (AS 0 marks space no AS announces, RFC 7607: \
+             it is no origin)"
+        ));
+    }
+    rep.warnings.extend(at.repeats(builder, mark));
     let limit = entry
         .max_reject_pct
         .unwrap_or(crate::manifest::DEFAULT_MAX_REJECT_PCT);
@@ -393,10 +441,63 @@ fn spec_day(entry: &SourceEntry) -> Option<u32> {
         .and_then(crate::manifest::day_number)
 }
 
-/// Feeds parsed records to `add`, counting and quoting what the parser or the builder rejects.
+/// Where each entry one source added was read, per family, in the builder's order.
+#[derive(Debug, Default)]
+struct EntryLines {
+    v4: Vec<Position>,
+    v6: Vec<Position>,
+}
+
+impl EntryLines {
+    /// Notes that the entries added between `before` and `after` (entry counts) came from
+    /// `position`.
+    fn note(&mut self, before: (usize, usize), after: (usize, usize), position: Position) {
+        let (v4, v6) = (after.0 - before.0, after.1 - before.1);
+        self.v4.extend(std::iter::repeat(position).take(v4));
+        self.v6.extend(std::iter::repeat(position).take(v6));
+    }
+
+    /// Warnings about the entries added since `mark` that repeat an earlier entry's range: the
+    /// same entry again (counted once in the artifact), or the same range with other
+    /// attributes (resolved as the compiler always does, by the smallest value).
+    fn repeats(&self, builder: &Builder, mark: (usize, usize)) -> Vec<String> {
+        let mut out = Vec::new();
+        for (v6, from, at) in [(false, mark.0, &self.v4), (true, mark.1, &self.v6)] {
+            let r = builder.repeats_since(v6, from);
+            let pos = |i: usize| at.get(i).map_or(Position::Whole, |p| *p);
+            if let Some((earlier, later)) = r.first_same {
+                out.push(format!(
+                    "entries repeating an earlier entry of this source: {}, each counted once \
+                     (first: {} at {}, as at {})",
+                    r.same,
+                    builder.entry_summary(v6, from + later),
+                    pos(later),
+                    pos(earlier)
+                ));
+            }
+            if let Some((earlier, later)) = r.first_differing {
+                out.push(format!(
+                    "entries restating an earlier entry's range with other attributes: {} \
+                     (first: {} at {}, then {} at {}); categories are merged, of ASN, country \
+                     and provider the smallest wins",
+                    r.differing,
+                    builder.entry_summary(v6, from + earlier),
+                    pos(earlier),
+                    builder.entry_summary(v6, from + later),
+                    pos(later)
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// Feeds parsed records to `add`, counting and quoting what the parser or the builder rejects,
+/// noting in `at` where each added entry came from.
 fn drain<T>(
     records: impl Iterator<Item = Result<Located<T>, ParseError>>,
     rep: &mut SourceReport,
+    at: &mut EntryLines,
     builder: &mut Builder,
     mut add: impl FnMut(&mut Builder, T) -> Result<(), BuildError>,
 ) {
@@ -404,9 +505,11 @@ fn drain<T>(
         match r {
             Ok(Located { position, record }) => {
                 rep.read += 1;
+                let before = builder.entry_counts();
                 if let Err(e) = add(builder, record) {
                     rep.reject(format!("{}: {position}: {e}", rep.name));
                 }
+                at.note(before, builder.entry_counts(), position);
             }
             Err(e) if e.fatal => rep.fatal = Some(e.to_string()),
             Err(e) => {

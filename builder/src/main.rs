@@ -237,10 +237,27 @@ fn main() -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {
-            eprintln!("ipsieve: {e:#}");
+            eprintln!("ipsieve: {}", error_text(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// `error: cause: cause…` like anyhow's `{:#}`, minus a cause the text already ends with (an
+/// error whose message shows its source, e.g. `… (temporary file …): File too large (os error
+/// 27)`, would otherwise repeat it).
+fn error_text(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let c = cause.to_string();
+        if text.is_empty() {
+            text = c;
+        } else if !text.ends_with(&c) {
+            text.push_str(": ");
+            text.push_str(&c);
+        }
+    }
+    text
 }
 
 /// The vendored snapshot's manifest: beside the working directory when run from the repo,

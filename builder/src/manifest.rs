@@ -19,18 +19,29 @@
 //! max_shrink_pct = 50               # `ipsieve fetch` refuses a download with this much fewer
 //!                                   # records than the cached copy (0..=100, default 50)
 //! max_bytes = 268435456             # `ipsieve fetch`: largest body, before and after gunzip
+//! max_reject_pct = 10               # `ipsieve build` fails when more of the entries are rejected
+//! min_prefix = { v4 = 24, v6 = 48 } # the widest entry the source may assert (see below)
+//! max_decompressed_bytes = 8589934592 # `ipsieve build`: a gzip / bzip2 file stops there
 //! ```
 //!
+//! `min_prefix` replaces, for this source's entries, the per-category minimum prefix lengths of
+//! [`Limits`](crate::Limits) (defaults in [`Limits::DEFAULT_PER_CATEGORY`](crate::Limits::DEFAULT_PER_CATEGORY):
+//! tor_exit, tor_relay and proxy /24 and /48, vpn /16 and /32, relay /16 and /24, hosting
+//! /8 and /16); an entry wider than the limit is rejected with its line and the limit. Tighten
+//! it for a list of hosts, loosen it for a list known to hold wide blocks; the floor of /8 and
+//! /16 stays. A source without categories (routing data, geofeeds) is never limited.
+//!
 //! Unknown keys, unknown formats, categories or tiers, malformed dates, numbers out of range
-//! (`weight`, the percentages, `max_bytes`) and a source with neither `path` nor `url` are
-//! errors that name the manifest line of the offending `[[source]]` table.
+//! (`weight`, the percentages, `max_bytes`, `min_prefix`, `max_decompressed_bytes`) and a
+//! source with neither `path` nor `url` are errors that name the manifest line of the
+//! offending `[[source]]` table.
 
 use std::path::{Path, PathBuf};
 
 use ipsieve::{Categories, Tier};
 use serde::Deserialize;
 
-use crate::builder::SourceSpec;
+use crate::builder::{MinPrefix, SourceSpec};
 use crate::error::BuildError;
 
 /// Input formats the builder can read.
@@ -163,6 +174,13 @@ pub struct SourceEntry {
     /// source's entries are rejected, rather than publish part of a broken list (0..=100;
     /// default [`DEFAULT_MAX_REJECT_PCT`]; 100 turns the check off).
     pub max_reject_pct: Option<u8>,
+    /// The widest entry the source may assert (`{ v4 = N, v6 = M }`), in place of the
+    /// per-category minimums of [`Limits`](crate::Limits) (see [`SourceSpec::min_prefix`]).
+    pub min_prefix: Option<MinPrefix>,
+    /// `ipsieve build`: the most bytes a gzip or bzip2 source file may decompress to; past it
+    /// the source stops with a fatal error and keeps what was read (default
+    /// [`ipsieve_sources::input::MAX_DECOMPRESSED`], 8 GiB).
+    pub max_decompressed_bytes: Option<u64>,
     /// 1-based line of the `[[source]]` table in the manifest (set by [`Manifest::parse`]).
     #[serde(skip)]
     pub line: usize,
@@ -281,6 +299,9 @@ impl SourceEntry {
         if self.max_bytes == Some(0) {
             return Err("max_bytes must be at least 1".to_owned());
         }
+        if self.max_decompressed_bytes == Some(0) {
+            return Err("max_decompressed_bytes must be at least 1".to_owned());
+        }
         Ok(())
     }
 
@@ -322,6 +343,13 @@ impl SourceEntry {
                     .ok_or_else(|| fail(format!("snapshot '{d}' is not a YYYY-MM-DD date")))?,
             ),
         };
+        if let Some(m) = self.min_prefix.filter(|m| m.v4 > 32 || m.v6 > 128) {
+            return Err(fail(format!(
+                "min_prefix {{ v4 = {}, v6 = {} }} is not a prefix length pair (v4 0..=32, \
+                 v6 0..=128)",
+                m.v4, m.v6
+            )));
+        }
         Ok(SourceSpec {
             name: self.name.clone(),
             format: self.format.as_str().to_owned(),
@@ -332,6 +360,7 @@ impl SourceEntry {
             snapshot_day,
             licence: self.licence.clone(),
             url: self.url.clone(),
+            min_prefix: self.min_prefix,
         })
     }
 }

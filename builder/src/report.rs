@@ -29,7 +29,8 @@ pub struct SourceReport {
     pub fatal: Option<String>,
     /// Entries added to the build (networks and ranges).
     pub entries: u64,
-    /// Warnings that do not reject anything (stale data).
+    /// Warnings that do not reject anything: stale data, entries repeating an earlier entry
+    /// of the source (or its range with other attributes), AS 0 ranges skipped.
     pub warnings: Vec<String>,
 }
 

@@ -3,6 +3,7 @@
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::BuildError;
 
@@ -13,12 +14,54 @@ fn io_err(path: &Path) -> impl Fn(std::io::Error) -> BuildError + '_ {
     }
 }
 
-/// Writes `bytes` to a temporary file beside `dest`, fsyncs it, checks that it opens as an
-/// artifact, renames it over `dest` and fsyncs the directory. On any failure the temporary
-/// file is removed and `dest` is left as it was.
+/// `PID-N`, N counting up in this process: threads publishing the same path at once must not
+/// share a temporary file (one would truncate and overwrite the other's, and a mix could be
+/// renamed into place).
+fn unique() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// The directory of `dest` (`.` for a bare name), its file name (`fallback` when it has
+/// none) and a temporary file beside it, `.NAME.tmp-PID-N`, unique to this call.
+pub(crate) fn temp_beside(
+    dest: &Path,
+    fallback: &str,
+) -> (std::path::PathBuf, String, std::path::PathBuf) {
+    let dir = match dest.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let name = dest
+        .file_name()
+        .map_or_else(|| fallback.into(), |n| n.to_string_lossy().into_owned());
+    let tmp = dir.join(format!(".{name}.tmp-{}", unique()));
+    (dir, name, tmp)
+}
+
+/// An I/O error of one step of publishing `dest`, naming `dest` and then, in parentheses,
+/// the step and the file it was working on.
+fn step_err(dest: &Path, step: String) -> impl Fn(std::io::Error) -> BuildError + '_ {
+    move |source| BuildError::Io {
+        path: format!("{} ({step})", dest.display()),
+        source,
+    }
+}
+
+/// Writes `bytes` to a temporary file beside `dest` (`.NAME.tmp-PID-N`), fsyncs it, checks that
+/// it opens as an artifact, renames it over `dest` and fsyncs the directory. On any failure
+/// the temporary file is removed and `dest` is left as it was: the same bytes, the same inode.
+/// A process killed while writing (`SIGKILL`, `SIGXFSZ`) cannot remove it: such a leftover
+/// `.NAME.tmp-PID-N` is never published and may be deleted.
 ///
 /// # Errors
-/// [`BuildError::Io`] on a write, sync or rename failure; [`BuildError::SelfCheck`] when the
+/// [`BuildError::Io`] on a create, write, sync or rename failure (a full disk, a file-size
+/// limit, a missing directory, a path component that is a file), its `path` naming `dest` and
+/// the temporary file or step, its source the OS error; [`BuildError::SelfCheck`] when the
 /// written file does not open.
 pub fn publish(bytes: &[u8], dest: &Path) -> Result<(), BuildError> {
     publish_keeping(bytes, dest, 0)
@@ -44,24 +87,21 @@ pub fn kept_path(dest: &Path, n: usize) -> std::path::PathBuf {
 /// As [`publish`]; a rename of a kept file that fails stops the publish with
 /// [`BuildError::Io`] and leaves `dest` as it was (kept files already moved stay moved).
 pub fn publish_keeping(bytes: &[u8], dest: &Path, keep: usize) -> Result<(), BuildError> {
-    let dir = match dest.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let name = dest
-        .file_name()
-        .map_or_else(|| "ipsieve".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let (dir, name, tmp) = temp_beside(dest, "ipsieve");
     let result = (|| {
-        let mut f = File::create(&tmp).map_err(io_err(&tmp))?;
-        f.write_all(bytes).map_err(io_err(&tmp))?;
-        f.sync_all().map_err(io_err(&tmp))?;
+        let at_tmp = step_err(dest, format!("temporary file {}", tmp.display()));
+        let mut f = File::create(&tmp).map_err(&at_tmp)?;
+        f.write_all(bytes).map_err(&at_tmp)?;
+        f.sync_all().map_err(&at_tmp)?;
         drop(f);
         ipsieve::Database::open(&tmp)?;
         if keep > 0 {
             rotate(dest, &dir, &name, keep)?;
         }
-        fs::rename(&tmp, dest).map_err(io_err(dest))?;
+        fs::rename(&tmp, dest).map_err(step_err(
+            dest,
+            format!("renaming {} over it", tmp.display()),
+        ))?;
         if let Ok(d) = File::open(&dir) {
             // Persist the rename; not every platform can sync a directory, so best effort.
             let _ = d.sync_all();
@@ -92,25 +132,33 @@ fn rotate(dest: &Path, dir: &Path, name: &str, keep: usize) -> Result<(), BuildE
         let from = kept_path(dest, n);
         if fs::symlink_metadata(&from).is_ok() {
             let to = kept_path(dest, n + 1);
-            fs::rename(&from, &to).map_err(io_err(&to))?;
+            fs::rename(&from, &to).map_err(step_err(
+                dest,
+                format!("renaming {} to {}", from.display(), to.display()),
+            ))?;
         }
     }
     // A second name for the published file, made under a temporary name and renamed into
     // place so that `dest.1` always names a complete artifact.
-    let link = dir.join(format!(".{name}.keep-{}", std::process::id()));
+    let link = dir.join(format!(".{name}.keep-{}", unique()));
     let _ = fs::remove_file(&link);
     let first = kept_path(dest, 1);
     let result = (|| {
         if fs::hard_link(dest, &link).is_err() {
-            fs::copy(dest, &link).map_err(io_err(&link))?;
+            let copying = step_err(dest, format!("copying it to {}", link.display()));
+            fs::copy(dest, &link).map_err(&copying)?;
             File::open(&link)
                 .and_then(|f| f.sync_all())
-                .map_err(io_err(&link))?;
+                .map_err(&copying)?;
         }
-        fs::rename(&link, &first).map_err(io_err(&first))
+        fs::rename(&link, &first).map_err(step_err(
+            dest,
+            format!("renaming {} to {}", link.display(), first.display()),
+        ))
     })();
-    if result.is_err() {
-        let _ = fs::remove_file(&link);
-    }
+    // Also after a success: when `dest.1` already was `dest` (a publish that failed after its
+    // rotation, or another thread's rotation of the same file), renaming one name of a file
+    // over another name of it does nothing (POSIX `rename`) and leaves `link` behind.
+    let _ = fs::remove_file(&link);
     result
 }

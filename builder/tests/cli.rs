@@ -198,7 +198,7 @@ fn bad_lines_are_reported_with_source_and_line() {
         .map(|e| e.as_str().unwrap())
         .collect();
     assert!(
-        errors[0].starts_with("vpn-test: line 2: ") && errors[0].contains("wider than a /8"),
+        errors[0].starts_with("vpn-test: line 2: ") && errors[0].contains("wider than a /16"),
         "{errors:?}"
     );
     assert!(errors[1].starts_with("vpn-test: line 4: "), "{errors:?}");

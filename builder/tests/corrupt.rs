@@ -51,17 +51,19 @@ pub(crate) fn small_artifact() -> Vec<u8> {
 /// A change made to a valid artifact's bytes.
 type Mutation = Box<dyn Fn(&mut Vec<u8>)>;
 
-fn put_u64(b: &mut [u8], at: usize, v: u64) {
+/// Writes `v` little-endian at byte `at` of `b` (a directory offset or length).
+pub(crate) fn put_u64(b: &mut [u8], at: usize, v: u64) {
     b[at..at + 8].copy_from_slice(&v.to_le_bytes());
 }
 
 /// Rewrites the header checksum so the header itself passes and deeper checks are reached.
-fn reseal(b: &mut [u8]) {
+pub(crate) fn reseal(b: &mut [u8]) {
     let crc = format::header_crc(b);
     b[hdr::HEADER_CRC..hdr::HEADER_CRC + 4].copy_from_slice(&crc.to_le_bytes());
 }
 
-fn section(b: &[u8], s: Section) -> (usize, usize) {
+/// Section `s`'s (offset, length in bytes) as the directory of artifact `b` declares them.
+pub(crate) fn section(b: &[u8], s: Section) -> (usize, usize) {
     let at = hdr::DIRECTORY + 16 * s as usize;
     let off = u64::from_le_bytes(b[at..at + 8].try_into().unwrap()) as usize;
     let len = u64::from_le_bytes(b[at + 8..at + 16].try_into().unwrap()) as usize;
@@ -309,7 +311,7 @@ fn out_of_range_indices_in_sections() {
 
 /// Recomputes both checksums (the header's first: the file's covers it), as a writer that
 /// produced bad content would have.
-fn seal_file(b: &mut [u8]) {
+pub(crate) fn seal_file(b: &mut [u8]) {
     reseal(b);
     let crc = format::file_crc(b);
     b[hdr::FILE_CRC..hdr::FILE_CRC + 4].copy_from_slice(&crc.to_le_bytes());

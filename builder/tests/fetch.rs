@@ -608,3 +608,256 @@ fn progress_is_reported_during_a_download() {
     assert!(seen.iter().all(|&(_, t)| t == Some(table.len() as u64)));
     assert_eq!(seen.last().unwrap().0, table.len() as u64);
 }
+
+/// Faults below HTTP: a connection reset mid-body (a real TCP RST, see [`Reply::Reset`]), a
+/// server that reads the request and never answers, one that stalls mid-body, and one that
+/// accepts the connection and never reads it. Each is a [`FetchError::Transport`] naming the
+/// source and URL and saying what happened, is retried as documented (once here), keeps the
+/// cached copy and its sidecar byte for byte, and the good sources of the same run still
+/// update. The 300 ms read timeout fires long before the silent servers hang up (10 s).
+#[test]
+fn resets_and_silent_servers_keep_the_cached_copy() {
+    let server = Server::start();
+    // A second server for the source whose server turns deaf: up for the first run.
+    let deaf = Server::start();
+    let dir = fresh_dir("network");
+    let mut text = manifest(
+        &server,
+        &[
+            ("reset", "tor-exit-list", "tor/exit-addresses.gz", ""),
+            ("reset-at-once", "google-cloud", "google/cloud.json", ""),
+            ("reset-then-ok", "ip-list", "vpn/riseupvpn.txt", ""),
+            ("hang", "aws-ip-ranges", "aws/ip-ranges.json", ""),
+            ("stall", "ip-list", "vpn/ivpn.txt", ""),
+            ("cloudflare", "ip-list", "cloudflare/ips", ""),
+        ],
+    );
+    text.push_str(&manifest(&deaf, &[("deaf", "ip-list", "vpn/ovpn.txt", "")]));
+    let m = Manifest::parse(&text).unwrap();
+    let exits_gz = real("data/snapshot/tor/exit-addresses.gz");
+    let google = real("data-sources/tests/fixtures/google-cloud.json");
+    let riseup = real("data/snapshot/vpn/riseupvpn.txt");
+    let aws = real("data-sources/tests/fixtures/aws-ip-ranges.json");
+    let ivpn = real("data/snapshot/vpn/ivpn.txt");
+    let cf_v4 = real("data-sources/tests/fixtures/cloudflare-ips-v4");
+    let cf_v6 = real("data-sources/tests/fixtures/cloudflare-ips-v6");
+    let ovpn = real("data/snapshot/vpn/ovpn.txt");
+    server.route(
+        "tor/exit-addresses.gz",
+        vec![Reply::Ok(exits_gz.clone(), vec![])],
+    );
+    server.route("google/cloud.json", vec![Reply::Ok(google.clone(), vec![])]);
+    server.route("vpn/riseupvpn.txt", vec![Reply::Ok(riseup.clone(), vec![])]);
+    server.route("aws/ip-ranges.json", vec![Reply::Ok(aws.clone(), vec![])]);
+    server.route("vpn/ivpn.txt", vec![Reply::Ok(ivpn.clone(), vec![])]);
+    server.route("cloudflare/ips", vec![Reply::Ok(cf_v4.clone(), vec![])]);
+    deaf.route("vpn/ovpn.txt", vec![Reply::Ok(ovpn.clone(), vec![])]);
+    let timeout = Duration::from_millis(300);
+    let f = Fetcher::new(
+        FetchOptions::default()
+            .timeout(timeout)
+            .retries(1)
+            .backoff(Duration::from_millis(10)),
+    )
+    .unwrap();
+    for (name, r) in fetch_all(&f, &m, &dir) {
+        assert!(updated(&r).0.records > 0, "{name}");
+    }
+    let before = cache_files(&dir);
+    assert_eq!(before.len(), 2 * m.sources.len(), "{:?}", before.keys());
+
+    server.clear_log();
+    server.route(
+        "tor/exit-addresses.gz",
+        vec![Reply::Reset(exits_gz.clone(), exits_gz.len() / 2)],
+    );
+    server.route("google/cloud.json", vec![Reply::ResetAtOnce]);
+    let riseup_changed = lines(&riseup, 19);
+    server.route(
+        "vpn/riseupvpn.txt",
+        vec![
+            Reply::Reset(riseup.clone(), riseup.len() / 2),
+            Reply::Ok(riseup_changed.clone(), vec![]),
+        ],
+    );
+    server.route("aws/ip-ranges.json", vec![Reply::Hang]);
+    server.route(
+        "vpn/ivpn.txt",
+        vec![Reply::Stall(ivpn.clone(), ivpn.len() / 3)],
+    );
+    let mut cf = cf_v4.clone();
+    cf.push(b'\n');
+    cf.extend_from_slice(&cf_v6);
+    server.route("cloudflare/ips", vec![Reply::Ok(cf.clone(), vec![])]);
+    deaf.set_deaf(true);
+    let deaf_connections = deaf.connections();
+
+    let mut second = HashMap::new();
+    let mut took = HashMap::new();
+    for s in &m.sources {
+        let started = std::time::Instant::now();
+        second.insert(s.name.clone(), f.fetch(s, &dir, &mut |_| {}));
+        took.insert(s.name.clone(), started.elapsed());
+    }
+    let expect = |name: &str, reason: &str| -> String {
+        let e = failure(&second[name]);
+        let text = e.to_string();
+        assert_eq!(e.source_name(), Some(name));
+        let url = m
+            .sources
+            .iter()
+            .find(|s| s.name == name)
+            .unwrap()
+            .url
+            .clone();
+        assert!(
+            text.starts_with(&format!("source '{name}': GET {}: ", url.unwrap())),
+            "{text}"
+        );
+        assert!(
+            matches!(e, FetchError::Transport { attempts: 2, .. }),
+            "{name}: {e:?}"
+        );
+        assert!(text.ends_with("(gave up after 2 attempts)"), "{text}");
+        assert!(
+            text.contains(reason),
+            "{name}: expected {reason:?} in {text}"
+        );
+        for file in [name.to_owned(), format!("{name}.meta.json")] {
+            assert!(
+                std::fs::read(dir.join(&file)).unwrap() == before[&file],
+                "{file} changed after a failed fetch"
+            );
+        }
+        // Two attempts, each cut short by the 300 ms timeout or the reset, not by the
+        // server: the silent ones hold every connection for 10 s.
+        assert!(
+            took[name] < Duration::from_secs(6),
+            "{name}: {:?}",
+            took[name]
+        );
+        text
+    };
+    // The RST arrives after half the body: the kernel's ECONNRESET, in the OS's words.
+    let reset = expect("reset", "the body broke off after ");
+    assert!(
+        reset.contains(&format!(" of {} bytes: ", exits_gz.len())),
+        "{reset}"
+    );
+    assert!(
+        reset.contains("the server reset the connection (")
+            && reset.to_ascii_lowercase().contains("connection reset"),
+        "{reset}"
+    );
+    assert_eq!(server.requests("tor/exit-addresses.gz").len(), 2);
+    let early = expect(
+        "reset-at-once",
+        "the server reset the connection before the response arrived (",
+    );
+    assert!(
+        early.to_ascii_lowercase().contains("connection reset"),
+        "{early}"
+    );
+    assert_eq!(server.requests("google/cloud.json").len(), 2);
+    let hang = expect("hang", "no response within 0.3 s (timed out)");
+    assert!(took["hang"] >= 2 * timeout, "{hang}: {:?}", took["hang"]);
+    assert_eq!(server.requests("aws/ip-ranges.json").len(), 2);
+    let stall = expect(
+        "stall",
+        &format!(
+            "the body broke off after {} of {} bytes: no data for 0.3 s (timed out)",
+            ivpn.len() / 3,
+            ivpn.len()
+        ),
+    );
+    assert!(took["stall"] >= 2 * timeout, "{stall}: {:?}", took["stall"]);
+    assert_eq!(server.requests("vpn/ivpn.txt").len(), 2);
+    let unread = expect("deaf", "no response within 0.3 s (timed out)");
+    assert!(took["deaf"] >= 2 * timeout, "{unread}: {:?}", took["deaf"]);
+    assert_eq!(deaf.connections() - deaf_connections, 2);
+    // Only the first run's request was read.
+    assert_eq!(deaf.requests("vpn/ovpn.txt").len(), 1);
+
+    // A reset on the first attempt, the changed list on the retry.
+    let (meta, previous) = updated(&second["reset-then-ok"]);
+    assert_eq!((meta.records, previous.unwrap().records), (19, 20));
+    assert_eq!(
+        std::fs::read(dir.join("reset-then-ok")).unwrap(),
+        riseup_changed
+    );
+    assert_eq!(server.requests("vpn/riseupvpn.txt").len(), 2);
+    // The good source of the same run.
+    let (meta, previous) = updated(&second["cloudflare"]);
+    assert_eq!((meta.records, previous.unwrap().records), (22, 15));
+    assert_eq!(std::fs::read(dir.join("cloudflare")).unwrap(), cf);
+    let leftovers: Vec<String> = cache_files(&dir)
+        .into_keys()
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    for (name, r) in &second {
+        if let Err(e) = r {
+            println!("{name} ({:.2} s): {e}", took[name].as_secs_f64());
+        }
+    }
+}
+
+/// A full disk under the cache (a 12 KiB tmpfs: the cached list and its sidecar fill two of its
+/// three pages): a download that does not fit fails at once (not retried) with the temporary
+/// file and the OS reason named, is removed, and the cached copy and its sidecar stay byte
+/// for byte. Skipped, with the reason printed, where this process may not mount a tmpfs.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_cache_disk_keeps_the_cached_copy() {
+    let server = Server::start();
+    let dir = fresh_dir("enospc");
+    let cache_dir = dir.join("cache");
+    let _fs = match crate::publish::Tmpfs::mount(&cache_dir, "12k") {
+        Ok(fs) => fs,
+        Err(why) => {
+            println!("skipped a_full_cache_disk_keeps_the_cached_copy: {why}");
+            return;
+        }
+    };
+    let m = Manifest::parse(&manifest(&server, &[("vpn", "ip-list", "vpn.txt", "")])).unwrap();
+    let ivpn = real("data/snapshot/vpn/ivpn.txt");
+    server.route("vpn.txt", vec![Reply::Ok(ivpn.clone(), vec![])]);
+    let f = fetcher();
+    updated(&f.fetch(&m.sources[0], &cache_dir, &mut |_| {}));
+    let before = cache_files(&cache_dir);
+
+    server.clear_log();
+    let windscribe = real("data/snapshot/vpn/windscribe.txt");
+    assert!(windscribe.len() > 3 * 4096);
+    server.route("vpn.txt", vec![Reply::Ok(windscribe, vec![])]);
+    let r = f.fetch(&m.sources[0], &cache_dir, &mut |_| {});
+    let e = failure(&r);
+    let text = e.to_string();
+    println!("ENOSPC: {text}");
+    let FetchError::Cache { path, error, .. } = e else {
+        panic!("{e:?}");
+    };
+    assert_eq!(error.raw_os_error(), Some(28), "{text}");
+    assert!(
+        path.starts_with(&cache_dir)
+            && path
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(".vpn.")
+            && path.to_string_lossy().ends_with(".download.part"),
+        "{text}"
+    );
+    assert!(
+        text.starts_with("source 'vpn': cannot write the cache file ")
+            && text.ends_with(": No space left on device (os error 28)"),
+        "{text}"
+    );
+    assert_eq!(
+        server.requests("vpn.txt").len(),
+        1,
+        "a full disk is not retried"
+    );
+    assert_eq!(cache_files(&cache_dir), before);
+    assert_eq!(std::fs::read(cache_dir.join("vpn")).unwrap(), ivpn);
+}

@@ -1,9 +1,11 @@
 //! A small HTTP/1.1 server on 127.0.0.1 for the fetch tests: canned replies per path, with
-//! the faults real servers produce (errors, slowness, short bodies), and a log of requests.
+//! the faults real servers produce (errors, slowness, short bodies, reset connections, silence),
+//! a mode that accepts connections and never reads them, and a log of requests.
 
 use std::collections::{HashMap, VecDeque};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -20,6 +22,24 @@ pub enum Reply {
     Slow(Duration, Box<Reply>),
     /// Declares `Content-Length` of the second field but sends only the body, then closes.
     Truncated(Vec<u8>, usize),
+    /// Declares the body's full `Content-Length`, sends the head and the body's first `usize`
+    /// bytes, pauses, then resets the connection (TCP RST, not FIN).
+    ///
+    /// Std has no `SO_LINGER` setter on stable, so the reset comes from the kernel rule of
+    /// RFC 2525 §2.17 that Linux follows: closing a socket whose receive queue still holds
+    /// unread data aborts the connection with a RST. The server reads only the request line
+    /// of such a request, leaving its headers unread, and drops the socket without a
+    /// `shutdown`. The client sees `ECONNRESET` ("Connection reset by peer").
+    Reset(Vec<u8>, usize),
+    /// Reads the request line, then resets the connection (as [`Reply::Reset`]) without
+    /// answering at all.
+    ResetAtOnce,
+    /// Reads the request and never writes a byte; holds the connection until the client
+    /// closes it (or 10 s pass).
+    Hang,
+    /// Declares the body's full `Content-Length`, sends the head and the body's first `usize`
+    /// bytes, then goes silent like [`Reply::Hang`]: a stall mid-body.
+    Stall(Vec<u8>, usize),
 }
 
 /// One request as the server saw it.
@@ -27,7 +47,7 @@ pub enum Reply {
 pub struct Request {
     /// The request target.
     pub path: String,
-    /// Headers, names lowercased.
+    /// Headers, names lowercased (none for [`Reply::Reset`], which leaves them unread).
     pub headers: HashMap<String, String>,
 }
 
@@ -38,6 +58,8 @@ pub struct Server {
     addr: SocketAddr,
     routes: Routes,
     log: Arc<Mutex<Vec<Request>>>,
+    deaf: Arc<AtomicBool>,
+    connections: Arc<AtomicUsize>,
 }
 
 impl Server {
@@ -47,14 +69,47 @@ impl Server {
         let addr = listener.local_addr().unwrap();
         let routes: Routes = Arc::default();
         let log: Arc<Mutex<Vec<Request>>> = Arc::default();
-        let (r, l) = (routes.clone(), log.clone());
+        let deaf: Arc<AtomicBool> = Arc::default();
+        let connections: Arc<AtomicUsize> = Arc::default();
+        let (r, l, d, c) = (
+            routes.clone(),
+            log.clone(),
+            deaf.clone(),
+            connections.clone(),
+        );
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
+                c.fetch_add(1, Ordering::SeqCst);
+                if d.load(Ordering::SeqCst) {
+                    // Never read, never write: the request sits in the socket buffers.
+                    std::thread::spawn(move || {
+                        std::thread::sleep(Duration::from_secs(10));
+                        drop(stream);
+                    });
+                    continue;
+                }
                 let (r, l) = (r.clone(), l.clone());
                 std::thread::spawn(move || serve(stream, &r, &l));
             }
         });
-        Server { addr, routes, log }
+        Server {
+            addr,
+            routes,
+            log,
+            deaf,
+            connections,
+        }
+    }
+
+    /// From now on (`true`), accepts each connection and never reads from it or writes to
+    /// it, holding it for 10 s; nothing is logged. `false` answers requests again.
+    pub fn set_deaf(&self, deaf: bool) {
+        self.deaf.store(deaf, Ordering::SeqCst);
+    }
+
+    /// Connections accepted so far, deaf or not.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
     }
 
     /// `http://127.0.0.1:PORT/path`.
@@ -81,17 +136,52 @@ impl Server {
     }
 }
 
+/// The request line, read a byte at a time so that nothing after it leaves the kernel's
+/// receive queue (which [`Reply::Reset`] relies on).
+fn request_line(mut stream: &TcpStream) -> Option<String> {
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    while line.len() < 8192 {
+        match stream.read(&mut byte) {
+            Ok(1) if byte[0] == b'\n' => return Some(String::from_utf8_lossy(&line).into_owned()),
+            Ok(1) => line.push(byte[0]),
+            _ => return None,
+        }
+    }
+    None
+}
+
 fn serve(stream: TcpStream, routes: &Routes, log: &Mutex<Vec<Request>>) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let Some(line) = request_line(&stream) else {
+        return;
+    };
+    let path = line.split_whitespace().nth(1).unwrap_or("/").to_owned();
+    let reply = {
+        let mut routes = routes.lock().unwrap();
+        match routes.get_mut(&path) {
+            Some(q) if q.len() > 1 => q.pop_front(),
+            Some(q) => q.front().cloned(),
+            None => None,
+        }
+    }
+    .unwrap_or(Reply::Status(404));
+    if let Reply::Reset(..) | Reply::ResetAtOnce = &reply {
+        log.lock().unwrap().push(Request {
+            path,
+            headers: HashMap::new(),
+        });
+        let mut stream = stream;
+        if let Reply::Reset(body, sent) = &reply {
+            write_response(&mut stream, 200, &[], &body[..*sent], body.len());
+        }
+        reset(stream);
+        return;
+    }
     let mut reader = BufReader::new(match stream.try_clone() {
         Ok(s) => s,
         Err(_) => return,
     });
-    let mut line = String::new();
-    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-        return;
-    }
-    let path = line.split_whitespace().nth(1).unwrap_or("/").to_owned();
     let mut headers = HashMap::new();
     loop {
         let mut h = String::new();
@@ -102,15 +192,6 @@ fn serve(stream: TcpStream, routes: &Routes, log: &Mutex<Vec<Request>>) {
             headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
         }
     }
-    let reply = {
-        let mut routes = routes.lock().unwrap();
-        match routes.get_mut(&path) {
-            Some(q) if q.len() > 1 => q.pop_front(),
-            Some(q) => q.front().cloned(),
-            None => None,
-        }
-    }
-    .unwrap_or(Reply::Status(404));
     log.lock().unwrap().push(Request {
         path,
         headers: headers.clone(),
@@ -153,7 +234,38 @@ fn answer(stream: &mut TcpStream, reply: &Reply, request: &HashMap<String, Strin
             answer(stream, then, request);
         }
         Reply::Truncated(body, declared) => write_response(stream, 200, &[], body, *declared),
+        Reply::Hang => hold(stream),
+        Reply::Stall(body, sent) => {
+            write_response(stream, 200, &[], &body[..*sent], body.len());
+            let _ = stream.flush();
+            hold(stream);
+        }
+        // Answered in `serve`, before the request's headers are read.
+        Reply::Reset(..) | Reply::ResetAtOnce => {
+            unreachable!("a reset is answered before the request's headers are read")
+        }
     }
+}
+
+/// Writes nothing more and waits until the client closes the connection (a read returns end
+/// of file or fails) or 10 s pass.
+fn hold(stream: &mut TcpStream) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut sink = [0u8; 1024];
+    while let Ok(n) = stream.read(&mut sink) {
+        if n == 0 {
+            break;
+        }
+    }
+}
+
+/// Drops the socket with the request's headers still unread, which makes the kernel reset
+/// the connection (see [`Reply::Reset`]).
+fn reset(stream: TcpStream) {
+    // Let the whole request arrive (so that some of it is unread) and the client read what
+    // was sent before the RST does.
+    std::thread::sleep(Duration::from_millis(100));
+    drop(stream);
 }
 
 fn write_response(

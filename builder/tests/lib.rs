@@ -10,6 +10,7 @@ mod fetch;
 mod formats;
 mod fuzz_replay;
 mod golden;
+mod hostile_artifact;
 #[cfg(feature = "fetch")]
 mod http;
 mod manifest;

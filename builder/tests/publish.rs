@@ -1,14 +1,16 @@
 //! Publishing: `ipsieve build --keep N` keeps earlier artifacts without touching them, a build
-//! is byte-for-byte reproducible under `SOURCE_DATE_EPOCH`, progress stays off pipes, and
-//! `--report-json` carries what a pipeline compares.
+//! is byte-for-byte reproducible under `SOURCE_DATE_EPOCH`, progress stays off pipes,
+//! `--report-json` carries what a pipeline compares, and a write that fails (a full disk, a
+//! file-size limit, a missing or non-directory path) leaves the published artifact alone.
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Command, Output};
 
 use ipsieve::format::hdr;
 use ipsieve::Database;
 use ipsieve_builder::diff::KeyKind;
-use ipsieve_builder::{kept_path, publish_keeping, BuildError};
+use ipsieve_builder::manifest::Manifest;
+use ipsieve_builder::{kept_path, load, publish, publish_keeping, BuildError, Builder};
 
 use crate::cli::bin;
 use crate::diff::{amount, manifest_variant, reference, tmp};
@@ -303,4 +305,366 @@ fn report_json_holds_counts_and_coverage() {
     assert!(coverage
         .iter()
         .any(|c| c["kind"] == KeyKind::Provider.as_str()));
+}
+
+/// The artifact of the vendored `vpn-ivpn` list alone (about 519 KiB: the top tables have a
+/// fixed size), built at `epoch`.
+fn small_artifact(dir: &Path, epoch: u64) -> Vec<u8> {
+    let manifest = Manifest::load(&small_manifest(dir, &["vpn-ivpn"])).unwrap();
+    let mut b = Builder::new().build_time(epoch);
+    load::load_manifest(&manifest, &mut b, |_| {}).unwrap();
+    b.compile().unwrap().bytes
+}
+
+/// Bytes and inode of a published file, to compare after a failed publish.
+#[cfg(unix)]
+fn snapshot_of(path: &Path) -> (Vec<u8>, u64) {
+    (std::fs::read(path).unwrap(), inode(path))
+}
+
+fn stderr_of(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// `ipsieve build` under a file-size limit (`RLIMIT_FSIZE`, `ulimit -f 64`: 32 KiB in dash's
+/// 512-byte blocks, 64 KiB in bash's), far below the artifact: writing it fails as on a full
+/// disk. With `SIGXFSZ` ignored (`trap "" XFSZ`, inherited across `exec`) the write returns
+/// `EFBIG`; without, the kernel kills the process mid-write.
+#[cfg(unix)]
+fn build_limited(manifest: &Path, out: &Path, epoch: u64, ignore_xfsz: bool) -> Output {
+    let script = if ignore_xfsz {
+        r#"ulimit -f 64 && trap "" XFSZ && exec "$0" "$@""#
+    } else {
+        r#"ulimit -f 64 && exec "$0" "$@""#
+    };
+    Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .arg(env!("CARGO_BIN_EXE_ipsieve"))
+        .args(["build", "--quiet", "--keep", "2", "--sources"])
+        .arg(manifest)
+        .arg("--out")
+        .arg(out)
+        .env("SOURCE_DATE_EPOCH", epoch.to_string())
+        .output()
+        .unwrap()
+}
+
+/// A write that fails with `EFBIG` (the file-size limit, the same path as `ENOSPC`) leaves the
+/// published artifact and the kept one byte-identical under the same inode, shifts nothing,
+/// leaves no temporary file, and says which file and why; a process killed mid-write
+/// (`SIGXFSZ`) cannot clean up, but its leftover is a hidden temporary file that is never
+/// published, and the next build publishes and rotates as usual.
+#[cfg(unix)]
+#[test]
+fn a_write_past_the_file_size_limit_leaves_the_published_artifact() {
+    use std::os::unix::process::ExitStatusExt;
+
+    let dir = tmp("fsize");
+    let manifest = small_manifest(&dir, &["vpn-ivpn"]);
+    let out = dir.join("out.ipsieve");
+    for epoch in [1_700_000_000, 1_700_086_400] {
+        let o = build(&manifest, &out, epoch, &["--keep", "2"]);
+        assert!(o.status.success(), "{}", stderr_of(&o));
+    }
+    let (published, kept) = (snapshot_of(&out), snapshot_of(&kept_path(&out, 1)));
+
+    let o = build_limited(&manifest, &out, 1_700_172_800, true);
+    let stderr = stderr_of(&o);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    let expected = format!(
+        "ipsieve: building {out}: cannot write the artifact {out} (temporary file {tmp}",
+        out = out.display(),
+        tmp = dir.join(".out.ipsieve.tmp-").display()
+    );
+    assert!(stderr.starts_with(&expected), "{stderr}");
+    assert!(
+        stderr
+            .trim_end()
+            .ends_with("): File too large (os error 27)"),
+        "{stderr}"
+    );
+    assert_eq!(
+        snapshot_of(&out),
+        published,
+        "the published artifact changed"
+    );
+    assert_eq!(
+        snapshot_of(&kept_path(&out, 1)),
+        kept,
+        "the kept one changed"
+    );
+    assert!(!kept_path(&out, 2).exists(), "a failed write rotated");
+    assert!(leftovers(&dir).is_empty(), "{:?}", leftovers(&dir));
+    println!("EFBIG: {}", stderr.trim_end());
+
+    // Killed by SIGXFSZ mid-write: nothing published or shifted; the temporary file stays.
+    let o = build_limited(&manifest, &out, 1_700_172_800, false);
+    assert_eq!(o.status.signal(), Some(25), "SIGXFSZ: {:?}", o.status);
+    assert_eq!(snapshot_of(&out), published);
+    assert_eq!(snapshot_of(&kept_path(&out, 1)), kept);
+    assert!(!kept_path(&out, 2).exists());
+    let left = leftovers(&dir);
+    assert!(
+        left.len() == 1 && left[0].starts_with(".out.ipsieve.tmp-"),
+        "{left:?}"
+    );
+    let partial = std::fs::metadata(dir.join(&left[0])).unwrap().len();
+    assert!(partial < published.0.len() as u64, "{partial}");
+    println!("SIGXFSZ: killed, left {} ({partial} bytes)", left[0]);
+
+    // The next build is not disturbed by the leftover.
+    let o = build(&manifest, &out, 1_700_259_200, &["--keep", "2"]);
+    assert!(o.status.success(), "{}", stderr_of(&o));
+    assert_eq!(built_at(&out), 1_700_259_200);
+    assert_eq!(snapshot_of(&kept_path(&out, 1)), published);
+    assert_eq!(snapshot_of(&kept_path(&out, 2)), kept);
+}
+
+/// A small tmpfs mounted for one test and unmounted when dropped.
+#[cfg(target_os = "linux")]
+pub(crate) struct Tmpfs(PathBuf);
+
+#[cfg(target_os = "linux")]
+impl Tmpfs {
+    /// Mounts a tmpfs of `size` (`mount -o size=`) at `path`, or says why it cannot.
+    pub(crate) fn mount(path: &Path, size: &str) -> Result<Tmpfs, String> {
+        std::fs::create_dir_all(path).unwrap();
+        let o = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "ipsieve-test"])
+            .arg(path)
+            .output()
+            .map_err(|e| format!("cannot run mount: {e}"))?;
+        if o.status.success() {
+            Ok(Tmpfs(path.to_path_buf()))
+        } else {
+            Err(format!(
+                "mount -t tmpfs -o size={size} failed: {}",
+                String::from_utf8_lossy(&o.stderr).trim()
+            ))
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let unmounted = Command::new("umount")
+            .arg(&self.0)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !unmounted {
+            let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+        }
+    }
+}
+
+/// A full disk (`ENOSPC`), on a 768 KiB tmpfs that holds one artifact but not two: the
+/// published artifact stays as it was, the kept ones too, and the temporary file is removed,
+/// which frees the space again. Skipped, with the reason printed, where this process may not
+/// mount a tmpfs (not root, no `CAP_SYS_ADMIN`); the file-size-limit test above covers the
+/// same code path everywhere.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_leaves_the_published_artifact() {
+    let dir = tmp("enospc");
+    let (first, second) = (
+        small_artifact(&dir, 1_700_000_000),
+        small_artifact(&dir, 1_700_086_400),
+    );
+    let mnt = dir.join("mnt");
+    let _fs = match Tmpfs::mount(&mnt, "768k") {
+        Ok(fs) => fs,
+        Err(why) => {
+            println!("skipped a_full_disk_leaves_the_published_artifact: {why}");
+            return;
+        }
+    };
+    let db = mnt.join("db");
+    publish_keeping(&first, &db, 2).unwrap();
+    let published = snapshot_of(&db);
+    assert_eq!(published.0, first);
+
+    let err = publish_keeping(&second, &db, 2).unwrap_err();
+    let text = err.to_string();
+    println!("ENOSPC: {text}");
+    let BuildError::Io { path, source } = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(source.raw_os_error(), Some(28), "{text}");
+    assert!(
+        path.starts_with(&format!(
+            "{} (temporary file {}",
+            db.display(),
+            mnt.join(".db.tmp-").display()
+        )),
+        "{path}"
+    );
+    assert!(
+        text.starts_with(&format!("cannot write the artifact {}", db.display()))
+            && text.ends_with("): No space left on device (os error 28)"),
+        "{text}"
+    );
+    assert_eq!(snapshot_of(&db), published);
+    assert!(!kept_path(&db, 1).exists(), "a failed write rotated");
+    assert!(leftovers(&mnt).is_empty(), "{:?}", leftovers(&mnt));
+    // The failed write gave its blocks back: with the published artifact gone, the second
+    // one fits.
+    std::fs::remove_file(&db).unwrap();
+    publish(&second, &db).unwrap();
+    assert_eq!(std::fs::read(&db).unwrap(), second);
+}
+
+/// A destination whose directory is missing, or whose "directory" is a regular file, or that
+/// is itself a directory, and a rotation that cannot rename a kept file: each is an error
+/// naming the artifact, the file involved and the OS reason, and touches nothing else.
+#[cfg(unix)]
+#[test]
+fn bad_destinations_are_named_with_the_os_reason() {
+    let dir = tmp("bad-dest");
+    let bytes = small_artifact(&dir, 1_700_000_000);
+    let io = |r: Result<(), BuildError>| -> (String, std::io::Error) {
+        match r.unwrap_err() {
+            BuildError::Io { path, source } => (path, source),
+            other => panic!("{other:?}"),
+        }
+    };
+
+    let missing = dir.join("missing").join("db");
+    let (path, source) = io(publish_keeping(&bytes, &missing, 2));
+    assert_eq!(source.raw_os_error(), Some(2), "ENOENT: {source}");
+    assert!(
+        path.starts_with(&format!(
+            "{} (temporary file {}",
+            missing.display(),
+            dir.join("missing/.db.tmp-").display()
+        )),
+        "{path}"
+    );
+    assert!(!dir.join("missing").exists());
+
+    // A path component that is a regular file (a real source list): ENOTDIR.
+    let plain = dir.join("plain");
+    let list =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/snapshot/vpn/ivpn.txt"))
+            .unwrap();
+    std::fs::write(&plain, &list).unwrap();
+    let below = plain.join("db");
+    let (path, source) = io(publish(&bytes, &below));
+    assert_eq!(source.raw_os_error(), Some(20), "ENOTDIR: {source}");
+    assert!(path.starts_with(&below.display().to_string()), "{path}");
+    assert_eq!(std::fs::read(&plain).unwrap(), list);
+    // The same through the command line.
+    let o = build(
+        &small_manifest(&dir, &["vpn-ivpn"]),
+        &below,
+        1_700_000_000,
+        &["--keep", "2"],
+    );
+    let stderr = stderr_of(&o);
+    assert!(!o.status.success());
+    assert!(
+        stderr.starts_with(&format!(
+            "ipsieve: building {0}: cannot write the artifact {0} (temporary file {1}",
+            below.display(),
+            plain.join(".db.tmp-").display()
+        )) && stderr
+            .trim_end()
+            .ends_with("): Not a directory (os error 20)"),
+        "{stderr}"
+    );
+    println!("ENOTDIR: {}", stderr.trim_end());
+
+    // The destination is a directory: the rename fails (EISDIR) after the write, and the
+    // temporary file is removed; with --keep the rotation refuses it first.
+    let subdir = dir.join("subdir");
+    std::fs::create_dir(&subdir).unwrap();
+    let (path, source) = io(publish(&bytes, &subdir));
+    assert_eq!(source.raw_os_error(), Some(21), "EISDIR: {source}");
+    assert!(
+        path.starts_with(&format!("{} (renaming ", subdir.display())),
+        "{path}"
+    );
+    let (path, source) = io(publish_keeping(&bytes, &subdir, 1));
+    assert_eq!(path, subdir.display().to_string());
+    assert!(
+        source.to_string().contains("not a regular file"),
+        "{source}"
+    );
+    assert!(subdir.is_dir());
+    assert!(leftovers(&dir).is_empty(), "{:?}", leftovers(&dir));
+
+    // A kept file that cannot be replaced (db.2 is a non-empty directory): the rotation
+    // stops, the published artifact and db.1 stay.
+    let db = dir.join("db");
+    publish_keeping(&bytes, &db, 2).unwrap();
+    publish_keeping(&small_artifact(&dir, 1_700_000_001), &db, 2).unwrap();
+    std::fs::create_dir_all(kept_path(&db, 2).join("in-the-way")).unwrap();
+    let (published, kept) = (snapshot_of(&db), snapshot_of(&kept_path(&db, 1)));
+    let (path, source) = io(publish_keeping(
+        &small_artifact(&dir, 1_700_000_002),
+        &db,
+        2,
+    ));
+    println!("rotation: cannot write the artifact {path}: {source}");
+    assert!(
+        path.starts_with(&format!(
+            "{} (renaming {} to {}",
+            db.display(),
+            kept_path(&db, 1).display(),
+            kept_path(&db, 2).display()
+        )),
+        "{path}"
+    );
+    assert_eq!(snapshot_of(&db), published);
+    assert_eq!(snapshot_of(&kept_path(&db, 1)), kept);
+    assert!(leftovers(&dir).is_empty(), "{:?}", leftovers(&dir));
+}
+
+/// Threads of one process publishing to the same path never share a temporary file: the
+/// result is always one of the artifacts, whole.
+#[test]
+fn concurrent_publishes_in_one_process_stay_whole() {
+    let dir = tmp("concurrent");
+    let artifacts: Vec<Vec<u8>> = (0..4)
+        .map(|i| small_artifact(&dir, 1_700_000_000 + i))
+        .collect();
+    let db = dir.join("db");
+    std::thread::scope(|s| {
+        for a in &artifacts {
+            let db = &db;
+            s.spawn(move || {
+                for _ in 0..8 {
+                    publish_keeping(a, db, 1).unwrap();
+                }
+            });
+        }
+    });
+    for path in [db.clone(), kept_path(&db, 1)] {
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(artifacts.contains(&bytes), "{} is a mix", path.display());
+        Database::from_bytes(&bytes).unwrap().verify().unwrap();
+    }
+    assert!(leftovers(&dir).is_empty(), "{:?}", leftovers(&dir));
+}
+
+/// `dest.1` already naming the published file itself (left so by a publish whose last rename
+/// failed after its rotation): the next publish keeps that file as `dest.1` and leaves no
+/// temporary name behind (renaming one name of a file over another is a no-op in POSIX).
+#[cfg(unix)]
+#[test]
+fn keep_when_the_kept_name_already_is_the_published_file() {
+    let dir = tmp("keep-same");
+    let db = dir.join("db");
+    let (first, second) = (
+        small_artifact(&dir, 1_700_000_000),
+        small_artifact(&dir, 1_700_000_001),
+    );
+    publish_keeping(&first, &db, 1).unwrap();
+    std::fs::hard_link(&db, kept_path(&db, 1)).unwrap();
+    let published = snapshot_of(&db);
+    publish_keeping(&second, &db, 1).unwrap();
+    assert_eq!(std::fs::read(&db).unwrap(), second);
+    assert_eq!(snapshot_of(&kept_path(&db, 1)), published);
+    assert!(leftovers(&dir).is_empty(), "{:?}", leftovers(&dir));
 }

@@ -42,8 +42,12 @@ pub(crate) fn parse_net(
 }
 
 /// Parses a decimal prefix length for `addr`'s family: 1–3 ASCII digits, no sign, no leading
-/// zero, at most 32 or 128.
+/// zero, at most 32 or 128. A zone id written after the length (`fe80::/64%eth0`) is named as
+/// such.
 pub(crate) fn parse_len(text: &str, addr: IpAddr) -> Result<u8, String> {
+    if addr.is_ipv6() && text.contains('%') {
+        return Err(ZONE_ID.to_owned());
+    }
     let max = if addr.is_ipv4() { 32 } else { 128 };
     let ok_syntax = !text.is_empty()
         && text.len() <= 3
@@ -71,9 +75,13 @@ pub(crate) fn make_net(addr: IpAddr, len: u8, host_bits: HostBits) -> Result<IpN
     Ok(trunc)
 }
 
+/// Why an IPv6 address with a zone id (`fe80::1%eth0`, `2001:db8::1%1`) is refused: a zone names
+/// an interface of the machine that wrote the list, meaningless anywhere else.
+const ZONE_ID: &str = "ipv6 zone ids (\"%...\") are not allowed";
+
 fn why_not_addr(text: &str) -> String {
     if text.contains(':') && text.contains('%') {
-        return "ipv6 zone ids (\"%...\") are not allowed".to_owned();
+        return ZONE_ID.to_owned();
     }
     let parts: Vec<&str> = text.split('.').collect();
     let dotted = parts.len() == 4

@@ -8,7 +8,9 @@
 //! Rejected, one error per row: a row without exactly three fields, an address that does not
 //! parse, a prefix length that is not 0–32 (IPv4) or 0–128 (IPv6), an address with host bits
 //! set after the prefix length (CAIDA writes canonical prefixes, so this is corruption), and an
-//! origin that is empty or not a 32-bit ASN. Blank lines are skipped.
+//! origin that is empty or not a 32-bit ASN. Blank lines are skipped. AS 0 is yielded as
+//! written; the builder refuses it as a primary origin (RFC 7607: no route originates from
+//! AS 0).
 
 use std::io::BufRead;
 

@@ -158,7 +158,7 @@ fn rejected_rows_name_the_line_and_reason() {
         ("192.0.2.0/24,U1", "country \"U1\" is not a two-letter code"),
         ("192.0.2.0/24,US,\"US-CA", "unbalanced double quote (a quoted field must end on its line)"),
         ("192.0.2.0/24,US,US-CA\rx", "carriage return inside the line"),
-        ("fe80::/64%eth0,US", "prefix \"fe80::/64%eth0\": prefix length is not a number from 0 to 128"),
+        ("fe80::/64%eth0,US", "prefix \"fe80::/64%eth0\": ipv6 zone ids (\"%...\") are not allowed"),
         ("\0\0\0", "prefix \"\\0\\0\\0\": not an ip address or network"),
     ];
     for (line, reason) in cases {

@@ -148,6 +148,14 @@ fn rejected_entries_name_the_line_and_reason() {
             "ipv6 zone ids (\"%...\") are not allowed",
         ),
         (
+            "2001:db8::1%1/64",
+            "ipv6 zone ids (\"%...\") are not allowed",
+        ),
+        (
+            "2001:db8::/64%eth0",
+            "ipv6 zone ids (\"%...\") are not allowed",
+        ),
+        (
             "010.1.1.1",
             "ipv4 octet with a leading zero (octal or decimal?)",
         ),

@@ -15,17 +15,61 @@ use crate::types::{Categories, Tier};
 enum Storage {
     /// A read-only private mapping of the file.
     Mmap(memmap2::Mmap),
+    /// A private copy in an anonymous mapping, starting at `at` (a 2 MiB boundary) so that
+    /// the kernel can back it with huge pages; read-only once filled.
+    Anon {
+        map: memmap2::Mmap,
+        at: usize,
+        len: usize,
+    },
     /// An owned, 8-byte aligned copy (`len` bytes are meaningful).
     Owned { words: Box<[u64]>, len: usize },
     /// Caller-provided bytes that live forever (`include_bytes!`), already aligned.
     Static(&'static [u8]),
 }
 
+/// Size of an x86-64 / AArch64 huge page: the unit in which [`Storage::anon`] aligns a copy.
+const HUGE_PAGE: usize = 2 << 20;
+
 impl Storage {
+    /// A private copy of `len` bytes written by `fill`: in an anonymous mapping aligned to
+    /// [`HUGE_PAGE`] and advised for transparent huge pages (Linux), so that the lookups' random
+    /// reads miss the TLB far less often than on 4 KiB pages; an owned heap buffer when `len`
+    /// is below one huge page (nothing to gain) or the mapping fails.
+    fn copy(
+        len: usize,
+        fill: impl FnOnce(&mut [u8]) -> std::io::Result<()>,
+    ) -> std::io::Result<Storage> {
+        Self::copy_from(len, HUGE_PAGE, fill)
+    }
+
+    /// [`Storage::copy`], mapping copies of at least `min_mapped` bytes.
+    fn copy_from(
+        len: usize,
+        min_mapped: usize,
+        fill: impl FnOnce(&mut [u8]) -> std::io::Result<()>,
+    ) -> std::io::Result<Storage> {
+        if len >= min_mapped {
+            if let Ok(mut map) = memmap2::MmapMut::map_anon(len + HUGE_PAGE) {
+                // Advice only: without transparent huge pages the copy still works on small ones.
+                #[cfg(target_os = "linux")]
+                let _ = map.advise(memmap2::Advice::HugePage);
+                let at = (HUGE_PAGE - map.as_ptr() as usize % HUGE_PAGE) % HUGE_PAGE;
+                fill(&mut map[at..at + len])?;
+                let map = map.make_read_only()?;
+                return Ok(Storage::Anon { map, at, len });
+            }
+        }
+        let mut words = vec![0u64; len.div_ceil(8)].into_boxed_slice();
+        fill(&mut bytemuck::cast_slice_mut::<u64, u8>(&mut words)[..len])?;
+        Ok(Storage::Owned { words, len })
+    }
+
     #[inline(always)]
     fn bytes(&self) -> &[u8] {
         match self {
             Storage::Mmap(m) => m,
+            Storage::Anon { map, at, len } => map.get(*at..at + len).unwrap_or(&[]),
             Storage::Owned { words, len } => {
                 let all: &[u8] = bytemuck::cast_slice(words);
                 all.get(..*len).unwrap_or(&[])
@@ -49,7 +93,8 @@ impl Storage {
 /// is safe: the mapping keeps the old inode alive. Modifying or truncating a mapped file *in
 /// place* (`cp new.ipsieve live.ipsieve`, writing into it) is undefined behaviour for every
 /// memory-mapped reader and can crash the process with `SIGBUS`; `ipsieve build` therefore
-/// always writes a temporary file and renames it.
+/// always writes a temporary file and renames it. [`Database::load`] reads the file into a
+/// private copy instead (on huge pages: faster lookups, and immune to in-place changes).
 pub struct Database {
     storage: Storage,
     /// Byte range of each section within the storage.
@@ -115,24 +160,69 @@ impl Database {
         // SAFETY: sound as long as no one modifies or truncates the file in place while it is
         // mapped, which is the documented contract of `Database` (see the type docs).
         let map = unsafe { memmap2::MmapOptions::new().map(&file)? };
+        // A hint: where the kernel can hold read-only file pages in 2 MiB folios, lookups then
+        // miss the TLB less (`Database::load` gets huge pages deterministically).
+        #[cfg(target_os = "linux")]
+        let _ = map.advise(memmap2::Advice::HugePage);
         Self::from_storage(Storage::Mmap(map))
     }
 
-    /// Validates `bytes` as an artifact, copying them into an aligned buffer owned by the
-    /// returned database (use [`Database::from_static`] to avoid the copy).
+    /// Reads the artifact at `path` into private memory and validates it: the fastest way to
+    /// serve lookups, for a few milliseconds of loading and the file's size in resident memory
+    /// per process.
+    ///
+    /// Unlike [`Database::open`], whose pages are shared with the page cache and every other
+    /// process mapping the file, the copy sits on 2 MiB pages where the OS offers them (Linux
+    /// transparent huge pages, `madvise` mode or `always`), so the random reads of lookups miss
+    /// the TLB far less often: measured 1.2–1.9× faster than a mapping on the full-size
+    /// artifact (`docs/BENCHMARKS.md`). The copy is also immune to the file being modified in
+    /// place after loading.
     ///
     /// # Errors
-    /// Every [`OpenError`] variant but `Io` and `Misaligned`.
+    /// [`OpenError::Io`] when the file cannot be read (or shrinks while it is read), and every
+    /// other [`OpenError`] variant when the contents are not a valid artifact.
+    ///
+    /// # Panics
+    /// Never.
+    ///
+    /// # Example
+    /// ```no_run
+    /// let db = ipsieve::Database::load("ipsieve.db")?;
+    /// println!("{}", db.lookup("185.220.101.1".parse().unwrap()).verdict());
+    /// # Ok::<(), ipsieve::OpenError>(())
+    /// ```
+    pub fn load(path: impl AsRef<Path>) -> Result<Database, OpenError> {
+        use std::io::Read;
+        let mut file = File::open(path.as_ref())?;
+        let len = file.metadata()?.len();
+        if len < HEADER_LEN as u64 {
+            return Err(OpenError::TooShort { len: len as usize });
+        }
+        let len = usize::try_from(len).map_err(|_| {
+            std::io::Error::new(
+                std::io::ErrorKind::OutOfMemory,
+                "the artifact is larger than the address space",
+            )
+        })?;
+        Self::from_storage(Storage::copy(len, |to| file.read_exact(to))?)
+    }
+
+    /// Validates `bytes` as an artifact, copying them into an aligned buffer owned by the
+    /// returned database (use [`Database::from_static`] to avoid the copy). Copies of 2 MiB
+    /// and more go on huge pages, as [`Database::load`] does.
+    ///
+    /// # Errors
+    /// Every [`OpenError`] variant but `Misaligned`; `Io` only when the memory for the copy
+    /// cannot be made read-only.
     ///
     /// # Panics
     /// Never.
     pub fn from_bytes(bytes: &[u8]) -> Result<Database, OpenError> {
-        let mut words = vec![0u64; bytes.len().div_ceil(8)].into_boxed_slice();
-        bytemuck::cast_slice_mut::<u64, u8>(&mut words)[..bytes.len()].copy_from_slice(bytes);
-        Self::from_storage(Storage::Owned {
-            words,
-            len: bytes.len(),
-        })
+        let storage = Storage::copy(bytes.len(), |to| {
+            to.copy_from_slice(bytes);
+            Ok(())
+        })?;
+        Self::from_storage(storage)
     }
 
     /// Uses `bytes` in place when they are 8-byte aligned (copies them otherwise). Meant for
@@ -255,7 +345,8 @@ impl Database {
             .map(|s| (out[s as usize].0, out[s as usize].1, s))
             .filter(|(a, e, _)| e > a)
             .collect();
-        spans.sort_unstable_by_key(|&(a, _, _)| a);
+        // Ties in directory order, so that of two sections at one offset the later is named.
+        spans.sort_unstable_by_key(|&(a, _, s)| (a, s as usize));
         for w in spans.windows(2) {
             if w[1].0 < w[0].1 {
                 return Err(OpenError::section(
@@ -1169,5 +1260,79 @@ impl<'a> SourceInfo<'a> {
     /// Provider display name the source asserts.
     pub fn provider(&self) -> Option<&'a str> {
         self.db.string(self.w[src::PROVIDER])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Database, Storage, HUGE_PAGE};
+
+    const GOLDEN: &[u8] = include_bytes!("../tests/golden/v1.ipsieve");
+
+    /// Every storage answers the same; the huge-page copy starts on a 2 MiB boundary.
+    #[test]
+    fn every_storage_answers_alike() {
+        let copy = |min_mapped| {
+            Storage::copy_from(GOLDEN.len(), min_mapped, |to| {
+                to.copy_from_slice(GOLDEN);
+                Ok(())
+            })
+            .unwrap()
+        };
+        let mapped = copy(0);
+        match &mapped {
+            Storage::Anon { map, at, len } => {
+                assert_eq!((map.as_ptr() as usize + at) % HUGE_PAGE, 0);
+                assert_eq!(*len, GOLDEN.len());
+            }
+            _ => panic!("a copy from 0 bytes up is mapped"),
+        }
+        assert!(matches!(copy(usize::MAX), Storage::Owned { .. }));
+        let dir = std::env::temp_dir().join(format!("ipsieve-storage-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("v1.ipsieve");
+        std::fs::write(&file, GOLDEN).unwrap();
+        let dbs = [
+            Database::from_storage(mapped).unwrap(),
+            Database::from_storage(copy(usize::MAX)).unwrap(),
+            Database::from_bytes(GOLDEN).unwrap(),
+            Database::open(&file).unwrap(),
+            Database::load(&file).unwrap(),
+        ];
+        std::fs::remove_dir_all(&dir).unwrap();
+        let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+        for i in 0..20_000u32 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            let ip = if i % 2 == 0 {
+                std::net::IpAddr::V4((rng as u32).into())
+            } else {
+                std::net::IpAddr::V6((u128::from(rng) << 64 | u128::from(rng >> 3)).into())
+            };
+            let want = dbs[0].lookup(ip);
+            for db in &dbs[1..] {
+                let got = db.lookup(ip);
+                assert_eq!(got.record_words(), want.record_words(), "{ip}");
+                assert_eq!(got.network(), want.network(), "{ip}");
+            }
+        }
+    }
+
+    #[test]
+    fn loading_a_short_or_missing_file_is_an_error() {
+        let dir = std::env::temp_dir().join(format!("ipsieve-load-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let short = dir.join("short");
+        std::fs::write(&short, &GOLDEN[..100]).unwrap();
+        let e = Database::load(&short).unwrap_err();
+        assert!(matches!(e, crate::OpenError::TooShort { len: 100 }), "{e}");
+        let cut = dir.join("cut");
+        std::fs::write(&cut, &GOLDEN[..GOLDEN.len() - 64]).unwrap();
+        let e = Database::load(&cut).unwrap_err();
+        assert!(matches!(e, crate::OpenError::LengthMismatch { .. }), "{e}");
+        let e = Database::load(dir.join("missing")).unwrap_err();
+        assert!(matches!(e, crate::OpenError::Io(_)), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -111,8 +111,10 @@
 //! * `unsafe` appears twice: the memory map in [`Database::open`], and the x86-64 prefetch
 //!   hint that [`Database::lookup_many`] issues (a hint never faults; measured to halve batch
 //!   time on a full-size artifact). A mapped file must never be modified or truncated in
-//!   place: replace it by writing a new file and renaming it over the old one (a live mapping
-//!   keeps the old contents). `ipsieve build` always does so.
+//!   place: doing so is undefined behaviour for every memory-mapped reader (it can change
+//!   bytes that open validated, or kill the process with `SIGBUS`). Replace it by writing a
+//!   new file and renaming it over the old one (a live mapping keeps the old contents).
+//!   `ipsieve build` always does so and never writes into an existing artifact.
 //! * The artifact is little-endian; a big-endian host refuses it with
 //!   [`OpenError::Endianness`].
 //!

@@ -71,6 +71,7 @@ pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(5);
 pub struct ReloadConfig {
     verify: bool,
     poll_interval: Option<Duration>,
+    in_memory: bool,
 }
 
 impl Default for ReloadConfig {
@@ -85,6 +86,7 @@ impl ReloadConfig {
         ReloadConfig {
             verify: true,
             poll_interval: Some(DEFAULT_POLL_INTERVAL),
+            in_memory: false,
         }
     }
 
@@ -109,6 +111,21 @@ impl ReloadConfig {
             poll_interval: interval,
             ..self
         }
+    }
+
+    /// Whether each file is read into private memory with [`Database::load`] (huge pages where
+    /// the OS offers them: the fastest lookups, the file's size in memory per process) instead
+    /// of mapped with [`Database::open`] (pages shared with the page cache). Off by default.
+    pub fn in_memory(self, yes: bool) -> ReloadConfig {
+        ReloadConfig {
+            in_memory: yes,
+            ..self
+        }
+    }
+
+    /// Whether files are loaded into memory rather than mapped.
+    pub fn get_in_memory(&self) -> bool {
+        self.in_memory
     }
 
     /// Whether verification is on.
@@ -200,7 +217,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// State shared by every clone of a handle and by the polling thread.
 struct Inner {
     path: PathBuf,
-    verify: bool,
+    config: ReloadConfig,
     /// The artifact being served.
     current: RwLock<Arc<Database>>,
     /// Number of swaps; written under the `current` write lock, so a reader holding the read
@@ -214,9 +231,13 @@ struct Inner {
 }
 
 impl Inner {
-    fn open(path: &Path, verify: bool) -> Result<Database, OpenError> {
-        let db = Database::open(path)?;
-        if verify {
+    fn open(path: &Path, config: ReloadConfig) -> Result<Database, OpenError> {
+        let db = if config.in_memory {
+            Database::load(path)?
+        } else {
+            Database::open(path)?
+        };
+        if config.verify {
             db.verify()?;
         }
         Ok(db)
@@ -225,7 +246,7 @@ impl Inner {
     /// Loads the file and swaps it in, or records why not. The caller holds `seen`.
     fn reload_locked(&self, seen: &mut Seen) -> Result<Arc<Database>, Arc<ReloadError>> {
         *seen = stat(&self.path);
-        match Self::open(&self.path, self.verify) {
+        match Self::open(&self.path, self.config) {
             Ok(db) => {
                 let db = Arc::new(db);
                 let old = {
@@ -366,7 +387,8 @@ impl SharedDatabase {
     /// starts the polling thread if `config` has an interval.
     ///
     /// # Errors
-    /// Every [`OpenError`] of [`Database::open`] and [`Database::verify`];
+    /// Every [`OpenError`] of [`Database::open`] (or [`Database::load`]) and
+    /// [`Database::verify`];
     /// [`OpenError::Io`] also when the thread cannot be started.
     ///
     /// # Panics
@@ -377,10 +399,10 @@ impl SharedDatabase {
     ) -> Result<SharedDatabase, OpenError> {
         let path = path.as_ref().to_path_buf();
         let seen = stat(&path);
-        let db = Inner::open(&path, config.verify)?;
+        let db = Inner::open(&path, config)?;
         let inner = Arc::new(Inner {
             path,
-            verify: config.verify,
+            config,
             current: RwLock::new(Arc::new(db)),
             successes: AtomicU64::new(0),
             failures: AtomicU64::new(0),

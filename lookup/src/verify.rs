@@ -119,7 +119,19 @@ pub(crate) fn trees(db: &Database) -> Result<(), OpenError> {
                 rec_ok(v, Section::V6Values)?;
                 continue;
             }
-            for &w in check_tree::<u64>(db, sub, v & !format::V6_SUB, (0, u64::MAX - 1))? {
+            // A reference that names no sub-tree is the value's fault, not the sub-keys' (as
+            // open blames a top entry, not the keys, for a tree outside them).
+            let r = v & !format::V6_SUB;
+            if db.tree_root::<u64>(sub.0, r).is_none() {
+                return Err(bad(
+                    v6.1,
+                    format!(
+                        "value {v:#x} refers to a sub-tree outside '{}'",
+                        sub.0.name()
+                    ),
+                ));
+            }
+            for &w in check_tree::<u64>(db, sub, r, (0, u64::MAX - 1))? {
                 rec_ok(w, Section::V6SubValues)?;
             }
         }

@@ -36,7 +36,7 @@ pub mod mmdb;
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Why an export failed.
 #[derive(Debug, thiserror::Error)]
@@ -93,14 +93,7 @@ pub fn write_atomically<T>(
     dest: &Path,
     fill: impl FnOnce(&mut dyn Write) -> Result<T, ExportError>,
 ) -> Result<T, ExportError> {
-    let dir = match dest.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = dest
-        .file_name()
-        .map_or_else(|| "export".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let (dir, _, tmp) = crate::write::temp_beside(dest, "export");
     let result = (|| {
         let file = File::create(&tmp).map_err(ExportError::io(&tmp))?;
         let mut out = BufWriter::new(file);
