@@ -226,24 +226,22 @@ impl Limits {
     /// The minimum an entry asserting `categories` must meet without a source override: per
     /// family, the longest of the floor and of each category's minimum.
     pub fn min_prefix(&self, categories: Categories) -> MinPrefix {
-        let floor = MinPrefix::new(self.min_v4_prefix, self.min_v6_prefix);
-        self.per_category
-            .iter()
-            .zip(Categories::NAMED)
-            .filter(|(_, (c, _))| categories.contains(*c))
-            .fold(floor, |acc, (m, _)| {
-                MinPrefix::new(acc.v4.max(m.v4), acc.v6.max(m.v6))
-            })
+        MinPrefix::new(
+            self.limit(None, categories, false).0,
+            self.limit(None, categories, true).0,
+        )
     }
 
     /// The limit on one entry of `spec` asserting `cats`, and what sets it (for the reason).
     fn prefix_limit(&self, spec: &SourceSpec, cats: Categories, v6: bool) -> (u8, LimitBy) {
-        let floor = if v6 {
-            self.min_v6_prefix
-        } else {
-            self.min_v4_prefix
-        };
-        let (min, by) = match spec.min_prefix {
+        self.limit(spec.min_prefix, cats, v6)
+    }
+
+    /// The longest of the floor and of `source`'s minimum (when it has one) or else of every
+    /// asserted category's minimum, in one family, with what sets it.
+    fn limit(&self, source: Option<MinPrefix>, cats: Categories, v6: bool) -> (u8, LimitBy) {
+        let floor = MinPrefix::new(self.min_v4_prefix, self.min_v6_prefix).family(v6);
+        let (min, by) = match source {
             Some(m) => (m.family(v6), LimitBy::Source),
             None => self
                 .per_category
