@@ -43,6 +43,40 @@ pub(crate) fn temp_beside(
     (dir, name, tmp)
 }
 
+/// How old a temporary file beside an artifact must be before a publish removes it as the
+/// leftover of a killed process: writing even a large artifact takes well under a second, so
+/// an hour old means no publish is still writing it.
+pub const STALE_TEMPORARY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Removes leftovers of killed publishes of `name` in `dir`: regular files named
+/// `.NAME.tmp-…` or `.NAME.keep-…` last modified more than [`STALE_TEMPORARY`] ago. Best
+/// effort: a file that cannot be read or removed is left alone.
+fn sweep_stale(dir: &Path, name: &str) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let (tmp, keep) = (format!(".{name}.tmp-"), format!(".{name}.keep-"));
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(n) = file_name.to_str() else {
+            continue;
+        };
+        if !n.starts_with(&tmp) && !n.starts_with(&keep) {
+            continue;
+        }
+        let stale = entry.metadata().is_ok_and(|m| {
+            m.is_file()
+                && m.modified()
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age > STALE_TEMPORARY)
+        });
+        if stale {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// An I/O error of one step of publishing `dest`, naming `dest` and then, in parentheses,
 /// the step and the file it was working on.
 fn step_err(dest: &Path, step: String) -> impl Fn(std::io::Error) -> BuildError + '_ {
@@ -56,7 +90,8 @@ fn step_err(dest: &Path, step: String) -> impl Fn(std::io::Error) -> BuildError 
 /// it opens as an artifact, renames it over `dest` and fsyncs the directory. On any failure
 /// the temporary file is removed and `dest` is left as it was: the same bytes, the same inode.
 /// A process killed while writing (`SIGKILL`, `SIGXFSZ`) cannot remove it: such a leftover
-/// `.NAME.tmp-PID-N` is never published and may be deleted.
+/// `.NAME.tmp-PID-N` is never published, and the next publish of `dest` removes it once it is
+/// older than [`STALE_TEMPORARY`].
 ///
 /// # Errors
 /// [`BuildError::Io`] on a create, write, sync or rename failure (a full disk, a file-size
@@ -88,6 +123,7 @@ pub fn kept_path(dest: &Path, n: usize) -> std::path::PathBuf {
 /// [`BuildError::Io`] and leaves `dest` as it was (kept files already moved stay moved).
 pub fn publish_keeping(bytes: &[u8], dest: &Path, keep: usize) -> Result<(), BuildError> {
     let (dir, name, tmp) = temp_beside(dest, "ipsieve");
+    sweep_stale(&dir, &name);
     let result = (|| {
         let at_tmp = step_err(dest, format!("temporary file {}", tmp.display()));
         let mut f = File::create(&tmp).map_err(&at_tmp)?;

@@ -10,7 +10,9 @@ use ipsieve::format::hdr;
 use ipsieve::Database;
 use ipsieve_builder::diff::KeyKind;
 use ipsieve_builder::manifest::Manifest;
-use ipsieve_builder::{kept_path, load, publish, publish_keeping, BuildError, Builder};
+use ipsieve_builder::{
+    kept_path, load, publish, publish_keeping, BuildError, Builder, STALE_TEMPORARY,
+};
 
 use crate::cli::bin;
 use crate::diff::{amount, manifest_variant, reference, tmp};
@@ -413,12 +415,39 @@ fn a_write_past_the_file_size_limit_leaves_the_published_artifact() {
     assert!(partial < published.0.len() as u64, "{partial}");
     println!("SIGXFSZ: killed, left {} ({partial} bytes)", left[0]);
 
-    // The next build is not disturbed by the leftover.
+    // The next build is not disturbed by the leftover, and leaves it while it is recent (it
+    // could be another process's write in progress).
     let o = build(&manifest, &out, 1_700_259_200, &["--keep", "2"]);
     assert!(o.status.success(), "{}", stderr_of(&o));
     assert_eq!(built_at(&out), 1_700_259_200);
     assert_eq!(snapshot_of(&kept_path(&out, 1)), published);
     assert_eq!(snapshot_of(&kept_path(&out, 2)), kept);
+    assert_eq!(leftovers(&dir), left);
+
+    // Once it is older than STALE_TEMPORARY, the next publish removes it; a recent one and
+    // another artifact's leftover stay.
+    let old = std::time::SystemTime::now() - STALE_TEMPORARY * 2;
+    std::fs::File::options()
+        .write(true)
+        .open(dir.join(&left[0]))
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    let recent = ".out.ipsieve.tmp-1-0";
+    std::fs::write(dir.join(recent), b"partial").unwrap();
+    let other = ".other.ipsieve.tmp-1-0";
+    std::fs::write(dir.join(other), b"partial").unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(dir.join(other))
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    let o = build(&manifest, &out, 1_700_345_600, &["--keep", "2"]);
+    assert!(o.status.success(), "{}", stderr_of(&o));
+    let mut left = leftovers(&dir);
+    left.sort();
+    assert_eq!(left, [other, recent]);
 }
 
 /// A small tmpfs mounted for one test and unmounted when dropped.
