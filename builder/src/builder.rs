@@ -232,11 +232,6 @@ impl Limits {
         )
     }
 
-    /// The limit on one entry of `spec` asserting `cats`, and what sets it (for the reason).
-    fn prefix_limit(&self, spec: &SourceSpec, cats: Categories, v6: bool) -> (u8, LimitBy) {
-        self.limit(spec.min_prefix, cats, v6)
-    }
-
     /// The longest of the floor and of `source`'s minimum (when it has one) or else of every
     /// asserted category's minimum, in one family, with what sets it.
     fn limit(&self, source: Option<MinPrefix>, cats: Categories, v6: bool) -> (u8, LimitBy) {
@@ -451,7 +446,7 @@ impl Builder {
             let bits = if v6 { 128u32 } else { 32 };
             let (min, by) = self
                 .limits
-                .prefix_limit(spec, Categories::from_bits(cats), v6);
+                .limit(spec.min_prefix, Categories::from_bits(cats), v6);
             // A range wider than a /min block is absurd for a list of endpoints.
             let max_width = u128::MAX
                 .checked_shr(128 - bits + u32::from(min).min(bits))

@@ -1,11 +1,27 @@
 //! The `ipsieve` command line, run as a user would.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 pub(crate) fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_ipsieve"))
+}
+
+/// Runs `ipsieve COMMAND --db DB ARGS…`: whether it succeeded, its stdout and its stderr.
+pub(crate) fn run_on_db(command: &str, db: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = bin()
+        .arg(command)
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
 }
 
 fn tmp(name: &str) -> PathBuf {

@@ -85,18 +85,7 @@ fn tmp() -> PathBuf {
 }
 
 fn eval(db: &Path, args: &[&str]) -> (bool, String, String) {
-    let out = bin()
-        .arg("eval")
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    crate::cli::run_on_db("eval", db, args)
 }
 
 /// Our own count, row by row from library lookups: per category (tp, fn, fp, tn), per

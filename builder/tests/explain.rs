@@ -41,18 +41,7 @@ fn declared() -> HashMap<String, (String, String, String)> {
 }
 
 fn run(db: &Path, args: &[&str]) -> (bool, String, String) {
-    let out = bin()
-        .arg("explain")
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    crate::cli::run_on_db("explain", db, args)
 }
 
 #[test]

@@ -3,29 +3,13 @@
 //! replays, and proptest runs each entry point on generated inputs, so a broken build or open
 //! fails CI even where cargo-fuzz cannot run.
 
-use std::fs;
-use std::path::Path;
-
 use ipsieve::fuzz::open_with_valid_header;
 use ipsieve_builder::fuzz::build_and_compare;
+use ipsieve_sources::fuzz::regressions;
 use proptest::prelude::*;
 
 /// A valid artifact whose header the header-fuzz inputs keep.
 const GOLDEN: &[u8] = include_bytes!("../../lookup/tests/golden/v1.ipsieve");
-
-fn regressions(target: &str) -> Vec<Vec<u8>> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fuzz/regressions")
-        .join(target);
-    let Ok(entries) = fs::read_dir(&dir) else {
-        return Vec::new();
-    };
-    entries
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.file_name().is_some_and(|n| n != ".gitkeep"))
-        .map(|p| fs::read(p).unwrap())
-        .collect()
-}
 
 #[test]
 fn fuzz_regressions_replay() {

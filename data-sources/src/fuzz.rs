@@ -22,6 +22,26 @@ use crate::{
     tor, tor_consensus,
 };
 
+/// The minimised inputs kept under the repository's `fuzz/regressions/<target>/` (empty when
+/// the directory does not exist, as outside the repository), for the tests that replay them
+/// on stable.
+///
+/// # Panics
+/// When a file in the directory cannot be read.
+pub fn regressions(target: &str) -> Vec<Vec<u8>> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/regressions")
+        .join(target);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    entries
+        .map(|e| e.expect("a readable regressions directory").path())
+        .filter(|p| p.file_name().is_some_and(|n| n != ".gitkeep"))
+        .map(|p| std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
+        .collect()
+}
+
 /// The source name every fuzzed parser is given (and every error must repeat).
 const SOURCE: &str = "fuzz-source";
 

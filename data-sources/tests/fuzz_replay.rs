@@ -7,7 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use ipsieve_sources::fuzz::{parse, parse_all, FORMATS};
+use ipsieve_sources::fuzz::{parse, parse_all, regressions, FORMATS};
 use proptest::prelude::*;
 
 /// The fixtures of each format, by file-name prefix (compressed ones included as they are).
@@ -83,20 +83,6 @@ fn read_seeds(format: &str) -> Vec<Vec<u8>> {
     }
     assert!(!out.is_empty(), "no fixture seeds for {format}");
     out
-}
-
-fn regressions(target: &str) -> Vec<Vec<u8>> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fuzz/regressions")
-        .join(target);
-    let Ok(entries) = fs::read_dir(&dir) else {
-        return Vec::new();
-    };
-    entries
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.file_name().is_some_and(|n| n != ".gitkeep"))
-        .map(|p| fs::read(p).unwrap())
-        .collect()
 }
 
 #[test]

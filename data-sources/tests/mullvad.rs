@@ -361,14 +361,17 @@ fn arrays_are_not_read_by_position() {
          "features": [[["192.0.2.3"]]]},
         {"hostname": "se-got-wg-003", "active": true, "ipv4_addr_in": "192.0.2.4"}
     ]}}"#;
-    let got: Vec<String> = mullvad::parse_located(api.as_bytes(), "mullvad")
-        .map(|r| match r {
-            Ok(l) => format!("{:?} {}", l.position, l.record.hostname),
-            Err(e) => format!("{:?} {}", e.position, e.reason),
-        })
-        .collect();
+    // Each item as "position hostname" or "position reason".
+    let items = |text: &str| -> Vec<String> {
+        mullvad::parse_located(text.as_bytes(), "mullvad")
+            .map(|r| match r {
+                Ok(l) => format!("{:?} {}", l.position, l.record.hostname),
+                Err(e) => format!("{:?} {}", e.position, e.reason),
+            })
+            .collect()
+    };
     assert_eq!(
-        got,
+        items(api),
         [
             "Line(2) bad relay: invalid type: sequence, expected an object",
             "Line(3) bad relay: invalid type: sequence, expected an object",
@@ -383,14 +386,8 @@ fn arrays_are_not_read_by_position() {
                        "location": ["Norway", "no", "Oslo", "osl"]}},
             {"inner": {"hostname": "no-osl-wg-003", "ipv4_addr_in": "192.0.2.3", "active": true}}]}]}]},
         {"bridges": [["no-br", "192.0.2.9", null, true, null]]}]"#;
-    let got: Vec<String> = mullvad::parse_located(cached.as_bytes(), "mullvad")
-        .map(|r| match r {
-            Ok(l) => format!("{:?} {}", l.position, l.record.hostname),
-            Err(e) => format!("{:?} {}", e.position, e.reason),
-        })
-        .collect();
     assert_eq!(
-        got,
+        items(cached),
         [
             "Line(2) bad country: invalid type: sequence, expected an object",
             "Line(4) bad relay: invalid type: sequence, expected an object",

@@ -149,11 +149,7 @@ impl Database {
     /// # Ok::<(), ipsieve::OpenError>(())
     /// ```
     pub fn open(path: impl AsRef<Path>) -> Result<Database, OpenError> {
-        let file = File::open(path.as_ref())?;
-        let len = file.metadata()?.len();
-        if len < HEADER_LEN as u64 {
-            return Err(OpenError::TooShort { len: len as usize });
-        }
+        let (file, _) = Self::open_file(path.as_ref())?;
         // The mapping is read-only and private; every byte read through it is bounds-checked
         // against the length validated below, and replacing the file by rename (what the
         // builder always does) never affects an existing mapping.
@@ -193,7 +189,14 @@ impl Database {
     /// ```
     pub fn load(path: impl AsRef<Path>) -> Result<Database, OpenError> {
         use std::io::Read;
-        let mut file = File::open(path.as_ref())?;
+        let (mut file, len) = Self::open_file(path.as_ref())?;
+        Self::from_storage(Storage::copy(len, |to| file.read_exact(to))?)
+    }
+
+    /// Opens the file at `path` and its length, refusing one shorter than the header or
+    /// larger than the address space.
+    fn open_file(path: &Path) -> Result<(File, usize), OpenError> {
+        let file = File::open(path)?;
         let len = file.metadata()?.len();
         if len < HEADER_LEN as u64 {
             return Err(OpenError::TooShort { len: len as usize });
@@ -204,7 +207,7 @@ impl Database {
                 "the artifact is larger than the address space",
             )
         })?;
-        Self::from_storage(Storage::copy(len, |to| file.read_exact(to))?)
+        Ok((file, len))
     }
 
     /// Validates `bytes` as an artifact, copying them into an aligned buffer owned by the
