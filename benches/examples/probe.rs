@@ -1,127 +1,113 @@
-//! Ad-hoc profiling driver: builds the data set (or reads `IPSIEVE_DB`), then runs random
-//! IPv4 lookups in `run`, which callgrind can isolate with `--toggle-collect=*run*`.
+//! Ad-hoc profiling driver: builds the full-size data set (or reads `IPSIEVE_DB`), then times
+//! lookups in `run`, which callgrind can isolate with `--toggle-collect=*run*`.
+//!
+//! `cargo run --release -p ipsieve-benches --example probe -- MODE SET [ROUNDS]`
+//! * MODE: `verdict` (categories and verdict: no record read), `asn` (reads the record's ASN),
+//!   `many` (`lookup_many` + ASN), `manyv` (`lookup_many` + verdict), `chain` (dependent
+//!   latency: each address depends on the previous answer), `index` (the leaf value only).
+//! * SET: `v4` (random IPv4), `v4in` (inside input ranges), `v6in` (inside IPv6 input ranges).
+//! * `IPSIEVE_DB=FILE`: read that artifact with `Database::open` (`MAP=1`: `open_mmap`).
 use std::hint::black_box;
+use std::net::IpAddr;
 use std::time::Instant;
 
-#[inline(never)]
-fn run(
-    db: &ipsieve::Database,
-    ips: &[std::net::Ipv4Addr],
-    rounds: usize,
-    asn: bool,
-    batch: bool,
-) -> u64 {
-    let mut acc = 0u64;
-    if batch {
-        for _ in 0..rounds {
-            for a in db.lookup_many(ips.iter().map(|&ip| std::net::IpAddr::V4(ip))) {
-                acc = acc.wrapping_add(if asn {
-                    u64::from(a.asn().unwrap_or(0))
-                } else {
-                    a.record_words().as_ptr() as u64
-                });
-            }
-        }
-        return acc;
-    }
-    for _ in 0..rounds {
-        for &ip in ips {
-            let a = db.lookup_v4(ip);
-            acc = acc.wrapping_add(if asn {
-                u64::from(a.asn().unwrap_or(0))
-            } else {
-                a.record_words().as_ptr() as u64
-            });
-        }
-    }
-    acc
-}
+use ipsieve::Database;
 
-/// Experiment: touch each address's top entry and chunk line for a group of 8 first, so the
-/// misses overlap, then look them up.
 #[inline(never)]
-fn run_grouped(db: &ipsieve::Database, ips: &[std::net::Ipv4Addr], rounds: usize) -> u64 {
-    use ipsieve::format::{tree, Section};
-    let top: &[u32] = db.raw_slice(Section::V4Top);
-    let keys: &[u16] = db.raw_slice(Section::V4Keys);
+fn run(db: &Database, ips: &[IpAddr], rounds: usize, mode: &str) -> u64 {
     let mut acc = 0u64;
     for _ in 0..rounds {
-        for group in ips.chunks(8) {
-            let mut touch = 0u32;
-            for &ip in group {
-                let e = top[(u32::from(ip) >> 16) as usize];
-                if e & 0x8000_0000 == 0 {
-                    let at = if e & tree::LEAF != 0 {
-                        (e & tree::LEAF_OFFSET_MASK) as usize * 8
-                    } else {
-                        (e & tree::ROOT_MASK) as usize * 32
-                    };
-                    touch = touch.wrapping_add(u32::from(*keys.get(at).unwrap_or(&0)));
+        match mode {
+            "verdict" => {
+                for &ip in ips {
+                    let a = db.lookup(ip);
+                    acc = acc.wrapping_add(u64::from(a.categories().bits()) + a.verdict() as u64);
                 }
             }
-            black_box(touch);
-            for &ip in group {
-                acc = acc.wrapping_add(db.lookup_v4(ip).record_words().as_ptr() as u64);
+            "asn" => {
+                for &ip in ips {
+                    acc = acc.wrapping_add(u64::from(db.lookup(ip).asn().unwrap_or(0)));
+                }
             }
+            "index" => {
+                for &ip in ips {
+                    acc = acc.wrapping_add(u64::from(db.lookup(ip).leaf_value()));
+                }
+            }
+            "many" => {
+                for a in db.lookup_many(ips.iter().copied()) {
+                    acc = acc.wrapping_add(u64::from(a.asn().unwrap_or(0)));
+                }
+            }
+            "manyv" => {
+                for a in db.lookup_many(ips.iter().copied()) {
+                    acc = acc.wrapping_add(u64::from(a.categories().bits()) + a.verdict() as u64);
+                }
+            }
+            "chain" => {
+                let mut prev = 0u32;
+                for &ip in ips {
+                    // The next address depends on the previous answer (always 0 here, but the
+                    // CPU cannot know): lookups cannot overlap.
+                    let ip = match ip {
+                        IpAddr::V4(a) => IpAddr::V4((u32::from(a) ^ (prev & 1)).into()),
+                        IpAddr::V6(a) => IpAddr::V6((u128::from(a) ^ u128::from(prev & 1)).into()),
+                    };
+                    let a = db.lookup(ip);
+                    prev = u32::from(a.asn().is_none() && a.asn().is_some());
+                    acc = acc.wrapping_add(u64::from(a.asn().unwrap_or(0)));
+                }
+            }
+            other => panic!("unknown mode {other}"),
         }
     }
     acc
 }
 
 fn main() {
-    let set = ipsieve_benches::data_set();
-    // IPSIEVE_DB=FILE: `Database::load` of the file, or `Database::open` (a memory map) with
-    // MAP=1; otherwise `Database::from_bytes` of the data set built above.
-    let db = match std::env::var_os("IPSIEVE_DB") {
-        Some(p) if std::env::var_os("MAP").is_some() => ipsieve::Database::open(p).unwrap(),
-        Some(p) => ipsieve::Database::load(p).unwrap(),
-        None => ipsieve::Database::from_bytes(&set.bytes).unwrap(),
-    };
-    let ips = if std::env::var_os("INSIDE").is_some() {
-        ipsieve_benches::inside_v4(&set.v4, 1 << 16)
-    } else {
-        ipsieve_benches::random_v4(1 << 16)
-    };
-    // DIRECT=1 / CHUNK=1 keep only addresses whose /16 is a direct top entry / a chunk tree.
-    let top: &[u32] = db.raw_slice(ipsieve::format::Section::V4Top);
-    let is_direct =
-        |ip: &std::net::Ipv4Addr| top[(u32::from(*ip) >> 16) as usize] & 0x8000_0000 != 0;
-    let ips: Vec<_> = if std::env::var_os("DIRECT").is_some() {
-        ips.into_iter().filter(is_direct).collect()
-    } else if std::env::var_os("CHUNK").is_some() {
-        ips.into_iter().filter(|ip| !is_direct(ip)).collect()
-    } else {
-        ips
-    };
-    // Mode: `asn` reads a record field, `many`/`manyx` use `lookup_many` (with/without it).
-    let mode = std::env::args().nth(1).unwrap_or_default();
-    let asn = mode == "asn" || mode == "many";
-    let batch = mode.starts_with("many");
+    let mode = std::env::args().nth(1).unwrap_or_else(|| "asn".into());
+    let which = std::env::args().nth(2).unwrap_or_else(|| "v4".into());
     let rounds: usize = std::env::args()
-        .nth(2)
+        .nth(3)
         .and_then(|r| r.parse().ok())
-        .unwrap_or(300);
-    let grouped = std::env::var_os("GROUPED").is_some();
+        .unwrap_or(100);
+    let set = ipsieve_benches::data_set();
+    let db = match std::env::var_os("IPSIEVE_DB") {
+        // SAFETY: a benchmark's own artifact, never modified while mapped.
+        Some(p) if std::env::var_os("MAP").is_some() => unsafe { Database::open_mmap(p) }.unwrap(),
+        Some(p) => Database::open(p).unwrap(),
+        None => Database::from_bytes(&set.bytes).unwrap(),
+    };
+    let n = 1 << 16;
+    let ips: Vec<IpAddr> = match which.as_str() {
+        "v4" => ipsieve_benches::random_v4(n)
+            .into_iter()
+            .map(IpAddr::V4)
+            .collect(),
+        "v4in" => ipsieve_benches::inside_v4(&set.v4, n)
+            .into_iter()
+            .map(IpAddr::V4)
+            .collect(),
+        "v6in" => ipsieve_benches::inside_v6(&set.v6, n)
+            .into_iter()
+            .map(IpAddr::V6)
+            .collect(),
+        other => panic!("unknown set {other}"),
+    };
     for _ in 0..5 {
         let t = Instant::now();
         let cpu = on_cpu_ns();
-        if grouped {
-            black_box(run_grouped(&db, &ips, rounds));
-        } else {
-            black_box(run(&db, &ips, rounds, asn, batch));
-        }
-        let n = rounds * ips.len();
+        black_box(run(&db, &ips, rounds, &mode));
+        let total = rounds * ips.len();
         eprintln!(
-            "{:.2} ns/lookup over {} addresses ({:.2} ns on the CPU)",
-            t.elapsed().as_nanos() as f64 / n as f64,
-            ips.len(),
-            (on_cpu_ns() - cpu) as f64 / n as f64
+            "{mode} {which}: {:.2} ns/lookup ({:.2} ns on the CPU)",
+            t.elapsed().as_nanos() as f64 / total as f64,
+            (on_cpu_ns() - cpu) as f64 / total as f64
         );
     }
 }
 
-/// Nanoseconds this thread has run on a CPU (Linux `schedstat`; 0 elsewhere): unlike wall
-/// time, it does not grow while other processes hold the cores.
+/// Nanoseconds this thread has run on a CPU (`/proc/thread-self/schedstat`), or 0.
 fn on_cpu_ns() -> u64 {
     std::fs::read_to_string("/proc/thread-self/schedstat")
         .ok()

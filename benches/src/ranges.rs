@@ -4,7 +4,6 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::{Ipv4Net, Ipv6Net};
-use ipsieve::format::Section;
 use ipsieve::{Answer, Database};
 
 use crate::NONE;
@@ -82,14 +81,10 @@ pub fn merge(ranges: impl Iterator<Item = (u128, u128)>) -> Vec<(u128, u128)> {
 
 /// Index of the record an answer points at (its identity: equal indices, equal answers), or
 /// [`NONE`] for record 0, the empty answer.
-pub fn record_index(db: &Database, a: &Answer<'_>) -> u32 {
-    let base = db.raw_slice::<u32>(Section::Records).as_ptr() as usize;
-    let at = a.record_words().as_ptr() as usize;
-    let i = (at.wrapping_sub(base) / 32) as u32;
-    if i == 0 || at < base {
-        NONE
-    } else {
-        i
+pub fn record_index(_db: &Database, a: &Answer<'_>) -> u32 {
+    match ipsieve::format::leaf::record(a.leaf_value()) {
+        0 => NONE,
+        i => i,
     }
 }
 

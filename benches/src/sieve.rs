@@ -17,9 +17,8 @@ pub struct SieveAsn<'a>(pub &'a Database);
 #[derive(Debug, Clone, Copy)]
 pub struct SieveCountry<'a>(pub &'a Database);
 
-/// The low 32 bits of the address of the record `db.lookup_v*(ip)` answers (its identity,
-/// `Answer::record_words`), without reading it: the index walk only. (`range()` is
-/// worked out on demand from where the lookup ended, so it would add work, not remove it.)
+/// The leaf value `db.lookup_v*(ip)` ends on (the answer's identity: record index and summary
+/// class), without reading the record: the index walk only.
 #[derive(Debug, Clone, Copy)]
 pub struct SieveAnswer<'a>(pub &'a Database);
 
@@ -60,12 +59,12 @@ impl Lookup for SieveCountry<'_> {
 impl Lookup for SieveAnswer<'_> {
     #[inline]
     fn v4(&self, ip: Ipv4Addr) -> u32 {
-        self.0.lookup_v4(ip).record_words().as_ptr() as usize as u32
+        self.0.lookup_v4(ip).leaf_value()
     }
 
     #[inline]
     fn v6(&self, ip: Ipv6Addr) -> u32 {
-        self.0.lookup_v6(ip).record_words().as_ptr() as usize as u32
+        self.0.lookup_v6(ip).leaf_value()
     }
 }
 

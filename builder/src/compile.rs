@@ -13,13 +13,12 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use ipsieve::classify::Scorer;
-use ipsieve::format::{self, hdr, rec, src, Section, HEADER_LEN, NONE, SECTION_COUNT, TOP_ENTRIES};
+use ipsieve::classify::{weak_categories, Scorer};
+use ipsieve::format::{self, class, hdr, leaf, rec, src, Section, HEADER_LEN, NONE, SECTION_COUNT};
 use ipsieve::Categories;
 
 use crate::builder::{Builder, Entry};
 use crate::error::BuildError;
-use crate::trees::Trees;
 
 /// A compiled artifact and figures about it.
 #[derive(Debug, Clone)]
@@ -245,179 +244,6 @@ fn sweep(
     out
 }
 
-/// Aligned block spans for direct top entries: `span[c]` is the largest `k <= 16` such that
-/// the aligned block of `2^k` entries around `c` are all direct with the same record.
-fn spans(direct: &[Option<u32>]) -> Vec<u32> {
-    let mut level: Vec<Option<u32>> = direct.to_vec();
-    let mut span = vec![0u32; direct.len()];
-    for k in 1..=16u32 {
-        let next: Vec<Option<u32>> = level
-            .chunks(2)
-            .map(|p| match (p[0], p.get(1).copied().flatten()) {
-                (Some(a), Some(b)) if a == b => Some(a),
-                _ => None,
-            })
-            .collect();
-        for (c, s) in span.iter_mut().enumerate() {
-            if next[c >> k].is_some() {
-                *s = k;
-            }
-        }
-        level = next;
-    }
-    span
-}
-
-/// Record covering `p` in a range list starting at 0.
-fn record_at(ranges: &[(u128, u32)], p: u128) -> u32 {
-    let i = ranges.partition_point(|&(s, _)| s <= p);
-    ranges[i - 1].1
-}
-
-/// Index of the first range whose start is `> p`.
-fn after(ranges: &[(u128, u32)], p: u128) -> usize {
-    ranges.partition_point(|&(s, _)| s <= p)
-}
-
-struct V4Index {
-    top: Vec<u32>,
-    trees: Trees<u16>,
-}
-
-fn encode_v4(ranges: &[(u128, u32)]) -> Result<V4Index, BuildError> {
-    let mut direct = vec![None; TOP_ENTRIES];
-    let mut top = vec![0u32; TOP_ENTRIES];
-    let mut trees = Trees::default();
-    let (mut keys, mut values) = (Vec::new(), Vec::new());
-    let mut next = 0usize; // first range starting after the current chunk's start
-    for c in 0..TOP_ENTRIES {
-        let base = (c as u128) << 16;
-        let end = base + 0xFFFF;
-        while next < ranges.len() && ranges[next].0 <= base {
-            next += 1;
-        }
-        let first = ranges[next - 1].1;
-        let mut j = next;
-        while j < ranges.len() && ranges[j].0 <= end {
-            j += 1;
-        }
-        if j == next {
-            direct[c] = Some(first);
-            continue;
-        }
-        keys.clear();
-        values.clear();
-        values.push(first);
-        for &(start, r) in &ranges[next..j] {
-            keys.push((start - 1) as u16);
-            values.push(r);
-        }
-        top[c] = trees.add(&keys, &values)?;
-    }
-    for (c, s) in spans(&direct).into_iter().enumerate() {
-        if let Some(r) = direct[c] {
-            top[c] = format::top_direct(r, s);
-        }
-    }
-    Ok(V4Index {
-        top,
-        trees: trees.finish(),
-    })
-}
-
-struct V6Index {
-    top: Vec<u32>,
-    trees: Trees<u64>,
-    sub: Trees<u64>,
-}
-
-fn encode_v6(ranges: &[(u128, u32)]) -> Result<V6Index, BuildError> {
-    let mut direct = vec![None; TOP_ENTRIES];
-    let mut ix = V6Index {
-        top: vec![0; TOP_ENTRIES],
-        trees: Trees::default(),
-        sub: Trees::default(),
-    };
-    let (mut sub_keys, mut sub_values) = (Vec::new(), Vec::new());
-    let mut next = 0usize;
-    for (c, direct_c) in direct.iter_mut().enumerate() {
-        let base = (c as u128) << 112;
-        let end = base | ((1u128 << 112) - 1);
-        while next < ranges.len() && ranges[next].0 <= base {
-            next += 1;
-        }
-        let mut j = next;
-        while j < ranges.len() && ranges[j].0 <= end {
-            j += 1;
-        }
-        if j == next {
-            *direct_c = Some(ranges[next - 1].1);
-            continue;
-        }
-        // Upper-64 boundaries: every range start, plus the /64 after each mixed /64.
-        let mut uppers: Vec<(u64, bool)> = vec![((base >> 64) as u64, false)];
-        for &(start, _) in &ranges[next..j] {
-            let u = (start >> 64) as u64;
-            let mixed = start as u64 != 0;
-            uppers.push((u, mixed));
-            if mixed && (u128::from(u) << 64) < (end >> 64 << 64) {
-                uppers.push((u + 1, false));
-            }
-        }
-        uppers.sort_unstable();
-        // Merge duplicates: a /64 is mixed if any boundary falls inside it.
-        let mut merged: Vec<(u64, bool)> = Vec::with_capacity(uppers.len());
-        for (u, m) in uppers {
-            match merged.last_mut() {
-                Some(last) if last.0 == u => last.1 |= m,
-                _ => merged.push((u, m)),
-            }
-        }
-        let mut entries: Vec<(u64, u32)> = Vec::with_capacity(merged.len());
-        for (u, mixed) in merged {
-            let at = u128::from(u) << 64;
-            let value = if mixed {
-                let last = at | u128::from(u64::MAX);
-                let k = after(ranges, at);
-                let mut m = k;
-                while m < ranges.len() && ranges[m].0 <= last {
-                    m += 1;
-                }
-                sub_keys.clear();
-                sub_values.clear();
-                sub_values.push(record_at(ranges, at));
-                for &(start, r) in &ranges[k..m] {
-                    sub_keys.push(start as u64 - 1);
-                    sub_values.push(r);
-                }
-                format::V6_SUB | ix.sub.add(&sub_keys, &sub_values)?
-            } else {
-                record_at(ranges, at)
-            };
-            // Coalesce equal plain values; sub-trees never merge.
-            match entries.last() {
-                Some(&(_, v)) if v == value && value & format::V6_SUB == 0 => {}
-                _ => entries.push((u, value)),
-            }
-        }
-        if entries.len() == 1 && entries[0].1 & format::V6_SUB == 0 {
-            *direct_c = Some(entries[0].1);
-            continue;
-        }
-        let keys: Vec<u64> = entries[1..].iter().map(|&(u, _)| u - 1).collect();
-        let values: Vec<u32> = entries.iter().map(|&(_, v)| v).collect();
-        ix.top[c] = ix.trees.add(&keys, &values)?;
-    }
-    for (c, s) in spans(&direct).into_iter().enumerate() {
-        if let Some(r) = direct[c] {
-            ix.top[c] = format::top_direct(r, s);
-        }
-    }
-    ix.trees = ix.trees.finish();
-    ix.sub = ix.sub.finish();
-    Ok(ix)
-}
-
 /// Deduplicating string table.
 #[derive(Default)]
 struct Strings {
@@ -505,8 +331,6 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
             format::MAX_RECORDS
         )));
     }
-    let v4_index = encode_v4(&v4)?;
-    let v6_index = encode_v6(&v6)?;
 
     // Strings and sources, in a content-determined order.
     let mut strings = Strings::default();
@@ -530,6 +354,11 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
     let mut set_offsets = vec![0u32];
     let mut set_items: Vec<u32> = Vec::new();
     let mut record_words = Vec::with_capacity(records.len() * rec::WORDS);
+    // Summary classes (class 0 is the empty summary, the empty record's) and each record's
+    // leaf value.
+    let mut class_words: Vec<u32> = vec![0];
+    let mut class_ids: HashMap<u32, u32> = HashMap::from([(0, 0)]);
+    let mut leaf_values: Vec<u32> = Vec::with_capacity(records.len());
     for r in &records {
         let set = if r.sources.is_empty() {
             NONE
@@ -572,15 +401,46 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
             0,
         ];
         record_words.extend_from_slice(&words);
+        // The summary leaves carry: categories, the weak ones (for the policy) and verdict.
+        let weak = weak_categories(
+            Categories::from_bits(r.cats),
+            r.sources.iter().map(|&rank| {
+                let i = source_by_rank[rank as usize];
+                (asserted[i], b.sources[i].tier)
+            }),
+        );
+        let summary = class::encode(r.cats, weak.bits(), verdict as u32);
+        let next = class_words.len() as u32;
+        let c = *class_ids.entry(summary).or_insert_with(|| {
+            if class_words.len() < leaf::MAX_CLASSES {
+                class_words.push(summary);
+                next
+            } else {
+                leaf::CLASS_IN_RECORD
+            }
+        });
+        leaf_values.push(leaf::encode(leaf_values.len() as u32, c));
     }
+    let leaves = |ranges: &[(u128, u32)]| -> Vec<(u128, u32)> {
+        ranges
+            .iter()
+            .map(|&(start, r)| (start, leaf_values[r as usize]))
+            .collect()
+    };
+    let v4_trie = crate::trie::encode_v4(&leaves(&v4))?;
+    let v6_trie = crate::trie::encode_v6(&leaves(&v6))?;
+    // The builder's version, unless the caller recorded its own (the golden artifact does,
+    // so a version bump does not change its bytes).
     let mut meta = vec![
-        (
-            "builder".to_owned(),
-            format!("ipsieve-builder {}", env!("CARGO_PKG_VERSION")),
-        ),
         ("ipv4_ranges".to_owned(), v4.len().to_string()),
         ("ipv6_ranges".to_owned(), v6.len().to_string()),
     ];
+    if !b.metadata.contains_key("builder") {
+        meta.push((
+            "builder".to_owned(),
+            format!("ipsieve-builder {}", env!("CARGO_PKG_VERSION")),
+        ));
+    }
     meta.extend(b.metadata.iter().map(|(k, v)| (k.clone(), v.clone())));
     meta.sort();
     let mut meta_words = Vec::new();
@@ -595,38 +455,13 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
     }
 
     let mut sections: Vec<(Section, Vec<u8>)> = vec![
-        (Section::V4Top, le(&v4_index.top)),
-        (
-            Section::V4Keys,
-            v4_index
-                .trees
-                .keys
-                .iter()
-                .flat_map(|k| k.to_le_bytes())
-                .collect(),
-        ),
-        (Section::V4Values, le(&v4_index.trees.values)),
-        (Section::V6Top, le(&v6_index.top)),
-        (
-            Section::V6Keys,
-            v6_index
-                .trees
-                .keys
-                .iter()
-                .flat_map(|k| k.to_le_bytes())
-                .collect(),
-        ),
-        (Section::V6Values, le(&v6_index.trees.values)),
-        (
-            Section::V6SubKeys,
-            v6_index
-                .sub
-                .keys
-                .iter()
-                .flat_map(|k| k.to_le_bytes())
-                .collect(),
-        ),
-        (Section::V6SubValues, le(&v6_index.sub.values)),
+        (Section::V4Top, le(&v4_trie.top)),
+        (Section::V4Nodes, le64(&v4_trie.nodes)),
+        (Section::V4Leaves, le(&v4_trie.leaves)),
+        (Section::V6Top, le(&v6_trie.top)),
+        (Section::V6Nodes, le64(&v6_trie.nodes)),
+        (Section::V6Leaves, le(&v6_trie.leaves)),
+        (Section::Classes, le(&class_words)),
         (Section::Records, le(&record_words)),
         (Section::StrOffsets, le(&strings.offsets)),
         (Section::StrBlob, strings.blob),
@@ -634,6 +469,8 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
         (Section::SetOffsets, le(&set_offsets)),
         (Section::SetItems, le(&set_items)),
         (Section::Meta, le(&meta_words)),
+        (Section::V4Spans, v4_trie.spans),
+        (Section::V6Spans, v6_trie.spans),
     ];
     let index_bytes = sections
         .iter()
@@ -689,6 +526,10 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
 }
 
 fn le(words: &[u32]) -> Vec<u8> {
+    words.iter().flat_map(|w| w.to_le_bytes()).collect()
+}
+
+fn le64(words: &[u64]) -> Vec<u8> {
     words.iter().flat_map(|w| w.to_le_bytes()).collect()
 }
 

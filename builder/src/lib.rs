@@ -60,7 +60,7 @@ pub mod load;
 pub mod manifest;
 pub mod report;
 mod special;
-mod trees;
+mod trie;
 pub mod walk;
 mod write;
 

@@ -1,14 +1,17 @@
-//! The golden artifact of format 1 (`lookup/tests/golden/v1.ipsieve`), built from a handful
+//! The golden artifact of format 2 (`lookup/tests/golden/v2.ipsieve`), built from a handful
 //! of real entries copied from the vendored snapshot. The lookup crate's tests and docs read
-//! it; this test proves the builder still produces it byte for byte. After an intentional
-//! format change, bump the version, keep the old golden, and regenerate with
-//! `IPSIEVE_BLESS=1 cargo test -p ipsieve-builder --test lib golden`.
+//! it; this test proves the builder still produces it byte for byte. It records a fixed
+//! `builder` metadata value, so a crate version bump does not change it. After an intentional
+//! format change, bump the version, keep the old golden (readers of the new major refuse it:
+//! `lookup/tests/golden.rs`), and regenerate with
+//! `IPSIEVE_BLESS=1 cargo test -p ipsieve-builder --test integration golden`.
 
 use ipsieve::Categories;
 use ipsieve_builder::{Attrs, Builder, SourceSpec};
 
 pub(crate) fn golden_build() -> Vec<u8> {
     let mut b = Builder::new().build_time(1_750_000_000);
+    b.metadata("builder", "ipsieve-builder (golden artifact)");
     let spec = |name: &str, format: &str, cats: Categories, provider: Option<&str>| {
         let mut s = SourceSpec::new(name, format).categories(cats);
         s.provider = provider.map(str::to_owned);
@@ -67,9 +70,9 @@ pub(crate) fn golden_build() -> Vec<u8> {
 }
 
 #[test]
-fn golden_v1_is_reproduced() {
+fn golden_v2_is_reproduced() {
     let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../lookup/tests/golden/v1.ipsieve");
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../lookup/tests/golden/v2.ipsieve");
     let fresh = golden_build();
     if std::env::var_os("IPSIEVE_BLESS").is_some() {
         std::fs::write(&path, &fresh).unwrap();

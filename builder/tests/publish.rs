@@ -488,7 +488,7 @@ impl Drop for Tmpfs {
     }
 }
 
-/// A full disk (`ENOSPC`), on a 768 KiB tmpfs that holds one artifact but not two: the
+/// A full disk (`ENOSPC`), on a tmpfs that holds one artifact (1.6 MB) but not two: the
 /// published artifact stays as it was, the kept ones too, and the temporary file is removed,
 /// which frees the space again. Skipped, with the reason printed, where this process may not
 /// mount a tmpfs (not root, no `CAP_SYS_ADMIN`); the file-size-limit test above covers the
@@ -502,7 +502,9 @@ fn a_full_disk_leaves_the_published_artifact() {
         small_artifact(&dir, 1_700_086_400),
     );
     let mnt = dir.join("mnt");
-    let _fs = match Tmpfs::mount(&mnt, "768k") {
+    let size = first.len() * 3 / 2;
+    assert!(size < 2 * second.len(), "one artifact fits, two do not");
+    let _fs = match Tmpfs::mount(&mnt, &format!("{}k", size / 1024)) {
         Ok(fs) => fs,
         Err(why) => {
             println!("skipped a_full_disk_leaves_the_published_artifact: {why}");

@@ -4,8 +4,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
-use crate::database::{Database, Place};
-use crate::format::{rec, NONE};
+use crate::database::Database;
+use crate::format::{class, rec, NONE};
 use crate::types::{Categories, Verdict};
 
 /// The words of the empty record (nothing known), used for record 0 of every artifact.
@@ -13,14 +13,19 @@ pub(crate) static EMPTY_RECORD: [u32; rec::WORDS] = [0, 0, NONE, NONE, 0, NONE, 
 
 /// What the artifact knows about one address.
 ///
-/// Every accessor is O(1) and allocation-free; strings borrow from the database.
+/// An answer holds the leaf value the lookup ended on: the record index and a summary class.
+/// Categories, verdict and the policy's evidence check come from the summary (a table of at
+/// most 255 words that stays in the L1 cache); the record, a 32-byte line elsewhere in the
+/// artifact, is read only by the accessors of its fields (ASN, AS organisation, provider,
+/// country, score, sources and signals). Every accessor is allocation-free and, but for
+/// [`Answer::network`] and [`Answer::range`] (worked out on demand by walking the index beside
+/// the address), O(1); strings borrow from the database.
 #[derive(Clone, Copy)]
 pub struct Answer<'a> {
     db: &'a Database,
-    rec: &'a [u32; rec::WORDS],
     ip: IpAddr,
-    /// Where the lookup ended; the range is worked out from it on demand.
-    place: Place,
+    /// The leaf value ([`crate::format::leaf`]).
+    leaf: u32,
 }
 
 impl std::fmt::Debug for Answer<'_> {
@@ -42,27 +47,29 @@ impl std::fmt::Debug for Answer<'_> {
 
 impl<'a> Answer<'a> {
     #[inline(always)]
-    pub(crate) fn new(
-        db: &'a Database,
-        rec: &'a [u32; rec::WORDS],
-        ip: IpAddr,
-        place: Place,
-    ) -> Self {
-        Answer { db, rec, ip, place }
+    pub(crate) fn new(db: &'a Database, ip: IpAddr, leaf: u32) -> Self {
+        Answer { db, ip, leaf }
+    }
+
+    /// The record's words (one read of the record's line).
+    #[inline(always)]
+    fn rec(&self) -> &'a [u32; rec::WORDS] {
+        self.db.record(self.leaf)
+    }
+
+    /// The summary class word: from the class table, or from the record for a leaf whose
+    /// class says so.
+    #[inline(always)]
+    fn summary(&self) -> u32 {
+        match self.db.class(self.leaf) {
+            Some(word) => word,
+            None => crate::database::record_summary(self.db, self.rec()),
+        }
     }
 
     /// First and last address (in the family's integer space) of the range with this answer.
     fn bounds(&self) -> (u128, u128) {
-        let x = match self.ip {
-            IpAddr::V4(a) => u128::from(u32::from(a)),
-            IpAddr::V6(a) => u128::from(a),
-        };
-        let (lo, hi) = self.db.place_bounds(x, self.place);
-        match self.ip {
-            // A block wider than the IPv4 space (a corrupt span) is clamped to it.
-            IpAddr::V4(_) => (lo.min(u128::from(u32::MAX)), hi.min(u128::from(u32::MAX))),
-            IpAddr::V6(_) => (lo, hi),
-        }
+        self.db.bounds(self.ip, self.leaf)
     }
 
     /// The address looked up (IPv4-mapped IPv6 reads as its IPv4 address).
@@ -71,21 +78,20 @@ impl<'a> Answer<'a> {
     }
 
     /// The largest network containing the address in which every address has this same
-    /// answer (the MaxMind notion of "network").
+    /// answer (the MaxMind notion of "network"). Worked out on demand in O(trie depth).
     pub fn network(&self) -> IpNet {
+        let len = self.db.network_len(self.ip);
         match self.ip {
-            IpAddr::V4(a) => {
-                let (lo, hi) = self.bounds();
-                let len = widest_prefix(u128::from(u32::from(a)), lo, hi, 32);
-                let net = Ipv4Net::new(a, len).unwrap_or_else(|_| Ipv4Net::from(a));
-                IpNet::V4(net.trunc())
-            }
-            IpAddr::V6(a) => {
-                let (lo, hi) = self.bounds();
-                let len = widest_prefix(u128::from(a), lo, hi, 128);
-                let net = Ipv6Net::new(a, len).unwrap_or_else(|_| Ipv6Net::from(a));
-                IpNet::V6(net.trunc())
-            }
+            IpAddr::V4(a) => IpNet::V4(
+                Ipv4Net::new(a, len.min(32))
+                    .unwrap_or_else(|_| Ipv4Net::from(a))
+                    .trunc(),
+            ),
+            IpAddr::V6(a) => IpNet::V6(
+                Ipv6Net::new(a, len.min(128))
+                    .unwrap_or_else(|_| Ipv6Net::from(a))
+                    .trunc(),
+            ),
         }
     }
 
@@ -105,10 +111,16 @@ impl<'a> Answer<'a> {
         }
     }
 
-    /// All categories of all sources covering the address.
+    /// All categories of all sources covering the address. Reads no record.
     #[inline]
     pub fn categories(&self) -> Categories {
-        Categories::from_bits(self.rec[rec::CATEGORIES])
+        Categories::from_bits(class::categories(self.summary()))
+    }
+    /// The categories only weak evidence supports (asn-heuristic or keyword sources; see
+    /// [`crate::classify::weak_categories`]). Reads no record.
+    #[inline]
+    pub fn weak_categories(&self) -> Categories {
+        Categories::from_bits(class::weak(self.summary()))
     }
     /// A Tor exit (measured exit address or a relay with the Exit flag). Relays without the
     /// exit role are [`Answer::is_tor_relay`] and are not anonymous traffic by themselves.
@@ -153,36 +165,37 @@ impl<'a> Answer<'a> {
     /// hosting ranges, so `is_anonymous() || is_hosting_provider()` is the closest match to it.
     #[inline]
     pub fn is_anonymous(&self) -> bool {
-        self.rec[rec::CATEGORIES]
+        self.categories().bits()
             & (Categories::TOR_EXIT.bits() | Categories::VPN.bits() | Categories::PROXY.bits())
             != 0
     }
     /// True when no source covers the address (empty categories, no ASN, `clean`).
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.rec[rec::SOURCE_SET] == NONE
+        self.rec()[rec::SOURCE_SET] == NONE
     }
 
     /// Origin ASN of the most specific BGP prefix covering the address.
     #[inline]
     pub fn asn(&self) -> Option<u32> {
-        (self.rec[rec::FLAGS] & rec::FLAG_HAS_ASN != 0).then_some(self.rec[rec::ASN])
+        let r = self.rec();
+        (r[rec::FLAGS] & rec::FLAG_HAS_ASN != 0).then_some(r[rec::ASN])
     }
     /// Name of the origin AS's organisation.
     #[inline]
     pub fn as_org(&self) -> Option<&'a str> {
-        self.db.string(self.rec[rec::AS_ORG])
+        self.db.string(self.rec()[rec::AS_ORG])
     }
     /// Operator of the service (`"Mullvad"`, `"Amazon AWS"`), from the most specific source
     /// that names one.
     #[inline]
     pub fn provider(&self) -> Option<&'a str> {
-        self.db.string(self.rec[rec::PROVIDER])
+        self.db.string(self.rec()[rec::PROVIDER])
     }
     /// ISO 3166-1 alpha-2 country code, from the most specific source that carries one.
     #[inline]
     pub fn country(&self) -> Option<&'a str> {
-        let words: &'a [u32] = self.rec;
+        let words: &'a [u32] = self.rec();
         let bytes: &'a [u8] = bytemuck::cast_slice(words);
         let at = rec::COUNTRY_VERDICT_SCORE * 4;
         let cc = bytes.get(at..at + 2)?;
@@ -191,29 +204,29 @@ impl<'a> Answer<'a> {
         }
         std::str::from_utf8(cc).ok()
     }
-    /// The verdict.
+    /// The verdict. Reads no record.
     #[inline]
     pub fn verdict(&self) -> Verdict {
-        Verdict::from_u8((self.rec[rec::COUNTRY_VERDICT_SCORE] >> 16) as u8)
+        Verdict::from_u8(class::verdict(self.summary()))
     }
     /// Risk score in 0..=1 (hundredths).
     #[inline]
     pub fn score(&self) -> f32 {
         // `verify` checks the stored hundredths are at most 100; clamp for unverified files.
-        (self.rec[rec::COUNTRY_VERDICT_SCORE] >> 24).min(100) as f32 / 100.0
+        (self.rec()[rec::COUNTRY_VERDICT_SCORE] >> 24).min(100) as f32 / 100.0
     }
     /// Names of the sources whose data covers the address, in source order.
     #[inline]
     pub fn sources(&self) -> SourceNames<'a> {
         SourceNames {
             db: self.db,
-            set: self.db.source_set(self.rec[rec::SOURCE_SET]).iter(),
+            set: self.db.source_set(self.rec()[rec::SOURCE_SET]).iter(),
         }
     }
     /// The matching sources with their metadata (tier, snapshot date, …).
     pub fn source_infos(&self) -> impl Iterator<Item = crate::SourceInfo<'a>> + 'a {
         let db = self.db;
-        db.source_set(self.rec[rec::SOURCE_SET])
+        db.source_set(self.rec()[rec::SOURCE_SET])
             .iter()
             .filter_map(move |&i| db.source(i as usize))
     }
@@ -222,7 +235,7 @@ impl<'a> Answer<'a> {
     /// (see [`crate::classify`] and `docs/INTELLIGENCE.md`). Allocation-free.
     ///
     /// ```
-    /// let db = ipsieve::Database::from_bytes(include_bytes!("../tests/golden/v1.ipsieve"))?;
+    /// let db = ipsieve::Database::from_bytes(include_bytes!("../tests/golden/v2.ipsieve"))?;
     /// let a = db.lookup("185.220.101.1".parse().unwrap());
     /// for s in a.signals() {
     ///     println!("{} ({}, {}): {} weight {:.2}", s.name(), s.format(), s.tier(), s.categories(), s.weight());
@@ -236,7 +249,7 @@ impl<'a> Answer<'a> {
     pub fn signals(&self) -> crate::Signals<'a> {
         crate::Signals::new(
             self.db,
-            self.db.source_set(self.rec[rec::SOURCE_SET]),
+            self.db.source_set(self.rec()[rec::SOURCE_SET]),
             self.categories(),
         )
     }
@@ -251,7 +264,7 @@ impl<'a> Answer<'a> {
     /// The score in hundredths, 0..=100.
     #[inline]
     fn score_hundredths(&self) -> u8 {
-        (self.rec[rec::COUNTRY_VERDICT_SCORE] >> 24).min(100) as u8
+        (self.rec()[rec::COUNTRY_VERDICT_SCORE] >> 24).min(100) as u8
     }
     /// The ip2geoapi-style `trustScore`, 0..=100, higher is more trustworthy: `100 − 100 ×`
     /// [`Answer::score`].
@@ -292,10 +305,15 @@ impl<'a> Answer<'a> {
     pub fn is_residential_proxy(&self) -> bool {
         false
     }
-    /// Index of the record in the artifact (equal indices mean equal answers).
+    /// The record's words (for tests and tools that compare answers).
     #[doc(hidden)]
     pub fn record_words(&self) -> &'a [u32; rec::WORDS] {
-        self.rec
+        self.rec()
+    }
+    /// The leaf value the lookup ended on: equal values mean equal answers.
+    #[doc(hidden)]
+    pub fn leaf_value(&self) -> u32 {
+        self.leaf
     }
 }
 
@@ -318,37 +336,3 @@ impl<'a> Iterator for SourceNames<'a> {
 }
 
 impl ExactSizeIterator for SourceNames<'_> {}
-
-/// Smallest prefix length `p` (widest block) such that the `p`-block containing `x` lies within
-/// `[lo, hi]`, in a space of `bits` bits. `x` is assumed inside `[lo, hi]`.
-fn widest_prefix(x: u128, lo: u128, hi: u128, bits: u8) -> u8 {
-    for p in 0..=bits {
-        let host = u32::from(bits - p);
-        let mask = if host >= 128 {
-            u128::MAX
-        } else {
-            (1u128 << host) - 1
-        };
-        let start = x & !mask;
-        let end = start | mask;
-        let end = if bits == 32 { end & 0xFFFF_FFFF } else { end };
-        if start >= lo && end <= hi {
-            return p;
-        }
-    }
-    bits
-}
-
-#[cfg(test)]
-mod tests {
-    use super::widest_prefix;
-
-    #[test]
-    fn widest_prefix_examples() {
-        assert_eq!(widest_prefix(5, 0, u32::MAX as u128, 32), 0);
-        assert_eq!(widest_prefix(0x0A00_0001, 0x0A00_0000, 0x0AFF_FFFF, 32), 8);
-        assert_eq!(widest_prefix(0x0A00_0001, 0x0A00_0001, 0x0AFF_FFFF, 32), 32);
-        assert_eq!(widest_prefix(0x0A00_0002, 0x0A00_0001, 0x0AFF_FFFF, 32), 31);
-        assert_eq!(widest_prefix(7, 0, u128::MAX, 128), 0);
-    }
-}

@@ -195,6 +195,43 @@ impl Scorer {
     }
 }
 
+/// The categories of `answer` whose strongest asserting source is weaker than `curated`
+/// (`asn-heuristic` or `keyword` evidence only): the ones [`crate::Policy`] never blocks on.
+/// `sources` are the matching sources as (categories they assert, tier). The builder stores the
+/// result in the leaf's summary class, so [`crate::Policy::decide`] reads no record.
+///
+/// ```
+/// use ipsieve::classify::weak_categories;
+/// use ipsieve::{Categories, Tier};
+///
+/// let answer = Categories::VPN | Categories::HOSTING;
+/// let sources = [
+///     (Categories::VPN, Tier::FirstParty),
+///     (Categories::HOSTING, Tier::AsnHeuristic),
+/// ];
+/// assert_eq!(weak_categories(answer, sources), Categories::HOSTING);
+/// ```
+pub fn weak_categories(
+    answer: Categories,
+    sources: impl IntoIterator<Item = (Categories, Tier)>,
+) -> Categories {
+    let mut strongest: [Option<Tier>; Categories::NAMED.len()] = [None; Categories::NAMED.len()];
+    for (asserted, tier) in sources {
+        for (slot, (c, _)) in strongest.iter_mut().zip(Categories::NAMED) {
+            if asserted.contains(c) && answer.contains(c) {
+                *slot = Some(slot.map_or(tier, |s| s.min(tier)));
+            }
+        }
+    }
+    let mut weak = Categories::empty();
+    for (slot, (c, _)) in strongest.iter().zip(Categories::NAMED) {
+        if slot.is_some_and(|t| t > Tier::Curated) {
+            weak |= c;
+        }
+    }
+    weak
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

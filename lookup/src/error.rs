@@ -69,9 +69,12 @@ pub enum OpenError {
         /// Computed CRC-32.
         computed: u32,
     },
-    /// The bytes cannot be used at their address (only from
-    /// [`Database::from_static`](crate::Database::from_static) on unusual targets).
-    Misaligned,
+    /// The path names something other than a regular file (a FIFO, a device, a directory),
+    /// refused before anything is read from it.
+    NotAFile {
+        /// What it is (`"a FIFO"`, `"a directory"`, …).
+        kind: &'static str,
+    },
 }
 
 impl OpenError {
@@ -139,9 +142,9 @@ impl fmt::Display for OpenError {
                 "checksum mismatch (stored {stored:#010x}, computed {computed:#010x}): the \
                  artifact is corrupt; {REBUILD}"
             ),
-            OpenError::Misaligned => f.write_str(
-                "the artifact bytes are not 8-byte aligned: use Database::from_bytes, which \
-                 copies them into an aligned buffer",
+            OpenError::NotAFile { kind } => write!(
+                f,
+                "not an ipsieve artifact: the path is {kind}, not a regular file"
             ),
         }
     }

@@ -10,7 +10,7 @@ pub const MAGIC: [u8; 8] = *b"\x89IPSV\r\n\x1a";
 /// Written as a native `u32`; reads back as this value only on a little-endian host.
 pub const ENDIAN_PROBE: u32 = 0x0A0B_0C0D;
 /// Incompatible layout changes bump the major version; readers refuse other majors.
-pub const FORMAT_MAJOR: u16 = 1;
+pub const FORMAT_MAJOR: u16 = 2;
 /// Compatible additions bump the minor version; readers accept any minor of their major.
 pub const FORMAT_MINOR: u16 = 0;
 /// Size of the fixed header in bytes (a multiple of 64, so sections stay aligned).
@@ -27,55 +27,53 @@ const _: () = assert!(HEADER_LEN % 64 == 0);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(usize)]
 pub enum Section {
-    /// `[u32; 65536]`: one entry per IPv4 /16: a direct entry ([`TOP_DIRECT`]) or a [`tree`]
-    /// reference into [`Section::V4Keys`].
+    /// `[u32; 2^18]`: one entry per IPv4 /18: a [`leaf`] value, or [`trie::NODE`] | the index
+    /// of the /18's root node in [`Section::V4Nodes`].
     V4Top = 0,
-    /// `[u16]`: chunk trees over the low 16 bits of IPv4 range starts, stored as `start - 1`,
-    /// padded with `0xFFFF` (see [`tree`]).
-    V4Keys = 1,
-    /// `[u32]`: record index per key slot, parallel to [`Section::V4Keys`].
-    V4Values = 2,
-    /// `[u32; 65536]`: one entry per IPv6 /16, as [`Section::V4Top`].
+    /// `[u64; 3 * n]`: IPv4 trie nodes ([`trie::Node`], three words each, no guard).
+    V4Nodes = 1,
+    /// `[u32]`: IPv4 leaf values ([`leaf`]), each node's leaves back to back.
+    V4Leaves = 2,
+    /// `[u32; 2^16]`: one entry per IPv6 /16, as [`Section::V4Top`].
     V6Top = 3,
-    /// `[u64]`: chunk trees over the upper 64 bits of IPv6 range starts (`start - 1`, padded
-    /// with `u64::MAX`).
-    V6Keys = 4,
-    /// `[u32]`: record index, or [`V6_SUB`] | a tree reference into [`Section::V6SubKeys`],
-    /// per key slot, parallel to [`Section::V6Keys`].
-    V6Values = 5,
-    /// `[u64]`: trees over the lower 64 bits of range starts inside one /64 (`start - 1`).
-    V6SubKeys = 6,
-    /// `[u32]`: record index per key slot, parallel to [`Section::V6SubKeys`].
-    V6SubValues = 7,
+    /// `[u64; 4 * n]`: IPv6 trie nodes ([`trie::Node`], four words each, with a guard).
+    V6Nodes = 4,
+    /// `[u32]`: IPv6 leaf values.
+    V6Leaves = 5,
+    /// `[u32; c]`, `c <= 255`: the answer summaries that leaf values name ([`class`]).
+    Classes = 6,
     /// `[u32; 8 * n]`: the distinct records (see [`rec`]). Record 0 is the empty answer.
-    Records = 8,
+    Records = 7,
     /// `[u32; n + 1]`: byte offsets of each string in [`Section::StrBlob`].
-    StrOffsets = 9,
+    StrOffsets = 8,
     /// UTF-8 bytes of all strings, back to back.
-    StrBlob = 10,
+    StrBlob = 9,
     /// `[u32; 8 * n]`: the source table (see [`src`]).
-    Sources = 11,
+    Sources = 10,
     /// `[u32; m + 1]`: offsets of each source set in [`Section::SetItems`].
-    SetOffsets = 12,
+    SetOffsets = 11,
     /// `[u32]`: source indices of all source sets, back to back, ascending within a set.
-    SetItems = 13,
+    SetItems = 12,
     /// `[u32; 2 * k]`: build metadata as (key string, value string) pairs.
-    Meta = 14,
-    /// Reserved for a compatible addition; offset and length are zero in this version.
-    Reserved = 15,
+    Meta = 13,
+    /// `[u8; 2^18]`: per IPv4 top entry that is a leaf, `k` (0..=18) such that the aligned block
+    /// of `2^k` top entries around it is the largest whose entries are all that same leaf; 0
+    /// for node entries. Read only to work out an answer's network and range.
+    V4Spans = 14,
+    /// `[u8; 2^16]`: the same for the IPv6 top table.
+    V6Spans = 15,
 }
 
 impl Section {
     /// All sections in directory order.
     pub const ALL: [Section; SECTION_COUNT] = [
         Section::V4Top,
-        Section::V4Keys,
-        Section::V4Values,
+        Section::V4Nodes,
+        Section::V4Leaves,
         Section::V6Top,
-        Section::V6Keys,
-        Section::V6Values,
-        Section::V6SubKeys,
-        Section::V6SubValues,
+        Section::V6Nodes,
+        Section::V6Leaves,
+        Section::Classes,
         Section::Records,
         Section::StrOffsets,
         Section::StrBlob,
@@ -83,35 +81,36 @@ impl Section {
         Section::SetOffsets,
         Section::SetItems,
         Section::Meta,
-        Section::Reserved,
+        Section::V4Spans,
+        Section::V6Spans,
     ];
 
-    /// Size in bytes of one element of this section's array.
+    /// Size in bytes of one element of this section's array (a node for the node sections).
     pub const fn elem_size(self) -> usize {
         match self {
-            Section::V4Keys => 2,
-            Section::V6Keys | Section::V6SubKeys => 8,
-            Section::StrBlob | Section::Reserved => 1,
+            Section::V4Nodes => 8 * trie::V4_NODE_WORDS,
+            Section::V6Nodes => 8 * trie::V6_NODE_WORDS,
+            Section::StrBlob | Section::V4Spans | Section::V6Spans => 1,
             _ => 4,
         }
     }
 
-    /// True for the sections of the two address indexes (top tables, keys, values).
+    /// True for the sections of the two address indexes and the summaries their leaves name:
+    /// everything a lookup that reads no record field touches.
     pub const fn is_index(self) -> bool {
-        (self as usize) <= Section::V6SubValues as usize
+        (self as usize) <= Section::Classes as usize
     }
 
     /// Lowercase name used in error messages.
     pub const fn name(self) -> &'static str {
         match self {
             Section::V4Top => "ipv4 top table",
-            Section::V4Keys => "ipv4 keys",
-            Section::V4Values => "ipv4 values",
+            Section::V4Nodes => "ipv4 nodes",
+            Section::V4Leaves => "ipv4 leaves",
             Section::V6Top => "ipv6 top table",
-            Section::V6Keys => "ipv6 keys",
-            Section::V6Values => "ipv6 values",
-            Section::V6SubKeys => "ipv6 sub-keys",
-            Section::V6SubValues => "ipv6 sub-values",
+            Section::V6Nodes => "ipv6 nodes",
+            Section::V6Leaves => "ipv6 leaves",
+            Section::Classes => "summary classes",
             Section::Records => "records",
             Section::StrOffsets => "string offsets",
             Section::StrBlob => "string blob",
@@ -119,32 +118,207 @@ impl Section {
             Section::SetOffsets => "source-set offsets",
             Section::SetItems => "source-set items",
             Section::Meta => "metadata",
-            Section::Reserved => "reserved",
+            Section::V4Spans => "ipv4 top spans",
+            Section::V6Spans => "ipv6 top spans",
         }
     }
 }
 
-/// Entries in each top table (one per /16).
-pub const TOP_ENTRIES: usize = 1 << 16;
-/// Top-table flag: the whole /16 (and an aligned block of `2^span` neighbours) is one record.
-pub const TOP_DIRECT: u32 = 1 << 31;
-/// Bit position of the span exponent (0..=16) in a direct top entry.
-pub const TOP_SPAN_SHIFT: u32 = 26;
-/// Mask of the record index in a direct top entry.
-pub const TOP_RECORD_MASK: u32 = (1 << TOP_SPAN_SHIFT) - 1;
-/// Largest record count the format can address (record indices are 26-bit in top entries).
-pub const MAX_RECORDS: usize = TOP_RECORD_MASK as usize + 1;
-/// IPv6 value flag: the /64 has internal boundaries; the rest is a [`tree`] reference into
-/// [`Section::V6SubKeys`].
-pub const V6_SUB: u32 = 1 << 31;
-
-/// Encodes a direct top entry.
-pub const fn top_direct(record: u32, span: u32) -> u32 {
-    TOP_DIRECT | (span << TOP_SPAN_SHIFT) | (record & TOP_RECORD_MASK)
-}
+/// Largest record count the format can address (record indices are 23-bit in leaf values).
+pub const MAX_RECORDS: usize = leaf::RECORD_MASK as usize + 1;
 
 /// No string / no source set: the "absent" index.
 pub const NONE: u32 = u32::MAX;
+
+pub mod leaf {
+    //! Leaf values: what a lookup ends on, in the top tables and the leaf arrays.
+    //!
+    //! A leaf value is a `u32`: bits 0..23 the record index, bits 23..31 the summary class (an
+    //! index into [`Section::Classes`](super::Section::Classes), or [`CLASS_IN_RECORD`]), bit 31
+    //! clear (set, in a top table, it marks a node reference: [`super::trie::NODE`]). Equal
+    //! records always have equal classes, so two addresses answer alike exactly when their leaf
+    //! values are equal. Leaf value 0 is record 0 (the empty answer) in class 0 (the empty
+    //! summary): what a lookup answers when it falls off a corrupt structure.
+
+    /// Bits of the record index.
+    pub const RECORD_BITS: u32 = 23;
+    /// Mask of the record index.
+    pub const RECORD_MASK: u32 = (1 << RECORD_BITS) - 1;
+    /// Bit position of the summary class.
+    pub const CLASS_SHIFT: u32 = RECORD_BITS;
+    /// Mask of the summary class after shifting.
+    pub const CLASS_MASK: u32 = 0xFF;
+    /// The class that says "no summary here: read the record" (for artifacts with more
+    /// distinct summaries than the class table holds).
+    pub const CLASS_IN_RECORD: u32 = 0xFF;
+    /// Most entries of the class table.
+    pub const MAX_CLASSES: usize = CLASS_IN_RECORD as usize;
+
+    /// The leaf value of `record` (below [`super::MAX_RECORDS`]) in class `class`.
+    pub const fn encode(record: u32, class: u32) -> u32 {
+        (record & RECORD_MASK) | (class & CLASS_MASK) << CLASS_SHIFT
+    }
+    /// The record index of a leaf value.
+    #[inline(always)]
+    pub const fn record(leaf: u32) -> u32 {
+        leaf & RECORD_MASK
+    }
+    /// The summary class of a leaf value.
+    #[inline(always)]
+    pub const fn class(leaf: u32) -> u32 {
+        (leaf >> CLASS_SHIFT) & CLASS_MASK
+    }
+}
+
+pub mod class {
+    //! Summary classes: the bits most callers decide on, one `u32` per class, so that
+    //! categories, verdict and the policy's evidence check never read the record.
+    //!
+    //! Bits 0..8: categories; 8..16: the *weak* categories (those that only sources of the
+    //! `asn-heuristic` or `keyword` tier assert here, see [`crate::Policy`]); 16..18: verdict;
+    //! the rest zero. Class 0 is the empty summary (no category, `clean`).
+
+    /// Bit position of the weak categories.
+    pub const WEAK_SHIFT: u32 = 8;
+    /// Bit position of the verdict.
+    pub const VERDICT_SHIFT: u32 = 16;
+
+    /// The class word of a summary.
+    pub const fn encode(categories: u32, weak: u32, verdict: u32) -> u32 {
+        (categories & 0xFF) | (weak & 0xFF) << WEAK_SHIFT | (verdict & 3) << VERDICT_SHIFT
+    }
+    /// Category bits of a class word.
+    #[inline(always)]
+    pub const fn categories(word: u32) -> u32 {
+        word & 0xFF
+    }
+    /// Weak category bits of a class word.
+    #[inline(always)]
+    pub const fn weak(word: u32) -> u32 {
+        (word >> WEAK_SHIFT) & 0xFF
+    }
+    /// Verdict (0..=3) of a class word.
+    #[inline(always)]
+    pub const fn verdict(word: u32) -> u8 {
+        ((word >> VERDICT_SHIFT) & 3) as u8
+    }
+}
+
+pub mod trie {
+    //! The index of each family: a direct table over the top bits, then a Poptrie-style
+    //! compressed multibit trie (Asai and Ohara, SIGCOMM 2015) of 64-ary nodes.
+    //!
+    //! A node covers an aligned block of `2^shift` addresses. A *guarded* node (IPv6 only)
+    //! first skips `s` bits: when the address's next `s` bits differ from the guard, the answer
+    //! is the node's first leaf (the value of the whole block outside the guarded sub-block);
+    //! otherwise `shift -= s`. Then the next `st = min(6, shift)` bits pick one of `2^st`
+    //! slots. Bit `slot` of `vector` set: the slot is a child node, at `child_base +
+    //! popcount(vector & upto(slot)) - 1`. Clear: the slot is a leaf, at `leaf_base + g +
+    //! popcount(leafvec & upto(slot)) - 1` in the leaf array, where `g` is 1 for a guarded node
+    //! (its first leaf is the outside value) and 0 otherwise; `leafvec` has a bit at every leaf
+    //! slot that starts a new run of equal leaves, so runs are stored once.
+    //!
+    //! Layout (checked by `verify`): nodes in breadth-first order, the top table's roots first
+    //! in address order, each node's children consecutive; so every child index is greater than
+    //! its parent's and a corrupt file cannot loop. Each node's leaves are consecutive, in node
+    //! order.
+
+    /// Bits resolved per node (64 slots).
+    pub const STRIDE: u32 = 6;
+    /// Address bits of the IPv4 direct table (2^18 entries, 1 MiB).
+    pub const V4_TOP_BITS: u32 = 18;
+    /// Address bits of the IPv6 direct table (2^16 entries, 256 KiB).
+    pub const V6_TOP_BITS: u32 = 16;
+    /// `u64` words per IPv4 node: vector, leafvec, bases.
+    pub const V4_NODE_WORDS: usize = 3;
+    /// `u64` words per IPv6 node: vector, leafvec, bases, guard.
+    pub const V6_NODE_WORDS: usize = 4;
+    /// Top-table flag: the entry is a node reference (the rest is the node index).
+    pub const NODE: u32 = 1 << 31;
+    /// Bit position of the skip length in a guard word; bits below it hold the skipped bits.
+    pub const SKIP_SHIFT: u32 = 58;
+    /// Longest skip a guard word holds.
+    pub const MAX_SKIP: u32 = 58;
+
+    /// Mask of the slots up to and including `slot` (0..=63).
+    #[inline(always)]
+    pub const fn upto(slot: u32) -> u64 {
+        u64::MAX >> (63 - (slot & 63))
+    }
+
+    /// For each entry of a top table, the largest `k` such that the aligned block of `2^k`
+    /// entries around it holds one leaf value in every entry (0 for a node entry): the
+    /// contents of the top-span sections, written by the builder and checked by `verify`.
+    pub fn spans(top: &[u32]) -> Vec<u8> {
+        let mut level: Vec<Option<u32>> =
+            top.iter().map(|&e| (e & NODE == 0).then_some(e)).collect();
+        let mut spans = vec![0u8; top.len()];
+        let mut k = 0u8;
+        while level.len() > 1 {
+            k += 1;
+            level = level
+                .chunks(2)
+                .map(|p| match (p[0], p.get(1).copied().flatten()) {
+                    (Some(a), Some(b)) if a == b => Some(a),
+                    _ => None,
+                })
+                .collect();
+            for (c, s) in spans.iter_mut().enumerate() {
+                if level[c >> k].is_some() {
+                    *s = k;
+                }
+            }
+        }
+        spans
+    }
+
+    /// One node, decoded.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+    pub struct Node {
+        /// Bit per slot: the slot is a child node.
+        pub vector: u64,
+        /// Bit per leaf slot that starts a new run of equal leaves.
+        pub leafvec: u64,
+        /// Index of the first child node.
+        pub child_base: u32,
+        /// Index of the first leaf in the leaf array.
+        pub leaf_base: u32,
+        /// Bits skipped before the slots (0..=[`MAX_SKIP`]; IPv6 nodes only).
+        pub skip: u32,
+        /// The skipped bits the address must match, right-aligned.
+        pub guard: u64,
+    }
+
+    impl Node {
+        /// The node's words; `words` is [`V4_NODE_WORDS`] (no guard) or [`V6_NODE_WORDS`].
+        pub fn encode(&self, words: usize) -> Vec<u64> {
+            let mut w = vec![
+                self.vector,
+                self.leafvec,
+                u64::from(self.child_base) | u64::from(self.leaf_base) << 32,
+            ];
+            if words == V6_NODE_WORDS {
+                w.push(u64::from(self.skip) << SKIP_SHIFT | self.guard);
+            }
+            w
+        }
+
+        /// Decodes a node from its words (three or four).
+        #[inline(always)]
+        pub fn decode(w: &[u64]) -> Node {
+            let word = |i: usize| w.get(i).copied().unwrap_or(0);
+            let guard = word(3);
+            Node {
+                vector: word(0),
+                leafvec: word(1),
+                child_base: word(2) as u32,
+                leaf_base: (word(2) >> 32) as u32,
+                skip: (guard >> SKIP_SHIFT) as u32,
+                guard: guard & ((1u64 << SKIP_SHIFT) - 1),
+            }
+        }
+    }
+}
 
 /// Record layout: eight `u32` words per record.
 pub mod rec {
@@ -245,233 +419,4 @@ pub fn file_crc(file: &[u8]) -> u32 {
     h.update(&[0u8; 4]);
     h.update(&file[hdr::FILE_CRC + 4..]);
     h.finalize()
-}
-
-pub mod tree {
-    //! Chunk trees: how the ranges inside one /16 (or one IPv6 /64) are laid out.
-    //!
-    //! A chunk with `n` boundaries has keys `k[0] < … < k[n-1]`, each a range start minus one,
-    //! and `n + 1` values (value `g` belongs to the range after the `g`-th boundary). A lookup of
-    //! `x` counts the keys below `x` (`g`), reads value `g`, and takes the range's bounds from
-    //! `k[g-1] + 1` and `k[g]`.
-    //!
-    //! Keys live in *slots*; a *line* is 64 bytes of slots (`B` = 32 `u16` or 8 `u64`), aligned to
-    //! 64 bytes in the file; values are parallel to slots (value of slot `i` at index `i`). Unused
-    //! slots hold [`Key::PAD`], which is never below any probe, so a node's keys and padding
-    //! ascend and are searched by a fixed-length, branch-free binary search within the line:
-    //! one cache line per level, nothing to mispredict.
-    //!
-    //! * **Leaf chunk** (`n + 1 <= B`): the keys, then padding, in a leaf of a quarter, half or
-    //!   whole line (class 0, 1, 2: the smallest with more than `n` slots), aligned to its own
-    //!   size. Reference: [`LEAF`] | class << [`LEAF_CLASS_SHIFT`] | offset in 16-byte units.
-    //!   Value `g` is at the leaf's first slot + `g`.
-    //! * **Multi-level chunk**: a static B+ tree of whole lines ([`layout`]). Leaves hold every
-    //!   key in order, padded to at least `n + 1` slots. Each internal node has `B` children: its
-    //!   first `B - 1` slots are the first keys of children 1..B (padding when absent) and its
-    //!   last slot is the line distance from the node to its first child; children are
-    //!   consecutive lines. Levels are stored root first, leaves last. Reference: height
-    //!   (2..=[`MAX_HEIGHT`]) << [`HEIGHT_SHIFT`] | line index of the root. Value `g` is at the
-    //!   first leaf's first slot + `g`.
-    //!
-    //! A corrupt tree can only make a lookup read a wrong slot or fall off the array (answered as
-    //! "no data"): every descent is bounded by the height, and every read is bounds-checked.
-
-    /// Bytes in a line, the unit of nodes and of alignment.
-    pub const LINE_BYTES: usize = 64;
-    /// Bytes in the unit of a leaf reference's offset (a quarter line).
-    pub const UNIT_BYTES: usize = 16;
-    /// Reference flag: a single-leaf chunk (else a multi-level tree).
-    pub const LEAF: u32 = 1 << 30;
-    /// Bit position of a leaf reference's width class (0, 1, 2).
-    pub const LEAF_CLASS_SHIFT: u32 = 28;
-    /// Mask of a leaf reference's offset.
-    pub const LEAF_OFFSET_MASK: u32 = (1 << LEAF_CLASS_SHIFT) - 1;
-    /// Bit position of a multi-level reference's height.
-    pub const HEIGHT_SHIFT: u32 = 26;
-    /// Mask of a multi-level reference's root line.
-    pub const ROOT_MASK: u32 = (1 << HEIGHT_SHIFT) - 1;
-    /// Most levels (internal plus leaf) of a multi-level tree.
-    pub const MAX_HEIGHT: u32 = 15;
-
-    /// A key type of a chunk tree: `u16` (IPv4 low halves) or `u64` (IPv6 halves).
-    pub trait Key: bytemuck::Pod + Ord + std::fmt::Debug {
-        /// Filler of unused slots: the largest value, never below any probe.
-        const PAD: Self;
-        /// Slots per 64-byte line.
-        const PER_LINE: usize;
-
-        /// Number of slots `from..from + width` of `line` below `x`, where those slots ascend
-        /// (padding last). Branch-free, one cache line, a fixed number of steps whatever the
-        /// width, so nothing mispredicts on the data or on the leaf's size.
-        #[doc(hidden)]
-        fn count_below_in(line: &[u8; LINE_BYTES], from: usize, width: usize, x: Self) -> usize;
-
-        /// Slot `i % PER_LINE` of a little-endian line.
-        #[doc(hidden)]
-        fn slot(line: &[u8; LINE_BYTES], i: usize) -> Self;
-
-        /// `self + 1`, or `None` at the type's maximum.
-        #[doc(hidden)]
-        fn succ(self) -> Option<Self>;
-
-        /// The key in slot `slot` of little-endian `bytes`, or `None` past the end.
-        #[doc(hidden)]
-        fn read(bytes: &[u8], slot: usize) -> Option<Self>;
-
-        /// The line of `bytes` that starts at slot `slot`, or `None` when it is not inside.
-        #[doc(hidden)]
-        fn read_line(bytes: &[u8], slot: usize) -> Option<&[u8; LINE_BYTES]>;
-
-        /// The key read as a line distance (an internal node's last slot).
-        #[doc(hidden)]
-        fn to_distance(self) -> usize;
-
-        /// A line distance as a key, or `None` when it does not fit.
-        #[doc(hidden)]
-        fn from_distance(d: usize) -> Option<Self>;
-    }
-
-    macro_rules! key_impl {
-        ($t:ty, $per_line:expr) => {
-            impl Key for $t {
-                const PAD: $t = <$t>::MAX;
-                const PER_LINE: usize = $per_line;
-
-                #[inline(always)]
-                fn count_below_in(
-                    line: &[u8; LINE_BYTES],
-                    from: usize,
-                    width: usize,
-                    x: $t,
-                ) -> usize {
-                    // Branch-free binary search over the window `from..from + width` of one
-                    // cache line (sorted, padding after the keys), with slots past the window
-                    // read as "not below". The line holds a power of two of slots, so the trip
-                    // count is fixed (log2 + 1 compares, all in one line).
-                    const W: usize = LINE_BYTES / std::mem::size_of::<$t>();
-                    let end = from + width;
-                    let mut pos = from;
-                    let mut step = W / 2;
-                    while step > 0 {
-                        let i = pos + step - 1;
-                        let below = (i < end) & (Self::slot(line, i) < x);
-                        pos += if below { step } else { 0 };
-                        step /= 2;
-                    }
-                    let below = (pos < end) & (Self::slot(line, pos) < x);
-                    pos + usize::from(below) - from
-                }
-
-                #[inline(always)]
-                fn slot(line: &[u8; LINE_BYTES], i: usize) -> $t {
-                    const S: usize = std::mem::size_of::<$t>();
-                    const W: usize = LINE_BYTES / S;
-                    let at = (i % W) * S;
-                    let mut b = [0u8; S];
-                    b.copy_from_slice(&line[at..at + S]);
-                    <$t>::from_le_bytes(b)
-                }
-
-                #[inline(always)]
-                fn succ(self) -> Option<$t> {
-                    self.checked_add(1)
-                }
-
-                #[inline(always)]
-                fn read(bytes: &[u8], slot: usize) -> Option<$t> {
-                    const S: usize = std::mem::size_of::<$t>();
-                    let b = bytes.get(slot.checked_mul(S)?..)?.first_chunk::<S>()?;
-                    Some(<$t>::from_le_bytes(*b))
-                }
-
-                #[inline(always)]
-                fn read_line(bytes: &[u8], slot: usize) -> Option<&[u8; LINE_BYTES]> {
-                    const S: usize = std::mem::size_of::<$t>();
-                    bytes.get(slot.checked_mul(S)?..)?.first_chunk()
-                }
-
-                #[inline(always)]
-                fn to_distance(self) -> usize {
-                    usize::try_from(self).unwrap_or(usize::MAX)
-                }
-
-                fn from_distance(d: usize) -> Option<$t> {
-                    <$t>::try_from(d).ok().filter(|&k| k != <$t>::MAX)
-                }
-            }
-        };
-    }
-    key_impl!(u16, 32);
-    key_impl!(u64, 8);
-
-    /// Slots of a leaf of width class `class` (0, 1, 2) for key type `K`.
-    pub const fn leaf_width<K: Key>(class: u32) -> usize {
-        (K::PER_LINE / 4) << class
-    }
-
-    /// Slots per leaf-reference unit for key type `K`.
-    pub const fn unit_slots<K: Key>() -> usize {
-        UNIT_BYTES / std::mem::size_of::<K>()
-    }
-
-    /// A multi-level tree laid out for a chunk whose `n + 1` values do not fit one line.
-    #[derive(Debug, Clone, PartialEq, Eq)]
-    pub struct Layout<K> {
-        /// Every slot, root line first, leaves last.
-        pub slots: Vec<K>,
-        /// Number of levels (at least 2).
-        pub height: u32,
-        /// Line index of the first leaf, from the root's line.
-        pub first_leaf: usize,
-    }
-
-    /// Lays out the multi-level tree of `keys` (ascending, below [`Key::PAD`]); `None` when
-    /// `keys.len() + 1` fits one line (use a leaf) or the tree would exceed [`MAX_HEIGHT`].
-    pub fn layout<K: Key>(keys: &[K]) -> Option<Layout<K>> {
-        let b = K::PER_LINE;
-        let leaves = (keys.len() + 1).div_ceil(b);
-        if leaves <= 1 {
-            return None;
-        }
-        // Level sizes bottom-up, then their first lines top-down.
-        let mut sizes = vec![leaves];
-        while sizes[sizes.len() - 1] > 1 {
-            sizes.push(sizes[sizes.len() - 1].div_ceil(b));
-        }
-        sizes.reverse();
-        let height = u32::try_from(sizes.len())
-            .ok()
-            .filter(|&h| h <= MAX_HEIGHT)?;
-        let mut starts = Vec::with_capacity(sizes.len());
-        let mut at = 0usize;
-        for &s in &sizes {
-            starts.push(at);
-            at += s;
-        }
-        let mut slots = vec![K::PAD; at * b];
-        let first_leaf = starts[starts.len() - 1];
-        slots[first_leaf * b..first_leaf * b + keys.len()].copy_from_slice(keys);
-        // Fill internal levels bottom-up from the first key of each node below.
-        let mut firsts: Vec<K> = slots[first_leaf * b..].chunks(b).map(|c| c[0]).collect();
-        for level in (0..sizes.len() - 1).rev() {
-            let mut up = Vec::with_capacity(sizes[level]);
-            for i in 0..sizes[level] {
-                let line = starts[level] + i;
-                let node = &mut slots[line * b..(line + 1) * b];
-                for j in 1..b {
-                    if let Some(&f) = firsts.get(i * b + j) {
-                        node[j - 1] = f;
-                    }
-                }
-                node[b - 1] = K::from_distance(starts[level + 1] + i * b - line)?;
-                up.push(firsts[i * b]);
-            }
-            firsts = up;
-        }
-        Some(Layout {
-            slots,
-            height,
-            first_leaf,
-        })
-    }
 }

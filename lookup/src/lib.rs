@@ -11,7 +11,7 @@
 //! use ipsieve::Database;
 //!
 //! // `Database::open("ipsieve.db")` maps a file; tests and embedded uses read bytes.
-//! let db = Database::from_bytes(include_bytes!("../tests/golden/v1.ipsieve"))?;
+//! let db = Database::from_bytes(include_bytes!("../tests/golden/v2.ipsieve"))?;
 //!
 //! let answer = db.lookup("185.220.101.1".parse().unwrap());
 //! assert!(answer.is_tor());
@@ -68,7 +68,7 @@
 //! ```
 //! use ipsieve::{ActionClass, BucketKey, Database, Overlay, Policy, Response, V6Bucket};
 //!
-//! let db = Database::from_bytes(include_bytes!("../tests/golden/v1.ipsieve"))?;
+//! let db = Database::from_bytes(include_bytes!("../tests/golden/v2.ipsieve"))?;
 //! // Normally `Overlay::load("/etc/ipsieve/overlay.txt")`.
 //! let overlay = Overlay::parse(
 //!     "overlay.txt",
@@ -152,17 +152,20 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 mod answer;
+mod batch;
 mod bucket;
 pub mod classify;
 mod database;
 mod error;
 pub mod format;
+mod header;
+mod index;
 mod local_file;
 pub mod overlay;
 pub mod policy;
 pub mod reload;
-mod search;
 mod signals;
+mod storage;
 mod types;
 mod verify;
 
@@ -170,8 +173,9 @@ mod verify;
 pub mod fuzz;
 
 pub use answer::{Answer, SourceNames};
+pub use batch::{LookupMany, BATCH};
 pub use bucket::{BucketKey, V6Bucket};
-pub use database::{Database, LookupMany, SourceInfo, BATCH};
+pub use database::{Database, Range, Ranges, SourceInfo};
 pub use error::OpenError;
 pub use ipnet::IpNet;
 pub use local_file::ConfigError;

@@ -60,7 +60,7 @@ use std::path::Path;
 
 use crate::local_file::{for_each_line, ConfigError};
 use crate::overlay::OverlayMatch;
-use crate::{Answer, Categories, Tier};
+use crate::{Answer, Categories};
 
 /// Number of custom action classes (`custom0` … `custom7`).
 pub const CUSTOM_CLASSES: u8 = 8;
@@ -396,25 +396,7 @@ impl Policy {
         answer: &Answer<'_>,
         overlay: Option<OverlayMatch<'o>>,
     ) -> PolicyDecision<'o> {
-        let categories = answer.categories();
-        // The strongest tier among the matching sources that assert each category.
-        let mut strongest: [Option<Tier>; Categories::NAMED.len()] =
-            [None; Categories::NAMED.len()];
-        for source in answer.source_infos() {
-            let asserted = source.categories();
-            for (slot, (c, _)) in strongest.iter_mut().zip(Categories::NAMED) {
-                if asserted.contains(c) && categories.contains(c) {
-                    let t = source.tier();
-                    *slot = Some(slot.map_or(t, |s| s.min(t)));
-                }
-            }
-        }
-        let mut weak = Categories::empty();
-        for (slot, (c, _)) in strongest.iter().zip(Categories::NAMED) {
-            if slot.is_some_and(|t| t > Tier::Curated) {
-                weak |= c;
-            }
-        }
+        let (categories, weak) = (answer.categories(), answer.weak_categories());
         self.decide_inner(class, categories, weak, overlay)
     }
 

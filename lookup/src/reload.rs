@@ -4,23 +4,27 @@
 //!
 //! # How to replace the file
 //! Write the new artifact to a temporary file in the same directory, fsync it, then rename it
-//! over the old path (what `ipsieve build` and `ipsieve_builder::write::publish` do). Never
-//! modify, truncate or `cp` over a file that is mapped: every mapping of that file sees the
-//! change, which is undefined behaviour for the lookups already running and can kill the process
-//! with `SIGBUS`. A rename leaves the old inode, and the mappings of it, intact until the last
-//! lookup that uses it is done. Swapping a symbolic link with `ln -sfn` works too: the path is
-//! resolved at every check.
+//! over the old path (what `ipsieve build` and `ipsieve_builder::write::publish` do): a reader
+//! never sees a half-written file. By default each file is read into private memory
+//! ([`Database::open`]), so nothing done to the file afterwards affects the artifact being
+//! served. With the `unsafe` opt-in [`ReloadConfig::mapped`], files are mapped instead, and
+//! then a file must never be modified, truncated or `cp`-ed over in place: every mapping of it
+//! sees the change, which is undefined behaviour for the lookups already running and can kill
+//! the process with `SIGBUS` (a rename leaves the old inode, and the mappings of it, intact).
+//! Swapping a symbolic link with `ln -sfn` works too: the path is resolved at every check.
+//! Anything at the path that is not a regular file (a FIFO, a device) is refused without
+//! blocking and counted as a failure.
 //!
 //! # What a reload does
 //! 1. Stats the path (before opening it, so a replacement racing with the reload is seen again
 //!    at the next check instead of being missed).
-//! 2. Opens it with [`Database::open`], which validates the header and every section, and then,
-//!    unless [`ReloadConfig::verify`] is off, runs [`Database::verify`] (the whole-file checksum
-//!    and the trees' order: an O(file) pass of a few milliseconds per 10 MB, off the lookup
-//!    path).
+//! 2. Opens it with [`Database::open`] (or [`Database::open_mmap`]), which validates the header
+//!    and every section, and then, unless [`ReloadConfig::verify`] is off, runs
+//!    [`Database::verify`] (the whole-file checksum and every trie node: an O(file) pass of a
+//!    few milliseconds per 10 MB, off the lookup path).
 //! 3. On success, swaps the new [`Database`] in: lookups that start afterwards see it, lookups
 //!    that hold the old one (an [`Arc<Database>`] from [`SharedDatabase::load`]) finish on the
-//!    old mapping, which is unmapped when the last of them drops it. The success counter grows.
+//!    old copy, which is freed when the last of them drops it. The success counter grows.
 //! 4. On failure, keeps serving the old artifact, adds one to the failure counter and stores the
 //!    error ([`SharedDatabase::last_error`]). Nothing is retried until the file changes again or
 //!    [`SharedDatabase::reload`] is called.
@@ -71,7 +75,7 @@ pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(5);
 pub struct ReloadConfig {
     verify: bool,
     poll_interval: Option<Duration>,
-    in_memory: bool,
+    mapped: bool,
 }
 
 impl Default for ReloadConfig {
@@ -86,7 +90,7 @@ impl ReloadConfig {
         ReloadConfig {
             verify: true,
             poll_interval: Some(DEFAULT_POLL_INTERVAL),
-            in_memory: false,
+            mapped: false,
         }
     }
 
@@ -113,19 +117,26 @@ impl ReloadConfig {
         }
     }
 
-    /// Whether each file is read into private memory with [`Database::load`] (huge pages where
-    /// the OS offers them: the fastest lookups, the file's size in memory per process) instead
-    /// of mapped with [`Database::open`] (pages shared with the page cache). Off by default.
-    pub fn in_memory(self, yes: bool) -> ReloadConfig {
+    /// Whether each file is mapped with [`Database::open_mmap`] (pages shared with the page
+    /// cache and other processes, opens in well under a millisecond) instead of read into
+    /// private memory with [`Database::open`] (the default: huge pages, the fastest lookups,
+    /// the file's size in memory per process).
+    ///
+    /// # Safety
+    /// With `yes`, every file this handle ever opens at its path must never be modified or
+    /// truncated in place while the handle (or an `Arc<Database>` it handed out) lives:
+    /// [`Database::open_mmap`]'s contract. Replacing the file by rename, as `ipsieve build`
+    /// does, keeps it.
+    pub unsafe fn mapped(self, yes: bool) -> ReloadConfig {
         ReloadConfig {
-            in_memory: yes,
+            mapped: yes,
             ..self
         }
     }
 
-    /// Whether files are loaded into memory rather than mapped.
-    pub fn get_in_memory(&self) -> bool {
-        self.in_memory
+    /// Whether files are mapped rather than read into private memory.
+    pub fn get_mapped(&self) -> bool {
+        self.mapped
     }
 
     /// Whether verification is on.
@@ -232,8 +243,10 @@ struct Inner {
 
 impl Inner {
     fn open(path: &Path, config: ReloadConfig) -> Result<Database, OpenError> {
-        let db = if config.in_memory {
-            Database::load(path)?
+        let db = if config.mapped {
+            // SAFETY: `ReloadConfig::mapped` is unsafe and its caller promised that no file at
+            // this path is modified in place while mapped.
+            unsafe { Database::open_mmap(path)? }
         } else {
             Database::open(path)?
         };
@@ -339,7 +352,7 @@ impl Drop for Poller {
 /// let dir = std::env::temp_dir().join(format!("ipsieve-doc-reload-{}", std::process::id()));
 /// std::fs::create_dir_all(&dir)?;
 /// let live = dir.join("ipsieve.db");
-/// std::fs::write(&live, include_bytes!("../tests/golden/v1.ipsieve"))?;
+/// std::fs::write(&live, include_bytes!("../tests/golden/v2.ipsieve"))?;
 ///
 /// let handle = SharedDatabase::open_with(&live, ReloadConfig::new().poll_interval(None))?;
 /// let db = handle.load(); // one artifact for as long as `db` lives
@@ -387,7 +400,7 @@ impl SharedDatabase {
     /// starts the polling thread if `config` has an interval.
     ///
     /// # Errors
-    /// Every [`OpenError`] of [`Database::open`] (or [`Database::load`]) and
+    /// Every [`OpenError`] of [`Database::open`] (or [`Database::open_mmap`]) and
     /// [`Database::verify`];
     /// [`OpenError::Io`] also when the thread cannot be started.
     ///
@@ -495,7 +508,7 @@ impl SharedDatabase {
 /// # let dir = std::env::temp_dir().join(format!("ipsieve-doc-cache-{}", std::process::id()));
 /// # std::fs::create_dir_all(&dir)?;
 /// # let live = dir.join("ipsieve.db");
-/// # std::fs::write(&live, include_bytes!("../tests/golden/v1.ipsieve"))?;
+/// # std::fs::write(&live, include_bytes!("../tests/golden/v2.ipsieve"))?;
 /// let handle = ipsieve::SharedDatabase::open(&live)?;
 /// let mut cache = handle.cache(); // move into the worker thread
 /// let answer = cache.load().lookup("185.220.101.1".parse().unwrap());

@@ -1,140 +1,222 @@
-//! The O(file) part of [`Database::verify`]: every tree's layout, key order, padding and value
-//! indices.
+//! The O(file) part of [`Database::verify`]: strings, records, the class table, and every trie
+//! node and leaf against the one layout the builder writes.
 
-use crate::database::Database;
+use crate::database::{record_summary, Database};
 use crate::error::OpenError;
-use crate::format::tree::{self, Key};
-use crate::format::{self, Section};
+use crate::format::trie::{Node, MAX_SKIP, NODE, STRIDE};
+use crate::format::{class, leaf, rec, Section, NONE};
+use crate::index::v4::V4;
+use crate::index::v6::V6;
+use crate::index::Family;
 
-fn bad(section: Section, reason: String) -> OpenError {
+fn bad(section: Section, reason: impl Into<String>) -> OpenError {
     OpenError::corrupt(section.name(), reason)
 }
 
-/// Checks the tree referenced by `r` in `keys`: keys strictly ascending within `[lo, hi]`,
-/// padding after them, internal nodes exactly as [`tree::layout`] lays them out; returns its
-/// `n + 1` values.
-fn check_tree<K: Key>(
-    db: &Database,
-    (keys_sec, values_sec): (Section, Section),
-    r: u32,
-    (lo, hi): (K, K),
-) -> Result<&[u32], OpenError> {
-    let keys: &[K] = db.raw_slice(keys_sec);
-    let values: &[u32] = db.raw_slice(values_sec);
-    let what = || format!("tree {r:#x}");
-    let (root, height) = db
-        .tree_root::<K>(keys_sec, r)
-        .ok_or_else(|| bad(keys_sec, format!("{} is out of range", what())))?;
-    let b = K::PER_LINE;
-    // The leaf area: the leaf itself, or the lines after the leftmost descent.
-    let (first, n) = if height == 1 {
-        let width = tree::leaf_width::<K>((r >> tree::LEAF_CLASS_SHIFT) & 3);
-        let slots = &keys[root..root + width];
-        let n = slots.iter().take_while(|&&k| k != K::PAD).count();
-        if n >= width || slots[n..].iter().any(|&k| k != K::PAD) {
+/// Everything `verify` checks after the checksum.
+pub(crate) fn contents(db: &Database) -> Result<(), OpenError> {
+    strings(db)?;
+    let summaries = records(db)?;
+    classes(db)?;
+    trie::<V4>(db, &summaries)?;
+    trie::<V6>(db, &summaries)
+}
+
+/// String offsets ascend on char boundaries of a valid UTF-8 blob (open checked the ends).
+fn strings(db: &Database) -> Result<(), OpenError> {
+    let blob = std::str::from_utf8(db.raw_slice::<u8>(Section::StrBlob)).map_err(|e| {
+        bad(
+            Section::StrBlob,
+            format!("invalid UTF-8 at byte {}", e.valid_up_to()),
+        )
+    })?;
+    let offs: &[u32] = db.raw_slice(Section::StrOffsets);
+    for (i, w) in offs.windows(2).enumerate() {
+        if w[1] < w[0] || !blob.is_char_boundary(w[1] as usize) {
             return Err(bad(
-                keys_sec,
+                Section::StrOffsets,
                 format!(
-                    "{}: leaf has no room for its last value or bad padding",
-                    what()
+                    "string {i} ends at {} (not ascending or not a char boundary)",
+                    w[1]
                 ),
             ));
         }
-        (root, n)
-    } else {
-        let mut at = root;
-        for _ in 1..height {
-            let d = keys
-                .get(at + b - 1)
-                .map(|&k| k.to_distance())
-                .unwrap_or(usize::MAX);
-            at = d
-                .checked_mul(b)
-                .and_then(|d| at.checked_add(d))
-                .filter(|&a| a < keys.len())
-                .ok_or_else(|| bad(keys_sec, format!("{}: child pointer out of range", what())))?;
-        }
-        let n = keys[at..].iter().take_while(|&&k| k != K::PAD).count();
-        let layout = tree::layout(&keys[at..at + n]).ok_or_else(|| {
-            bad(
-                keys_sec,
-                format!("{}: {n} keys do not make a multi-level tree", what()),
-            )
-        })?;
-        let stored = keys.get(root..root + layout.slots.len());
-        if layout.height != height
-            || root + layout.first_leaf * b != at
-            || stored != Some(&layout.slots[..])
-        {
-            return Err(bad(
-                keys_sec,
-                format!("{}: nodes differ from the layout of its keys", what()),
-            ));
-        }
-        (at, n)
-    };
-    let mut prev: Option<K> = None;
-    for &k in &keys[first..first + n] {
-        if k < lo || k > hi || prev.is_some_and(|p| k <= p) {
-            return Err(bad(
-                keys_sec,
-                format!("{}: key {k:?} out of order or range", what()),
-            ));
-        }
-        prev = Some(k);
     }
-    values
-        .get(first..=first + n)
-        .ok_or_else(|| bad(values_sec, format!("{}: values run past the end", what())))
+    Ok(())
 }
 
-pub(crate) fn trees(db: &Database) -> Result<(), OpenError> {
-    let records = db.record_count() as u32;
-    let rec_ok = |v: u32, s: Section| {
-        if v < records {
-            Ok(())
-        } else {
-            Err(bad(s, format!("record {v} out of range")))
+/// Every record field in range; returns each record's summary class word.
+fn records(db: &Database) -> Result<Vec<u32>, OpenError> {
+    let string_ok = |i: u32| i == NONE || (i as usize) < db.string_count();
+    let records: &[[u32; rec::WORDS]] = db.raw_slice(Section::Records);
+    let mut summaries = Vec::with_capacity(records.len());
+    for (i, r) in records.iter().enumerate() {
+        let cvs = r[rec::COUNTRY_VERDICT_SCORE];
+        let cc = [cvs as u8, (cvs >> 8) as u8];
+        let country_ok = cc == [0, 0] || cc.iter().all(u8::is_ascii_uppercase);
+        let ok = string_ok(r[rec::AS_ORG])
+            && string_ok(r[rec::PROVIDER])
+            && (r[rec::SOURCE_SET] == NONE || (r[rec::SOURCE_SET] as usize) < db.set_count())
+            && r[rec::CATEGORIES] & !crate::Categories::KNOWN_BITS == 0
+            && country_ok
+            && (cvs >> 16) as u8 <= 3
+            && (cvs >> 24) <= 100;
+        if !ok {
+            return Err(bad(
+                Section::Records,
+                format!("record {i} has a field out of range"),
+            ));
         }
-    };
+        summaries.push(record_summary(db, r));
+    }
+    Ok(summaries)
+}
 
-    let v4 = (Section::V4Keys, Section::V4Values);
-    let top: &[u32] = db.raw_slice(Section::V4Top);
-    for &e in top.iter().filter(|&&e| e & format::TOP_DIRECT == 0) {
-        for &v in check_tree::<u16>(db, v4, e, (0, u16::MAX - 1))? {
-            rec_ok(v, Section::V4Values)?;
+/// Class words use only the bits the format defines.
+fn classes(db: &Database) -> Result<(), OpenError> {
+    let known = crate::Categories::KNOWN_BITS;
+    let classes: &[u32] = db.raw_slice(Section::Classes);
+    for (i, &w) in classes.iter().enumerate() {
+        let defined = class::encode(class::categories(w), class::weak(w), 3);
+        if w & !defined != 0 || class::categories(w) & !known != 0 || class::weak(w) & !known != 0 {
+            return Err(bad(
+                Section::Classes,
+                format!("class {i} ({w:#x}) has undefined bits"),
+            ));
         }
     }
+    Ok(())
+}
 
-    let v6 = (Section::V6Keys, Section::V6Values);
-    let sub = (Section::V6SubKeys, Section::V6SubValues);
-    let top: &[u32] = db.raw_slice(Section::V6Top);
-    for (c, &e) in top.iter().enumerate() {
-        if e & format::TOP_DIRECT != 0 {
+/// A leaf value names an existing record, and a class that summarises that record (or the
+/// escape class).
+fn check_leaf(
+    db: &Database,
+    summaries: &[u32],
+    v: u32,
+    section: Section,
+    what: impl Fn() -> String,
+) -> Result<(), OpenError> {
+    let r = leaf::record(v) as usize;
+    if v & NODE != 0 || r >= summaries.len() {
+        return Err(bad(section, format!("{}: record {r} out of range", what())));
+    }
+    if leaf::class(v) != leaf::CLASS_IN_RECORD && db.class(v) != Some(summaries[r]) {
+        return Err(bad(
+            section,
+            format!(
+                "{}: class {} does not summarise record {r}",
+                what(),
+                leaf::class(v)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// One family's trie: the roots in top-table order, then breadth-first, each node's children
+/// right after those of the nodes before it and its leaves right after theirs; every node at a
+/// depth where its guard and slots fit; every leaf valid.
+fn trie<F: Family>(db: &Database, summaries: &[u32]) -> Result<(), OpenError> {
+    let t = db.trie::<F>();
+    if crate::format::trie::spans(t.top) != t.spans {
+        return Err(bad(F::SPANS, "does not match the top table"));
+    }
+    let node_count = t.nodes.len();
+    // Bits left below each node, known once its parent (or the top table) is checked.
+    let mut shifts = vec![0u32; node_count];
+    let mut next_node = 0usize;
+    for (i, &e) in t.top.iter().enumerate() {
+        if e & NODE == 0 {
+            check_leaf(db, summaries, e, F::TOP, || format!("entry {i}"))?;
             continue;
         }
-        let floor = (c as u64) << 48;
-        for &v in check_tree::<u64>(db, v6, e, (floor, floor | ((1 << 48) - 2)))? {
-            if v & format::V6_SUB == 0 {
-                rec_ok(v, Section::V6Values)?;
-                continue;
-            }
-            // A reference that names no sub-tree is the value's fault, not the sub-keys' (as
-            // open blames a top entry, not the keys, for a tree outside them).
-            let r = v & !format::V6_SUB;
-            if db.tree_root::<u64>(sub.0, r).is_none() {
-                return Err(bad(
-                    v6.1,
-                    format!(
-                        "value {v:#x} refers to a sub-tree outside '{}'",
-                        sub.0.name()
-                    ),
-                ));
-            }
-            for &w in check_tree::<u64>(db, sub, r, (0, u64::MAX - 1))? {
-                rec_ok(w, Section::V6SubValues)?;
-            }
+        if (e & !NODE) as usize != next_node {
+            return Err(bad(
+                F::TOP,
+                format!(
+                    "entry {i} refers to node {}, not {next_node} (roots are in address order)",
+                    e & !NODE
+                ),
+            ));
         }
+        shifts[next_node] = F::BITS - F::TOP_BITS;
+        next_node += 1;
+    }
+    let mut next_leaf = 0u64;
+    for (i, words) in t.nodes.iter().enumerate() {
+        let n = Node::decode(words.as_ref());
+        let what = |why: &str| bad(F::NODES, format!("node {i}: {why}"));
+        let shift = shifts[i];
+        if shift == 0 {
+            return Err(what("no parent refers to it"));
+        }
+        let (skip, guarded) = if F::GUARDED && n.skip != 0 {
+            if n.skip >= shift || n.skip > MAX_SKIP || n.guard >> n.skip != 0 {
+                return Err(what("bad guard"));
+            }
+            (n.skip, 1u32)
+        } else {
+            if words.as_ref().get(3).is_some_and(|&g| g != 0) {
+                return Err(what("unused guard bits set"));
+            }
+            (0, 0)
+        };
+        let st = (shift - skip).min(STRIDE);
+        let slots_mask = u64::MAX >> (64 - (1u32 << st));
+        if n.vector & !slots_mask != 0 || n.leafvec & !slots_mask != 0 {
+            return Err(what("slot bits past its stride"));
+        }
+        if n.vector & n.leafvec != 0 {
+            return Err(what("a slot is both a child and a leaf"));
+        }
+        let leaf_slots = slots_mask & !n.vector;
+        if leaf_slots != 0 && n.leafvec & (leaf_slots & leaf_slots.wrapping_neg()) == 0 {
+            return Err(what("its first leaf slot starts no run"));
+        }
+        let children = n.vector.count_ones() as usize;
+        if children > 0 {
+            let child_shift = shift - skip - st;
+            if child_shift == 0 {
+                return Err(what("children below the last address bit"));
+            }
+            if n.child_base as usize != next_node || next_node <= i {
+                return Err(what(&format!(
+                    "children at {}, expected {next_node} (breadth-first, after the node)",
+                    n.child_base
+                )));
+            }
+            if next_node + children > node_count {
+                return Err(what("children past the end"));
+            }
+            shifts[next_node..next_node + children].fill(child_shift);
+            next_node += children;
+        }
+        if u64::from(n.leaf_base) != next_leaf {
+            return Err(what(&format!(
+                "leaves at {}, expected {next_leaf}",
+                n.leaf_base
+            )));
+        }
+        next_leaf += u64::from(n.leafvec.count_ones() + guarded);
+    }
+    if next_node != node_count {
+        return Err(bad(
+            F::NODES,
+            format!("{} nodes but {next_node} are referred to", node_count),
+        ));
+    }
+    if next_leaf != t.leaves.len() as u64 {
+        return Err(bad(
+            F::LEAVES,
+            format!(
+                "{} leaves but the nodes account for {next_leaf}",
+                t.leaves.len()
+            ),
+        ));
+    }
+    for (i, &v) in t.leaves.iter().enumerate() {
+        check_leaf(db, summaries, v, F::LEAVES, || format!("leaf {i}"))?;
     }
     Ok(())
 }

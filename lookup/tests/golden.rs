@@ -2,11 +2,26 @@
 
 use ipsieve::{Categories, Database, Verdict};
 
+/// Format 1 (B+ trees under /16 tables) is no longer read: refused with the clear version
+/// error, never misread.
 #[test]
-fn format_1_golden() {
-    let db = Database::from_bytes(include_bytes!("golden/v1.ipsieve")).unwrap();
+fn format_1_golden_is_refused() {
+    let err = Database::from_bytes(include_bytes!("golden/v1.ipsieve")).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ipsieve::OpenError::UnsupportedVersion { major: 1, minor: 0 }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("rebuild the artifact"), "{err}");
+}
+
+#[test]
+fn format_2_golden() {
+    let db = Database::from_bytes(include_bytes!("golden/v2.ipsieve")).unwrap();
     db.verify().unwrap();
-    assert_eq!(db.format_version().0, 1);
+    assert_eq!(db.format_version().0, 2);
     assert_eq!(db.build_time(), 1_750_000_000);
 
     let tor = db.lookup("185.220.101.1".parse().unwrap());
@@ -51,7 +66,7 @@ fn format_1_golden() {
 /// and every file under `fuzz/regressions/open_artifact/` (minimised crashers, once found).
 #[test]
 fn fuzz_entry_point_replays() {
-    let golden = include_bytes!("golden/v1.ipsieve");
+    let golden = include_bytes!("golden/v2.ipsieve");
     ipsieve::fuzz::open_and_lookup(golden);
     for len in (0..golden.len()).step_by(64) {
         ipsieve::fuzz::open_and_lookup(&golden[..len]);

@@ -1,0 +1,368 @@
+//! The address index of one family: a direct table over the top bits, then a compressed
+//! multibit trie (layout: [`crate::format::trie`]). One address's descent reads top to bottom
+//! in [`Trie::lookup`] and [`Trie::step`]; [`v4`] and [`v6`] say what differs between the
+//! families (widths, node size, guards).
+//!
+//! Lookups trust nothing beyond what open proved: every read is bounds-checked, every step
+//! consumes at least one address bit (so a descent ends after at most 128 steps whatever the
+//! file says), and a failed check answers leaf value 0, the empty answer.
+
+pub(crate) mod v4;
+pub(crate) mod v6;
+
+use crate::format::trie::{upto, Node, NODE, STRIDE};
+use crate::format::Section;
+
+/// What differs between the IPv4 and the IPv6 trie.
+pub(crate) trait Family: Copy {
+    /// An address as an integer.
+    type Key: Copy;
+    /// A node as stored: `[u64; 3]` or `[u64; 4]`.
+    type Node: bytemuck::Pod + AsRef<[u64]>;
+    /// Address width in bits.
+    const BITS: u32;
+    /// Bits of the direct table.
+    const TOP_BITS: u32;
+    /// Whether nodes carry a guard (a skip).
+    const GUARDED: bool;
+    /// The family's sections.
+    const TOP: Section;
+    /// The family's node section.
+    const NODES: Section;
+    /// The family's leaf section.
+    const LEAVES: Section;
+    /// The family's top-span section.
+    const SPANS: Section;
+    /// The `n` bits (1..=58) of `x` just below bit position `shift` (`n <= shift`).
+    fn bits(x: Self::Key, shift: u32, n: u32) -> u64;
+    /// The direct-table entry of `x`.
+    fn top_index(x: Self::Key) -> usize;
+    /// The family's trie among the sections sliced at open.
+    fn trie<'a>(hot: &crate::database::Hot<'a>) -> Trie<'a, Self>;
+    /// The family's address with integer value `x` (within the family's space).
+    fn narrow(x: u128) -> Self::Key;
+    /// The family's last address.
+    const LAST: u128;
+}
+
+/// One step of a descent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// Go on at node `index`, with `shift` address bits left below it.
+    Node { index: u32, shift: u32 },
+    /// The answer is the leaf at `index` of the leaf array.
+    Leaf(u32),
+    /// The answer is this leaf value (a direct entry, or 0 after a corrupt reference).
+    Done(u32),
+}
+
+/// One family's index, borrowed from the artifact.
+#[derive(Clone, Copy)]
+pub(crate) struct Trie<'a, F: Family> {
+    pub top: &'a [u32],
+    pub nodes: &'a [F::Node],
+    pub leaves: &'a [u32],
+    /// Per top entry, the log2 of its uniform aligned block (cold: network and range only).
+    pub spans: &'a [u8],
+}
+
+impl<'a, F: Family> Trie<'a, F> {
+    /// The leaf value of `x`. Never panics, never loops.
+    #[inline(always)]
+    pub(crate) fn lookup(self, x: F::Key) -> u32 {
+        let mut step = self.first(x);
+        loop {
+            match step {
+                Step::Node { index, shift } => step = self.step(index, shift, x),
+                Step::Leaf(i) => return self.leaf(i),
+                Step::Done(v) => return v,
+            }
+        }
+    }
+
+    /// The first step: the direct-table entry of `x`.
+    #[inline(always)]
+    pub(crate) fn first(self, x: F::Key) -> Step {
+        match self.top.get(F::top_index(x)) {
+            Some(&e) if e & NODE != 0 => Step::Node {
+                index: e & !NODE,
+                shift: F::BITS - F::TOP_BITS,
+            },
+            Some(&e) => Step::Done(e),
+            None => Step::Done(0),
+        }
+    }
+
+    /// Leaf `i` of the leaf array (0 when out of range).
+    #[inline(always)]
+    pub(crate) fn leaf(self, i: u32) -> u32 {
+        self.leaves.get(i as usize).copied().unwrap_or(0)
+    }
+
+    /// Node `index`, covering the `2^shift` addresses around `x`: the next step. Returns
+    /// [`Step::Node`] only with a smaller, non-zero `shift`.
+    #[inline(always)]
+    pub(crate) fn step(self, index: u32, shift: u32, x: F::Key) -> Step {
+        let Some(words) = self.nodes.get(index as usize) else {
+            return Step::Done(0);
+        };
+        let n = Node::decode(words.as_ref());
+        let mut shift = shift;
+        let mut guarded = 0;
+        if F::GUARDED && n.skip != 0 {
+            if n.skip >= shift {
+                return Step::Done(0);
+            }
+            if F::bits(x, shift, n.skip) != n.guard {
+                // Outside the guarded sub-block: the node's first leaf.
+                return Step::Leaf(n.leaf_base);
+            }
+            shift -= n.skip;
+            guarded = 1;
+        }
+        let st = shift.min(STRIDE);
+        if st == 0 {
+            return Step::Done(0);
+        }
+        let slot = F::bits(x, shift, st) as u32;
+        let below = upto(slot);
+        if n.vector >> slot & 1 != 0 {
+            if shift == st {
+                return Step::Done(0);
+            }
+            let rank = (n.vector & below).count_ones();
+            Step::Node {
+                index: n.child_base.wrapping_add(rank).wrapping_sub(1),
+                shift: shift - st,
+            }
+        } else {
+            let rank = (n.leafvec & below).count_ones();
+            Step::Leaf(
+                n.leaf_base
+                    .wrapping_add(guarded)
+                    .wrapping_add(rank)
+                    .wrapping_sub(1),
+            )
+        }
+    }
+
+    /// The prefix length of the widest aligned block around `x` whose addresses all have
+    /// `x`'s leaf value (MaxMind's "network"). Cold, but O(depth): the top spans give the
+    /// answer at once for a direct entry, and a node's bitmaps show which neighbouring slots
+    /// share a leaf.
+    pub(crate) fn network(self, x: u128) -> u8 {
+        let top_shift = F::BITS - F::TOP_BITS;
+        let t = (x >> top_shift) as usize;
+        let e = self.top.get(t).copied().unwrap_or(0);
+        if e & NODE == 0 {
+            let k = u32::from(self.spans.get(t).copied().unwrap_or(0)).min(F::TOP_BITS);
+            return (F::TOP_BITS - k) as u8;
+        }
+        let (mut index, mut start, mut shift) = (e & !NODE, x >> top_shift << top_shift, top_shift);
+        // The block that is certainly uniform: the single address, until a node says more.
+        let single = F::BITS as u8;
+        loop {
+            let Some(words) = self.nodes.get(index as usize) else {
+                return single;
+            };
+            let n = Node::decode(words.as_ref());
+            if F::GUARDED && n.skip != 0 {
+                if n.skip >= shift {
+                    return single;
+                }
+                let q_shift = shift - n.skip;
+                let q_start = start + (u128::from(n.guard) << q_shift);
+                let d = x ^ q_start;
+                if d >> q_shift != 0 {
+                    // Outside the guarded sub-block: the widest block around `x` that does not
+                    // reach it (below the highest bit where `x` and the sub-block differ).
+                    let h = 127 - d.leading_zeros();
+                    return (F::BITS - h) as u8;
+                }
+                (start, shift) = (q_start, q_shift);
+            }
+            let st = shift.min(STRIDE);
+            if st == 0 {
+                return single;
+            }
+            let slot_shift = shift - st;
+            let slot = ((x - start) >> slot_shift) as u32;
+            if n.vector >> slot & 1 != 0 {
+                if slot_shift == 0 {
+                    return single;
+                }
+                index = n
+                    .child_base
+                    .wrapping_add((n.vector & upto(slot)).count_ones())
+                    .wrapping_sub(1);
+                start += u128::from(slot) << slot_shift;
+                shift = slot_shift;
+                continue;
+            }
+            // The largest aligned group of slots around `slot` that are all leaves of one run.
+            let mut g = 0;
+            while g < st {
+                let width = 1u32 << (g + 1);
+                let first = slot & !(width - 1);
+                let group = (u64::MAX >> (64 - width)) << first;
+                let later = group & !(1u64 << first);
+                if n.vector & group != 0 || n.leafvec & later != 0 {
+                    break;
+                }
+                g += 1;
+            }
+            return (F::BITS - slot_shift - g) as u8;
+        }
+    }
+
+    /// The first address after `x` (`forward`) or before it whose leaf value is not `leaf`,
+    /// or `None` when there is none up to the end of the space. Cold: walks the trie beside
+    /// `x`'s path, visiting at most a few thousand nodes (on a valid file, about two per
+    /// level: every node's block holds at least two values).
+    pub(crate) fn next_change(self, x: u128, leaf: u32, forward: bool) -> Option<u128> {
+        let mut scan = Scan {
+            trie: self,
+            x,
+            leaf,
+            forward,
+            budget: 4096,
+        };
+        let top_size = 1u128 << (F::BITS - F::TOP_BITS);
+        let count = self.top.len();
+        let mut t = (x >> (F::BITS - F::TOP_BITS)) as usize;
+        loop {
+            let start = t as u128 * top_size;
+            let e = self.top.get(t).copied().unwrap_or(0);
+            // A run of top entries of one leaf is crossed a whole aligned block at a time.
+            let span = if e & NODE == 0 {
+                u32::from(self.spans.get(t).copied().unwrap_or(0)).min(F::TOP_BITS)
+            } else {
+                0
+            };
+            let found = if e & NODE != 0 {
+                scan.node(e & !NODE, start, F::BITS - F::TOP_BITS)
+            } else {
+                let first = t >> span << span;
+                let block = (
+                    first as u128 * top_size,
+                    ((first as u128 + (1 << span)) * top_size) - 1,
+                );
+                scan.uniform(block.0, block.1, e)
+            };
+            if found.is_some() {
+                return found;
+            }
+            if forward {
+                t = ((t >> span) + 1) << span;
+                if t >= count {
+                    return None;
+                }
+            } else {
+                t = (t >> span << span).checked_sub(1)?;
+            }
+        }
+    }
+}
+
+/// The state of one [`Trie::next_change`] walk.
+struct Scan<'a, F: Family> {
+    trie: Trie<'a, F>,
+    /// The address the search starts beside (exclusive).
+    x: u128,
+    /// The leaf value being left.
+    leaf: u32,
+    forward: bool,
+    /// Nodes still allowed to visit: a corrupt file cannot make a walk long.
+    budget: u32,
+}
+
+impl<F: Family> Scan<'_, F> {
+    /// The part of `[lo, hi]` on the search's side of `x`, if any.
+    fn clip(&self, lo: u128, hi: u128) -> Option<(u128, u128)> {
+        let (lo, hi) = if self.forward {
+            (lo.max(self.x.checked_add(1)?), hi)
+        } else {
+            (lo, hi.min(self.x.checked_sub(1)?))
+        };
+        (lo <= hi).then_some((lo, hi))
+    }
+
+    /// A block `[lo, hi]` of one leaf value: its first address on the search's side of `x` if
+    /// the value differs.
+    fn uniform(&self, lo: u128, hi: u128, value: u32) -> Option<u128> {
+        let (lo, hi) = self.clip(lo, hi)?;
+        (value != self.leaf).then_some(if self.forward { lo } else { hi })
+    }
+
+    /// The block of `2^shift` addresses at `start` under node `index`.
+    fn node(&mut self, index: u32, start: u128, shift: u32) -> Option<u128> {
+        let end = start + ((1u128 << shift) - 1);
+        self.clip(start, end)?;
+        if self.budget == 0 {
+            // Only a corrupt file gets here: end the range at this block.
+            return Some(if self.forward { start } else { end });
+        }
+        self.budget -= 1;
+        let trie = self.trie;
+        let n = Node::decode(trie.nodes.get(index as usize)?.as_ref());
+        let (mut q_start, mut q_shift, mut guarded) = (start, shift, 0);
+        if F::GUARDED && n.skip != 0 {
+            if n.skip >= shift {
+                return None;
+            }
+            q_shift = shift - n.skip;
+            q_start = start + (u128::from(n.guard) << q_shift);
+            guarded = 1;
+        }
+        let q_end = q_start + ((1u128 << q_shift) - 1);
+        let outside = trie.leaf(n.leaf_base);
+        let before = (guarded == 1 && q_start > start).then(|| (start, q_start - 1));
+        let after = (guarded == 1 && q_end < end).then(|| (q_end + 1, end));
+        let (near, far) = if self.forward {
+            (before, after)
+        } else {
+            (after, before)
+        };
+        if let Some((lo, hi)) = near {
+            if let Some(found) = self.uniform(lo, hi, outside) {
+                return Some(found);
+            }
+        }
+        let st = q_shift.min(STRIDE);
+        if st == 0 {
+            return None;
+        }
+        let size_shift = q_shift - st;
+        let slots = 1u32 << st;
+        for k in 0..slots {
+            let slot = if self.forward { k } else { slots - 1 - k };
+            let lo = q_start + (u128::from(slot) << size_shift);
+            let hi = lo + ((1u128 << size_shift) - 1);
+            if self.clip(lo, hi).is_none() {
+                continue;
+            }
+            let below = upto(slot);
+            let found = if n.vector >> slot & 1 != 0 {
+                if size_shift == 0 {
+                    return None;
+                }
+                let child = n
+                    .child_base
+                    .wrapping_add((n.vector & below).count_ones())
+                    .wrapping_sub(1);
+                self.node(child, lo, size_shift)
+            } else {
+                let i = n
+                    .leaf_base
+                    .wrapping_add(guarded)
+                    .wrapping_add((n.leafvec & below).count_ones())
+                    .wrapping_sub(1);
+                self.uniform(lo, hi, trie.leaf(i))
+            };
+            if found.is_some() {
+                return found;
+            }
+        }
+        far.and_then(|(lo, hi)| self.uniform(lo, hi, outside))
+    }
+}
