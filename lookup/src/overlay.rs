@@ -26,7 +26,7 @@
 //! * `REASON` is the rest of the line and is required: it is what a decision reports. A
 //!   leading `#` is dropped, so `allow AS64496 # partner` reads as the reason `partner`.
 //! * Blank lines and lines whose first non-blank character is `#` are comments. Lines are at
-//!   most 4096 bytes; CRLF line ends are accepted.
+//!   most 4096 bytes; CRLF line ends are accepted. A file is at most 64 MiB.
 //!
 //! Loading stops at the first bad line with a [`ConfigError`] naming the file, the line, what
 //! is wrong and the line's text.
@@ -425,20 +425,25 @@ impl Overlay {
 
     /// Reads an overlay file (see the [format](self#file-format)).
     ///
+    /// Only a regular file (or a symbolic link to one) is read. The file type is checked
+    /// before the file is opened, since opening a FIFO would block until something writes to
+    /// it; a device, a directory or a socket is refused too.
+    ///
     /// # Errors
     /// [`ConfigError`] naming the path and, for a bad line, the line number, the reason and
-    /// the line's text. Never panics.
+    /// the line's text; without a line for a path that is not a regular file ("a FIFO (named
+    /// pipe), not a regular file: …") or a file over 64 MiB. Never panics.
     pub fn load(path: impl AsRef<Path>) -> Result<Overlay, ConfigError> {
-        let path = path.as_ref();
-        let name = path.display().to_string();
-        let file = std::fs::File::open(path).map_err(|e| ConfigError::io(&name, None, e))?;
-        Overlay::parse(&name, std::io::BufReader::new(file))
+        let (name, reader) = crate::local_file::open(path.as_ref())?;
+        Overlay::parse(&name, reader)
     }
 
     /// Parses overlay text from `reader`; `source_name` names it in errors and decisions.
+    /// Reads at most 4097 bytes of a line and 64 MiB in all, so an endless reader ends in an
+    /// error.
     ///
     /// # Errors
-    /// [`ConfigError`] at the first bad line (or read failure). Never panics.
+    /// [`ConfigError`] at the first bad line (or read failure, or past 64 MiB). Never panics.
     pub fn parse(source_name: &str, reader: impl BufRead) -> Result<Overlay, ConfigError> {
         let mut entries = Vec::new();
         for_each_line(source_name, reader, |number, line| {
