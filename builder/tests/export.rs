@@ -8,13 +8,13 @@
 //! * nft / ipset: the scripts, read by small interpreters of their commands, hold exactly each
 //!   category's addresses; the CIDR aggregation equals a naive minimal cover.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::OnceLock;
 
 use ipnet::IpNet;
 use ipsieve::{Answer, Categories, Database};
-use ipsieve_builder::export::firewall::{aggregate, category_sets};
+use ipsieve_builder::export::firewall::{aggregate, category_sets, SetName};
 use ipsieve_builder::export::mmdb::{self, MmdbStats, MmdbWriter, RecordSize, Value};
 use ipsieve_builder::export::ExportError;
 use ipsieve_builder::walk::{runs, Family};
@@ -948,6 +948,249 @@ fn nft_and_ipset_scripts_leave_exactly_each_category_in_its_sets() {
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains(args[1]), "{args:?}: {err}");
     }
+}
+
+/// Every set name an `ipset restore` script names (`create`, `flush`, `add`, `swap`,
+/// `destroy`).
+fn ipset_set_names(script: &str) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for line in script.lines().filter(|l| !l.starts_with('#')) {
+        let words: Vec<&str> = line.split(' ').collect();
+        names.insert(words[1].to_owned());
+        if words[0] == "swap" {
+            names.insert(words[2].to_owned());
+        }
+    }
+    names
+}
+
+/// The longest `--name` the firewall exports accept (asked of `SetName::new`), spelled
+/// `abcdefgh…`.
+fn longest_set_name() -> String {
+    (1..=64)
+        .rev()
+        .map(|n| ('a'..='z').cycle().take(n).collect::<String>())
+        .find(|name| SetName::new(name).is_ok())
+        .expect("some name is accepted")
+}
+
+/// ipset refuses set names over 31 bytes (`IPSET_MAXNAMELEN`, 32 with the NUL), and `ipset
+/// restore` stops at the first such line, leaving the sets made before it. The longest name
+/// the export accepts makes names of at most 31 bytes, exactly 31 for the longest (so no name
+/// that fits is refused); one character more is refused before anything is written. No
+/// kernel needed.
+#[test]
+fn ipset_names_fit_in_31_bytes_up_to_the_longest_accepted_name() {
+    let db_path = built();
+    let name = longest_set_name();
+    let script = export_text(&db_path, &["--format", "ipset", "--name", &name]);
+    let names = ipset_set_names(&script);
+    assert_eq!(names.len(), Categories::NAMED.len() * 4, "{names:?}");
+    let longest = names.iter().map(String::len).max().unwrap();
+    assert_eq!(longest, 31, "{name}: {names:?}");
+
+    let dir = std::env::temp_dir().join(format!("ipsieve-setname-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("sets.ipset");
+    for long in [
+        format!("{name}x"),
+        "abcdefghijklmno".to_owned(),
+        "abcdefghijklmnop".to_owned(),
+    ] {
+        for format in ["ipset", "nft"] {
+            let o = bin()
+                .args(["export", "--format", format, "--out"])
+                .arg(&out)
+                .arg("--db")
+                .arg(&db_path)
+                .args(["--name", &long])
+                .output()
+                .unwrap();
+            assert!(!o.status.success(), "{format} {long}");
+            let err = String::from_utf8_lossy(&o.stderr);
+            let longest = format!("\"{long}_tor_relay_v6_new\", is {} bytes", long.len() + 17);
+            assert!(
+                err.contains(&format!(
+                    "invalid set name \"{long}\": ipset set names are at most 31 bytes"
+                )) && err.contains(&longest)
+                    && err.contains(&format!("use a name of at most {} characters", name.len())),
+                "{format} {long}: {err}"
+            );
+            assert!(!out.exists(), "{format} {long}: {} written", out.display());
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A network namespace, deleted on drop.
+#[cfg(target_os = "linux")]
+struct NetNs(String);
+
+#[cfg(target_os = "linux")]
+impl NetNs {
+    fn add(name: &str) -> Result<NetNs, String> {
+        let o = std::process::Command::new("ip")
+            .args(["netns", "add", name])
+            .output()
+            .map_err(|e| format!("cannot run `ip netns add`: {e}"))?;
+        if o.status.success() {
+            Ok(NetNs(name.to_owned()))
+        } else {
+            Err(format!(
+                "`ip netns add` failed: {}",
+                String::from_utf8_lossy(&o.stderr).trim()
+            ))
+        }
+    }
+
+    /// Runs `program args…` in the namespace with `stdin` (a file) as its input.
+    fn run(
+        &self,
+        program: &str,
+        args: &[&str],
+        stdin: Option<&std::path::Path>,
+    ) -> std::process::Output {
+        let mut c = std::process::Command::new("ip");
+        c.args(["netns", "exec", &self.0, program]).args(args);
+        if let Some(path) = stdin {
+            c.stdin(std::fs::File::open(path).unwrap());
+        }
+        c.output().unwrap()
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Drop for NetNs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("ip")
+            .args(["netns", "del", &self.0])
+            .status();
+    }
+}
+
+/// Prints why a test did not run to the process's standard error, past the test harness's
+/// capture, so the reason shows in every log, CI's included.
+fn print_skip(test: &str, why: &str) {
+    use std::io::Write;
+    let ci = if std::env::var("CI").is_ok_and(|v| v == "true") {
+        " (CI=true: not counted as a failure; this runner cannot load ipset sets)"
+    } else {
+        ""
+    };
+    let _ = writeln!(std::io::stderr(), "skipped {test}: {why}{ci}");
+}
+
+/// The export loads with the real `ipset restore`, in a throwaway network namespace, at the
+/// longest accepted name; reloading it in place works; the kernel then holds exactly the
+/// script's sets and elements. The nftables export of the same name loads with the real
+/// `nft -f` too where `nft` is installed. Skipped, with the reason printed, where ipset is
+/// not installed, a namespace cannot be made or the kernel refuses ipset sets.
+#[cfg(target_os = "linux")]
+#[test]
+fn ipset_restore_loads_the_export_in_a_network_namespace() {
+    const TEST: &str = "ipset_restore_loads_the_export_in_a_network_namespace";
+    match std::process::Command::new("ipset").arg("version").output() {
+        Ok(o) if o.status.success() => {}
+        Ok(o) => {
+            let why = String::from_utf8_lossy(&o.stderr);
+            return print_skip(TEST, &format!("`ipset version` failed: {}", why.trim()));
+        }
+        Err(e) => {
+            return print_skip(
+                TEST,
+                &format!("ipset is not installed ({e}); `apt-get install ipset` to run it"),
+            )
+        }
+    }
+    let ns = match NetNs::add(&format!("ipsieve-ipset-{}", std::process::id())) {
+        Ok(ns) => ns,
+        Err(why) => return print_skip(TEST, &why),
+    };
+    let probe = ns.run("ipset", &["create", "ipsieve_probe", "hash:net"], None);
+    if !probe.status.success() {
+        let why = String::from_utf8_lossy(&probe.stderr);
+        return print_skip(
+            TEST,
+            &format!("the kernel refuses ipset sets: {}", why.trim()),
+        );
+    }
+    assert!(ns
+        .run("ipset", &["destroy", "ipsieve_probe"], None)
+        .status
+        .success());
+
+    let db_path = built();
+    let name = longest_set_name();
+    let script = export_text(&db_path, &["--format", "ipset", "--name", &name]);
+    let dir = std::env::temp_dir().join(format!("ipsieve-netns-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("sets.ipset");
+    std::fs::write(&file, &script).unwrap();
+    let want = run_ipset(&script);
+    for round in ["load", "reload"] {
+        let o = ns.run("ipset", &["restore", "-exist"], Some(&file));
+        assert!(
+            o.status.success(),
+            "{round} of {name}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let saved = ns.run("ipset", &["save"], None);
+        assert!(saved.status.success());
+        let mut got: BTreeMap<String, Vec<IpNet>> = BTreeMap::new();
+        for line in String::from_utf8(saved.stdout).unwrap().lines() {
+            let words: Vec<&str> = line.split(' ').collect();
+            match words[..] {
+                ["create", set, ..] => {
+                    got.entry(set.to_owned()).or_default();
+                }
+                ["add", set, net, ..] => {
+                    let net = net
+                        .parse::<IpNet>()
+                        .or_else(|_| net.parse::<IpAddr>().map(IpNet::from))
+                        .unwrap();
+                    got.entry(set.to_owned()).or_default().push(net);
+                }
+                _ => panic!("unexpected ipset save line: {line}"),
+            }
+        }
+        assert_eq!(
+            got.keys().collect::<Vec<_>>(),
+            want.keys().collect::<Vec<_>>(),
+            "{round}"
+        );
+        for (set, (_, nets)) in &want {
+            let mut a = got[set].clone();
+            let mut b = nets.clone();
+            a.sort();
+            b.sort();
+            assert_eq!(a, b, "{round}: {set}");
+        }
+    }
+
+    let nft = export_text(&db_path, &["--format", "nft", "--name", &name]);
+    let nft_file = dir.join("sets.nft");
+    std::fs::write(&nft_file, &nft).unwrap();
+    match std::process::Command::new("nft").arg("--version").output() {
+        Ok(o) if o.status.success() => {
+            for round in ["load", "reload"] {
+                let o = ns.run("nft", &["-f", nft_file.to_str().unwrap()], None);
+                assert!(
+                    o.status.success(),
+                    "nft {round} of {name}: {}",
+                    String::from_utf8_lossy(&o.stderr)
+                );
+            }
+            let sets = ns.run("nft", &["list", "sets"], None);
+            let sets = String::from_utf8_lossy(&sets.stdout);
+            assert_eq!(
+                sets.matches("\tset ").count(),
+                Categories::NAMED.len() * 2,
+                "{sets}"
+            );
+        }
+        _ => print_skip(TEST, "(nft part only) nft is not installed"),
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

@@ -3,10 +3,15 @@
 //! hold.
 
 use std::fmt;
-use std::io::{BufRead, Read};
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
 
 /// Longest line accepted in a local file, in bytes (without the line break).
 pub(crate) const MAX_LINE: usize = 4096;
+/// Largest local file read, in bytes (64 MiB): the entries are held in memory, and a file
+/// this large is a mistake (or a device or `/proc` file that never ends).
+pub(crate) const MAX_FILE: u64 = 64 << 20;
 /// Longest piece of a line quoted in an error message, in characters.
 const MAX_QUOTED: usize = 80;
 
@@ -38,6 +43,17 @@ impl ConfigError {
             line: Some(line),
             reason: reason.into(),
             text: truncate(text),
+            io: None,
+        }
+    }
+
+    /// An error about the file as a whole (no line, nothing to quote).
+    fn whole(source_name: &str, reason: String) -> Self {
+        ConfigError {
+            source_name: source_name.to_owned(),
+            line: None,
+            reason,
+            text: String::new(),
             io: None,
         }
     }
@@ -101,10 +117,84 @@ fn truncate(text: &str) -> String {
     }
 }
 
+/// Opens a local file for [`for_each_line`], returning its name for messages (the path as
+/// displayed) and a buffered reader.
+///
+/// Only a regular file (or a symbolic link to one) is opened, checked on its metadata before
+/// the open: opening a FIFO for reading blocks until a writer comes, and a device such as
+/// `/dev/zero` never ends. A file larger than [`MAX_FILE`] is refused before it is read.
+pub(crate) fn open(path: &Path) -> Result<(String, BufReader<File>), ConfigError> {
+    let name = path.display().to_string();
+    let regular = |meta: &std::fs::Metadata| -> Result<(), ConfigError> {
+        let kind = file_kind(meta);
+        if !meta.is_file() {
+            return Err(ConfigError::whole(
+                &name,
+                format!(
+                    "{kind}, not a regular file: write the entries to a regular file and give \
+                     its path"
+                ),
+            ));
+        }
+        if meta.len() > MAX_FILE {
+            return Err(ConfigError::whole(&name, too_large(meta.len())));
+        }
+        Ok(())
+    };
+    regular(&std::fs::metadata(path).map_err(|e| ConfigError::io(&name, None, e))?)?;
+    let file = File::open(path).map_err(|e| ConfigError::io(&name, None, e))?;
+    // The path may have been replaced between the two calls; what was opened is what counts.
+    regular(
+        &file
+            .metadata()
+            .map_err(|e| ConfigError::io(&name, None, e))?,
+    )?;
+    Ok((name, BufReader::new(file)))
+}
+
+/// What kind of file `meta` describes, for messages: "a FIFO", "a directory", ….
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    let t = meta.file_type();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_file() {
+        "a regular file"
+    } else {
+        "a special file"
+    }
+}
+
+/// The reason for a file over [`MAX_FILE`] (`size` bytes, or more when unknown).
+fn too_large(size: u64) -> String {
+    format!(
+        "the file is larger than {} MiB ({size} bytes or more), the limit for an overlay or \
+         policy file: check that this is the right file, and keep long lists in the artifact's \
+         sources",
+        MAX_FILE >> 20
+    )
+}
+
 /// Calls `f(line_number, line)` for every line of `reader` that is not blank or a comment
 /// (first non-blank character `#`), trimmed. Refuses lines longer than [`MAX_LINE`], invalid
 /// UTF-8 and NUL bytes, naming the line. Reads at most `MAX_LINE + 1` bytes per line into
-/// memory, so a huge file without line breaks is refused, not buffered.
+/// memory, so a huge file without line breaks is refused, not buffered, and at most
+/// [`MAX_FILE`] bytes in all, so an endless stream of lines is refused too.
 pub(crate) fn for_each_line(
     source_name: &str,
     mut reader: impl BufRead,
@@ -112,6 +202,7 @@ pub(crate) fn for_each_line(
 ) -> Result<(), ConfigError> {
     let mut buf = Vec::with_capacity(256);
     let mut number = 0u64;
+    let mut total = 0u64;
     loop {
         buf.clear();
         number += 1;
@@ -123,6 +214,15 @@ pub(crate) fn for_each_line(
             .map_err(|e| ConfigError::io(source_name, Some(number), e))?;
         if n == 0 {
             return Ok(());
+        }
+        total += n as u64;
+        if total > MAX_FILE {
+            return Err(ConfigError::at_line(
+                source_name,
+                number,
+                too_large(total),
+                "",
+            ));
         }
         let complete = buf.last() == Some(&b'\n');
         if complete {

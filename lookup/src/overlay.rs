@@ -20,11 +20,13 @@
 //!   /8 for IPv4 and /16 for IPv6 (wider entries are almost always a typo, and an allow that
 //!   wide switches the anonymity check off), and carry no zone id (`fe80::1%eth0`).
 //!   IPv4-mapped IPv6 entries (`::ffff:192.0.2.0/120`) are stored as their IPv4 prefix, like
-//!   lookups.
+//!   lookups, and these rules apply to that prefix: `::ffff:0:0/104` is `0.0.0.0/8`, the
+//!   widest accepted, and `::ffff:0:0/96` (`0.0.0.0/0`) is refused. 6to4 (`2002::/16`) and
+//!   IPv4-compatible (`::/96`) prefixes stay IPv6, as in lookups.
 //! * `REASON` is the rest of the line and is required: it is what a decision reports. A
 //!   leading `#` is dropped, so `allow AS64496 # partner` reads as the reason `partner`.
 //! * Blank lines and lines whose first non-blank character is `#` are comments. Lines are at
-//!   most 4096 bytes; CRLF line ends are accepted.
+//!   most 4096 bytes; CRLF line ends are accepted. A file is at most 64 MiB.
 //!
 //! Loading stops at the first bad line with a [`ConfigError`] naming the file, the line, what
 //! is wrong and the line's text.
@@ -55,9 +57,10 @@ use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use crate::local_file::{for_each_line, ConfigError};
 use crate::Answer;
 
-/// Narrowest IPv4 prefix length the file parser accepts (`/8`).
+/// Shortest IPv4 prefix length (the widest network) the file parser accepts (`/8`), checked
+/// on the network lookups see: an IPv4-mapped IPv6 prefix counts as the IPv4 prefix it maps.
 pub const MIN_PREFIX_V4: u8 = 8;
-/// Narrowest IPv6 prefix length the file parser accepts (`/16`).
+/// Shortest IPv6 prefix length (the widest network) the file parser accepts (`/16`).
 pub const MIN_PREFIX_V6: u8 = 16;
 
 const NONE: u32 = u32::MAX;
@@ -110,16 +113,7 @@ impl OverlayTarget {
     /// `::ffff:0:0/96`) as the IPv4 network.
     pub fn canonical(self) -> OverlayTarget {
         match self {
-            OverlayTarget::Net(IpNet::V6(n)) => {
-                let n = n.trunc();
-                match n.addr().to_ipv4_mapped() {
-                    Some(v4) if n.prefix_len() >= 96 => OverlayTarget::Net(IpNet::V4(
-                        Ipv4Net::new(v4, n.prefix_len() - 96).unwrap_or_else(|_| Ipv4Net::from(v4)),
-                    )),
-                    _ => OverlayTarget::Net(IpNet::V6(n)),
-                }
-            }
-            OverlayTarget::Net(n) => OverlayTarget::Net(n.trunc()),
+            OverlayTarget::Net(n) => OverlayTarget::Net(canonical_net(n)),
             OverlayTarget::Asn(a) => OverlayTarget::Asn(a),
         }
     }
@@ -143,6 +137,19 @@ impl fmt::Display for OverlayTarget {
             OverlayTarget::Net(n) => write!(f, "{n}"),
             OverlayTarget::Asn(a) => write!(f, "AS{a}"),
         }
+    }
+}
+
+/// `n` with host bits cleared and, inside `::ffff:0:0/96`, as the IPv4 network it maps.
+fn canonical_net(n: IpNet) -> IpNet {
+    match n.trunc() {
+        IpNet::V6(n) => match n.addr().to_ipv4_mapped() {
+            Some(v4) if n.prefix_len() >= 96 => IpNet::V4(
+                Ipv4Net::new(v4, n.prefix_len() - 96).unwrap_or_else(|_| Ipv4Net::from(v4)),
+            ),
+            _ => IpNet::V6(n),
+        },
+        n => n,
     }
 }
 
@@ -264,11 +271,7 @@ fn parse_target(text: &str) -> Result<OverlayTarget, String> {
             )
         }
     })?;
-    let (max, min) = if addr.is_ipv4() {
-        (32u8, MIN_PREFIX_V4)
-    } else {
-        (128, MIN_PREFIX_V6)
-    };
+    let max = if addr.is_ipv4() { 32u8 } else { 128 };
     let len = match len {
         None => max,
         Some(l) => {
@@ -295,25 +298,40 @@ fn parse_target(text: &str) -> Result<OverlayTarget, String> {
             net.trunc()
         ));
     }
-    if let IpNet::V6(n) = net {
-        let mapped = Ipv6Net::new(Ipv6Addr::from(0xffff_u128 << 32), 96)
-            .unwrap_or_else(|_| Ipv6Net::from(Ipv6Addr::UNSPECIFIED));
-        if n.prefix_len() < 96 && n.contains(&mapped) {
-            return Err(format!(
-                "{n} contains the whole IPv4-mapped range ::ffff:0:0/96, which lookups read as \
-                 IPv4: write IPv4 entries as IPv4"
-            ));
+    // Every width rule applies to the network lookups see: an IPv4-mapped prefix is the IPv4
+    // prefix it maps (`::ffff:0:0/96` is 0.0.0.0/0), whichever way it is written.
+    let canonical = canonical_net(net);
+    let (min, family) = match canonical {
+        IpNet::V4(_) => (MIN_PREFIX_V4, "IPv4"),
+        IpNet::V6(n) => {
+            let mapped = Ipv6Net::new(Ipv6Addr::from(0xffff_u128 << 32), 96)
+                .unwrap_or_else(|_| Ipv6Net::from(Ipv6Addr::UNSPECIFIED));
+            if n.contains(&mapped) {
+                return Err(format!(
+                    "{n} contains the whole IPv4-mapped range ::ffff:0:0/96, which lookups read \
+                     as IPv4: write IPv4 entries as IPv4"
+                ));
+            }
+            (MIN_PREFIX_V6, "IPv6")
         }
-    }
-    if len < min {
-        let family = if addr.is_ipv4() { "IPv4" } else { "IPv6" };
+    };
+    if canonical.prefix_len() < min {
+        let spelled = if canonical.addr().is_ipv4() != addr.is_ipv4() {
+            format!(
+                "{net} is the IPv4 prefix {canonical} (lookups read IPv4-mapped IPv6 as IPv4), \
+                 and "
+            )
+        } else {
+            String::new()
+        };
         return Err(format!(
-            "prefix /{len} is too wide: the overlay accepts {family} prefixes of /{min} or \
+            "{spelled}prefix /{} is too wide: the overlay accepts {family} prefixes of /{min} or \
              longer (an allow that wide switches the checks off, a deny that wide blocks a \
-             large part of the Internet)"
+             large part of the Internet)",
+            canonical.prefix_len()
         ));
     }
-    Ok(OverlayTarget::Net(net).canonical())
+    Ok(OverlayTarget::Net(canonical))
 }
 
 /// At most the first 40 characters of `s`, for quoting inside a reason.
@@ -407,20 +425,25 @@ impl Overlay {
 
     /// Reads an overlay file (see the [format](self#file-format)).
     ///
+    /// Only a regular file (or a symbolic link to one) is read. The file type is checked
+    /// before the file is opened, since opening a FIFO would block until something writes to
+    /// it; a device, a directory or a socket is refused too.
+    ///
     /// # Errors
     /// [`ConfigError`] naming the path and, for a bad line, the line number, the reason and
-    /// the line's text. Never panics.
+    /// the line's text; without a line for a path that is not a regular file ("a FIFO (named
+    /// pipe), not a regular file: …") or a file over 64 MiB. Never panics.
     pub fn load(path: impl AsRef<Path>) -> Result<Overlay, ConfigError> {
-        let path = path.as_ref();
-        let name = path.display().to_string();
-        let file = std::fs::File::open(path).map_err(|e| ConfigError::io(&name, None, e))?;
-        Overlay::parse(&name, std::io::BufReader::new(file))
+        let (name, reader) = crate::local_file::open(path.as_ref())?;
+        Overlay::parse(&name, reader)
     }
 
     /// Parses overlay text from `reader`; `source_name` names it in errors and decisions.
+    /// Reads at most 4097 bytes of a line and 64 MiB in all, so an endless reader ends in an
+    /// error.
     ///
     /// # Errors
-    /// [`ConfigError`] at the first bad line (or read failure). Never panics.
+    /// [`ConfigError`] at the first bad line (or read failure, or past 64 MiB). Never panics.
     pub fn parse(source_name: &str, reader: impl BufRead) -> Result<Overlay, ConfigError> {
         let mut entries = Vec::new();
         for_each_line(source_name, reader, |number, line| {
@@ -728,6 +751,7 @@ pub fn naive_check(entries: &[OverlayEntry], ip: IpAddr, asn: Option<u32>) -> Op
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::{any, prop_oneof, Strategy};
 
     fn parse(text: &str) -> Result<Overlay, ConfigError> {
         Overlay::parse("ov.txt", text.as_bytes())
@@ -878,6 +902,157 @@ mod tests {
             assert!(e.to_string().starts_with("ov.txt: line 3: "), "{e}");
         }
         assert!(err("deny 1.2.3.4 x\n\u{0}").contains("line 2: NUL byte"));
+    }
+
+    #[test]
+    fn mapped_prefixes_obey_the_ipv4_floor() {
+        // Issue 14: these were accepted as 0.0.0.0/0, 0.0.0.0/1 and 0.0.0.0/4.
+        for (line, v4) in [
+            ("allow ::ffff:0:0/96 x", "0.0.0.0/0"),
+            ("allow ::ffff:0.0.0.0/97 x", "0.0.0.0/1"),
+            ("deny ::ffff:0:0/100 x", "0.0.0.0/4"),
+            ("deny 0:0:0:0:0:ffff:a00:0/103 x", "10.0.0.0/7"),
+        ] {
+            let e = parse(line).unwrap_err();
+            assert_eq!(e.line(), Some(1), "{line}: {e}");
+            let want = format!("is the IPv4 prefix {v4}");
+            assert!(e.reason().contains(&want), "{line}: {e}");
+            assert!(e.reason().contains("too wide"), "{line}: {e}");
+        }
+        // At the floor, a mapped prefix is accepted as its IPv4 prefix.
+        let o = parse(
+            "deny ::ffff:10.0.0.0/104 x
+",
+        )
+        .unwrap();
+        assert_eq!(o.entries()[0].to_string(), "deny 10.0.0.0/8 x");
+        // 6to4 and IPv4-compatible prefixes are IPv6 to the overlay (as to lookups).
+        let o = parse(
+            "allow 2002::/16 x
+allow ::/96 y
+",
+        )
+        .unwrap();
+        assert_eq!(o.entries()[0].to_string(), "allow 2002::/16 x");
+        assert!(o.check_ip(ip("10.0.0.1"), None).is_none());
+        assert!(o.check_ip(ip("2002:a00:1::"), None).is_some());
+    }
+
+    /// A line of the overlay format for a random target in one of many spellings: plain
+    /// IPv4, IPv4-mapped IPv6 (dotted, hex, fully written), 6to4, IPv4-compatible, any IPv6,
+    /// IPv6 around the mapped range; with or without a prefix length, with or without host
+    /// bits.
+    fn any_target() -> impl Strategy<Value = (String, &'static str)> {
+        let v4 = || (any::<u32>(), 0u8..=32, any::<bool>());
+        let v4net = |(a, len, clear): (u32, u8, bool)| {
+            let mask = u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0);
+            let a = if clear { a & mask } else { a };
+            (std::net::Ipv4Addr::from(a), a, len)
+        };
+        let v6net = |(x, len, clear): (u128, u8, bool)| {
+            let mask = u128::MAX.checked_shl(128 - u32::from(len)).unwrap_or(0);
+            let x = if clear { x & mask } else { x };
+            format!("{}/{len}", Ipv6Addr::from(x))
+        };
+        prop_oneof![
+            v4().prop_map(move |t| {
+                let (a, _, len) = v4net(t);
+                (format!("{a}/{len}"), "ipv4")
+            }),
+            any::<u32>().prop_map(|a| (std::net::Ipv4Addr::from(a).to_string(), "ipv4")),
+            v4().prop_map(move |t| {
+                let (a, _, len) = v4net(t);
+                (format!("::ffff:{a}/{}", 96 + u16::from(len)), "mapped")
+            }),
+            v4().prop_map(move |t| {
+                let (_, x, len) = v4net(t);
+                let (hi, lo) = (x >> 16, x & 0xffff);
+                (
+                    format!("::ffff:{hi:x}:{lo:x}/{}", 96 + u16::from(len)),
+                    "mapped",
+                )
+            }),
+            v4().prop_map(move |t| {
+                let (_, x, len) = v4net(t);
+                let (hi, lo) = (x >> 16, x & 0xffff);
+                let len = 96 + u16::from(len);
+                (format!("0:0:0:0:0:FFFF:{hi:X}:{lo:x}/{len}"), "mapped")
+            }),
+            (v4(), 0u16..=16).prop_map(move |(t, extra)| {
+                let (_, x, len) = v4net(t);
+                let (hi, lo) = (x >> 16, x & 0xffff);
+                (
+                    format!("2002:{hi:x}:{lo:x}::/{}", 16 + u16::from(len) + extra),
+                    "6to4",
+                )
+            }),
+            v4().prop_map(move |t| {
+                let (a, _, len) = v4net(t);
+                (format!("::{a}/{}", 96 + u16::from(len)), "compatible")
+            }),
+            (any::<u128>(), 0u8..=128, any::<bool>()).prop_map(move |t| (v6net(t), "ipv6")),
+            (any::<u32>(), 0u8..=128, any::<bool>()).prop_map(move |(low, len, clear)| {
+                let x = (0xffff_u128 << 32) | u128::from(low);
+                (v6net((x, len, clear)), "near-mapped")
+            }),
+        ]
+    }
+
+    /// Number of addresses in the ranges of `segs`.
+    fn covered<K: Copy + Into<u128>>(segs: &[Seg<K>]) -> u128 {
+        segs.iter().map(|s| s.end.into() - s.start.into() + 1).sum()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+
+        /// Whatever the spelling, an accepted line covers at most a /8 of the IPv4 space
+        /// (what lookups and checks see, IPv4-mapped addresses included) and at most a /16 of
+        /// the IPv6 space, and never the IPv4-mapped range as IPv6.
+        #[test]
+        fn no_spelling_gets_past_the_width_floors(
+            (target, kind) in any_target(),
+            allow in any::<bool>(),
+        ) {
+            let action = if allow { "allow" } else { "deny" };
+            let line = format!("{action} {target} reason");
+            let Ok(o) = parse(&line) else { return Ok(()) };
+            proptest::prop_assert_eq!(o.len(), 1);
+            let v4 = covered(&o.v4);
+            let v6 = covered(&o.v6);
+            proptest::prop_assert!(v4 <= 1 << (32 - MIN_PREFIX_V4), "{line}: {v4} IPv4 addresses");
+            proptest::prop_assert!(v6 <= 1 << (128 - MIN_PREFIX_V6), "{line}: {v6} IPv6 addresses");
+            let mapped = (0xffff_u128 << 32, 0xffff_ffff_ffff_u128);
+            for s in &o.v6 {
+                proptest::prop_assert!(
+                    s.end < mapped.0 || s.start > mapped.1,
+                    "{line}: an IPv6 range over the IPv4-mapped space"
+                );
+            }
+            // The entry is where lookups find it: IPv4 (also for mapped spellings) or IPv6.
+            match o.entries()[0].target() {
+                OverlayTarget::Net(IpNet::V4(n)) => {
+                    proptest::prop_assert!(matches!(kind, "ipv4" | "mapped" | "near-mapped"), "{line}");
+                    let first = IpAddr::V6(n.network().to_ipv6_mapped());
+                    let last = IpAddr::V4(n.broadcast());
+                    proptest::prop_assert!(o.check_ip(first, None).is_some(), "{line}");
+                    proptest::prop_assert!(o.check_ip(last, None).is_some(), "{line}");
+                }
+                OverlayTarget::Net(IpNet::V6(n)) => {
+                    proptest::prop_assert!(kind != "ipv4", "{line}");
+                    proptest::prop_assert!(n.network().to_ipv4_mapped().is_none(), "{line}");
+                    proptest::prop_assert!(o.check_ip(IpAddr::V6(n.network()), None).is_some());
+                    if kind == "6to4" {
+                        // The overlay does not read 6to4 as IPv4: the embedded address is
+                        // not covered. (Mapping it would need the IPv4 floor here too.)
+                        let [_, hi, lo, ..] = n.network().segments();
+                        let v4 = std::net::Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
+                        proptest::prop_assert!(o.check_ip(IpAddr::V4(v4), None).is_none());
+                    }
+                }
+                OverlayTarget::Asn(_) => proptest::prop_assert!(false, "{line}: an ASN"),
+            }
+        }
     }
 
     #[test]

@@ -466,15 +466,15 @@ impl Policy {
     }
 
     /// Reads a policy file (see the [module docs](self#configuring)), applied to the default
-    /// table.
+    /// table. Only a regular file is read, checked before opening, as for
+    /// [`Overlay::load`](crate::Overlay::load).
     ///
     /// # Errors
-    /// [`ConfigError`] naming the path and, for a bad line, the line number. Never panics.
+    /// [`ConfigError`] naming the path and, for a bad line, the line number; without a line
+    /// for a path that is not a regular file or a file over 64 MiB. Never panics.
     pub fn load(path: impl AsRef<Path>) -> Result<Policy, ConfigError> {
-        let path = path.as_ref();
-        let name = path.display().to_string();
-        let file = std::fs::File::open(path).map_err(|e| ConfigError::io(&name, None, e))?;
-        Policy::parse(&name, std::io::BufReader::new(file))
+        let (name, reader) = crate::local_file::open(path.as_ref())?;
+        Policy::parse(&name, reader)
     }
 
     /// Parses policy lines from `reader` and applies them to the default table, in order.

@@ -218,6 +218,163 @@ fn hostile_overlay_files_fail_cleanly() {
     }
 }
 
+/// Runs `f` on a worker thread and waits at most 20 s for it, so a call that blocks (opening
+/// a FIFO) or never ends (an endless stream) fails the test instead of hanging it. `unblock`
+/// runs if the deadline passes, to let the worker go before the test fails.
+fn within_deadline<T: Send + 'static>(
+    what: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+    unblock: impl FnOnce(),
+) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    match rx.recv_timeout(std::time::Duration::from_secs(20)) {
+        Ok(v) => v,
+        Err(_) => {
+            unblock();
+            panic!("{what} did not return within 20 s");
+        }
+    }
+}
+
+#[test]
+#[cfg(unix)]
+fn overlay_and_policy_load_refuse_what_is_not_a_regular_file() {
+    let dir = std::env::temp_dir().join(format!("ipsieve-special-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("overlay.fifo");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success(), "mkfifo {}", fifo.display());
+    let link = dir.join("link-to-fifo");
+    std::os::unix::fs::symlink(&fifo, &link).unwrap();
+
+    for path in [fifo.clone(), link] {
+        let p = path.clone();
+        let e = within_deadline(
+            "Overlay::load on a FIFO",
+            move || Overlay::load(&p).map(|o| o.len()),
+            // Opening the write end lets a reader blocked in open(2) go on (to end of file).
+            || drop(std::fs::OpenOptions::new().write(true).open(&fifo)),
+        )
+        .unwrap_err();
+        let msg = e.to_string();
+        assert_eq!(e.line(), None, "{msg}");
+        assert!(
+            msg.starts_with(&format!("{}: ", path.display())) && msg.contains("a FIFO"),
+            "{msg}"
+        );
+        assert!(msg.contains("not a regular file"), "{msg}");
+        let p = path.clone();
+        let e = within_deadline(
+            "Policy::load on a FIFO",
+            move || Policy::load(&p).map(|_| ()),
+            || drop(std::fs::OpenOptions::new().write(true).open(&fifo)),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("not a regular file"), "{e}");
+    }
+    for (path, kind) in [
+        ("/dev/null", "a character device"),
+        ("/dev/zero", "a character device"),
+    ] {
+        let e = Overlay::load(path).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{path}: {kind}, not a regular file: write the entries to a regular file and \
+                 give its path"
+            )
+        );
+    }
+    let e = Overlay::load(&dir).unwrap_err();
+    assert!(
+        e.to_string().contains("a directory, not a regular file"),
+        "{e}"
+    );
+    // A symbolic link to a regular file is read.
+    let file = dir.join("overlay.txt");
+    std::fs::write(&file, "deny 192.0.2.0/24 x\n").unwrap();
+    let link = dir.join("link-to-file");
+    std::os::unix::fs::symlink(&file, &link).unwrap();
+    assert_eq!(Overlay::load(&link).unwrap().len(), 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// An endless reader repeating one line.
+struct Cycle {
+    line: Vec<u8>,
+    at: usize,
+}
+
+impl std::io::Read for Cycle {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let mut n = 0;
+        while n < buf.len() {
+            let take = (self.line.len() - self.at).min(buf.len() - n);
+            buf[n..n + take].copy_from_slice(&self.line[self.at..self.at + take]);
+            self.at = (self.at + take) % self.line.len();
+            n += take;
+        }
+        Ok(n)
+    }
+}
+
+#[test]
+fn overlay_reading_is_bounded() {
+    // An endless line (like /dev/zero, here printable) stops at the line limit.
+    let e = within_deadline(
+        "Overlay::parse of an endless line",
+        || {
+            let endless = std::io::BufReader::new(std::io::repeat(b'a'));
+            Overlay::parse("endless", endless).map(|o| o.len())
+        },
+        || {},
+    )
+    .unwrap_err();
+    assert_eq!(e.line(), Some(1));
+    assert!(e.reason().contains("longer than 4096 bytes"), "{e}");
+    // An endless stream of short lines (comments, so nothing is kept) stops at the file limit.
+    let e = within_deadline(
+        "Overlay::parse of an endless stream of lines",
+        || {
+            let line = format!("# {}\n", "c".repeat(4000)).into_bytes();
+            let endless = std::io::BufReader::new(Cycle { line, at: 0 });
+            Overlay::parse("endless", endless).map(|o| o.len())
+        },
+        || {},
+    )
+    .unwrap_err();
+    assert_eq!(e.source_name(), "endless");
+    // 4 003-byte lines: line 16 765 is the first to end past 64 MiB.
+    assert_eq!(e.line(), Some(16_765), "{e}");
+    assert!(
+        e.reason()
+            .starts_with("the file is larger than 64 MiB (67110295 bytes or more)"),
+        "{e}"
+    );
+    // A file that says it is larger is refused before it is read.
+    let path = std::env::temp_dir().join(format!("ipsieve-{}-big.txt", std::process::id()));
+    let file = std::fs::File::create(&path).unwrap();
+    file.set_len((64 << 20) + 1).unwrap();
+    let e = Overlay::load(&path).unwrap_err();
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(e.line(), None, "{e}");
+    assert!(
+        e.to_string().starts_with(&format!(
+            "{}: the file is larger than 64 MiB (67108865 bytes or more)",
+            path.display()
+        )),
+        "{e}"
+    );
+    assert!(e.reason().contains("larger than 64 MiB"), "{e}");
+}
+
 // ---- properties ----
 
 /// Entries inside two small spaces (10.0.0.0/16 plus a few wide blocks, 2001:db8::/112 plus

@@ -27,6 +27,14 @@
 //! `…_new` copy that is then swapped in and destroyed, so matching never sees a half-filled
 //! set. Load with `ipset restore -exist < FILE` (`-exist` lets the `create` lines pass when the
 //! sets already exist). `hash:net` cannot hold a /0, so one is written as two /1 blocks.
+//!
+//! # Names
+//! ipset refuses a set name over [`IPSET_MAX_NAME_LEN`] (31) bytes, and `ipset restore` stops
+//! at that line, leaving the sets made before it. The longest name made,
+//! `NAME_tor_relay_v6_new`, is 17 bytes longer than `NAME`, so [`SetName`] accepts at most
+//! [`SetName::max_len`] (14) characters, for both formats, so one `--name` serves both.
+//! nftables names may be 255 bytes (measured on Linux 6.18: 256 is refused); its table is
+//! `NAME` and its sets `CATEGORY_v4`, at most 12 bytes, far below that and below 31.
 
 use std::io::Write;
 
@@ -39,6 +47,9 @@ use crate::walk::{cidrs, runs, Family};
 /// The `maxelem` of every ipset (larger when a set holds more): fixed, so that
 /// `create -exist` matches the sets an earlier load made.
 pub const IPSET_MAXELEM: usize = 1 << 20;
+
+/// Longest ipset set name, in bytes (the kernel's `IPSET_MAXNAMELEN`, 32, holds the NUL).
+pub const IPSET_MAX_NAME_LEN: usize = 31;
 
 /// The addresses of one category, as CIDR blocks per family.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,26 +146,50 @@ pub fn category_sets(db: &Database, categories: &[Categories]) -> Vec<CategorySe
     sets
 }
 
-/// A table name or set-name prefix that nftables and ipset both accept: 1 to 16 ASCII
-/// letters, digits or `_`, starting with a letter (ipset names, with the longest suffix
-/// `_tor_relay_v6_new`, stay within ipset's 31 bytes).
+/// A table name or set-name prefix that nftables and ipset both accept: 1 to
+/// [`SetName::max_len`] (14) ASCII letters, digits or `_`, starting with a letter, so that every
+/// ipset name made from it (the longest is `NAME_tor_relay_v6_new`) stays within
+/// [`IPSET_MAX_NAME_LEN`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SetName(String);
 
 impl SetName {
     /// Checks `name`.
     ///
+    /// ```
+    /// use ipsieve_builder::export::firewall::SetName;
+    /// assert_eq!(SetName::max_len(), 14);
+    /// assert!(SetName::new("abcdefghijklmn").is_ok());
+    /// let e = SetName::new("abcdefghijklmnop").unwrap_err();
+    /// assert!(e.to_string().contains("use a name of at most 14 characters"));
+    /// ```
+    ///
     /// # Errors
-    /// [`ExportError::InvalidName`] when it is not of the form above.
+    /// [`ExportError::InvalidName`] when it is empty or holds other characters,
+    /// [`ExportError::NameTooLong`] when an ipset name made from it would be longer than
+    /// [`IPSET_MAX_NAME_LEN`]. Never panics.
     pub fn new(name: &str) -> Result<SetName, ExportError> {
-        let ok = (1..=16).contains(&name.len())
+        let ok = !name.is_empty()
             && name.starts_with(|c: char| c.is_ascii_alphabetic())
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if ok {
-            Ok(SetName(name.to_owned()))
-        } else {
-            Err(ExportError::InvalidName(name.to_owned()))
+        if !ok {
+            return Err(ExportError::InvalidName(name.to_owned()));
         }
+        let longest = longest_ipset_name(name);
+        if longest.len() > IPSET_MAX_NAME_LEN {
+            return Err(ExportError::NameTooLong {
+                name: name.to_owned(),
+                longest,
+                max: SetName::max_len(),
+            });
+        }
+        Ok(SetName(name.to_owned()))
+    }
+
+    /// The longest name accepted, in characters: [`IPSET_MAX_NAME_LEN`] less what the
+    /// longest ipset name adds to it.
+    pub fn max_len() -> usize {
+        IPSET_MAX_NAME_LEN.saturating_sub(longest_ipset_name("").len())
     }
 
     /// The name.
@@ -163,17 +198,41 @@ impl SetName {
     }
 }
 
+/// The longest ipset set name [`write_ipset`] makes from `prefix`, over every category.
+fn longest_ipset_name(prefix: &str) -> String {
+    Categories::NAMED
+        .iter()
+        .flat_map(|&(_, category)| family_set_names(category))
+        .map(|set| ipset_names(prefix, &set).1)
+        .max_by_key(String::len)
+        .unwrap_or_default()
+}
+
+/// A category's set names per family, without prefix: `vpn_v4`, `vpn_v6`.
+fn family_set_names(category: &str) -> [String; 2] {
+    [format!("{category}_v4"), format!("{category}_v6")]
+}
+
+/// The ipset names of one set: `PREFIX_SET` and the copy it is filled through,
+/// `PREFIX_SET_new`.
+fn ipset_names(prefix: &str, set: &str) -> (String, String) {
+    let name = format!("{prefix}_{set}");
+    let new = format!("{name}_new");
+    (name, new)
+}
+
 /// The sets of one family: `(set name, nft type, ipset family, blocks as text)`.
 fn per_family(set: &CategorySet) -> [(String, &'static str, &'static str, Vec<String>); 2] {
+    let [v4, v6] = family_set_names(set.name);
     [
         (
-            format!("{}_v4", set.name),
+            v4,
             "ipv4_addr",
             "inet",
             set.v4.iter().map(ToString::to_string).collect(),
         ),
         (
-            format!("{}_v6", set.name),
+            v6,
             "ipv6_addr",
             "inet6",
             set.v6.iter().map(ToString::to_string).collect(),
@@ -254,8 +313,7 @@ pub fn write_ipset(
     )?;
     for set in sets {
         for (name, _, family, blocks) in per_family(set) {
-            let name = format!("{prefix}_{name}");
-            let new = format!("{name}_new");
+            let (name, new) = ipset_names(prefix, &name);
             let maxelem = IPSET_MAXELEM.max(blocks.len() + 1);
             let create = format!("hash:net family {family} maxelem {maxelem}");
             writeln!(out, "create {name} {create}")?;

@@ -66,9 +66,28 @@ pub enum ExportError {
     TooLarge(String),
     /// A name given for the sets or table is not usable by nftables and ipset.
     #[error(
-        "invalid set name {0:?}: use 1 to 16 ASCII letters, digits or `_`, starting with a letter"
+        "invalid set name {0:?}: use 1 to {max} ASCII letters, digits or `_`, starting with a \
+         letter",
+        max = firewall::SetName::max_len()
     )]
     InvalidName(String),
+    /// A name given for the sets or table would make an ipset name longer than ipset takes
+    /// ([`firewall::IPSET_MAX_NAME_LEN`]).
+    #[error(
+        "invalid set name {name:?}: ipset set names are at most {} bytes, and the longest this \
+         export makes from it, {longest:?}, is {len} bytes: use a name of at most {max} \
+         characters",
+        firewall::IPSET_MAX_NAME_LEN,
+        len = longest.len()
+    )]
+    NameTooLong {
+        /// The name given.
+        name: String,
+        /// The longest set name it would make (`NAME_tor_relay_v6_new`).
+        longest: String,
+        /// The longest name accepted, in characters.
+        max: usize,
+    },
 }
 
 impl ExportError {
