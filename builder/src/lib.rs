@@ -67,4 +67,4 @@ mod write;
 pub use builder::{Attrs, Builder, Limits, MinPrefix, SourceId, SourceSpec};
 pub use compile::{CategoryCoverage, CompileStats, Compiled};
 pub use error::BuildError;
-pub use write::{kept_path, publish, publish_keeping, STALE_TEMPORARY};
+pub use write::{kept_path, publish, publish_keeping, MAX_KEEP, STALE_TEMPORARY};

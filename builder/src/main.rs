@@ -52,8 +52,9 @@ enum Command {
         #[arg(long)]
         report_json: Option<PathBuf>,
         /// Keep the previous N artifacts beside the output as OUT.1 (the last one) … OUT.N,
-        /// shifted by rename when a new artifact is published; none is ever written to.
-        #[arg(long, value_name = "N", default_value_t = 0)]
+        /// shifted by rename when a new artifact is published; none is ever written to
+        /// (0 to 100).
+        #[arg(long, value_name = "N", default_value_t = 0, value_parser = keep_count())]
         keep: usize,
         /// Fetch cache (filled by `ipsieve fetch`): sources with a `url` and no `path` are read
         /// from it, dated by their fetch time when the manifest gives no `snapshot`.
@@ -157,6 +158,11 @@ struct AddressArgs {
     /// Addresses (IPv4 or IPv6), or `-` for standard input.
     #[arg(required = true)]
     ips: Vec<String>,
+}
+
+/// `build --keep`: 0 to [`ipsieve_builder::MAX_KEEP`] (each publish looks at every kept name).
+fn keep_count() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::new().range(0..=ipsieve_builder::MAX_KEEP as u64)
 }
 
 fn main() -> ExitCode {

@@ -102,6 +102,10 @@ pub fn publish(bytes: &[u8], dest: &Path) -> Result<(), BuildError> {
     publish_keeping(bytes, dest, 0)
 }
 
+/// The most previous artifacts [`publish_keeping`] keeps (`ipsieve build --keep` allows no
+/// more): each publish looks at every kept name up to it.
+pub const MAX_KEEP: usize = 100;
+
 /// The name under which [`publish_keeping`] keeps the `n`th previous artifact: `dest.n`
 /// (`ipsieve.db` → `ipsieve.db.1`, `ipsieve.db.2`, …).
 pub fn kept_path(dest: &Path, n: usize) -> std::path::PathBuf {
@@ -121,7 +125,17 @@ pub fn kept_path(dest: &Path, n: usize) -> std::path::PathBuf {
 /// # Errors
 /// As [`publish`]; a rename of a kept file that fails stops the publish with
 /// [`BuildError::Io`] and leaves `dest` as it was (kept files already moved stay moved).
+/// `keep` over [`MAX_KEEP`] is refused with [`BuildError::Io`] before anything is written.
 pub fn publish_keeping(bytes: &[u8], dest: &Path, keep: usize) -> Result<(), BuildError> {
+    if keep > MAX_KEEP {
+        return Err(BuildError::Io {
+            path: dest.display().to_string(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("keep {keep} is more than {MAX_KEEP} previous artifacts: keep fewer"),
+            ),
+        });
+    }
     let (dir, name, tmp) = temp_beside(dest, "ipsieve");
     sweep_stale(&dir, &name);
     let result = (|| {
