@@ -23,6 +23,8 @@ mod eval;
 mod explain;
 #[path = "cli/export.rs"]
 mod export;
+#[path = "cli/output.rs"]
+mod output;
 #[path = "cli/progress.rs"]
 mod progress;
 
@@ -80,17 +82,20 @@ enum Command {
         /// Print nothing but errors.
         #[arg(long)]
         quiet: bool,
-        /// Connect and read timeout, in seconds.
-        #[arg(long, default_value_t = 30.0)]
+        /// Connect and read timeout, in seconds (more than 0, at most 86400).
+        #[arg(long, default_value_t = 30.0, value_parser = timeout_seconds)]
         timeout: f64,
-        /// Retries of a timeout, connection error or 5xx answer (exponential backoff).
-        #[arg(long, default_value_t = 3)]
+        /// Retries of a timeout, connection error or 5xx answer (exponential backoff; 0 to
+        /// 100).
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=100))]
         retries: u32,
-        /// Largest body, on the wire and after gunzip, for sources without `max_bytes`.
-        #[arg(long, default_value_t = 256 << 20)]
+        /// Largest body, on the wire and after gunzip, for sources without `max_bytes` (at
+        /// least 1).
+        #[arg(long, default_value_t = 256 << 20, value_parser = byte_count)]
         max_bytes: u64,
-        /// Wait before the first retry, in milliseconds (doubles each retry).
-        #[arg(long, default_value_t = 1000, hide = true)]
+        /// Wait before the first retry, in milliseconds (doubles each retry; at most an hour).
+        #[arg(long, default_value_t = 1000, hide = true,
+              value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
         backoff_ms: u64,
     },
     /// Look addresses up; `-` reads addresses from standard input, one a line.
@@ -127,12 +132,12 @@ enum Command {
         /// One JSON document instead of text (IPv6 counts as decimal strings).
         #[arg(long)]
         json: bool,
-        /// How many of the largest changed prefixes to list per family.
-        #[arg(long, default_value_t = 20)]
+        /// How many of the largest changed prefixes to list per family (0 to 1000000).
+        #[arg(long, default_value_t = 20, value_parser = top_count())]
         top: usize,
         /// Exit non-zero, naming each offender, when a category or source covers more than
-        /// PCT percent fewer IPv4 or IPv6 addresses than in OLD (net of additions).
-        #[arg(long, value_name = "PCT")]
+        /// PCT percent fewer IPv4 or IPv6 addresses than in OLD (net of additions; 0 to 100).
+        #[arg(long, value_name = "PCT", value_parser = percentage)]
         max_shrink: Option<f64>,
     },
     /// Export the artifact for other tools: a MaxMind DB with the Anonymous-IP field names, a
@@ -163,6 +168,40 @@ struct AddressArgs {
 /// `build --keep`: 0 to [`ipsieve_builder::MAX_KEEP`] (each publish looks at every kept name).
 fn keep_count() -> clap::builder::RangedU64ValueParser<usize> {
     clap::builder::RangedU64ValueParser::new().range(0..=ipsieve_builder::MAX_KEEP as u64)
+}
+
+/// `diff --top`: 0 to a million prefixes per family.
+fn top_count() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::new().range(0..=1_000_000)
+}
+
+/// `fetch --timeout`: a number of seconds, more than 0 and at most a day (larger values do
+/// not fit a `Duration`, NaN and infinity are no timeout).
+fn timeout_seconds(text: &str) -> Result<f64, String> {
+    let s: f64 = text
+        .parse()
+        .map_err(|_| format!("{text} is not a number of seconds"))?;
+    if s > 0.0 && s <= 86_400.0 {
+        Ok(s)
+    } else {
+        Err(format!("{text} is not in (0, 86400] seconds"))
+    }
+}
+
+/// `fetch --max-bytes`: a number of bytes, at least 1.
+fn byte_count(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("{text} is not a number of bytes (1 or more)")),
+    }
+}
+
+/// `diff --max-shrink`: a percentage, 0 to 100.
+fn percentage(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
+        _ => Err(format!("{text} is not a percentage (0 to 100)")),
+    }
 }
 
 fn main() -> ExitCode {
@@ -197,7 +236,7 @@ fn main() -> ExitCode {
             let manifest = Manifest::load(&sources);
             match manifest {
                 Err(e) => Err(e.into()),
-                Ok(m) if offline => Ok(offline_report(&m, &cache, quiet)),
+                Ok(m) if offline => offline_report(&m, &cache, quiet),
                 Ok(m) => {
                     let limits = FetchArgs {
                         timeout,
@@ -242,6 +281,8 @@ fn main() -> ExitCode {
     match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
+        // Standard output was closed (`| head`): the command stopped after writing its files.
+        Err(_) if output::closed() => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("ipsieve: {}", error_text(&e));
             ExitCode::FAILURE
@@ -344,9 +385,16 @@ fn build(
         progress.phase(format_args!("measuring coverage"));
         report.add_coverage(&Database::from_bytes(&compiled.bytes)?);
     }
+    // Every file first: printing may stop at a closed standard output.
+    if let Some(path) = report_json {
+        let json = serde_json::to_string_pretty(&report)?;
+        std::fs::write(path, json + "\n").with_context(|| format!("writing {}", path.display()))?;
+    }
     if !quiet {
-        println!("{report}");
-        println!("wrote {}", out.display());
+        let mut stdout = output::stdout();
+        writeln!(stdout, "{report}")?;
+        writeln!(stdout, "wrote {}", out.display())?;
+        stdout.flush()?;
     } else {
         for s in report.sources.iter().filter(|s| s.fatal.is_some()) {
             eprintln!(
@@ -355,10 +403,6 @@ fn build(
                 s.fatal.as_deref().unwrap_or("")
             );
         }
-    }
-    if let Some(path) = report_json {
-        let json = serde_json::to_string_pretty(&report)?;
-        std::fs::write(path, json + "\n").with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
 }
@@ -412,9 +456,6 @@ fn fetch(manifest: &Manifest, dir: &Path, quiet: bool, args: &FetchArgs) -> Resu
     use ipsieve_builder::fetch::{FetchOptions, FetchOutcome, Fetcher};
     use std::time::Duration;
 
-    if !(args.timeout.is_finite() && args.timeout > 0.0) {
-        bail!("--timeout must be a positive number of seconds");
-    }
     let options = FetchOptions::default()
         .timeout(Duration::from_secs_f64(args.timeout))
         .retries(args.retries)
@@ -505,7 +546,11 @@ fn fetch(_: &Manifest, _: &Path, _: bool, _: &FetchArgs) -> Result<bool> {
 
 /// `ipsieve fetch --offline`: what the cache holds for each source with a `url`, and how old
 /// it is. False when a source that has no `path` has no usable copy.
-fn offline_report(manifest: &Manifest, dir: &Path, quiet: bool) -> bool {
+///
+/// # Errors
+/// Writing standard output.
+fn offline_report(manifest: &Manifest, dir: &Path, quiet: bool) -> Result<bool> {
+    let mut stdout = output::stdout();
     let mut ok = true;
     for entry in manifest.enabled().filter(|s| s.url.is_some()) {
         match cache::inspect(entry, dir) {
@@ -526,26 +571,29 @@ fn offline_report(manifest: &Manifest, dir: &Path, quiet: bool) -> bool {
                     }
                     _ => String::new(),
                 };
-                println!(
+                writeln!(
+                    stdout,
                     "{}: cached: {records} records, {}, fetched {fetched_at_utc} ({} ago){stale}",
                     entry.name,
                     size(bytes),
                     age(fetched_at)
-                );
+                )?;
             }
             // A source with a `path` is built from it; its cached copy is optional.
             Err(_) if entry.path.is_some() => {
                 if !quiet {
-                    println!("{}: not cached (built from its `path`)", entry.name);
+                    writeln!(stdout, "{}: not cached (built from its `path`)", entry.name)?;
                 }
             }
             Err(e) => {
                 ok = false;
+                stdout.flush()?;
                 eprintln!("ipsieve: {e}");
             }
         }
     }
-    ok
+    stdout.flush()?;
+    Ok(ok)
 }
 
 /// The `--json` line, with exactly the documented keys.
@@ -643,25 +691,23 @@ fn print_answer(out: &mut impl Write, input: &str, a: &Answer<'_>, output: Outpu
 /// Answers every parseable address; returns false if any was not an address.
 fn lookup(db_path: &Path, output: Output, ips: &[String]) -> Result<bool> {
     let db = Database::open(db_path).with_context(|| format!("opening {}", db_path.display()))?;
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out = output::stdout();
     let mut ok = true;
-    let mut one =
-        |text: &str, out: &mut std::io::BufWriter<std::io::StdoutLock<'_>>| -> Result<()> {
-            let t = text.trim();
-            if t.is_empty() {
-                return Ok(());
+    let mut one = |text: &str, out: &mut std::io::BufWriter<output::Stdout>| -> Result<()> {
+        let t = text.trim();
+        if t.is_empty() {
+            return Ok(());
+        }
+        match t.parse::<IpAddr>() {
+            Ok(ip) => print_answer(out, t, &db.lookup(ip), output),
+            Err(_) => {
+                out.flush()?;
+                eprintln!("ipsieve: '{t}' is not an IPv4 or IPv6 address");
+                ok = false;
+                Ok(())
             }
-            match t.parse::<IpAddr>() {
-                Ok(ip) => print_answer(out, t, &db.lookup(ip), output),
-                Err(_) => {
-                    out.flush()?;
-                    eprintln!("ipsieve: '{t}' is not an IPv4 or IPv6 address");
-                    ok = false;
-                    Ok(())
-                }
-            }
-        };
+        }
+    };
     for arg in ips {
         if arg == "-" {
             for line in std::io::stdin().lock().lines() {
@@ -680,19 +726,23 @@ fn verify(path: &Path) -> Result<()> {
     let db = Database::open(path).with_context(|| format!("opening {}", path.display()))?;
     db.verify()
         .with_context(|| format!("verifying {}", path.display()))?;
-    println!(
+    let mut stdout = output::stdout();
+    writeln!(
+        stdout,
         "{}: ok ({} bytes, format {}.{}, verified in {:.1} ms)",
         path.display(),
         db.len(),
         db.format_version().0,
         db.format_version().1,
         started.elapsed().as_secs_f64() * 1e3
-    );
+    )?;
+    stdout.flush()?;
     Ok(())
 }
 
 fn stats(path: &Path, json: bool) -> Result<()> {
     let db = Database::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut out = output::stdout();
     if json {
         let sources: Vec<_> = db
             .sources()
@@ -719,28 +769,33 @@ fn stats(path: &Path, json: bool) -> Result<()> {
             "metadata": db.metadata().collect::<std::collections::BTreeMap<_, _>>(),
             "sources": sources,
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        serde_json::to_writer_pretty(&mut out, &v)?;
+        writeln!(out)?;
+        out.flush()?;
         return Ok(());
     }
-    println!("file:        {}", path.display());
-    println!("size:        {} bytes", db.len());
-    println!(
+    writeln!(out, "file:        {}", path.display())?;
+    writeln!(out, "size:        {} bytes", db.len())?;
+    writeln!(
+        out,
         "format:      {}.{}",
         db.format_version().0,
         db.format_version().1
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "built:       {} (Unix {})",
         day_string((db.build_time() / 86_400) as u32),
         db.build_time()
-    );
-    println!("records:     {}", db.record_count());
+    )?;
+    writeln!(out, "records:     {}", db.record_count())?;
     for (k, v) in db.metadata() {
-        println!("meta:        {k} = {v}");
+        writeln!(out, "meta:        {k} = {v}")?;
     }
-    println!("sources:");
+    writeln!(out, "sources:")?;
     for s in db.sources() {
-        println!(
+        writeln!(
+            out,
             "  {:<28} {:<14} {:<14} {:<10} {:<24} {}",
             s.name(),
             s.format(),
@@ -748,7 +803,8 @@ fn stats(path: &Path, json: bool) -> Result<()> {
             s.snapshot_day().map_or_else(|| "-".to_owned(), day_string),
             s.categories().to_string(),
             s.licence().unwrap_or("-")
-        );
+        )?;
     }
+    out.flush()?;
     Ok(())
 }

@@ -177,3 +177,177 @@ fn keep_is_bounded() {
         "{e}"
     );
 }
+
+// --- item 7: a closed standard output, numbers out of range ---------------------------------
+
+/// Runs the binary with `args`, its standard output a pipe whose reading end is closed before
+/// the program starts (a shell waits 0.3 s, then execs it): the first write fails with
+/// `EPIPE`, as under `ipsieve … | true`.
+fn run_with_closed_stdout(args: &[&std::ffi::OsStr]) -> (ExitStatus, String) {
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg("sleep 0.3; exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_ipsieve"))
+        .args(args)
+        .env("SOURCE_DATE_EPOCH", "1750000000")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let what = shown(&cmd);
+    let mut child = cmd.spawn().unwrap();
+    drop(child.stdout.take());
+    let stderr = drain(child.stderr.take().unwrap());
+    wait_within(&mut child, MINUTE, &what, stderr)
+}
+
+/// Every command that prints to standard output, with nobody reading it: no panic (exit 101),
+/// no message, exit 0, and every file the command promised is written first (`build
+/// --report-json` publishes the artifact and writes the report, then prints).
+#[test]
+fn a_closed_stdout_ends_every_command_quietly_after_its_files() {
+    let dir = scratch("closed-stdout");
+    let db = artifact_in(&dir);
+    let labels = dir.join("labels.csv");
+    std::fs::write(
+        &labels,
+        "ip,expected_category\n1.1.1.1,none\n8.8.8.8,none\n",
+    )
+    .unwrap();
+    let cache = dir.join("cache");
+    let manifest = manifest_path();
+    let (out, report) = (dir.join("new.ipsieve"), dir.join("report.json"));
+    let s = |x: &str| std::ffi::OsString::from(x);
+    let p = |x: &Path| x.as_os_str().to_owned();
+    let cases: Vec<Vec<std::ffi::OsString>> = vec![
+        vec![s("stats"), p(&db)],
+        vec![s("stats"), s("--json"), p(&db)],
+        vec![s("verify"), p(&db)],
+        vec![s("lookup"), s("--db"), p(&db), s("1.1.1.1"), s("8.8.8.8")],
+        vec![s("lookup"), s("--json"), s("--db"), p(&db), s("1.1.1.1")],
+        vec![s("explain"), s("--db"), p(&db), s("1.1.1.1")],
+        vec![s("diff"), p(&db), p(&db)],
+        vec![s("diff"), s("--json"), p(&db), p(&db)],
+        vec![s("eval"), s("--db"), p(&db), p(&labels)],
+        vec![
+            s("export"),
+            s("--db"),
+            p(&db),
+            s("--format"),
+            s("csv"),
+            s("--out"),
+            s("-"),
+        ],
+        vec![
+            s("fetch"),
+            s("--offline"),
+            s("--sources"),
+            p(&manifest),
+            s("--cache"),
+            p(&cache),
+        ],
+        vec![
+            s("build"),
+            s("--sources"),
+            p(&manifest),
+            s("--out"),
+            p(&out),
+            s("--report-json"),
+            p(&report),
+        ],
+    ];
+    for args in &cases {
+        let refs: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+        let (status, stderr) = run_with_closed_stdout(&refs);
+        let what = format!(
+            "ipsieve {}",
+            args.join(std::ffi::OsStr::new(" ")).to_string_lossy()
+        );
+        assert_ne!(status.code(), Some(101), "{what} panicked: {stderr}");
+        assert!(!stderr.contains("panicked"), "{what}: {stderr}");
+        assert!(status.success(), "{what}: {status}: {stderr}");
+        assert!(stderr.is_empty(), "{what} ends quietly: {stderr}");
+    }
+    ipsieve::Database::open(&out).expect("the artifact is published");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report).expect("the report is written")).unwrap();
+    assert!(json["coverage"].as_array().is_some_and(|c| !c.is_empty()));
+}
+
+/// A manifest with one source that only names a URL on a closed local port: a fetch that gets
+/// past the argument checks fails at once, without the network.
+fn unreachable_manifest(dir: &Path) -> PathBuf {
+    let m = dir.join("sources.toml");
+    std::fs::write(
+        &m,
+        "[[source]]\nname = \"vpn\"\nformat = \"ip-list\"\nurl = \"http://127.0.0.1:9/vpn.txt\"\n\
+         categories = [\"vpn\"]\n",
+    )
+    .unwrap();
+    m
+}
+
+/// Every numeric argument is range-checked by clap: a usage error (exit 2) naming the flag,
+/// never a panic (`--timeout 1e20` panicked in `Duration::from_secs_f64`) or a run.
+#[test]
+fn numeric_arguments_out_of_range_are_usage_errors() {
+    let dir = scratch("numbers");
+    let db = artifact_in(&dir);
+    let manifest = unreachable_manifest(&dir);
+    let cache = dir.join("cache");
+    let fetch = |flag: &str, value: &str| {
+        let mut c = bin();
+        c.args(["fetch", "--sources"])
+            .arg(&manifest)
+            .arg("--cache")
+            .arg(&cache)
+            .arg(format!("{flag}={value}"));
+        if flag != "--retries" {
+            c.args(["--retries", "0"]);
+        }
+        c
+    };
+    let diff = |flag: &str, value: &str| {
+        let mut c = bin();
+        c.arg("diff")
+            .arg(&db)
+            .arg(&db)
+            .arg(format!("{flag}={value}"));
+        c
+    };
+    let mut cases = Vec::new();
+    for v in ["1e20", "0", "-1", "NaN", "inf", "86401", "soon"] {
+        cases.push(("--timeout", v, fetch("--timeout", v)));
+    }
+    cases.push(("--retries", "101", fetch("--retries", "101")));
+    cases.push(("--max-bytes", "0", fetch("--max-bytes", "0")));
+    cases.push(("--backoff-ms", "3600001", fetch("--backoff-ms", "3600001")));
+    for v in ["101", "-1", "NaN"] {
+        cases.push(("--max-shrink", v, diff("--max-shrink", v)));
+    }
+    cases.push(("--top", "1000001", diff("--top", "1000001")));
+    for (flag, value, mut cmd) in cases {
+        let r = run_within(&mut cmd, None, MINUTE);
+        assert_eq!(
+            r.status.code(),
+            Some(2),
+            "{flag} {value}: a usage error, not {}: {}",
+            r.status,
+            r.stderr
+        );
+        assert!(
+            r.stderr
+                .starts_with(&format!("error: invalid value '{value}' for '{flag}")),
+            "{flag} {value}: {}",
+            r.stderr
+        );
+        assert!(
+            r.stdout.is_empty() && !cache.exists(),
+            "{flag} {value}: nothing ran"
+        );
+    }
+    // The edges are accepted.
+    let r = run_within(&mut diff("--max-shrink", "100"), None, MINUTE);
+    assert!(r.status.success(), "{}", r.stderr);
+    let r = run_within(&mut diff("--top", "1000000"), None, MINUTE);
+    assert!(r.status.success(), "{}", r.stderr);
+}

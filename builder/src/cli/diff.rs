@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use ipsieve::Database;
 use ipsieve_builder::diff::{coverage_pct, diff, Diff, FamilyDiff, KeyKind, PrefixChange, Shrink};
 use ipsieve_builder::manifest::day_string;
@@ -24,17 +24,11 @@ pub(crate) struct DiffArgs<'a> {
 /// Prints the diff; false when `--max-shrink` was exceeded (each offender is named on
 /// standard error).
 pub(crate) fn run(args: &DiffArgs<'_>) -> Result<bool> {
-    if let Some(p) = args.max_shrink {
-        if !(0.0..=100.0).contains(&p) {
-            bail!("--max-shrink {p} is not a percentage (0 to 100)");
-        }
-    }
     let open = |p: &Path| Database::open(p).with_context(|| format!("opening {}", p.display()));
     let (old, new) = (open(args.old)?, open(args.new)?);
     let d = diff(&old, &new, args.top);
     let shrinks = args.max_shrink.map(|p| d.shrinks(p)).unwrap_or_default();
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out = crate::output::stdout();
     if args.json {
         let v = json!({
             "old": artifact_json(args.old, &old),

@@ -52,8 +52,7 @@ pub(crate) fn run(args: &EvalArgs) -> Result<bool> {
     if e.labels() == 0 {
         bail!("{name} has no label rows (`ip,expected_category`, e.g. `192.0.2.1,none`)");
     }
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out = crate::output::stdout();
     if args.json {
         serde_json::to_writer_pretty(&mut out, &to_json(&args.db, &name, &e, bad))?;
         writeln!(out)?;

@@ -137,8 +137,7 @@ fn text<T>(
     fill: impl FnOnce(&mut dyn Write) -> std::io::Result<T>,
 ) -> Result<T> {
     if stdout {
-        let out = std::io::stdout();
-        let mut out = std::io::BufWriter::new(out.lock());
+        let mut out = crate::output::stdout();
         let value = fill(&mut out).context("writing standard output")?;
         out.flush().context("writing standard output")?;
         return Ok(value);
