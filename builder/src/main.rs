@@ -307,6 +307,16 @@ fn error_text(e: &anyhow::Error) -> String {
     text
 }
 
+/// Opens the artifact a command reads (`--db`, `verify FILE`, `diff OLD NEW`). It must be a
+/// regular file, checked before it is opened: opening a FIFO would block until some process
+/// writes to it, and a device is no artifact.
+fn open_db(path: &Path) -> Result<Database> {
+    let opened = ipsieve_sources::input::require_regular_file(path)
+        .map_err(anyhow::Error::from)
+        .and_then(|()| Ok(Database::open(path)?));
+    opened.with_context(|| format!("opening {}", path.display()))
+}
+
 /// The vendored snapshot's manifest: beside the working directory when run from the repo,
 /// else where the repo was when this binary was compiled.
 fn default_manifest() -> Result<PathBuf> {
@@ -690,7 +700,7 @@ fn print_answer(out: &mut impl Write, input: &str, a: &Answer<'_>, output: Outpu
 
 /// Answers every parseable address; returns false if any was not an address.
 fn lookup(db_path: &Path, output: Output, ips: &[String]) -> Result<bool> {
-    let db = Database::open(db_path).with_context(|| format!("opening {}", db_path.display()))?;
+    let db = open_db(db_path)?;
     let mut out = output::stdout();
     let mut ok = true;
     let mut one = |text: &str, out: &mut std::io::BufWriter<output::Stdout>| -> Result<()> {
@@ -723,7 +733,7 @@ fn lookup(db_path: &Path, output: Output, ips: &[String]) -> Result<bool> {
 
 fn verify(path: &Path) -> Result<()> {
     let started = Instant::now();
-    let db = Database::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let db = open_db(path)?;
     db.verify()
         .with_context(|| format!("verifying {}", path.display()))?;
     let mut stdout = output::stdout();
@@ -741,7 +751,7 @@ fn verify(path: &Path) -> Result<()> {
 }
 
 fn stats(path: &Path, json: bool) -> Result<()> {
-    let db = Database::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let db = open_db(path)?;
     let mut out = output::stdout();
     if json {
         let sources: Vec<_> = db

@@ -212,12 +212,15 @@ impl Manifest {
     /// Reads and checks the manifest at `path`, resolving source paths against its folder.
     ///
     /// # Errors
-    /// [`BuildError::Input`] naming the file when it cannot be read, is not valid TOML of this
-    /// shape, or a source has an unknown category or tier or a bad date.
+    /// [`BuildError::Input`] naming the file when it is not a regular file (a FIFO, a device:
+    /// checked before it is opened), cannot be read, is not valid TOML of this shape, or a
+    /// source has an unknown category or tier or a bad date.
     pub fn load(path: &Path) -> Result<Manifest, BuildError> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            BuildError::Input(format!("cannot read manifest {}: {e}", path.display()))
-        })?;
+        let text = ipsieve_sources::input::require_regular_file(path)
+            .and_then(|()| std::fs::read_to_string(path))
+            .map_err(|e| {
+                BuildError::Input(format!("cannot read manifest {}: {e}", path.display()))
+            })?;
         let mut m = Self::parse(&text)
             .map_err(|e| BuildError::Input(format!("{}: {e}", path.display())))?;
         let base = path.parent().unwrap_or(Path::new("."));

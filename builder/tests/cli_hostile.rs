@@ -351,3 +351,137 @@ fn numeric_arguments_out_of_range_are_usage_errors() {
     let r = run_within(&mut diff("--top", "1000000"), None, MINUTE);
     assert!(r.status.success(), "{}", r.stderr);
 }
+
+// --- item 9: special files as inputs ----------------------------------------------------------
+
+/// A FIFO at `path`, made with `mkfifo(1)`.
+fn mkfifo(path: &Path) {
+    let status = Command::new("mkfifo").arg(path).status().unwrap();
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+/// A FIFO or a device where the command line reads a file (`--db`, `verify`, `stats`, `diff`,
+/// `--sources`, a source's `path`): refused at once, naming the path and what it is. Opening a
+/// FIFO blocks until a writer comes (a hang); `/dev/zero` and `/dev/urandom` never end (a
+/// spin at 100 % CPU).
+#[test]
+fn special_files_are_refused_as_inputs() {
+    let dir = scratch("special-inputs");
+    let db = artifact_in(&dir);
+    let fifo = dir.join("fifo");
+    mkfifo(&fifo);
+    let labels = dir.join("labels.csv");
+    std::fs::write(&labels, "1.1.1.1,none\n").unwrap();
+    let out = dir.join("out.ipsieve");
+    let source_at = |name: &str, format: &str, path: &Path| {
+        let m = dir.join(format!("{name}.toml"));
+        let table = format!(
+            "[[source]]\nname = \"{name}\"\nformat = \"{format}\"\npath = \"{}\"\n",
+            path.display()
+        );
+        std::fs::write(&m, table).unwrap();
+        m
+    };
+    let ipsieve = |args: &[&dyn AsRef<std::ffi::OsStr>]| {
+        let mut c = bin();
+        c.args(args.iter().map(|a| a.as_ref()));
+        c
+    };
+    let (zero, urandom, null) = (
+        Path::new("/dev/zero"),
+        Path::new("/dev/urandom"),
+        Path::new("/dev/null"),
+    );
+    let (fifo_, device) = ("a FIFO", "a character device");
+    let cases: Vec<(Command, &Path, &str)> = vec![
+        (
+            ipsieve(&[&"lookup", &"--db", &fifo, &"1.1.1.1"]),
+            &fifo,
+            fifo_,
+        ),
+        (
+            ipsieve(&[&"explain", &"--db", &fifo, &"1.1.1.1"]),
+            &fifo,
+            fifo_,
+        ),
+        (ipsieve(&[&"verify", &fifo]), &fifo, fifo_),
+        (ipsieve(&[&"stats", &fifo]), &fifo, fifo_),
+        (ipsieve(&[&"diff", &fifo, &db]), &fifo, fifo_),
+        (ipsieve(&[&"diff", &db, &fifo]), &fifo, fifo_),
+        (
+            ipsieve(&[
+                &"export",
+                &"--format",
+                &"csv",
+                &"--out",
+                &"-",
+                &"--db",
+                &fifo,
+            ]),
+            &fifo,
+            fifo_,
+        ),
+        (ipsieve(&[&"eval", &"--db", &fifo, &labels]), &fifo, fifo_),
+        (
+            ipsieve(&[&"lookup", &"--db", &zero, &"1.1.1.1"]),
+            zero,
+            device,
+        ),
+        (build_cmd(&fifo, &out, &[]), &fifo, fifo_),
+        (build_cmd(null, &out, &[]), null, device),
+        (
+            build_cmd(&source_at("list-fifo", "ip-list", &fifo), &out, &[]),
+            &fifo,
+            fifo_,
+        ),
+        (
+            build_cmd(&source_at("mmdb-fifo", "mmdb", &fifo), &out, &[]),
+            &fifo,
+            fifo_,
+        ),
+        (
+            build_cmd(&source_at("zero", "ip-list", zero), &out, &[]),
+            zero,
+            device,
+        ),
+        (
+            build_cmd(&source_at("urandom", "ip-list", urandom), &out, &[]),
+            urandom,
+            device,
+        ),
+    ];
+    for (mut cmd, path, kind) in cases {
+        let what = shown(&cmd);
+        let r = run_within(&mut cmd, None, Duration::from_secs(20));
+        assert_eq!(r.status.code(), Some(1), "{what}: {}", r.stderr);
+        let want = format!("{}: is {kind}, not a regular file", path.display());
+        assert!(
+            r.stderr.contains(&want),
+            "{what}: wanted {want:?} in {}",
+            r.stderr
+        );
+        assert!(r.stdout.is_empty(), "{what}");
+    }
+    assert!(!out.exists(), "nothing is published");
+    // Through a symbolic link, the file it names counts: a link to a FIFO is refused, a link
+    // to the artifact is read.
+    let link = dir.join("link");
+    std::os::unix::fs::symlink(&fifo, &link).unwrap();
+    let r = run_within(
+        bin().arg("verify").arg(&link),
+        None,
+        Duration::from_secs(20),
+    );
+    assert!(
+        r.stderr.contains(&format!(
+            "{}: is a FIFO, not a regular file",
+            link.display()
+        )),
+        "{}",
+        r.stderr
+    );
+    std::fs::remove_file(&link).unwrap();
+    std::os::unix::fs::symlink(&db, &link).unwrap();
+    let r = run_within(bin().arg("verify").arg(&link), None, MINUTE);
+    assert!(r.status.success(), "{}", r.stderr);
+}

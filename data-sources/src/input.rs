@@ -36,13 +36,68 @@ const BZIP2_END_MAGIC: [u8; 6] = [0x17, 0x72, 0x45, 0x38, 0x50, 0x90];
 const SNIFF: usize = 10;
 const BUFFER: usize = 64 << 10;
 
+/// Checks, without opening it, that `path` names a regular file (a symbolic link counts as the
+/// file it names). Every input is checked before it is opened: opening a FIFO blocks until
+/// some process writes to it (a hang), and a device such as `/dev/zero` or `/dev/urandom`
+/// never ends (a spin at 100 % CPU).
+///
+/// ```
+/// let e = ipsieve_sources::input::require_regular_file("/dev/null".as_ref()).unwrap_err();
+/// assert_eq!(e.to_string(), "is a character device, not a regular file");
+/// ```
+///
+/// # Errors
+/// The error of [`std::fs::metadata`] (a missing file, a dangling link), or an error of kind
+/// [`io::ErrorKind::InvalidInput`] saying what the path is instead: "is a FIFO, not a regular
+/// file" (also a character or block device, a socket, a directory).
+pub fn require_regular_file(path: &Path) -> io::Result<()> {
+    let kind = std::fs::metadata(path)?.file_type();
+    if kind.is_file() {
+        return Ok(());
+    }
+    let what = if kind.is_dir() {
+        "a directory"
+    } else {
+        special_kind(kind)
+    };
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("is {what}, not a regular file"),
+    ))
+}
+
+/// What a file that is neither a regular file nor a directory is.
+#[cfg(unix)]
+fn special_kind(kind: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "a special file"
+    }
+}
+
+/// What a file that is neither a regular file nor a directory is.
+#[cfg(not(unix))]
+fn special_kind(_: std::fs::FileType) -> &'static str {
+    "a special file"
+}
+
 /// Opens `path` for reading, decompressing it transparently when it starts with the gzip or
 /// the bzip2 magic bytes (several concatenated gzip members, or bzip2 streams as `pbzip2`
 /// writes them, are read as one stream). Decompression is streaming: memory stays at the
 /// decoder's buffers whatever the size; the parsers' own limits bound what they keep.
 ///
 /// # Errors
-/// Whatever opening or first reading the file returns. A corrupt or truncated compressed
+/// [`require_regular_file`]'s error for anything but a regular file (a FIFO, a device), checked
+/// before the file is opened; otherwise whatever opening or first reading the file returns. A
+/// corrupt or truncated compressed
 /// stream is only noticed while reading; the parsers turn that into a fatal [`ParseError`]
 /// after the entries read before it.
 pub fn open(path: &Path) -> io::Result<Box<dyn BufRead + Send>> {
@@ -54,6 +109,7 @@ pub fn open(path: &Path) -> io::Result<Box<dyn BufRead + Send>> {
 /// # Errors
 /// As [`open`].
 pub fn open_with_limit(path: &Path, max_decompressed: u64) -> io::Result<Box<dyn BufRead + Send>> {
+    require_regular_file(path)?;
     decode_with_limit(File::open(path)?, max_decompressed)
 }
 

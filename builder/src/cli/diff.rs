@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use ipsieve::Database;
 use ipsieve_builder::diff::{coverage_pct, diff, Diff, FamilyDiff, KeyKind, PrefixChange, Shrink};
 use ipsieve_builder::manifest::day_string;
@@ -24,8 +24,7 @@ pub(crate) struct DiffArgs<'a> {
 /// Prints the diff; false when `--max-shrink` was exceeded (each offender is named on
 /// standard error).
 pub(crate) fn run(args: &DiffArgs<'_>) -> Result<bool> {
-    let open = |p: &Path| Database::open(p).with_context(|| format!("opening {}", p.display()));
-    let (old, new) = (open(args.old)?, open(args.new)?);
+    let (old, new) = (crate::open_db(args.old)?, crate::open_db(args.new)?);
     let d = diff(&old, &new, args.top);
     let shrinks = args.max_shrink.map(|p| d.shrinks(p)).unwrap_or_default();
     let mut out = crate::output::stdout();

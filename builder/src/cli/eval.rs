@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use ipsieve::{Categories, Database};
+use ipsieve::Categories;
 use ipsieve_builder::eval::{parse_labels, Evaluation, Expected, ExpectedRow, VERDICTS};
 use serde_json::{json, Map, Value};
 
@@ -29,7 +29,7 @@ pub(crate) struct EvalArgs {
 /// Prints the evaluation; false when a row of the labels file was bad (each is named on
 /// standard error with its line number; the other rows still count).
 pub(crate) fn run(args: &EvalArgs) -> Result<bool> {
-    let db = Database::open(&args.db).with_context(|| format!("opening {}", args.db.display()))?;
+    let db = crate::open_db(&args.db)?;
     let name = args.labels.display().to_string();
     let reader: Box<dyn BufRead> = if args.labels == Path::new("-") {
         Box::new(std::io::stdin().lock())

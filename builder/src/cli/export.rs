@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
-use ipsieve::{Categories, Database};
+use ipsieve::Categories;
 use ipsieve_builder::export::firewall::{self, SetName};
 use ipsieve_builder::export::{csv, mmdb, write_atomically, ExportError};
 use ipsieve_builder::manifest::day_string;
@@ -50,7 +50,7 @@ pub(crate) struct ExportArgs {
 
 /// Runs `ipsieve export`.
 pub(crate) fn run(args: &ExportArgs) -> Result<()> {
-    let db = Database::open(&args.db).with_context(|| format!("opening {}", args.db.display()))?;
+    let db = crate::open_db(&args.db)?;
     let stdout = args.out.as_os_str() == "-";
     if stdout && args.format == Format::Mmdb {
         bail!("--format mmdb writes a binary file: give --out a path, not `-`");
