@@ -371,6 +371,23 @@ fn build(
             );
         }
     }
+    // Nothing the build reads may be replaced by what it writes.
+    let mut inputs: Vec<&Path> = vec![&manifest_path];
+    inputs.extend(manifest.enabled().filter_map(|s| s.path.as_deref()));
+    let writable = |path: &Path, inputs: &[&Path]| {
+        ipsieve_builder::check_destination(path, inputs)
+            .with_context(|| format!("cannot write {}", path.display()))
+    };
+    writable(out, &inputs)?;
+    if let Some(report) = report_json {
+        if ipsieve_builder::same_file(report, out) {
+            bail!(
+                "--report-json and --out name the same file {}: give the report another path",
+                report.display()
+            );
+        }
+        writable(report, &inputs)?;
+    }
     let total = manifest.enabled().count();
     let mut read = 0;
     let reports = load::load_manifest(&manifest, &mut builder, |name| {
@@ -397,8 +414,13 @@ fn build(
     }
     // Every file first: printing may stop at a closed standard output.
     if let Some(path) = report_json {
-        let json = serde_json::to_string_pretty(&report)?;
-        std::fs::write(path, json + "\n").with_context(|| format!("writing {}", path.display()))?;
+        ipsieve_builder::export::write_atomically(path, |w| {
+            serde_json::to_writer_pretty(&mut *w, &report)
+                .map_err(std::io::Error::from)
+                .and_then(|()| writeln!(w))
+                .map_err(ipsieve_builder::export::ExportError::io(path))
+        })
+        .with_context(|| format!("writing {}", path.display()))?;
     }
     if !quiet {
         let mut stdout = output::stdout();

@@ -55,18 +55,27 @@ pub fn require_regular_file(path: &Path) -> io::Result<()> {
     if kind.is_file() {
         return Ok(());
     }
-    let what = if kind.is_dir() {
-        "a directory"
-    } else {
-        special_kind(kind)
-    };
     Err(io::Error::new(
         io::ErrorKind::InvalidInput,
-        format!("is {what}, not a regular file"),
+        format!("is {}, not a regular file", describe_file_type(kind)),
     ))
 }
 
-/// What a file that is neither a regular file nor a directory is.
+/// What kind of file `kind` is, for messages: "a regular file", "a directory", "a symbolic
+/// link", "a FIFO", "a character device", "a block device", "a socket" or "a special file".
+pub fn describe_file_type(kind: std::fs::FileType) -> &'static str {
+    if kind.is_file() {
+        "a regular file"
+    } else if kind.is_dir() {
+        "a directory"
+    } else if kind.is_symlink() {
+        "a symbolic link"
+    } else {
+        special_kind(kind)
+    }
+}
+
+/// What a file that is neither a regular file, a directory nor a symbolic link is.
 #[cfg(unix)]
 fn special_kind(kind: std::fs::FileType) -> &'static str {
     use std::os::unix::fs::FileTypeExt;
@@ -83,7 +92,7 @@ fn special_kind(kind: std::fs::FileType) -> &'static str {
     }
 }
 
-/// What a file that is neither a regular file nor a directory is.
+/// What a file that is neither a regular file, a directory nor a symbolic link is.
 #[cfg(not(unix))]
 fn special_kind(_: std::fs::FileType) -> &'static str {
     "a special file"

@@ -55,6 +55,10 @@ pub(crate) fn run(args: &ExportArgs) -> Result<()> {
     if stdout && args.format == Format::Mmdb {
         bail!("--format mmdb writes a binary file: give --out a path, not `-`");
     }
+    if !stdout {
+        ipsieve_builder::check_destination(&args.out, &[&args.db])
+            .with_context(|| format!("cannot write {}", args.out.display()))?;
+    }
     if !args.category.is_empty() && !matches!(args.format, Format::Nft | Format::Ipset) {
         bail!("--category applies to --format nft and ipset only");
     }
