@@ -1,6 +1,6 @@
 //! The `ipsieve` command line: build an artifact from sources, look addresses up in it.
 
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -720,33 +720,58 @@ fn print_answer(out: &mut impl Write, input: &str, a: &Answer<'_>, output: Outpu
     Ok(())
 }
 
-/// Answers every parseable address; returns false if any was not an address.
+/// Longest line `lookup -` and `explain -` read from standard input, in bytes: an address,
+/// even IPv6 with a zone id, is under 100. The rest of a longer line is skipped unread.
+const MAX_INPUT_LINE: usize = 4096;
+
+/// How errors name standard input.
+const STDIN: &str = "standard input";
+
+/// Answers every parseable address; returns false if any was not an address. Standard input
+/// (`-`) is read as bytes, a line at a time: a line that is not an address (invalid UTF-8
+/// included) is reported with its number and skipped, and the run goes on.
 fn lookup(db_path: &Path, output: Output, ips: &[String]) -> Result<bool> {
     let db = open_db(db_path)?;
     let mut out = output::stdout();
     let mut ok = true;
-    let mut one = |text: &str, out: &mut std::io::BufWriter<output::Stdout>| -> Result<()> {
+    // One address: answered, or false after saying why not (`line` for standard input).
+    let one = |text: &str, line: Option<u64>, out: &mut std::io::BufWriter<output::Stdout>| {
         let t = text.trim();
         if t.is_empty() {
-            return Ok(());
+            return Ok(true);
         }
-        match t.parse::<IpAddr>() {
-            Ok(ip) => print_answer(out, t, &db.lookup(ip), output),
-            Err(_) => {
-                out.flush()?;
-                eprintln!("ipsieve: '{t}' is not an IPv4 or IPv6 address");
-                ok = false;
-                Ok(())
+        if let Ok(ip) = t.parse::<IpAddr>() {
+            print_answer(out, t, &db.lookup(ip), output)?;
+            return Ok(true);
+        }
+        out.flush()?;
+        match line {
+            Some(n) => {
+                let reason = "not an IPv4 or IPv6 address";
+                let e = ipsieve_sources::ParseError::at_line(STDIN, n, reason, t);
+                eprintln!("ipsieve: {e}");
             }
+            None => eprintln!("ipsieve: '{t}' is not an IPv4 or IPv6 address"),
         }
+        Ok::<_, anyhow::Error>(false)
     };
     for arg in ips {
-        if arg == "-" {
-            for line in std::io::stdin().lock().lines() {
-                one(&line.context("reading standard input")?, &mut out)?;
+        if arg != "-" {
+            ok &= one(arg, None, &mut out)?;
+            continue;
+        }
+        let stdin = std::io::stdin().lock();
+        let mut lines =
+            ipsieve_sources::input::LineReader::with_max_line(stdin, STDIN, MAX_INPUT_LINE);
+        while let Some(line) = lines.next_line() {
+            match line {
+                Ok((n, text)) => ok &= one(text, Some(n), &mut out)?,
+                Err(e) => {
+                    out.flush()?;
+                    eprintln!("ipsieve: {e}");
+                    ok = false;
+                }
             }
-        } else {
-            one(arg, &mut out)?;
         }
     }
     out.flush()?;

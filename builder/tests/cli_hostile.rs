@@ -485,3 +485,39 @@ fn special_files_are_refused_as_inputs() {
     let r = run_within(bin().arg("verify").arg(&link), None, MINUTE);
     assert!(r.status.success(), "{}", r.stderr);
 }
+
+// --- item 5: non-UTF-8 lines on standard input -----------------------------------------------
+
+/// `printf '8.8.8.8\n1.2.3.4\xff\n1.1.1.1\n' | ipsieve lookup --db DB -`: the bad line is
+/// reported with its number and skipped, the addresses around it are answered, and the exit
+/// status says a line failed. Was: 8.8.8.8 answered, then "stream did not contain valid
+/// UTF-8" and nothing more.
+#[test]
+fn a_non_utf8_line_on_stdin_is_reported_and_skipped() {
+    let dir = scratch("non-utf8");
+    let db = artifact_in(&dir);
+    let input = b"8.8.8.8\n1.2.3.4\xff\n1.1.1.1\n\xc3\x28\n2606:4700:4700::1111\n".to_vec();
+    for (command, json) in [("lookup", false), ("lookup", true), ("explain", false)] {
+        let mut cmd = bin();
+        cmd.arg(command).arg("--db").arg(&db).arg("-");
+        if json {
+            cmd.arg("--json");
+        }
+        let r = run_within(&mut cmd, Some(input.clone()), MINUTE);
+        let what = format!("{command} json={json}");
+        assert_eq!(r.status.code(), Some(1), "{what}: {}", r.stderr);
+        assert_eq!(
+            r.stderr,
+            "ipsieve: standard input: line 2: not an IPv4 or IPv6 address (in \"1.2.3.4\u{fffd}\")\n\
+             ipsieve: standard input: line 4: not an IPv4 or IPv6 address (in \"\u{fffd}(\")\n",
+            "{what}"
+        );
+        let stdout = String::from_utf8(r.stdout).unwrap();
+        for ip in ["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111"] {
+            assert!(stdout.contains(ip), "{what}: {ip} answered: {stdout}");
+        }
+        if command == "lookup" {
+            assert_eq!(stdout.lines().count(), 3, "{what}: {stdout}");
+        }
+    }
+}

@@ -293,7 +293,10 @@ impl<R: BufRead> LineReader<R> {
         Self::with_max_line(reader, source_name, MAX_LINE)
     }
 
-    pub(crate) fn with_max_line(reader: R, source_name: &str, max_line: usize) -> Self {
+    /// A reader whose lines may be at most `max_line` bytes long (without the terminator);
+    /// [`LineReader::new`] allows [`MAX_LINE`]. `ipsieve lookup -` reads standard input with a
+    /// far smaller cap: an address is under 100 bytes.
+    pub fn with_max_line(reader: R, source_name: &str, max_line: usize) -> Self {
         LineReader {
             reader,
             source_name: source_name.to_owned(),
