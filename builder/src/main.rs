@@ -284,7 +284,7 @@ fn main() -> ExitCode {
         // Standard output was closed (`| head`): the command stopped after writing its files.
         Err(_) if output::closed() => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("ipsieve: {}", error_text(&e));
+            eprintln!("ipsieve: {}", output::escape_lines(&error_text(&e)));
             ExitCode::FAILURE
         }
     }
@@ -399,7 +399,10 @@ fn build(
     let compiled = builder
         .compile()
         .with_context(|| format!("building {}", out.display()))?;
-    progress.phase(format_args!("writing {}", out.display()));
+    progress.phase(format_args!(
+        "writing {}",
+        output::escape(&out.display().to_string())
+    ));
     ipsieve_builder::publish_keeping(&compiled.bytes, out, keep)
         .with_context(|| format!("building {}", out.display()))?;
     let mut report = BuildReport::new(
@@ -424,15 +427,19 @@ fn build(
     }
     if !quiet {
         let mut stdout = output::stdout();
-        writeln!(stdout, "{report}")?;
-        writeln!(stdout, "wrote {}", out.display())?;
+        writeln!(stdout, "{}", output::escape_lines(&report.to_string()))?;
+        writeln!(
+            stdout,
+            "wrote {}",
+            output::escape(&out.display().to_string())
+        )?;
         stdout.flush()?;
     } else {
         for s in report.sources.iter().filter(|s| s.fatal.is_some()) {
             eprintln!(
                 "ipsieve: {}: stopped early: {}",
                 s.name,
-                s.fatal.as_deref().unwrap_or("")
+                output::escape(s.fatal.as_deref().unwrap_or(""))
             );
         }
     }
@@ -605,9 +612,10 @@ fn offline_report(manifest: &Manifest, dir: &Path, quiet: bool) -> Result<bool> 
                 };
                 writeln!(
                     stdout,
-                    "{}: cached: {records} records, {}, fetched {fetched_at_utc} ({} ago){stale}",
+                    "{}: cached: {records} records, {}, fetched {} ({} ago){stale}",
                     entry.name,
                     size(bytes),
+                    output::escape(&fetched_at_utc),
                     age(fetched_at)
                 )?;
             }
@@ -620,7 +628,7 @@ fn offline_report(manifest: &Manifest, dir: &Path, quiet: bool) -> Result<bool> 
             Err(e) => {
                 ok = false;
                 stdout.flush()?;
-                eprintln!("ipsieve: {e}");
+                eprintln!("ipsieve: {}", output::escape(&e.to_string()));
             }
         }
     }
@@ -699,22 +707,28 @@ fn print_answer(out: &mut impl Write, input: &str, a: &Answer<'_>, output: Outpu
         writeln!(out)?;
     } else {
         let cats = a.categories().to_string();
+        let sources = a.sources().collect::<Vec<_>>().join(",");
+        // Every field escaped: a tab or line feed in an AS name cannot shift the columns.
+        let field = |text: &str| {
+            if text.is_empty() {
+                "-".into()
+            } else {
+                output::escape(text).into_owned()
+            }
+        };
         writeln!(
             out,
-            "{input}\t{}\t{}\t{:.2}\t{}\t{}\t{}\t{}\t{}\t{}",
+            "{}\t{}\t{}\t{:.2}\t{}\t{}\t{}\t{}\t{}\t{}",
+            field(input),
             a.network(),
-            if cats.is_empty() { "-" } else { &cats },
+            field(&cats),
             a.score(),
             a.verdict(),
             a.asn().map_or_else(|| "-".to_owned(), |n| format!("AS{n}")),
-            a.as_org().unwrap_or("-"),
-            a.provider().unwrap_or("-"),
-            a.country().unwrap_or("-"),
-            if a.sources().next().is_none() {
-                "-".to_owned()
-            } else {
-                a.sources().collect::<Vec<_>>().join(",")
-            },
+            field(a.as_org().unwrap_or_default()),
+            field(a.provider().unwrap_or_default()),
+            field(a.country().unwrap_or_default()),
+            field(&sources),
         )?;
     }
     Ok(())
@@ -749,9 +763,12 @@ fn lookup(db_path: &Path, output: Output, ips: &[String]) -> Result<bool> {
             Some(n) => {
                 let reason = "not an IPv4 or IPv6 address";
                 let e = ipsieve_sources::ParseError::at_line(STDIN, n, reason, t);
-                eprintln!("ipsieve: {e}");
+                eprintln!("ipsieve: {}", output::escape(&e.to_string()));
             }
-            None => eprintln!("ipsieve: '{t}' is not an IPv4 or IPv6 address"),
+            None => eprintln!(
+                "ipsieve: '{}' is not an IPv4 or IPv6 address",
+                output::escape(t)
+            ),
         }
         Ok::<_, anyhow::Error>(false)
     };
@@ -768,7 +785,7 @@ fn lookup(db_path: &Path, output: Output, ips: &[String]) -> Result<bool> {
                 Ok((n, text)) => ok &= one(text, Some(n), &mut out)?,
                 Err(e) => {
                     out.flush()?;
-                    eprintln!("ipsieve: {e}");
+                    eprintln!("ipsieve: {}", output::escape(&e.to_string()));
                     ok = false;
                 }
             }
@@ -787,7 +804,7 @@ fn verify(path: &Path) -> Result<()> {
     writeln!(
         stdout,
         "{}: ok ({} bytes, format {}.{}, verified in {:.1} ms)",
-        path.display(),
+        output::escape(&path.display().to_string()),
         db.len(),
         db.format_version().0,
         db.format_version().1,
@@ -831,7 +848,11 @@ fn stats(path: &Path, json: bool) -> Result<()> {
         out.flush()?;
         return Ok(());
     }
-    writeln!(out, "file:        {}", path.display())?;
+    writeln!(
+        out,
+        "file:        {}",
+        output::escape(&path.display().to_string())
+    )?;
     writeln!(out, "size:        {} bytes", db.len())?;
     writeln!(
         out,
@@ -847,6 +868,7 @@ fn stats(path: &Path, json: bool) -> Result<()> {
     )?;
     writeln!(out, "records:     {}", db.record_count())?;
     for (k, v) in db.metadata() {
+        let (k, v) = (output::escape(k), output::escape(v));
         writeln!(out, "meta:        {k} = {v}")?;
     }
     writeln!(out, "sources:")?;
@@ -854,12 +876,12 @@ fn stats(path: &Path, json: bool) -> Result<()> {
         writeln!(
             out,
             "  {:<28} {:<14} {:<14} {:<10} {:<24} {}",
-            s.name(),
-            s.format(),
+            output::escape(s.name()),
+            output::escape(s.format()),
             s.tier(),
             s.snapshot_day().map_or_else(|| "-".to_owned(), day_string),
             s.categories().to_string(),
-            s.licence().unwrap_or("-")
+            output::escape(s.licence().unwrap_or("-"))
         )?;
     }
     out.flush()?;

@@ -521,3 +521,219 @@ fn a_non_utf8_line_on_stdin_is_reported_and_skipped() {
         }
     }
 }
+
+// --- item 6: unbounded lines, control characters -------------------------------------------
+
+/// A field of `/proc/PID/status` in KiB (`VmHWM`, `VmRSS`); `None` once the process is gone.
+fn proc_kib(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// A 64 MiB line on standard input is skipped as it streams: reported at once with its
+/// number and a short escaped prefix, the next lines answered, memory bounded (peak resident
+/// memory read while the program waits for more input). Was: the line buffered whole (and
+/// echoed whole to standard error).
+#[test]
+fn an_overlong_stdin_line_is_skipped_in_bounded_memory() {
+    let dir = scratch("overlong");
+    let db = artifact_in(&dir);
+    let mut child = bin()
+        .args(["lookup", "--db"])
+        .arg(&db)
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = drain(child.stdout.take().unwrap());
+    let stderr = drain(child.stderr.take().unwrap());
+    let mut stdin = child.stdin.take().unwrap();
+    let chunk = vec![b'\t'; 1 << 20];
+    for _ in 0..64 {
+        stdin.write_all(&chunk).unwrap();
+    }
+    stdin.write_all(b"\n8.8.8.8\n").unwrap();
+    // Everything but the pipe's buffer has been read; the program now waits for more.
+    std::thread::sleep(Duration::from_millis(300));
+    let peak = proc_kib(child.id(), "VmHWM:").unwrap();
+    drop(stdin);
+    let (status, stderr) = wait_within(&mut child, MINUTE, "lookup -", stderr);
+    let stdout = String::from_utf8(stdout.join().unwrap()).unwrap();
+    println!("peak resident memory: {peak} KiB");
+    assert!(peak < 32 << 10, "peak resident memory {peak} KiB");
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stderr,
+        format!(
+            "ipsieve: standard input: line 1: line longer than 4096 bytes (in \"{}…\")\n",
+            "\\t".repeat(80)
+        )
+    );
+    assert!(stdout.starts_with("8.8.8.8\t"), "{stdout}");
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+}
+
+/// `ipsieve lookup --db DB - < /dev/zero`: one endless line. The program reports it at once
+/// and reads on in bounded memory (it never ends, like `grep x < /dev/zero`; the test kills
+/// it). Was: memory grew until allocation failed.
+#[test]
+fn dev_zero_on_stdin_is_reported_in_bounded_memory() {
+    let dir = scratch("dev-zero");
+    let db = artifact_in(&dir);
+    let mut child = bin()
+        .args(["lookup", "--db"])
+        .arg(&db)
+        .arg("-")
+        .stdin(std::fs::File::open("/dev/zero").unwrap())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut pipe = child.stderr.take().unwrap();
+    let sink = std::sync::Arc::clone(&seen);
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = pipe.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
+    let want = "ipsieve: standard input: line 1: line longer than 4096 bytes (in \"";
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut reported = None;
+    let mut peak = 0;
+    while Instant::now() < deadline {
+        let rss = proc_kib(child.id(), "VmRSS:").unwrap_or(0);
+        peak = peak.max(rss);
+        if rss > 256 << 10 {
+            break;
+        }
+        let text = String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
+        if text.contains(want) {
+            // Keep reading zeros a while: memory stays where it was.
+            if reported.get_or_insert_with(Instant::now).elapsed() > Duration::from_secs(1) {
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    peak = peak.max(proc_kib(child.id(), "VmHWM:").unwrap_or(0));
+    let still_running = child.try_wait().unwrap().is_none();
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
+    println!("peak resident memory: {peak} KiB; stderr: {text}");
+    assert!(peak < 64 << 10, "peak resident memory {peak} KiB");
+    assert!(reported.is_some(), "reported within 20 s: {text:?}");
+    assert!(still_running, "it reads on: {text}");
+    assert_eq!(
+        text,
+        format!("{want}{}…\")\n", "\\0".repeat(80)),
+        "one short report"
+    );
+}
+
+/// Control characters, terminal escapes and bidirectional-text controls in an artifact's
+/// strings (AS names, providers, licences, formats, metadata) and in echoed input are escaped
+/// in every text output: a tab in an AS name cannot shift the TSV columns and no ESC reaches
+/// a terminal.
+#[test]
+fn control_characters_are_escaped_in_text_output() {
+    use ipsieve::Categories;
+    use ipsieve_builder::{Attrs, Builder, SourceSpec};
+
+    let dir = scratch("escapes");
+    let hostile = "Evil\tCorp\x1b[31m\u{9b}2J\u{202e}\r\n\x07\x7f\\";
+    let mut b = Builder::new().build_time(1_750_000_000);
+    let mut spec = SourceSpec::new("evil", format!("ip-list{hostile}"))
+        .categories(Categories::VPN)
+        .provider(hostile);
+    spec.licence = Some(hostile.to_owned());
+    let vpn = b.add_source(spec).unwrap();
+    let bgp = b.add_source(SourceSpec::new("bgp", "pfx2as")).unwrap();
+    b.add_net(vpn, "198.51.100.0/24".parse().unwrap(), Attrs::default())
+        .unwrap();
+    let asn = Attrs {
+        asn: Some(64500),
+        ..Attrs::default()
+    };
+    b.add_net(bgp, "198.51.100.0/22".parse().unwrap(), asn)
+        .unwrap();
+    b.add_as_name(64500, hostile);
+    b.metadata(hostile, hostile);
+    let db = dir.join("evil.ipsieve");
+    ipsieve_builder::publish(&b.compile().unwrap().bytes, &db).unwrap();
+    let other = artifact_in(&dir);
+
+    // Nothing a terminal would act on: no C0 control but the line feed (and the TSV's own
+    // tabs), no DEL, no C1 control, no bidirectional override.
+    let inert = |what: &str, text: &str, tabs_allowed: bool| {
+        for c in text.chars() {
+            let bad = (c.is_control() && c != '\n' && !(tabs_allowed && c == '\t'))
+                || ('\u{202a}'..='\u{202e}').contains(&c)
+                || ('\u{2066}'..='\u{2069}').contains(&c);
+            assert!(!bad, "{what}: {c:?} in {text:?}");
+        }
+    };
+    let ip = "198.51.100.7";
+    let r = run_within(
+        bin().args(["lookup", "--db"]).arg(&db).arg(ip),
+        None,
+        MINUTE,
+    );
+    assert!(r.status.success(), "{}", r.stderr);
+    let tsv = String::from_utf8(r.stdout).unwrap();
+    inert("lookup", &tsv, true);
+    assert_eq!(tsv.lines().count(), 1, "{tsv:?}");
+    let fields: Vec<&str> = tsv.trim_end_matches('\n').split('\t').collect();
+    assert_eq!(fields.len(), 10, "{tsv:?}");
+    let escaped = "Evil\\tCorp\\u{1b}[31m\\u{9b}2J\\u{202e}\\r\\n\\u{7}\\u{7f}\\";
+    assert_eq!(fields[6], escaped, "the AS name, escaped");
+    assert_eq!(fields[7], escaped, "the provider, escaped");
+    for (what, args) in [
+        ("explain", vec!["explain", "--db"]),
+        ("stats", vec!["stats"]),
+        ("diff", vec!["diff"]),
+    ] {
+        let mut cmd = bin();
+        cmd.args(&args);
+        match what {
+            "explain" => cmd.arg(&db).arg(ip),
+            "diff" => cmd.arg(&other).arg(&db),
+            _ => cmd.arg(&db),
+        };
+        let r = run_within(&mut cmd, None, MINUTE);
+        assert!(r.status.success(), "{what}: {}", r.stderr);
+        let text = String::from_utf8(r.stdout).unwrap();
+        inert(what, &text, false);
+        assert!(text.contains(escaped), "{what}: {text}");
+    }
+    // Echoed input.
+    let r = run_within(
+        bin()
+            .args(["lookup", "--db"])
+            .arg(&db)
+            .arg("\x1b]0;owned\x07 1.2.3.4"),
+        None,
+        MINUTE,
+    );
+    assert_eq!(r.status.code(), Some(1));
+    inert("echoed input", &r.stderr, false);
+    assert_eq!(
+        r.stderr,
+        "ipsieve: '\\u{1b}]0;owned\\u{7} 1.2.3.4' is not an IPv4 or IPv6 address\n"
+    );
+    let r = run_within(
+        bin().args(["explain", "--db"]).arg(&db).arg("-"),
+        Some(b"\x1b[2J\r\n".to_vec()),
+        MINUTE,
+    );
+    assert_eq!(r.status.code(), Some(1));
+    inert("echoed stdin", &r.stderr, false);
+}

@@ -12,6 +12,8 @@ use ipsieve_builder::manifest::day_string;
 use ipsieve_builder::walk::Family;
 use serde_json::{json, Value};
 
+use crate::output::escape;
+
 /// What `ipsieve diff` was asked.
 pub(crate) struct DiffArgs<'a> {
     pub(crate) old: &'a Path,
@@ -61,7 +63,7 @@ pub(crate) fn run(args: &DiffArgs<'_>) -> Result<bool> {
         eprintln!(
             "ipsieve: {} {} lost {:.1}% of its {} addresses ({} → {}), more than --max-shrink {}%",
             s.kind.as_str(),
-            s.name,
+            escape(&s.name),
             s.pct,
             s.family.name(),
             s.old,
@@ -184,13 +186,18 @@ fn print_text(
         writeln!(
             out,
             "{label}: {} (built {}, {} bytes, {} sources)",
-            path.display(),
+            escape(&path.display().to_string()),
             day_string((db.build_time() / 86_400) as u32),
             db.len(),
             db.sources().count()
         )?;
     }
-    let width = d.keys.iter().map(|k| k.name.len()).max().unwrap_or(0);
+    let width = d
+        .keys
+        .iter()
+        .map(|k| escape(&k.name).len())
+        .max()
+        .unwrap_or(0);
     for (title, kind) in [
         ("total (any category)", KeyKind::Any),
         ("categories", KeyKind::Category),
@@ -199,6 +206,7 @@ fn print_text(
     ] {
         writeln!(out, "\n{title}:")?;
         for k in d.of_kind(kind) {
+            let name = escape(&k.name);
             let mut any = false;
             for family in Family::BOTH {
                 let f = k.family(family);
@@ -208,7 +216,7 @@ fn print_text(
                 writeln!(
                     out,
                     "  {:<width$}  {}  addresses {}; ranges {}; coverage {} → {}",
-                    if any { "" } else { k.name.as_str() },
+                    if any { "" } else { &name },
                     family.name(),
                     delta(
                         f.old.addresses,
@@ -228,7 +236,7 @@ fn print_text(
                 any = true;
             }
             if !any {
-                writeln!(out, "  {:<width$}  none in either artifact", k.name)?;
+                writeln!(out, "  {name:<width$}  none in either artifact")?;
             }
         }
     }
@@ -253,7 +261,7 @@ fn print_text(
                 "  {:<net_width$}  {:>12} addresses  {}",
                 c.net.to_string(),
                 c.addresses,
-                describe(c)
+                escape(&describe(c))
             )?;
         }
     }

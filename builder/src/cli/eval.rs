@@ -30,7 +30,7 @@ pub(crate) struct EvalArgs {
 /// standard error with its line number; the other rows still count).
 pub(crate) fn run(args: &EvalArgs) -> Result<bool> {
     let db = crate::open_db(&args.db)?;
-    let name = args.labels.display().to_string();
+    let name = crate::output::escape(&args.labels.display().to_string()).into_owned();
     let reader: Box<dyn BufRead> = if args.labels == Path::new("-") {
         Box::new(std::io::stdin().lock())
     } else {
@@ -45,7 +45,10 @@ pub(crate) fn run(args: &EvalArgs) -> Result<bool> {
             Err(err) if err.is_fatal() => return Err(err).context(name),
             Err(err) => {
                 bad += 1;
-                eprintln!("ipsieve: {name}: {err}");
+                eprintln!(
+                    "ipsieve: {name}: {}",
+                    crate::output::escape(&err.to_string())
+                );
             }
         }
     }

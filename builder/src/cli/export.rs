@@ -62,15 +62,16 @@ pub(crate) fn run(args: &ExportArgs) -> Result<()> {
     if !args.category.is_empty() && !matches!(args.format, Format::Nft | Format::Ipset) {
         bail!("--category applies to --format nft and ipset only");
     }
+    // A line of the nft / ipset script: a line feed in the file name must not start another.
     let comment = format!(
         "ipsieve export --format {} of {} (built {}, Unix {})",
         args.format
             .to_possible_value()
             .map_or_else(String::new, |v| v.get_name().to_owned()),
-        args.db.file_name().map_or_else(
+        crate::output::escape(&args.db.file_name().map_or_else(
             || args.db.display().to_string(),
             |n| n.to_string_lossy().into_owned()
-        ),
+        )),
         day_string((db.build_time() / 86_400) as u32),
         db.build_time(),
     );
@@ -129,7 +130,8 @@ pub(crate) fn run(args: &ExportArgs) -> Result<()> {
         }
     };
     if !stdout {
-        eprintln!("wrote {}: {summary}", args.out.display());
+        let out = args.out.display().to_string();
+        eprintln!("wrote {}: {summary}", crate::output::escape(&out));
     }
     Ok(())
 }
