@@ -29,7 +29,9 @@
 //! tor_exit, tor_relay and proxy /24 and /48, vpn /16 and /32, relay /16 and /24, hosting
 //! /8 and /16); an entry wider than the limit is rejected with its line and the limit. Tighten
 //! it for a list of hosts, loosen it for a list known to hold wide blocks; the floor of /8 and
-//! /16 stays. A source without categories (routing data, geofeeds) is never limited.
+//! /16 stays. A source without categories is not held to these minimums; its routing entries
+//! (with an origin ASN) still meet the /8 and /16 floor and stay out of special-purpose space
+//! (see [`Limits::reject_special`](crate::Limits::reject_special)).
 //!
 //! Unknown keys, unknown formats, categories or tiers, malformed dates, numbers out of range
 //! (`weight`, the percentages, `max_bytes`, `min_prefix`, `max_decompressed_bytes`) and a
