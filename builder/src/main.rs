@@ -435,12 +435,11 @@ fn build(
         )?;
         stdout.flush()?;
     } else {
-        for s in report.sources.iter().filter(|s| s.fatal.is_some()) {
-            eprintln!(
-                "ipsieve: {}: stopped early: {}",
-                s.name,
-                output::escape(s.fatal.as_deref().unwrap_or(""))
-            );
+        // An optional source that failed: the build went on, but say so.
+        for s in &report.sources {
+            if let Some(failure) = &s.optional_failure {
+                eprintln!("ipsieve: {}: optional, {}", s.name, output::escape(failure));
+            }
         }
     }
     Ok(())

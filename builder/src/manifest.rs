@@ -22,7 +22,18 @@
 //! max_reject_pct = 10               # `ipsieve build` fails when more of the entries are rejected
 //! min_prefix = { v4 = 24, v6 = 48 } # the widest entry the source may assert (see below)
 //! max_decompressed_bytes = 8589934592 # `ipsieve build`: a gzip / bzip2 file stops there
+//! optional = false                  # true: `ipsieve build` goes on without this source when it
+//!                                   # fails (see below) and the report says so
 //! ```
+//!
+//! A source that stops on a fatal error (a truncated or corrupt file, an HTML page where JSON
+//! belongs, a gzip past `max_decompressed_bytes`) or yields no entries at all (an empty file)
+//! fails `ipsieve build`, which then publishes nothing: an artifact silently missing a source
+//! would lose data users rely on. With `optional = true` the build goes on instead, keeping
+//! what the source read before the error, and the report names the source and the reason
+//! ([`SourceReport::optional_failure`](crate::report::SourceReport::optional_failure)). Mark
+//! only sources the artifact is meant to do without (an excerpt known to be cut short, a
+//! best-effort extra list).
 //!
 //! `min_prefix` replaces, for this source's entries, the per-category minimum prefix lengths of
 //! [`Limits`](crate::Limits) (defaults in [`Limits::DEFAULT_PER_CATEGORY`](crate::Limits::DEFAULT_PER_CATEGORY):
@@ -183,6 +194,9 @@ pub struct SourceEntry {
     /// the source stops with a fatal error and keeps what was read (default
     /// [`ipsieve_sources::input::MAX_DECOMPRESSED`], 8 GiB).
     pub max_decompressed_bytes: Option<u64>,
+    /// `ipsieve build` goes on without this source when it stops on a fatal error or yields no
+    /// entries, and reports it, instead of failing (default false: see the module docs).
+    pub optional: Option<bool>,
     /// 1-based line of the `[[source]]` table in the manifest (set by [`Manifest::parse`]).
     #[serde(skip)]
     pub line: usize,

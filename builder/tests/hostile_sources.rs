@@ -1258,7 +1258,22 @@ fn a_gzip_bomb_stops_at_the_cap_and_keeps_what_came_before() {
         .concat()
     };
     let cap = 256u64 << 10;
-    let built = build(&dir, &manifest(&format!("max_decompressed_bytes = {cap}"))).unwrap();
+    // A source stopped by the cap fails the build (nothing published) ...
+    let e = build(&dir, &manifest(&format!("max_decompressed_bytes = {cap}")))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.starts_with("line 1: source 'vpn-bomb' stopped early, refusing to publish without it")
+            && e.contains("decompressed input larger than 262144 bytes"),
+        "{e}"
+    );
+    // ... unless it is optional: then the lines before the cap count.
+    let built = build(
+        &dir,
+        &manifest(&format!("max_decompressed_bytes = {cap}\noptional = true")),
+    )
+    .unwrap();
     let vpn = built.report("vpn-bomb");
     // The line being read when the cap is reached: after the real lines and the whole blank
     // lines that fit.
@@ -1274,6 +1289,10 @@ fn a_gzip_bomb_stops_at_the_cap_and_keeps_what_came_before() {
         )
     );
     assert_eq!((vpn.read, vpn.rejected), (100, 0));
+    assert!(vpn
+        .optional_failure
+        .as_deref()
+        .is_some_and(|f| f.starts_with("built with the 100 entries read before it stopped: ")));
     let db = built.db();
     assert!(db.lookup(ip(&lines[99])).is_vpn());
     assert!(db.lookup(ip("171.25.193.25")).is_tor_exit());
@@ -1344,4 +1363,172 @@ fn the_binary_reports_hostile_lines_by_source_and_line() {
     let db = std::fs::read(dir.join("out.ipsieve")).unwrap();
     let db = Database::from_bytes(&db).unwrap();
     assert!(db.lookup(ip(&lines[29])).is_vpn());
+}
+
+/// A source that stops on a fatal error or yields nothing fails the build, naming the source
+/// and the reason, and nothing is published (the artifact already there stays, same bytes and
+/// inode): an HTML login page or a truncated JSON document as the AWS source, an empty list,
+/// a corrupt gzip. Marked `optional = true`, the source is skipped instead and the report says
+/// so. Was: exit 0, an artifact published without the source.
+#[test]
+fn a_failing_source_fails_the_build_unless_optional() {
+    use std::os::unix::fs::MetadataExt;
+
+    let dir = scratch("failing-sources");
+    let mut aws = Vec::new();
+    std::io::Read::read_to_end(
+        &mut input::open(&root().join("data/snapshot/cloud/aws-ip-ranges.json.gz")).unwrap(),
+        &mut aws,
+    )
+    .unwrap();
+    let ivpn = std::fs::read(root().join("data/snapshot/vpn/ivpn.txt")).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&ivpn).unwrap();
+    let mut corrupt = gz.finish().unwrap();
+    // The first bytes of the deflate stream, after the 10-byte gzip header.
+    for b in &mut corrupt[10..14] {
+        *b ^= 0xff;
+    }
+    let html = b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>Sign in to \
+                 continue</body></html>\n";
+    for (name, bytes) in [
+        ("ivpn.txt", &ivpn[..]),
+        ("aws.html", &html[..]),
+        ("aws-cut.json", &aws[..aws.len() / 2]),
+        ("empty.txt", &[][..]),
+        ("corrupt.txt.gz", &corrupt[..]),
+    ] {
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+    let good = table("vpn-ivpn", "ip-list", "ivpn.txt", "categories = [\"vpn\"]");
+    let manifest = dir.join("sources.toml");
+    let out = dir.join("out.ipsieve");
+    let ipsieve = |extra: &[&str], out: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_ipsieve"))
+            .args(["build", "--sources"])
+            .arg(&manifest)
+            .arg("--out")
+            .arg(out)
+            .args(extra)
+            .env("SOURCE_DATE_EPOCH", "1750000000")
+            .output()
+            .unwrap()
+    };
+    std::fs::write(&manifest, &good).unwrap();
+    assert!(ipsieve(&["--quiet"], &out).status.success());
+    let published = (
+        std::fs::read(&out).unwrap(),
+        std::fs::metadata(&out).unwrap().ino(),
+    );
+    let hint = "refusing to publish without it (fix or fetch the file again, or mark the source \
+                `optional = true`)";
+    let cases = [
+        (
+            "aws",
+            "aws-ip-ranges",
+            "aws.html",
+            format!(
+                "source 'aws' stopped early, {hint}: aws: line 1: invalid json (expected value); \
+                 the file is probably truncated or not an aws ip-ranges.json document"
+            ),
+        ),
+        (
+            "aws",
+            "aws-ip-ranges",
+            "aws-cut.json",
+            format!("source 'aws' stopped early, {hint}: aws: line "),
+        ),
+        (
+            "vpn-empty",
+            "ip-list",
+            "empty.txt",
+            format!(
+                "source 'vpn-empty' yielded no entries from {} (an empty file, or not ip-list \
+                 data), {hint}",
+                dir.join("empty.txt").display()
+            ),
+        ),
+        (
+            "vpn-gz",
+            "ip-list",
+            "corrupt.txt.gz",
+            format!(
+                "source 'vpn-gz' stopped early, {hint}: vpn-gz: line 1: input cannot be read \
+                 past this point (corrupt deflate stream)"
+            ),
+        ),
+    ];
+    for (name, format, file, reason) in &cases {
+        let broken = table(name, format, file, "categories = [\"vpn\"]");
+        std::fs::write(&manifest, format!("{good}{broken}")).unwrap();
+        let o = ipsieve(&["--quiet"], &out);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{file}: {stderr}");
+        let want = format!("ipsieve: {}: line 6: {reason}", manifest.display());
+        assert!(
+            stderr.starts_with(&want),
+            "{file}:\n{stderr}\nwanted\n{want}"
+        );
+        let now = (
+            std::fs::read(&out).unwrap(),
+            std::fs::metadata(&out).unwrap().ino(),
+        );
+        assert!(
+            now == published,
+            "{file}: the published artifact is untouched"
+        );
+        // The library says the same.
+        let e = build(&dir, &format!("{good}{broken}"))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            want.ends_with(&e) || e.starts_with(&format!("line 6: {reason}")),
+            "{e}"
+        );
+
+        // Optional: built without it, and the report says so.
+        let optional = table(
+            name,
+            format,
+            file,
+            "categories = [\"vpn\"]\noptional = true",
+        );
+        std::fs::write(&manifest, format!("{good}{optional}")).unwrap();
+        let (out2, report) = (dir.join("optional.ipsieve"), dir.join("report.json"));
+        let o = ipsieve(&["--report-json", report.to_str().unwrap()], &out2);
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            o.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(
+            stdout.contains("      optional, built without it: "),
+            "{file}: {stdout}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+        let skipped = &json["sources"][1];
+        assert_eq!(skipped["name"], *name);
+        assert_eq!(skipped["optional"], true);
+        assert!(
+            skipped["optional_failure"]
+                .as_str()
+                .is_some_and(|f| f.starts_with("built without it: ")),
+            "{skipped}"
+        );
+        let db = Database::open(&out2).unwrap();
+        assert!(
+            db.lookup(ip("37.19.206.105")).is_vpn(),
+            "the good source counts"
+        );
+        let o = ipsieve(&["--quiet"], &out2);
+        assert!(o.status.success());
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            stderr.starts_with(&format!("ipsieve: {name}: optional, built without it: ")),
+            "{stderr}"
+        );
+    }
 }
