@@ -13,8 +13,8 @@ for line in src.split('\n'):
     lic=cols[6] if len(cols)>6 else ''
     meta[path]=(date.group(0) if date else None, lic)
 S=[]
-def add(name, fmt, path, cats=(), provider=None, tier='first-party', enabled=True, note=None, max_age=None):
-    S.append((name,fmt,path,cats,provider,tier,enabled,note,max_age))
+def add(name, fmt, path, cats=(), provider=None, tier='first-party', enabled=True, note=None, max_age=None, optional=False):
+    S.append((name,fmt,path,cats,provider,tier,enabled,note,max_age,optional))
 add('tor-exit-addresses','tor-exit-list','tor/exit-addresses/exit-addresses.gz',['tor_exit'],'Tor Project')
 add('tor-consensus','tor-consensus','tor/consensus/cached-consensus.gz',[],'Tor Project')
 add('tor-consensus-microdesc','tor-consensus','tor/consensus/cached-microdesc-consensus.gz',[],'Tor Project')
@@ -28,8 +28,8 @@ add('iptoasn','iptoasn','bgp/ip2asn/ip2asn-v4.tsv',tier='curated')
 add('ip-location-db-asn-v4','ip-location-db-asn','bgp/ip-location-db-asn/asn-ipv4.csv.gz',tier='curated')
 add('ip-location-db-asn-v6','ip-location-db-asn','bgp/ip-location-db-asn/asn-ipv6.csv.gz',tier='curated')
 add('asnames','asnames','asn/asnames/asnames.txt.gz')
-add('routeviews-rib-2014','mrt','bgp/mrt/rib.20140523.0600_firstMB.bz2',tier='curated',note='an old RouteViews RIB cut after 1 MiB: its first prefixes, then a reported truncation')
-add('routeviews-rib6-2015','mrt','bgp/mrt/rib6.20151101.0600_firstMB.bz2',tier='curated',note='an old RouteViews IPv6 RIB cut after 1 MiB')
+add('routeviews-rib-2014','mrt','bgp/mrt/rib.20140523.0600_firstMB.bz2',tier='curated',optional=True,note='an old RouteViews RIB cut after 1 MiB: its first prefixes, then a reported truncation (optional: the cut is in the file, the records before it count)')
+add('routeviews-rib6-2015','mrt','bgp/mrt/rib6.20151101.0600_firstMB.bz2',tier='curated',optional=True,note='an old RouteViews IPv6 RIB cut after 1 MiB (optional, as above)')
 add('iptoasn-country-mmdb','mmdb','mmdb/ip-location-db/iptoasn-country.mmdb',tier='curated')
 add('rir-afrinic','rir-delegated','rir/delegated-afrinic-extended-latest.gz')
 add('rir-apnic','rir-delegated','rir/delegated-apnic-latest.gz')
@@ -116,7 +116,7 @@ out=['''# ipsieve source manifest over the whole shared data mirror (`../shared/
 ''']
 for prefix,why in LEFT_OUT:
     out[0]+='\n'.join(textwrap.wrap(f'{prefix}: {why}.', 98, initial_indent='# - ', subsequent_indent='#   ', break_on_hyphens=False))+'\n'
-for (name,fmt,path,cats,prov,tier,enabled,note,max_age) in S:
+for (name,fmt,path,cats,prov,tier,enabled,note,max_age,optional) in S:
     date,lic=meta.get(path,(None,''))
     out.append('[[source]]')
     if note: out.insert(len(out)-1, f'# {name}: {note}')
@@ -130,6 +130,7 @@ for (name,fmt,path,cats,prov,tier,enabled,note,max_age) in S:
     if lic: out.append(f'licence = {q(re.sub(r"`","",lic))}')
     if max_age: out.append(f'max_age_days = {max_age}')
     if not enabled: out.append('enabled = false')
+    if optional: out.append('optional = true')
     out.append('')
     assert path in meta, path
 open(os.path.join(ROOT, 'sources/shared-data.toml'), 'w').write('\n'.join(out))

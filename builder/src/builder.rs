@@ -146,8 +146,10 @@ impl MinPrefix {
 /// An entry must meet the floor ([`min_v4_prefix`](Limits::min_v4_prefix),
 /// [`min_v6_prefix`](Limits::min_v6_prefix)) and the minimum of every category it asserts
 /// ([`per_category`](Limits::per_category)), or its source's own
-/// [`SourceSpec::min_prefix`] instead of the categories'. Entries without categories (BGP,
-/// RIR, geofeeds) are never limited.
+/// [`SourceSpec::min_prefix`] instead of the categories'. Entries without categories are not
+/// limited by the categories' minimums; routing entries (an origin ASN, no category) must meet
+/// the floor block by block and stay out of special-purpose space (see
+/// [`reject_special`](Limits::reject_special)); RIR delegations and geofeeds are never limited.
 ///
 /// ```
 /// use ipsieve::Categories;
@@ -165,9 +167,12 @@ impl MinPrefix {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Minimum IPv4 prefix length of every categorised entry, whatever its categories or
-    /// source (default 8: no organisation was ever allocated more than a /8).
+    /// source, and of every CIDR block of a routing entry (one naming an origin AS; default 8:
+    /// no organisation was ever allocated more than a /8, so a wider route is a default or an
+    /// aggregate that names no origin for its addresses).
     pub min_v4_prefix: u8,
-    /// Minimum IPv6 prefix length of every categorised entry (default 16).
+    /// Minimum IPv6 prefix length of every categorised entry and of every CIDR block of a
+    /// routing entry (default 16).
     pub min_v6_prefix: u8,
     /// Minimum prefix lengths per category, in [`Categories::NAMED`] order (tor_exit,
     /// tor_relay, vpn, proxy, hosting, relay); an entry asserting several categories must meet
@@ -175,8 +180,10 @@ pub struct Limits {
     pub per_category: [MinPrefix; Categories::NAMED.len()],
     /// Reject entries that overlap a special-purpose block: private, CGNAT, loopback,
     /// link-local, multicast, reserved, unspecified, IPv6 unique-local (default on; see
-    /// the `special` table in the builder's source). Entries without categories (BGP, RIR,
-    /// geofeeds without a category) are not affected.
+    /// the `special` table in the builder's source), and routing entries (an origin AS without
+    /// a category: prefix-to-AS, IP-to-AS, MRT, MMDB ASN rows) that overlap one, which would
+    /// give private space an owner. Entries with neither categories nor an ASN (RIR
+    /// delegations, geofeeds) are not affected.
     pub reject_special: bool,
 }
 
@@ -400,8 +407,9 @@ impl Builder {
     /// # Errors
     /// [`BuildError::Rejected`] when the entry is wider than [`Limits`] (or its source's
     /// [`SourceSpec::min_prefix`]) allow for a source or entry that asserts categories, overlaps
-    /// special-purpose space, names AS 0 as its origin (RFC 7607), or the country code is not
-    /// two uppercase letters.
+    /// special-purpose space, names AS 0 as its origin (RFC 7607), is a routing entry (an
+    /// origin ASN, no category) wider than the floor or in special-purpose space, or the
+    /// country code is not two uppercase letters.
     pub fn add_net(&mut self, src: SourceId, net: IpNet, attrs: Attrs) -> Result<(), BuildError> {
         let net = net.trunc();
         self.add_range(src, net.network(), net.broadcast(), attrs)
@@ -442,6 +450,9 @@ impl Builder {
         }
         let spec = &self.sources[src.0 as usize];
         let cats = spec.categories.bits() | attrs.categories.bits();
+        if cats == 0 && attrs.asn.is_some() {
+            self.check_routing(lo, hi, v6)?;
+        }
         if cats != 0 {
             let bits = if v6 { 128u32 } else { 32 };
             let (min, by) = self
@@ -494,6 +505,44 @@ impl Builder {
             self.v6.push(e);
         } else {
             self.v4.push(e);
+        }
+        Ok(())
+    }
+
+    /// The limits on a routing entry (one that names an origin AS and asserts no category): no
+    /// wider than the floor ([`Limits::min_v4_prefix`], [`Limits::min_v6_prefix`]), no
+    /// overlap with special-purpose space ([`Limits::reject_special`]). A default route
+    /// (`0.0.0.0/0` in a RIB dump) or a private prefix would otherwise give private, loopback
+    /// and multicast addresses an owner.
+    fn check_routing(&self, lo: u128, hi: u128, v6: bool) -> Result<(), BuildError> {
+        let (bits, min) = if v6 {
+            (128, self.limits.min_v6_prefix)
+        } else {
+            (32, self.limits.min_v4_prefix)
+        };
+        // A range from an IP-to-AS table merges adjacent prefixes of one AS (two /8s of the
+        // same network make one range), so each of its CIDR blocks is judged, not its size.
+        let (start, len) = widest_block(lo, hi, bits);
+        if len < u32::from(min) {
+            let block = describe(start, block_end(start, bits - len), v6);
+            let entry = describe(lo, hi, v6);
+            let what = if block == entry {
+                format!("{entry} is")
+            } else {
+                format!("{entry} holds {block},")
+            };
+            return Err(BuildError::Rejected(format!(
+                "{what} wider than a /{min}, the limit for routing entries: a default or \
+                 aggregate route names no origin for the addresses it covers"
+            )));
+        }
+        if self.limits.reject_special {
+            if let Some(block) = crate::special::overlap(lo, hi, v6) {
+                return Err(BuildError::Rejected(format!(
+                    "{} overlaps {block}: special-purpose space has no origin AS",
+                    describe(lo, hi, v6)
+                )));
+            }
         }
         Ok(())
     }
@@ -576,6 +625,39 @@ impl Builder {
         crate::write::publish(&compiled.bytes, path.as_ref())?;
         Ok(compiled)
     }
+}
+
+/// The widest of the CIDR blocks `lo..=hi` splits into (the fewest aligned blocks that cover
+/// it exactly), as its first address and prefix length, in a family of `bits` bits.
+fn widest_block(lo: u128, hi: u128, bits: u32) -> (u128, u32) {
+    let mut widest = (lo, bits);
+    let mut at = lo;
+    loop {
+        // The largest block starting at `at`: as aligned as `at` is, and not past `hi`.
+        let aligned = if at == 0 {
+            bits
+        } else {
+            at.trailing_zeros().min(bits)
+        };
+        let fits = match (hi - at).checked_add(1) {
+            Some(n) => 127 - n.leading_zeros(),
+            None => 128,
+        };
+        let k = aligned.min(fits);
+        if bits - k < widest.1 {
+            widest = (at, bits - k);
+        }
+        let end = block_end(at, k);
+        if end >= hi {
+            return widest;
+        }
+        at = end + 1;
+    }
+}
+
+/// The last address of the block of `2^k` addresses starting at `start`.
+fn block_end(start: u128, k: u32) -> u128 {
+    start + u128::MAX.checked_shr(128 - k).unwrap_or(0)
 }
 
 /// `lo..=hi` as a CIDR block (`192.0.2.0/24`) when it is exactly one, else as `first-last`.
@@ -692,5 +774,39 @@ impl Builder {
             start = end;
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::widest_block;
+
+    fn v4(s: &str) -> u128 {
+        u128::from(u32::from(s.parse::<std::net::Ipv4Addr>().unwrap()))
+    }
+
+    #[test]
+    fn widest_block_of_a_range() {
+        // Two /8s of one AS, merged by an IP-to-AS table; a range starting mid-/8.
+        assert_eq!(
+            widest_block(v4("21.0.0.0"), v4("22.255.255.255"), 32),
+            (v4("21.0.0.0"), 8)
+        );
+        assert_eq!(
+            widest_block(v4("28.4.61.0"), v4("30.255.255.255"), 32),
+            (v4("29.0.0.0"), 8)
+        );
+        assert_eq!(
+            widest_block(v4("3.255.255.0"), v4("6.0.0.0"), 32),
+            (v4("4.0.0.0"), 7)
+        );
+        assert_eq!(widest_block(0, u128::from(u32::MAX), 32), (0, 0));
+        assert_eq!(
+            widest_block(v4("192.0.2.7"), v4("192.0.2.7"), 32),
+            (v4("192.0.2.7"), 32)
+        );
+        assert_eq!(widest_block(0, u128::MAX, 128), (0, 0));
+        assert_eq!(widest_block(1, u128::MAX, 128), (1 << 127, 1));
+        assert_eq!(widest_block(u128::MAX, u128::MAX, 128), (u128::MAX, 128));
     }
 }

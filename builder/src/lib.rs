@@ -21,6 +21,8 @@
 //!   category (what `ipsieve export` writes; docs/EXPORT.md).
 //! * [`publish`] / [`publish_keeping`]: write, fsync, check, rename; optionally keep the
 //!   previous artifacts as `FILE.1` … `FILE.N` (`ipsieve build --keep N`).
+//!   [`check_destination`] refuses to replace anything but a regular file, or a file the run
+//!   reads.
 //!
 //! ```
 //! use ipsieve::{Categories, Database};
@@ -67,4 +69,6 @@ mod write;
 pub use builder::{Attrs, Builder, Limits, MinPrefix, SourceId, SourceSpec};
 pub use compile::{CategoryCoverage, CompileStats, Compiled};
 pub use error::BuildError;
-pub use write::{kept_path, publish, publish_keeping, STALE_TEMPORARY};
+pub use write::{
+    check_destination, kept_path, publish, publish_keeping, same_file, MAX_KEEP, STALE_TEMPORARY,
+};

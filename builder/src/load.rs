@@ -6,8 +6,13 @@
 //! that repeat an earlier entry of the same source are counted once and reported as a warning
 //! with both lines, as are entries restating an earlier range with other attributes (resolved
 //! like any overlap: categories merged, the smallest ASN, country and provider win); ranges of
-//! AS 0 in IP-to-AS tables (unrouted space, RFC 7607) are skipped and counted. A source file that cannot be opened fails the build: publishing an
-//! artifact silently missing a source would lose data users rely on.
+//! AS 0 in IP-to-AS tables (unrouted space, RFC 7607) are skipped and counted.
+//!
+//! A source file that cannot be opened, a source that stops on a fatal error (a truncated
+//! download, an HTML page, a corrupt gzip) and a source that yields no entries fail the build:
+//! publishing an artifact silently missing a source would lose data users rely on. A source
+//! the manifest marks `optional = true` is reported instead
+//! ([`SourceReport::optional_failure`]), keeping what it read before the error.
 
 use ipnet::IpNet;
 use ipsieve::Categories;
@@ -28,8 +33,9 @@ use crate::report::SourceReport;
 /// before reading it, and returns one report per source in manifest order.
 ///
 /// # Errors
-/// [`BuildError::Input`] when a source is invalid or its file cannot be opened, and
-/// [`BuildError::DuplicateSource`] for a repeated name.
+/// [`BuildError::Input`] when a source is invalid, its file cannot be opened, it stops on a
+/// fatal error or yields no entries (unless it is `optional`), or it rejects more than its
+/// `max_reject_pct`; [`BuildError::DuplicateSource`] for a repeated name.
 pub fn load_manifest(
     manifest: &Manifest,
     builder: &mut Builder,
@@ -70,6 +76,7 @@ pub fn load_source(entry: &SourceEntry, builder: &mut Builder) -> Result<SourceR
     let mut rep = SourceReport {
         name: entry.name.clone(),
         format: entry.format.as_str().to_owned(),
+        optional: entry.optional.unwrap_or(false),
         ..SourceReport::default()
     };
     if let (Some(max), Some(day)) = (entry.max_age_days, spec_day(entry)) {
@@ -377,7 +384,44 @@ pub fn load_source(entry: &SourceEntry, builder: &mut Builder) -> Result<SourceR
             rep.errors.first().map_or("-", String::as_str)
         )));
     }
+    check_failure(entry, path, &mut rep)?;
     Ok(rep)
+}
+
+/// Fails the build when the source stopped on a fatal error or yielded no entries, unless it
+/// is optional: then notes in the report why, and what the build keeps of it.
+fn check_failure(
+    entry: &SourceEntry,
+    path: &std::path::Path,
+    rep: &mut SourceReport,
+) -> Result<(), BuildError> {
+    let why = match (&rep.fatal, rep.read) {
+        (Some(fatal), _) => format!("stopped early: {fatal}"),
+        (None, 0) => format!(
+            "yielded no entries from {} (an empty file, or not {} data)",
+            path.display(),
+            entry.format.as_str()
+        ),
+        (None, _) => return Ok(()),
+    };
+    if rep.optional {
+        rep.optional_failure = Some(if rep.read == 0 {
+            format!("built without it: {why}")
+        } else {
+            format!(
+                "built with the {} entries read before it stopped: {why}",
+                rep.read
+            )
+        });
+        return Ok(());
+    }
+    let hint = "refusing to publish without it (fix or fetch the file again, or mark the source \
+                `optional = true`)";
+    let message = match &rep.fatal {
+        Some(fatal) => format!("source '{}' stopped early, {hint}: {fatal}", entry.name),
+        None => format!("source '{}' {why}, {hint}", entry.name),
+    };
+    Err(BuildError::Input(format!("line {}: {message}", entry.line)))
 }
 
 /// A MaxMind record's flags and fields as builder attributes. Residential proxies are

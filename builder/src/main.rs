@@ -1,6 +1,6 @@
 //! The `ipsieve` command line: build an artifact from sources, look addresses up in it.
 
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -23,6 +23,8 @@ mod eval;
 mod explain;
 #[path = "cli/export.rs"]
 mod export;
+#[path = "cli/output.rs"]
+mod output;
 #[path = "cli/progress.rs"]
 mod progress;
 
@@ -52,8 +54,9 @@ enum Command {
         #[arg(long)]
         report_json: Option<PathBuf>,
         /// Keep the previous N artifacts beside the output as OUT.1 (the last one) … OUT.N,
-        /// shifted by rename when a new artifact is published; none is ever written to.
-        #[arg(long, value_name = "N", default_value_t = 0)]
+        /// shifted by rename when a new artifact is published; none is ever written to
+        /// (0 to 100).
+        #[arg(long, value_name = "N", default_value_t = 0, value_parser = keep_count())]
         keep: usize,
         /// Fetch cache (filled by `ipsieve fetch`): sources with a `url` and no `path` are read
         /// from it, dated by their fetch time when the manifest gives no `snapshot`.
@@ -79,17 +82,20 @@ enum Command {
         /// Print nothing but errors.
         #[arg(long)]
         quiet: bool,
-        /// Connect and read timeout, in seconds.
-        #[arg(long, default_value_t = 30.0)]
+        /// Connect and read timeout, in seconds (more than 0, at most 86400).
+        #[arg(long, default_value_t = 30.0, value_parser = timeout_seconds)]
         timeout: f64,
-        /// Retries of a timeout, connection error or 5xx answer (exponential backoff).
-        #[arg(long, default_value_t = 3)]
+        /// Retries of a timeout, connection error or 5xx answer (exponential backoff; 0 to
+        /// 100).
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=100))]
         retries: u32,
-        /// Largest body, on the wire and after gunzip, for sources without `max_bytes`.
-        #[arg(long, default_value_t = 256 << 20)]
+        /// Largest body, on the wire and after gunzip, for sources without `max_bytes` (at
+        /// least 1).
+        #[arg(long, default_value_t = 256 << 20, value_parser = byte_count)]
         max_bytes: u64,
-        /// Wait before the first retry, in milliseconds (doubles each retry).
-        #[arg(long, default_value_t = 1000, hide = true)]
+        /// Wait before the first retry, in milliseconds (doubles each retry; at most an hour).
+        #[arg(long, default_value_t = 1000, hide = true,
+              value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
         backoff_ms: u64,
     },
     /// Look addresses up; `-` reads addresses from standard input, one a line.
@@ -126,12 +132,12 @@ enum Command {
         /// One JSON document instead of text (IPv6 counts as decimal strings).
         #[arg(long)]
         json: bool,
-        /// How many of the largest changed prefixes to list per family.
-        #[arg(long, default_value_t = 20)]
+        /// How many of the largest changed prefixes to list per family (0 to 1000000).
+        #[arg(long, default_value_t = 20, value_parser = top_count())]
         top: usize,
         /// Exit non-zero, naming each offender, when a category or source covers more than
-        /// PCT percent fewer IPv4 or IPv6 addresses than in OLD (net of additions).
-        #[arg(long, value_name = "PCT")]
+        /// PCT percent fewer IPv4 or IPv6 addresses than in OLD (net of additions; 0 to 100).
+        #[arg(long, value_name = "PCT", value_parser = percentage)]
         max_shrink: Option<f64>,
     },
     /// Export the artifact for other tools: a MaxMind DB with the Anonymous-IP field names, a
@@ -157,6 +163,45 @@ struct AddressArgs {
     /// Addresses (IPv4 or IPv6), or `-` for standard input.
     #[arg(required = true)]
     ips: Vec<String>,
+}
+
+/// `build --keep`: 0 to [`ipsieve_builder::MAX_KEEP`] (each publish looks at every kept name).
+fn keep_count() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::new().range(0..=ipsieve_builder::MAX_KEEP as u64)
+}
+
+/// `diff --top`: 0 to a million prefixes per family.
+fn top_count() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::new().range(0..=1_000_000)
+}
+
+/// `fetch --timeout`: a number of seconds, more than 0 and at most a day (larger values do
+/// not fit a `Duration`, NaN and infinity are no timeout).
+fn timeout_seconds(text: &str) -> Result<f64, String> {
+    let s: f64 = text
+        .parse()
+        .map_err(|_| format!("{text} is not a number of seconds"))?;
+    if s > 0.0 && s <= 86_400.0 {
+        Ok(s)
+    } else {
+        Err(format!("{text} is not in (0, 86400] seconds"))
+    }
+}
+
+/// `fetch --max-bytes`: a number of bytes, at least 1.
+fn byte_count(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("{text} is not a number of bytes (1 or more)")),
+    }
+}
+
+/// `diff --max-shrink`: a percentage, 0 to 100.
+fn percentage(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
+        _ => Err(format!("{text} is not a percentage (0 to 100)")),
+    }
 }
 
 fn main() -> ExitCode {
@@ -191,7 +236,7 @@ fn main() -> ExitCode {
             let manifest = Manifest::load(&sources);
             match manifest {
                 Err(e) => Err(e.into()),
-                Ok(m) if offline => Ok(offline_report(&m, &cache, quiet)),
+                Ok(m) if offline => offline_report(&m, &cache, quiet),
                 Ok(m) => {
                     let limits = FetchArgs {
                         timeout,
@@ -236,8 +281,10 @@ fn main() -> ExitCode {
     match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
+        // Standard output was closed (`| head`): the command stopped after writing its files.
+        Err(_) if output::closed() => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("ipsieve: {}", error_text(&e));
+            eprintln!("ipsieve: {}", output::escape_lines(&error_text(&e)));
             ExitCode::FAILURE
         }
     }
@@ -258,6 +305,16 @@ fn error_text(e: &anyhow::Error) -> String {
         }
     }
     text
+}
+
+/// Opens the artifact a command reads (`--db`, `verify FILE`, `diff OLD NEW`). It must be a
+/// regular file, checked before it is opened: opening a FIFO would block until some process
+/// writes to it, and a device is no artifact.
+fn open_db(path: &Path) -> Result<Database> {
+    let opened = ipsieve_sources::input::require_regular_file(path)
+        .map_err(anyhow::Error::from)
+        .and_then(|()| Ok(Database::open(path)?));
+    opened.with_context(|| format!("opening {}", path.display()))
 }
 
 /// The vendored snapshot's manifest: beside the working directory when run from the repo,
@@ -314,6 +371,23 @@ fn build(
             );
         }
     }
+    // Nothing the build reads may be replaced by what it writes.
+    let mut inputs: Vec<&Path> = vec![&manifest_path];
+    inputs.extend(manifest.enabled().filter_map(|s| s.path.as_deref()));
+    let writable = |path: &Path, inputs: &[&Path]| {
+        ipsieve_builder::check_destination(path, inputs)
+            .with_context(|| format!("cannot write {}", path.display()))
+    };
+    writable(out, &inputs)?;
+    if let Some(report) = report_json {
+        if ipsieve_builder::same_file(report, out) {
+            bail!(
+                "--report-json and --out name the same file {}: give the report another path",
+                report.display()
+            );
+        }
+        writable(report, &inputs)?;
+    }
     let total = manifest.enabled().count();
     let mut read = 0;
     let reports = load::load_manifest(&manifest, &mut builder, |name| {
@@ -325,7 +399,10 @@ fn build(
     let compiled = builder
         .compile()
         .with_context(|| format!("building {}", out.display()))?;
-    progress.phase(format_args!("writing {}", out.display()));
+    progress.phase(format_args!(
+        "writing {}",
+        output::escape(&out.display().to_string())
+    ));
     ipsieve_builder::publish_keeping(&compiled.bytes, out, keep)
         .with_context(|| format!("building {}", out.display()))?;
     let mut report = BuildReport::new(
@@ -338,21 +415,32 @@ fn build(
         progress.phase(format_args!("measuring coverage"));
         report.add_coverage(&Database::from_bytes(&compiled.bytes)?);
     }
-    if !quiet {
-        println!("{report}");
-        println!("wrote {}", out.display());
-    } else {
-        for s in report.sources.iter().filter(|s| s.fatal.is_some()) {
-            eprintln!(
-                "ipsieve: {}: stopped early: {}",
-                s.name,
-                s.fatal.as_deref().unwrap_or("")
-            );
-        }
-    }
+    // Every file first: printing may stop at a closed standard output.
     if let Some(path) = report_json {
-        let json = serde_json::to_string_pretty(&report)?;
-        std::fs::write(path, json + "\n").with_context(|| format!("writing {}", path.display()))?;
+        ipsieve_builder::export::write_atomically(path, |w| {
+            serde_json::to_writer_pretty(&mut *w, &report)
+                .map_err(std::io::Error::from)
+                .and_then(|()| writeln!(w))
+                .map_err(ipsieve_builder::export::ExportError::io(path))
+        })
+        .with_context(|| format!("writing {}", path.display()))?;
+    }
+    if !quiet {
+        let mut stdout = output::stdout();
+        writeln!(stdout, "{}", output::escape_lines(&report.to_string()))?;
+        writeln!(
+            stdout,
+            "wrote {}",
+            output::escape(&out.display().to_string())
+        )?;
+        stdout.flush()?;
+    } else {
+        // An optional source that failed: the build went on, but say so.
+        for s in &report.sources {
+            if let Some(failure) = &s.optional_failure {
+                eprintln!("ipsieve: {}: optional, {}", s.name, output::escape(failure));
+            }
+        }
     }
     Ok(())
 }
@@ -406,9 +494,6 @@ fn fetch(manifest: &Manifest, dir: &Path, quiet: bool, args: &FetchArgs) -> Resu
     use ipsieve_builder::fetch::{FetchOptions, FetchOutcome, Fetcher};
     use std::time::Duration;
 
-    if !(args.timeout.is_finite() && args.timeout > 0.0) {
-        bail!("--timeout must be a positive number of seconds");
-    }
     let options = FetchOptions::default()
         .timeout(Duration::from_secs_f64(args.timeout))
         .retries(args.retries)
@@ -499,7 +584,11 @@ fn fetch(_: &Manifest, _: &Path, _: bool, _: &FetchArgs) -> Result<bool> {
 
 /// `ipsieve fetch --offline`: what the cache holds for each source with a `url`, and how old
 /// it is. False when a source that has no `path` has no usable copy.
-fn offline_report(manifest: &Manifest, dir: &Path, quiet: bool) -> bool {
+///
+/// # Errors
+/// Writing standard output.
+fn offline_report(manifest: &Manifest, dir: &Path, quiet: bool) -> Result<bool> {
+    let mut stdout = output::stdout();
     let mut ok = true;
     for entry in manifest.enabled().filter(|s| s.url.is_some()) {
         match cache::inspect(entry, dir) {
@@ -520,26 +609,30 @@ fn offline_report(manifest: &Manifest, dir: &Path, quiet: bool) -> bool {
                     }
                     _ => String::new(),
                 };
-                println!(
-                    "{}: cached: {records} records, {}, fetched {fetched_at_utc} ({} ago){stale}",
+                writeln!(
+                    stdout,
+                    "{}: cached: {records} records, {}, fetched {} ({} ago){stale}",
                     entry.name,
                     size(bytes),
+                    output::escape(&fetched_at_utc),
                     age(fetched_at)
-                );
+                )?;
             }
             // A source with a `path` is built from it; its cached copy is optional.
             Err(_) if entry.path.is_some() => {
                 if !quiet {
-                    println!("{}: not cached (built from its `path`)", entry.name);
+                    writeln!(stdout, "{}: not cached (built from its `path`)", entry.name)?;
                 }
             }
             Err(e) => {
                 ok = false;
-                eprintln!("ipsieve: {e}");
+                stdout.flush()?;
+                eprintln!("ipsieve: {}", output::escape(&e.to_string()));
             }
         }
     }
-    ok
+    stdout.flush()?;
+    Ok(ok)
 }
 
 /// The `--json` line, with exactly the documented keys.
@@ -613,56 +706,88 @@ fn print_answer(out: &mut impl Write, input: &str, a: &Answer<'_>, output: Outpu
         writeln!(out)?;
     } else {
         let cats = a.categories().to_string();
+        let sources = a.sources().collect::<Vec<_>>().join(",");
+        // Every field escaped: a tab or line feed in an AS name cannot shift the columns.
+        let field = |text: &str| {
+            if text.is_empty() {
+                "-".into()
+            } else {
+                output::escape(text).into_owned()
+            }
+        };
         writeln!(
             out,
-            "{input}\t{}\t{}\t{:.2}\t{}\t{}\t{}\t{}\t{}\t{}",
+            "{}\t{}\t{}\t{:.2}\t{}\t{}\t{}\t{}\t{}\t{}",
+            field(input),
             a.network(),
-            if cats.is_empty() { "-" } else { &cats },
+            field(&cats),
             a.score(),
             a.verdict(),
             a.asn().map_or_else(|| "-".to_owned(), |n| format!("AS{n}")),
-            a.as_org().unwrap_or("-"),
-            a.provider().unwrap_or("-"),
-            a.country().unwrap_or("-"),
-            if a.sources().next().is_none() {
-                "-".to_owned()
-            } else {
-                a.sources().collect::<Vec<_>>().join(",")
-            },
+            field(a.as_org().unwrap_or_default()),
+            field(a.provider().unwrap_or_default()),
+            field(a.country().unwrap_or_default()),
+            field(&sources),
         )?;
     }
     Ok(())
 }
 
-/// Answers every parseable address; returns false if any was not an address.
+/// Longest line `lookup -` and `explain -` read from standard input, in bytes: an address,
+/// even IPv6 with a zone id, is under 100. The rest of a longer line is skipped unread.
+const MAX_INPUT_LINE: usize = 4096;
+
+/// How errors name standard input.
+const STDIN: &str = "standard input";
+
+/// Answers every parseable address; returns false if any was not an address. Standard input
+/// (`-`) is read as bytes, a line at a time: a line that is not an address (invalid UTF-8
+/// included) is reported with its number and skipped, and the run goes on.
 fn lookup(db_path: &Path, output: Output, ips: &[String]) -> Result<bool> {
-    let db = Database::open(db_path).with_context(|| format!("opening {}", db_path.display()))?;
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let db = open_db(db_path)?;
+    let mut out = output::stdout();
     let mut ok = true;
-    let mut one =
-        |text: &str, out: &mut std::io::BufWriter<std::io::StdoutLock<'_>>| -> Result<()> {
-            let t = text.trim();
-            if t.is_empty() {
-                return Ok(());
+    // One address: answered, or false after saying why not (`line` for standard input).
+    let one = |text: &str, line: Option<u64>, out: &mut std::io::BufWriter<output::Stdout>| {
+        let t = text.trim();
+        if t.is_empty() {
+            return Ok(true);
+        }
+        if let Ok(ip) = t.parse::<IpAddr>() {
+            print_answer(out, t, &db.lookup(ip), output)?;
+            return Ok(true);
+        }
+        out.flush()?;
+        match line {
+            Some(n) => {
+                let reason = "not an IPv4 or IPv6 address";
+                let e = ipsieve_sources::ParseError::at_line(STDIN, n, reason, t);
+                eprintln!("ipsieve: {}", output::escape(&e.to_string()));
             }
-            match t.parse::<IpAddr>() {
-                Ok(ip) => print_answer(out, t, &db.lookup(ip), output),
-                Err(_) => {
+            None => eprintln!(
+                "ipsieve: '{}' is not an IPv4 or IPv6 address",
+                output::escape(t)
+            ),
+        }
+        Ok::<_, anyhow::Error>(false)
+    };
+    for arg in ips {
+        if arg != "-" {
+            ok &= one(arg, None, &mut out)?;
+            continue;
+        }
+        let stdin = std::io::stdin().lock();
+        let mut lines =
+            ipsieve_sources::input::LineReader::with_max_line(stdin, STDIN, MAX_INPUT_LINE);
+        while let Some(line) = lines.next_line() {
+            match line {
+                Ok((n, text)) => ok &= one(text, Some(n), &mut out)?,
+                Err(e) => {
                     out.flush()?;
-                    eprintln!("ipsieve: '{t}' is not an IPv4 or IPv6 address");
+                    eprintln!("ipsieve: {}", output::escape(&e.to_string()));
                     ok = false;
-                    Ok(())
                 }
             }
-        };
-    for arg in ips {
-        if arg == "-" {
-            for line in std::io::stdin().lock().lines() {
-                one(&line.context("reading standard input")?, &mut out)?;
-            }
-        } else {
-            one(arg, &mut out)?;
         }
     }
     out.flush()?;
@@ -671,22 +796,26 @@ fn lookup(db_path: &Path, output: Output, ips: &[String]) -> Result<bool> {
 
 fn verify(path: &Path) -> Result<()> {
     let started = Instant::now();
-    let db = Database::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let db = open_db(path)?;
     db.verify()
         .with_context(|| format!("verifying {}", path.display()))?;
-    println!(
+    let mut stdout = output::stdout();
+    writeln!(
+        stdout,
         "{}: ok ({} bytes, format {}.{}, verified in {:.1} ms)",
-        path.display(),
+        output::escape(&path.display().to_string()),
         db.len(),
         db.format_version().0,
         db.format_version().1,
         started.elapsed().as_secs_f64() * 1e3
-    );
+    )?;
+    stdout.flush()?;
     Ok(())
 }
 
 fn stats(path: &Path, json: bool) -> Result<()> {
-    let db = Database::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let db = open_db(path)?;
+    let mut out = output::stdout();
     if json {
         let sources: Vec<_> = db
             .sources()
@@ -713,36 +842,47 @@ fn stats(path: &Path, json: bool) -> Result<()> {
             "metadata": db.metadata().collect::<std::collections::BTreeMap<_, _>>(),
             "sources": sources,
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        serde_json::to_writer_pretty(&mut out, &v)?;
+        writeln!(out)?;
+        out.flush()?;
         return Ok(());
     }
-    println!("file:        {}", path.display());
-    println!("size:        {} bytes", db.len());
-    println!(
+    writeln!(
+        out,
+        "file:        {}",
+        output::escape(&path.display().to_string())
+    )?;
+    writeln!(out, "size:        {} bytes", db.len())?;
+    writeln!(
+        out,
         "format:      {}.{}",
         db.format_version().0,
         db.format_version().1
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "built:       {} (Unix {})",
         day_string((db.build_time() / 86_400) as u32),
         db.build_time()
-    );
-    println!("records:     {}", db.record_count());
+    )?;
+    writeln!(out, "records:     {}", db.record_count())?;
     for (k, v) in db.metadata() {
-        println!("meta:        {k} = {v}");
+        let (k, v) = (output::escape(k), output::escape(v));
+        writeln!(out, "meta:        {k} = {v}")?;
     }
-    println!("sources:");
+    writeln!(out, "sources:")?;
     for s in db.sources() {
-        println!(
+        writeln!(
+            out,
             "  {:<28} {:<14} {:<14} {:<10} {:<24} {}",
-            s.name(),
-            s.format(),
+            output::escape(s.name()),
+            output::escape(s.format()),
             s.tier(),
             s.snapshot_day().map_or_else(|| "-".to_owned(), day_string),
             s.categories().to_string(),
-            s.licence().unwrap_or("-")
-        );
+            output::escape(s.licence().unwrap_or("-"))
+        )?;
     }
+    out.flush()?;
     Ok(())
 }

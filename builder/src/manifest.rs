@@ -22,14 +22,27 @@
 //! max_reject_pct = 10               # `ipsieve build` fails when more of the entries are rejected
 //! min_prefix = { v4 = 24, v6 = 48 } # the widest entry the source may assert (see below)
 //! max_decompressed_bytes = 8589934592 # `ipsieve build`: a gzip / bzip2 file stops there
+//! optional = false                  # true: `ipsieve build` goes on without this source when it
+//!                                   # fails (see below) and the report says so
 //! ```
+//!
+//! A source that stops on a fatal error (a truncated or corrupt file, an HTML page where JSON
+//! belongs, a gzip past `max_decompressed_bytes`) or yields no entries at all (an empty file)
+//! fails `ipsieve build`, which then publishes nothing: an artifact silently missing a source
+//! would lose data users rely on. With `optional = true` the build goes on instead, keeping
+//! what the source read before the error, and the report names the source and the reason
+//! ([`SourceReport::optional_failure`](crate::report::SourceReport::optional_failure)). Mark
+//! only sources the artifact is meant to do without (an excerpt known to be cut short, a
+//! best-effort extra list).
 //!
 //! `min_prefix` replaces, for this source's entries, the per-category minimum prefix lengths of
 //! [`Limits`](crate::Limits) (defaults in [`Limits::DEFAULT_PER_CATEGORY`](crate::Limits::DEFAULT_PER_CATEGORY):
 //! tor_exit, tor_relay and proxy /24 and /48, vpn /16 and /32, relay /16 and /24, hosting
 //! /8 and /16); an entry wider than the limit is rejected with its line and the limit. Tighten
 //! it for a list of hosts, loosen it for a list known to hold wide blocks; the floor of /8 and
-//! /16 stays. A source without categories (routing data, geofeeds) is never limited.
+//! /16 stays. A source without categories is not held to these minimums; its routing entries
+//! (with an origin ASN) still meet the /8 and /16 floor and stay out of special-purpose space
+//! (see [`Limits::reject_special`](crate::Limits::reject_special)).
 //!
 //! Unknown keys, unknown formats, categories or tiers, malformed dates, numbers out of range
 //! (`weight`, the percentages, `max_bytes`, `min_prefix`, `max_decompressed_bytes`) and a
@@ -181,6 +194,9 @@ pub struct SourceEntry {
     /// the source stops with a fatal error and keeps what was read (default
     /// [`ipsieve_sources::input::MAX_DECOMPRESSED`], 8 GiB).
     pub max_decompressed_bytes: Option<u64>,
+    /// `ipsieve build` goes on without this source when it stops on a fatal error or yields no
+    /// entries, and reports it, instead of failing (default false: see the module docs).
+    pub optional: Option<bool>,
     /// 1-based line of the `[[source]]` table in the manifest (set by [`Manifest::parse`]).
     #[serde(skip)]
     pub line: usize,
@@ -212,12 +228,15 @@ impl Manifest {
     /// Reads and checks the manifest at `path`, resolving source paths against its folder.
     ///
     /// # Errors
-    /// [`BuildError::Input`] naming the file when it cannot be read, is not valid TOML of this
-    /// shape, or a source has an unknown category or tier or a bad date.
+    /// [`BuildError::Input`] naming the file when it is not a regular file (a FIFO, a device:
+    /// checked before it is opened), cannot be read, is not valid TOML of this shape, or a
+    /// source has an unknown category or tier or a bad date.
     pub fn load(path: &Path) -> Result<Manifest, BuildError> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            BuildError::Input(format!("cannot read manifest {}: {e}", path.display()))
-        })?;
+        let text = ipsieve_sources::input::require_regular_file(path)
+            .and_then(|()| std::fs::read_to_string(path))
+            .map_err(|e| {
+                BuildError::Input(format!("cannot read manifest {}: {e}", path.display()))
+            })?;
         let mut m = Self::parse(&text)
             .map_err(|e| BuildError::Input(format!("{}: {e}", path.display())))?;
         let base = path.parent().unwrap_or(Path::new("."));

@@ -25,8 +25,15 @@ pub struct SourceReport {
     pub unparsable: u64,
     /// The first rejected entries, each naming the source, line and reason.
     pub errors: Vec<String>,
-    /// An error that stopped reading the source early (what was read before still counts).
+    /// An error that stopped reading the source early. The build fails on it unless the source
+    /// is [`optional`](SourceReport::optional) (then what was read before still counts).
     pub fatal: Option<String>,
+    /// Whether the manifest marks the source `optional = true`.
+    pub optional: bool,
+    /// Why an optional source failed and what the build did instead: "built without it: …"
+    /// (no entry read), or "built with the N entries read before it stopped: …". `None` when
+    /// the source did not fail.
+    pub optional_failure: Option<String>,
     /// Entries added to the build (networks and ranges).
     pub entries: u64,
     /// Warnings that do not reject anything: stale data, entries repeating an earlier entry
@@ -155,11 +162,11 @@ impl BuildReport {
             .collect();
     }
 
-    /// True when any source was rejected entries or stopped early.
+    /// True when any source was rejected entries, stopped early or (optional) failed.
     pub fn has_problems(&self) -> bool {
         self.sources
             .iter()
-            .any(|s| s.rejected > 0 || s.fatal.is_some())
+            .any(|s| s.rejected > 0 || s.fatal.is_some() || s.optional_failure.is_some())
     }
 }
 
@@ -189,6 +196,9 @@ impl fmt::Display for BuildReport {
             }
             if let Some(e) = &s.fatal {
                 writeln!(f, "      stopped early: {e}")?;
+            }
+            if let Some(e) = &s.optional_failure {
+                writeln!(f, "      optional, {e}")?;
             }
             for w in &s.warnings {
                 writeln!(f, "      warning: {w}")?;

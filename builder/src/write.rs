@@ -77,6 +77,103 @@ fn sweep_stale(dir: &Path, name: &str) {
     }
 }
 
+/// Checks that a file written for `dest` may replace what is there: nothing yet, or a regular
+/// file that is none of `inputs` (see [`same_file`]). A publish renames a new file over the
+/// path, so it would replace a FIFO, a device node or a symbolic link itself (as root,
+/// `--out /dev/null` would replace the system's `/dev/null`), and it would replace an input
+/// the run reads (`ipsieve export --db x --out x`, `ipsieve build --out` naming its manifest).
+///
+/// [`publish`], [`publish_keeping`] and
+/// [`export::write_atomically`](crate::export::write_atomically) check their destination with
+/// no inputs before writing; `ipsieve build` and `ipsieve export` check theirs against every
+/// file they read before they start.
+///
+/// ```
+/// use std::path::Path;
+///
+/// let dir = std::env::temp_dir();
+/// let e = ipsieve_builder::check_destination(&dir, &[]).unwrap_err();
+/// assert_eq!(e.to_string(), "is a directory, not a regular file: refusing to replace it");
+/// let manifest = dir.join("check-destination-example.toml");
+/// std::fs::write(&manifest, "").unwrap();
+/// let e = ipsieve_builder::check_destination(&manifest, &[&manifest]).unwrap_err();
+/// assert!(e.to_string().starts_with("is the same file as "));
+/// assert!(ipsieve_builder::check_destination(&dir.join("new.ipsieve"), &[&manifest]).is_ok());
+/// # std::fs::remove_file(&manifest).unwrap();
+/// ```
+///
+/// # Errors
+/// An error of kind [`std::io::ErrorKind::InvalidInput`]: "is a FIFO, not a regular file:
+/// refusing to replace it" (also a directory, a symbolic link, a device, a socket), or "is
+/// the same file as INPUT, which this command reads: refusing to replace it; write to another
+/// path". A destination that cannot be looked at (a path component that is a file) passes:
+/// writing it fails with the reason.
+pub fn check_destination(dest: &Path, inputs: &[&Path]) -> std::io::Result<()> {
+    let refuse = |reason: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, reason);
+    if let Ok(m) = fs::symlink_metadata(dest) {
+        if !m.is_file() {
+            return Err(refuse(format!(
+                "is {}, not a regular file: refusing to replace it",
+                ipsieve_sources::input::describe_file_type(m.file_type())
+            )));
+        }
+    }
+    match inputs.iter().find(|input| same_file(dest, input)) {
+        Some(input) => Err(refuse(format!(
+            "is the same file as {}, which this command reads: refusing to replace it; write \
+             to another path",
+            input.display()
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Whether `a` and `b` name the same file: the same device and inode, symbolic links
+/// followed, so that hard links and links count; when neither exists yet (two outputs of one
+/// run), the same name in the same directory. Paths that cannot be looked at are different.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (file_id(a), file_id(b)) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// What identifies a file for [`same_file`].
+#[derive(PartialEq, Eq)]
+enum FileId {
+    /// An existing file: device and inode.
+    Node(u64, u64),
+    /// A file that does not exist yet: its canonical directory joined with its name.
+    Name(std::path::PathBuf),
+}
+
+fn file_id(path: &Path) -> Option<FileId> {
+    match fs::metadata(path) {
+        Ok(m) => node_id(path, &m),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let dir = match path.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => Path::new("."),
+            };
+            Some(FileId::Name(
+                dir.canonicalize().ok()?.join(path.file_name()?),
+            ))
+        }
+        Err(_) => None,
+    }
+}
+
+#[cfg(unix)]
+fn node_id(_: &Path, m: &fs::Metadata) -> Option<FileId> {
+    use std::os::unix::fs::MetadataExt;
+    Some(FileId::Node(m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn node_id(path: &Path, _: &fs::Metadata) -> Option<FileId> {
+    path.canonicalize().ok().map(FileId::Name)
+}
+
 /// An I/O error of one step of publishing `dest`, naming `dest` and then, in parentheses,
 /// the step and the file it was working on.
 fn step_err(dest: &Path, step: String) -> impl Fn(std::io::Error) -> BuildError + '_ {
@@ -91,16 +188,22 @@ fn step_err(dest: &Path, step: String) -> impl Fn(std::io::Error) -> BuildError 
 /// the temporary file is removed and `dest` is left as it was: the same bytes, the same inode.
 /// A process killed while writing (`SIGKILL`, `SIGXFSZ`) cannot remove it: such a leftover
 /// `.NAME.tmp-PID-N` is never published, and the next publish of `dest` removes it once it is
-/// older than [`STALE_TEMPORARY`].
+/// older than [`STALE_TEMPORARY`]. Nothing is written when `dest` is there but is not a
+/// regular file ([`check_destination`]).
 ///
 /// # Errors
-/// [`BuildError::Io`] on a create, write, sync or rename failure (a full disk, a file-size
+/// [`BuildError::Io`] naming `dest` when it is a FIFO, a device, a directory or a symbolic
+/// link ([`check_destination`]'s error as its source); on a create, write, sync or rename failure (a full disk, a file-size
 /// limit, a missing directory, a path component that is a file), its `path` naming `dest` and
 /// the temporary file or step, its source the OS error; [`BuildError::SelfCheck`] when the
 /// written file does not open.
 pub fn publish(bytes: &[u8], dest: &Path) -> Result<(), BuildError> {
     publish_keeping(bytes, dest, 0)
 }
+
+/// The most previous artifacts [`publish_keeping`] keeps (`ipsieve build --keep` allows no
+/// more): each publish looks at every kept name up to it.
+pub const MAX_KEEP: usize = 100;
 
 /// The name under which [`publish_keeping`] keeps the `n`th previous artifact: `dest.n`
 /// (`ipsieve.db` → `ipsieve.db.1`, `ipsieve.db.2`, …).
@@ -121,7 +224,18 @@ pub fn kept_path(dest: &Path, n: usize) -> std::path::PathBuf {
 /// # Errors
 /// As [`publish`]; a rename of a kept file that fails stops the publish with
 /// [`BuildError::Io`] and leaves `dest` as it was (kept files already moved stay moved).
+/// `keep` over [`MAX_KEEP`] is refused with [`BuildError::Io`] before anything is written.
 pub fn publish_keeping(bytes: &[u8], dest: &Path, keep: usize) -> Result<(), BuildError> {
+    if keep > MAX_KEEP {
+        return Err(BuildError::Io {
+            path: dest.display().to_string(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("keep {keep} is more than {MAX_KEEP} previous artifacts: keep fewer"),
+            ),
+        });
+    }
+    check_destination(dest, &[]).map_err(io_err(dest))?;
     let (dir, name, tmp) = temp_beside(dest, "ipsieve");
     sweep_stale(&dir, &name);
     let result = (|| {

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use ipsieve::Database;
 use ipsieve_builder::manifest::Manifest;
-use ipsieve_builder::{load, Builder};
+use ipsieve_builder::{load, Builder, Limits};
 use ipsieve_sources::rir::{Resource, RirRecord};
 use ipsieve_sources::tor_consensus::ConsensusItem;
 use ipsieve_sources::{
@@ -218,39 +218,50 @@ fn vpn_proxy_and_hosting_lists_flag_their_addresses() {
 
 #[test]
 fn mrt_dumps_give_the_origin_of_the_most_specific_prefix() {
-    for file in [
-        "mrt-rib.20140523.0600-excerpt.bz2",
-        "mrt-rib6.20151101.0600-excerpt.bz2",
-        "mrt-bview.ipv4_unicast_add_path.gz",
+    // The ADD-PATH sample is a lab capture of private space (10.0.x.0/24): read without the
+    // limits on routing data, as the reference models are.
+    for (file, lab) in [
+        ("mrt-rib.20140523.0600-excerpt.bz2", false),
+        ("mrt-rib6.20151101.0600-excerpt.bz2", false),
+        ("mrt-bview.ipv4_unicast_add_path.gz", true),
     ] {
         let text = format!(
             "[[source]]\nname = \"src\"\nformat = \"mrt\"\npath = \"{}\"\n",
             fixture(file).display()
         );
         let manifest = Manifest::parse(&text).unwrap();
-        let mut b = Builder::new();
+        let limits = if lab {
+            Limits::none()
+        } else {
+            Limits::default()
+        };
+        let mut b = Builder::new().limits(limits);
         let reports = load::load_manifest(&manifest, &mut b, |_| {}).unwrap();
-        assert!(
-            reports[0].read > 0 && reports[0].rejected == 0,
-            "{file}: {:?}",
-            reports[0]
-        );
-        let db = Database::from_bytes(&b.compile().unwrap().bytes).unwrap();
         let prefixes: Vec<_> = mrt::parse(open(file), file)
             .filter_map(Result::ok)
             .collect();
         assert!(!prefixes.is_empty(), "{file}");
+        // Routes wider than a /8 (/16) are refused as routing data (the 2014 RIB excerpt
+        // holds a default route, 0.0.0.0/0 from AS16637); the rest all count.
+        let (wide, routes): (Vec<_>, Vec<_>) = prefixes.iter().partition(|p| {
+            !lab && p.net.prefix_len() < if p.net.addr().is_ipv4() { 8 } else { 16 }
+        });
+        assert!(
+            reports[0].read > 0 && reports[0].rejected == wide.len() as u64,
+            "{file}: {:?}",
+            reports[0]
+        );
+        let db = Database::from_bytes(&b.compile().unwrap().bytes).unwrap();
         for p in &prefixes {
             let ip = p.net.network();
-            // The reference: the origin of the longest prefix containing the address.
-            let best = prefixes
+            // The reference: the origin of the longest route kept containing the address.
+            let best = routes
                 .iter()
                 .filter(|q| q.net.contains(&ip))
-                .max_by_key(|q| q.net.prefix_len())
-                .unwrap();
+                .max_by_key(|q| q.net.prefix_len());
             assert_eq!(
                 db.lookup(ip).asn(),
-                best.origins.first().copied(),
+                best.and_then(|q| q.origins.first().copied()),
                 "{file}: {}",
                 p.net
             );
@@ -274,16 +285,38 @@ fn maxmind_databases_map_flags_to_categories() {
         let manifest = Manifest::parse(&text).unwrap();
         let mut b = Builder::new();
         let reports = load::load_manifest(&manifest, &mut b, |_| {}).unwrap();
+        let mmdb = mmdb::MmdbDatabase::open(&fixture(file), file).unwrap();
+        // An ASN row without a flag is routing data: one wider than a /8 (/16) is refused
+        // (MaxMind's synthetic ASN database has IPv6 /13 to /15 blocks).
+        let flagged = |r: &mmdb::MmdbRecord| {
+            r.is_anonymous_vpn
+                || r.is_hosting_provider
+                || r.is_public_proxy
+                || r.is_residential_proxy
+                || r.is_tor_exit_node
+        };
+        let refused = |r: &mmdb::MmdbRecord| {
+            r.asn.is_some()
+                && !flagged(r)
+                && r.net.prefix_len() < if r.net.addr().is_ipv4() { 8 } else { 16 }
+        };
+        let wide = mmdb
+            .networks()
+            .filter(|r| refused(r.as_ref().unwrap()))
+            .count();
         assert!(
-            reports[0].read > 0 && reports[0].rejected == 0 && reports[0].fatal.is_none(),
+            reports[0].read > 0 && reports[0].rejected == wide as u64 && reports[0].fatal.is_none(),
             "{file}: {:?}",
             reports[0]
         );
         let db = Database::from_bytes(&b.compile().unwrap().bytes).unwrap();
-        let mmdb = mmdb::MmdbDatabase::open(&fixture(file), file).unwrap();
         let mut checked = 0;
         for r in mmdb.networks() {
             let r = r.unwrap();
+            if refused(&r) {
+                assert_eq!(db.lookup(r.net.network()).asn(), None, "{file}: {}", r.net);
+                continue;
+            }
             let a = db.lookup(r.net.network());
             assert_eq!(a.is_vpn(), r.is_anonymous_vpn, "{file}: {}", r.net);
             assert_eq!(a.is_hosting(), r.is_hosting_provider, "{file}: {}", r.net);

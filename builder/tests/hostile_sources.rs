@@ -171,12 +171,14 @@ fn category_minimums_refuse_wide_entries_by_default() {
     assert!(b
         .add_net(vpn, net("198.51.96.0/20"), Attrs::default())
         .is_ok());
-    // Routing data carries no category and is never limited.
+    // Routing data carries no category: not held to the categories' minimums, only to the
+    // floor (see `routing_entries_leave_special_purpose_space_without_an_asn`).
     let routed = Attrs {
         asn: Some(13335),
         ..Attrs::default()
     };
-    assert!(b.add_net(bgp, net("0.0.0.0/1"), routed).is_ok());
+    assert!(b.add_net(bgp, net("104.16.0.0/12"), routed.clone()).is_ok());
+    assert!(b.add_net(bgp, net("0.0.0.0/1"), routed).is_err());
 
     let limits = Limits::default();
     assert_eq!(
@@ -391,6 +393,278 @@ fn category_defaults_sit_below_every_real_prefix() {
         let ((v4, s4), (v6, s6)) = (&v4, &v6);
         assert!(u32::from(min.v4) <= *v4, "{name}: IPv4 /{v4} in {s4}");
         assert!(u32::from(min.v6) <= *v6, "{name}: IPv6 /{v6} in {s6}");
+    }
+}
+
+/// Special-purpose addresses the routing data of the tests below must leave without an ASN:
+/// "this network", private, CGNAT, loopback, link-local, multicast, broadcast; IPv6
+/// unspecified, loopback, unique-local, link-local, multicast; an IPv4-mapped private address.
+const SPECIAL_ADDRESSES: [&str; 14] = [
+    "0.0.0.1",
+    "10.0.0.1",
+    "100.64.0.1",
+    "127.0.0.1",
+    "169.254.1.1",
+    "172.16.0.1",
+    "192.168.1.1",
+    "224.0.0.251",
+    "255.255.255.255",
+    "::1",
+    "fd00::1",
+    "fe80::1",
+    "ff02::1",
+    "::ffff:10.0.0.1",
+];
+
+/// Routing data (prefix-to-AS, IP-to-AS ranges, MRT and MMDB through the builder) feeds the
+/// ASN of every address it covers, so a default route or a private prefix in it would give
+/// private space an owner (the full shared-data build answered AS16637 for 10.0.0.1 and ::1).
+/// Entries wider than a /8 (IPv4) or /16 (IPv6) and entries overlapping special-purpose space
+/// are dropped, each reported with its line and counted as rejected; real rows around them
+/// keep their ASNs.
+#[test]
+fn routing_entries_leave_special_purpose_space_without_an_asn() {
+    let dir = scratch("routing");
+    let with = |real: Vec<String>, extra: &[&str]| {
+        let mut lines = real;
+        lines.extend(extra.iter().map(|s| (*s).to_owned()));
+        text(&lines)
+    };
+    let pfx2as = real_lines(
+        &root().join("data/snapshot/bgp/routeviews-rv2-20240406.pfx2as-excerpt.gz"),
+        100,
+    );
+    let files = [
+        (
+            "pfx2as",
+            with(
+                pfx2as,
+                &[
+                    "0.0.0.0\t0\t16637",
+                    "224.0.0.0\t3\t16637",
+                    "4.0.0.0\t7\t3356",
+                    "10.0.0.0\t8\t64500",
+                    "127.0.0.0\t8\t64501",
+                    "192.168.1.0\t24\t64502",
+                    "100.64.0.0\t10\t64503",
+                ],
+            ),
+        ),
+        (
+            "ip2asn.tsv",
+            with(
+                real_lines(&fixture("ip2asn-v4.tsv"), 24),
+                &[
+                    "169.254.0.0\t169.254.255.255\t64504\tZZ\tLINK-LOCAL-AS",
+                    "0.0.0.0\t255.255.255.255\t16637\tZA\tMTNNS-AS",
+                    // Two /8s of one network merged into one range (ip-location-db holds
+                    // this one): each block is a /8, kept.
+                    "21.0.0.0\t22.255.255.255\t749\tUS\tDNIC-AS-00749",
+                ],
+            ),
+        ),
+        (
+            "asn-ipv6.csv",
+            with(
+                real_lines(&fixture("ip-location-db-asn-ipv6.csv"), 16),
+                &[
+                    "::,ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff,16637,Default Route",
+                    "::1,::1,64505,Loopback",
+                    "fd00::,fd00:ffff:ffff:ffff:ffff:ffff:ffff:ffff,64506,Unique Local",
+                    "2000::,3fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff,3356,Wide",
+                ],
+            ),
+        ),
+    ];
+    for (name, body) in &files {
+        std::fs::write(dir.join(name), body).unwrap();
+    }
+    let lax = "max_reject_pct = 50";
+    let manifest = [
+        table("pfx2as", "pfx2as", "pfx2as", ""),
+        table("iptoasn", "iptoasn", "ip2asn.tsv", ""),
+        table("asn-v6", "ip-location-db-asn", "asn-ipv6.csv", lax),
+    ]
+    .concat();
+    let built = build(&dir, &manifest).unwrap();
+    let db = built.db();
+    for a in SPECIAL_ADDRESSES {
+        let answer = db.lookup(ip(a));
+        assert_eq!(answer.asn(), None, "{a} in {}", answer.network());
+    }
+    // The real rows keep their origins (1.0.0.0/24 AS13335 is pfx2as line 1, 1.1.1.1 AS7497
+    // iptoasn line 2, 2001::/32 AS6939 ip-location-db line 1).
+    assert_eq!(db.lookup(ip("1.0.0.1")).asn(), Some(13335));
+    assert_eq!(db.lookup(ip("1.1.1.1")).asn(), Some(7497));
+    assert_eq!(db.lookup(ip("2001::1")).asn(), Some(6939));
+    let pfx = built.report("pfx2as");
+    assert_eq!((pfx.read, pfx.rejected), (107, 7), "{:?}", pfx.errors);
+    assert_eq!(
+        pfx.errors,
+        [
+            "pfx2as: line 101: 0.0.0.0/0 is wider than a /8, the limit for routing entries: a \
+             default or aggregate route names no origin for the addresses it covers",
+            "pfx2as: line 102: 224.0.0.0/3 is wider than a /8, the limit for routing entries: a \
+             default or aggregate route names no origin for the addresses it covers",
+            "pfx2as: line 103: 4.0.0.0/7 is wider than a /8, the limit for routing entries: a \
+             default or aggregate route names no origin for the addresses it covers",
+            "pfx2as: line 104: 10.0.0.0/8 overlaps 10.0.0.0/8, private (RFC 1918): \
+             special-purpose space has no origin AS",
+            "pfx2as: line 105: 127.0.0.0/8 overlaps 127.0.0.0/8, loopback (RFC 1122): \
+             special-purpose space has no origin AS",
+            "pfx2as: line 106: 192.168.1.0/24 overlaps 192.168.0.0/16, private (RFC 1918): \
+             special-purpose space has no origin AS",
+            "pfx2as: line 107: 100.64.0.0/10 overlaps 100.64.0.0/10, shared address space, CGNAT \
+             (RFC 6598): special-purpose space has no origin AS",
+        ]
+    );
+    assert_eq!(db.lookup(ip("22.1.2.3")).asn(), Some(749));
+    let iptoasn = built.report("iptoasn");
+    assert_eq!(iptoasn.rejected, 2, "{:?}", iptoasn.errors);
+    assert!(
+        iptoasn.errors[0].starts_with("iptoasn: line 25: 169.254.0.0/16 overlaps 169.254.0.0/16"),
+        "{:?}",
+        iptoasn.errors
+    );
+    assert!(
+        iptoasn.errors[1].starts_with("iptoasn: line 26: 0.0.0.0/0 is wider than a /8"),
+        "{:?}",
+        iptoasn.errors
+    );
+    let v6 = built.report("asn-v6");
+    assert_eq!(v6.rejected, 4, "{:?}", v6.errors);
+    for (e, want) in v6.errors.iter().zip([
+        "asn-v6: line 17: ::/0 is wider than a /16, the limit for routing entries",
+        "asn-v6: line 18: ::1/128 overlaps ::1/128, loopback (RFC 4291)",
+        "asn-v6: line 19: fd00::/16 overlaps fc00::/7, unique local (RFC 4193)",
+        "asn-v6: line 20: 2000::/3 is wider than a /16, the limit for routing entries",
+    ]) {
+        assert!(e.starts_with(want), "{e}");
+    }
+
+    // MRT and MMDB rows reach the builder as `add_net` with an origin: the same rules. The
+    // floor is the same knob as for categorised entries (`Limits::none()` lifts it, as the
+    // reference models and fuzzing need); 6to4 (a /16) and documentation space pass.
+    let mut b = Builder::new();
+    let mrt = b.add_source(SourceSpec::new("rib", "mrt")).unwrap();
+    let origin = |asn| Attrs {
+        asn: Some(asn),
+        ..Attrs::default()
+    };
+    for n in ["0.0.0.0/0", "::/0", "ff00::/8", "198.18.0.0/7"] {
+        assert!(
+            b.add_net(mrt, n.parse().unwrap(), origin(16637)).is_err(),
+            "{n}"
+        );
+    }
+    // A range is judged by its blocks: one holding a /7 is refused, naming it.
+    let e = b
+        .add_range(mrt, ip("3.255.255.0"), ip("6.0.0.0"), origin(3356))
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "3.255.255.0-6.0.0.0 holds 4.0.0.0/7, wider than a /8, the limit for routing entries: a \
+         default or aggregate route names no origin for the addresses it covers"
+    );
+    for n in ["2002::/16", "192.0.2.0/24", "8.0.0.0/8"] {
+        b.add_net(mrt, n.parse().unwrap(), origin(3356)).expect(n);
+    }
+    let mut b = Builder::new().limits(Limits::none());
+    let mrt = b.add_source(SourceSpec::new("rib", "mrt")).unwrap();
+    b.add_net(mrt, "0.0.0.0/0".parse().unwrap(), origin(16637))
+        .unwrap();
+    // Country-only rows (RIR delegations, geofeeds) are not routing data: untouched.
+    let mut b = Builder::new();
+    let rir = b
+        .add_source(SourceSpec::new("rir", "rir-delegated"))
+        .unwrap();
+    let country = Attrs {
+        country: Some(*b"ZZ"),
+        ..Attrs::default()
+    };
+    b.add_net(rir, "0.0.0.0/8".parse().unwrap(), country)
+        .unwrap();
+}
+
+/// The full shared-data build, as `ipsieve build --sources sources/shared-data.toml` makes it
+/// (through the binary), gives no special-purpose address an ASN: `routeviews-rib-2014` holds
+/// a default route `0.0.0.0/0` from AS16637, which answered for 10.0.0.1, 127.0.0.1,
+/// 255.255.255.255 and, through the MMDB export's IPv4 alias, ::1. Without `../shared/data`
+/// the test prints why it did nothing, except under `CI=true`, where that is a failure.
+#[test]
+fn the_full_build_gives_special_purpose_space_no_asn() {
+    let data = root().join("../shared/data");
+    if !data.join("SOURCES.md").is_file() {
+        let reason = format!("{} is not here", data.display());
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "CI=true and {reason}: the full build must be checked"
+        );
+        eprintln!("skipped the full-build check of special-purpose space: {reason}");
+        return;
+    }
+    let dir = scratch("full-build");
+    let (db, report) = (dir.join("full.ipsieve"), dir.join("report.json"));
+    let ipsieve = || Command::new(env!("CARGO_BIN_EXE_ipsieve"));
+    let out = ipsieve()
+        .args(["build", "--quiet", "--sources"])
+        .arg(root().join("sources/shared-data.toml"))
+        .arg("--out")
+        .arg(&db)
+        .arg("--report-json")
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = ipsieve()
+        .args(["lookup", "--json", "--db"])
+        .arg(&db)
+        .args(SPECIAL_ADDRESSES)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answers: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(answers.len(), SPECIAL_ADDRESSES.len());
+    for a in &answers {
+        assert!(a["asn"].is_null(), "{} has an ASN: {a}", a["ip"]);
+    }
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let sources = report["sources"].as_array().unwrap();
+    let rib = sources
+        .iter()
+        .find(|s| s["name"] == "routeviews-rib-2014")
+        .unwrap();
+    let errors: Vec<&str> = rib["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e.as_str())
+        .collect();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("0.0.0.0/0 is wider than a /8, the limit for routing entries")),
+        "{errors:?}"
+    );
+    for s in sources.iter().filter(|s| s["rejected"].as_u64() > Some(0)) {
+        eprintln!(
+            "{}: {} of {} rejected, first: {}",
+            s["name"], s["rejected"], s["read"], s["errors"][0]
+        );
     }
 }
 
@@ -984,7 +1258,22 @@ fn a_gzip_bomb_stops_at_the_cap_and_keeps_what_came_before() {
         .concat()
     };
     let cap = 256u64 << 10;
-    let built = build(&dir, &manifest(&format!("max_decompressed_bytes = {cap}"))).unwrap();
+    // A source stopped by the cap fails the build (nothing published) ...
+    let e = build(&dir, &manifest(&format!("max_decompressed_bytes = {cap}")))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.starts_with("line 1: source 'vpn-bomb' stopped early, refusing to publish without it")
+            && e.contains("decompressed input larger than 262144 bytes"),
+        "{e}"
+    );
+    // ... unless it is optional: then the lines before the cap count.
+    let built = build(
+        &dir,
+        &manifest(&format!("max_decompressed_bytes = {cap}\noptional = true")),
+    )
+    .unwrap();
     let vpn = built.report("vpn-bomb");
     // The line being read when the cap is reached: after the real lines and the whole blank
     // lines that fit.
@@ -1000,6 +1289,10 @@ fn a_gzip_bomb_stops_at_the_cap_and_keeps_what_came_before() {
         )
     );
     assert_eq!((vpn.read, vpn.rejected), (100, 0));
+    assert!(vpn
+        .optional_failure
+        .as_deref()
+        .is_some_and(|f| f.starts_with("built with the 100 entries read before it stopped: ")));
     let db = built.db();
     assert!(db.lookup(ip(&lines[99])).is_vpn());
     assert!(db.lookup(ip("171.25.193.25")).is_tor_exit());
@@ -1070,4 +1363,172 @@ fn the_binary_reports_hostile_lines_by_source_and_line() {
     let db = std::fs::read(dir.join("out.ipsieve")).unwrap();
     let db = Database::from_bytes(&db).unwrap();
     assert!(db.lookup(ip(&lines[29])).is_vpn());
+}
+
+/// A source that stops on a fatal error or yields nothing fails the build, naming the source
+/// and the reason, and nothing is published (the artifact already there stays, same bytes and
+/// inode): an HTML login page or a truncated JSON document as the AWS source, an empty list,
+/// a corrupt gzip. Marked `optional = true`, the source is skipped instead and the report says
+/// so. Was: exit 0, an artifact published without the source.
+#[test]
+fn a_failing_source_fails_the_build_unless_optional() {
+    use std::os::unix::fs::MetadataExt;
+
+    let dir = scratch("failing-sources");
+    let mut aws = Vec::new();
+    std::io::Read::read_to_end(
+        &mut input::open(&root().join("data/snapshot/cloud/aws-ip-ranges.json.gz")).unwrap(),
+        &mut aws,
+    )
+    .unwrap();
+    let ivpn = std::fs::read(root().join("data/snapshot/vpn/ivpn.txt")).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&ivpn).unwrap();
+    let mut corrupt = gz.finish().unwrap();
+    // The first bytes of the deflate stream, after the 10-byte gzip header.
+    for b in &mut corrupt[10..14] {
+        *b ^= 0xff;
+    }
+    let html = b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>Sign in to \
+                 continue</body></html>\n";
+    for (name, bytes) in [
+        ("ivpn.txt", &ivpn[..]),
+        ("aws.html", &html[..]),
+        ("aws-cut.json", &aws[..aws.len() / 2]),
+        ("empty.txt", &[][..]),
+        ("corrupt.txt.gz", &corrupt[..]),
+    ] {
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+    let good = table("vpn-ivpn", "ip-list", "ivpn.txt", "categories = [\"vpn\"]");
+    let manifest = dir.join("sources.toml");
+    let out = dir.join("out.ipsieve");
+    let ipsieve = |extra: &[&str], out: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_ipsieve"))
+            .args(["build", "--sources"])
+            .arg(&manifest)
+            .arg("--out")
+            .arg(out)
+            .args(extra)
+            .env("SOURCE_DATE_EPOCH", "1750000000")
+            .output()
+            .unwrap()
+    };
+    std::fs::write(&manifest, &good).unwrap();
+    assert!(ipsieve(&["--quiet"], &out).status.success());
+    let published = (
+        std::fs::read(&out).unwrap(),
+        std::fs::metadata(&out).unwrap().ino(),
+    );
+    let hint = "refusing to publish without it (fix or fetch the file again, or mark the source \
+                `optional = true`)";
+    let cases = [
+        (
+            "aws",
+            "aws-ip-ranges",
+            "aws.html",
+            format!(
+                "source 'aws' stopped early, {hint}: aws: line 1: invalid json (expected value); \
+                 the file is probably truncated or not an aws ip-ranges.json document"
+            ),
+        ),
+        (
+            "aws",
+            "aws-ip-ranges",
+            "aws-cut.json",
+            format!("source 'aws' stopped early, {hint}: aws: line "),
+        ),
+        (
+            "vpn-empty",
+            "ip-list",
+            "empty.txt",
+            format!(
+                "source 'vpn-empty' yielded no entries from {} (an empty file, or not ip-list \
+                 data), {hint}",
+                dir.join("empty.txt").display()
+            ),
+        ),
+        (
+            "vpn-gz",
+            "ip-list",
+            "corrupt.txt.gz",
+            format!(
+                "source 'vpn-gz' stopped early, {hint}: vpn-gz: line 1: input cannot be read \
+                 past this point (corrupt deflate stream)"
+            ),
+        ),
+    ];
+    for (name, format, file, reason) in &cases {
+        let broken = table(name, format, file, "categories = [\"vpn\"]");
+        std::fs::write(&manifest, format!("{good}{broken}")).unwrap();
+        let o = ipsieve(&["--quiet"], &out);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{file}: {stderr}");
+        let want = format!("ipsieve: {}: line 6: {reason}", manifest.display());
+        assert!(
+            stderr.starts_with(&want),
+            "{file}:\n{stderr}\nwanted\n{want}"
+        );
+        let now = (
+            std::fs::read(&out).unwrap(),
+            std::fs::metadata(&out).unwrap().ino(),
+        );
+        assert!(
+            now == published,
+            "{file}: the published artifact is untouched"
+        );
+        // The library says the same.
+        let e = build(&dir, &format!("{good}{broken}"))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            want.ends_with(&e) || e.starts_with(&format!("line 6: {reason}")),
+            "{e}"
+        );
+
+        // Optional: built without it, and the report says so.
+        let optional = table(
+            name,
+            format,
+            file,
+            "categories = [\"vpn\"]\noptional = true",
+        );
+        std::fs::write(&manifest, format!("{good}{optional}")).unwrap();
+        let (out2, report) = (dir.join("optional.ipsieve"), dir.join("report.json"));
+        let o = ipsieve(&["--report-json", report.to_str().unwrap()], &out2);
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            o.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(
+            stdout.contains("      optional, built without it: "),
+            "{file}: {stdout}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+        let skipped = &json["sources"][1];
+        assert_eq!(skipped["name"], *name);
+        assert_eq!(skipped["optional"], true);
+        assert!(
+            skipped["optional_failure"]
+                .as_str()
+                .is_some_and(|f| f.starts_with("built without it: ")),
+            "{skipped}"
+        );
+        let db = Database::open(&out2).unwrap();
+        assert!(
+            db.lookup(ip("37.19.206.105")).is_vpn(),
+            "the good source counts"
+        );
+        let o = ipsieve(&["--quiet"], &out2);
+        assert!(o.status.success());
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            stderr.starts_with(&format!("ipsieve: {name}: optional, built without it: ")),
+            "{stderr}"
+        );
+    }
 }

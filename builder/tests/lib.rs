@@ -1,5 +1,6 @@
 mod alloc;
 mod cli;
+mod cli_hostile;
 mod corrupt;
 mod diff;
 mod eval;

@@ -543,12 +543,19 @@ fn absurd_ranges_are_rejected_with_a_reason() {
     assert!(b
         .add_net(bgp, "10.0.0.0/8".parse().unwrap(), Attrs::default())
         .is_ok());
-    // Routing data without categories may be wide.
+    // Routing data (an origin AS) may not be wider than the floor, nor in special-purpose
+    // space: a default route would give private space an owner.
     let routed = Attrs {
         asn: Some(1),
         ..Attrs::default()
     };
-    assert!(b.add_net(bgp, "0.0.0.0/1".parse().unwrap(), routed).is_ok());
+    assert!(b
+        .add_net(bgp, "0.0.0.0/1".parse().unwrap(), routed.clone())
+        .is_err());
+    assert!(b
+        .add_net(bgp, "10.0.0.0/8".parse().unwrap(), routed.clone())
+        .is_err());
+    assert!(b.add_net(bgp, "8.0.0.0/8".parse().unwrap(), routed).is_ok());
     let bad_cc = Attrs {
         country: Some(*b"u1"),
         ..Attrs::default()

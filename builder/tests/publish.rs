@@ -606,22 +606,18 @@ fn bad_destinations_are_named_with_the_os_reason() {
     );
     println!("ENOTDIR: {}", stderr.trim_end());
 
-    // The destination is a directory: the rename fails (EISDIR) after the write, and the
-    // temporary file is removed; with --keep the rotation refuses it first.
+    // The destination is a directory: refused before anything is written (it was renamed
+    // over, failing with EISDIR after the write), with --keep too.
     let subdir = dir.join("subdir");
     std::fs::create_dir(&subdir).unwrap();
-    let (path, source) = io(publish(&bytes, &subdir));
-    assert_eq!(source.raw_os_error(), Some(21), "EISDIR: {source}");
-    assert!(
-        path.starts_with(&format!("{} (renaming ", subdir.display())),
-        "{path}"
-    );
-    let (path, source) = io(publish_keeping(&bytes, &subdir, 1));
-    assert_eq!(path, subdir.display().to_string());
-    assert!(
-        source.to_string().contains("not a regular file"),
-        "{source}"
-    );
+    for keep in [0, 1] {
+        let (path, source) = io(publish_keeping(&bytes, &subdir, keep));
+        assert_eq!(path, subdir.display().to_string());
+        assert_eq!(
+            source.to_string(),
+            "is a directory, not a regular file: refusing to replace it"
+        );
+    }
     assert!(subdir.is_dir());
     assert!(leftovers(&dir).is_empty(), "{:?}", leftovers(&dir));
 
@@ -697,5 +693,206 @@ fn keep_when_the_kept_name_already_is_the_published_file() {
     publish_keeping(&second, &db, 1).unwrap();
     assert_eq!(std::fs::read(&db).unwrap(), second);
     assert_eq!(snapshot_of(&kept_path(&db, 1)), published);
+    assert!(leftovers(&dir).is_empty(), "{:?}", leftovers(&dir));
+}
+
+/// `ipsieve export --db FILE --format F --out PATH`.
+fn export(db: &Path, format: &str, out: &Path) -> Output {
+    bin()
+        .args(["export", "--format", format, "--db"])
+        .arg(db)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
+/// An output that is the same file as an input of the run is refused before anything is
+/// written, whatever the path it is named by: the artifact of an export in every format (its
+/// own path, a second hard link), the manifest or a source file of a build, a `--report-json`
+/// naming the manifest or the artifact. The file keeps its bytes and its inode.
+#[cfg(unix)]
+#[test]
+fn an_output_that_is_an_input_is_refused() {
+    let dir = tmp("out-is-input");
+    let list = dir.join("ivpn.txt");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/snapshot/vpn/ivpn.txt"),
+        &list,
+    )
+    .unwrap();
+    let manifest = dir.join("sources.toml");
+    std::fs::write(
+        &manifest,
+        "[[source]]\nname = \"vpn-ivpn\"\nformat = \"ip-list\"\npath = \"ivpn.txt\"\n\
+         categories = [\"vpn\"]\n",
+    )
+    .unwrap();
+    let db = dir.join("db");
+    let o = build(&manifest, &db, 1_700_000_000, &[]);
+    assert!(o.status.success(), "{}", stderr_of(&o));
+    let hard = dir.join("hard");
+    std::fs::hard_link(&db, &hard).unwrap();
+    let published = snapshot_of(&db);
+    for format in ["mmdb", "csv", "nft", "ipset"] {
+        for out in [&db, &hard] {
+            let o = export(&db, format, out);
+            let stderr = stderr_of(&o);
+            assert_eq!(
+                o.status.code(),
+                Some(1),
+                "{format} {}: {stderr}",
+                out.display()
+            );
+            assert_eq!(
+                stderr.trim_end(),
+                format!(
+                    "ipsieve: cannot write {}: is the same file as {}, which this command \
+                     reads: refusing to replace it; write to another path",
+                    out.display(),
+                    db.display()
+                ),
+                "{format}"
+            );
+            assert_eq!(
+                snapshot_of(&db),
+                published,
+                "{format}: the artifact is untouched"
+            );
+        }
+    }
+    let (manifest_before, list_before) = (snapshot_of(&manifest), snapshot_of(&list));
+    for (out, extra, input) in [
+        ("sources.toml", vec![], "sources.toml"),
+        ("ivpn.txt", vec![], "ivpn.txt"),
+        ("new", vec!["--report-json", "sources.toml"], "sources.toml"),
+        ("new", vec!["--report-json", "ivpn.txt"], "ivpn.txt"),
+    ] {
+        let o = bin()
+            .current_dir(&dir)
+            .args([
+                "build",
+                "--quiet",
+                "--sources",
+                "sources.toml",
+                "--out",
+                out,
+            ])
+            .args(&extra)
+            .env("SOURCE_DATE_EPOCH", "1700000000")
+            .output()
+            .unwrap();
+        let stderr = stderr_of(&o);
+        assert_eq!(o.status.code(), Some(1), "{out} {extra:?}: {stderr}");
+        let written = extra.get(1).copied().unwrap_or(out);
+        assert_eq!(
+            stderr.trim_end(),
+            format!(
+                "ipsieve: cannot write {written}: is the same file as {input}, which this \
+                 command reads: refusing to replace it; write to another path"
+            )
+        );
+        assert!(!dir.join("new").exists(), "nothing published: {stderr}");
+    }
+    assert_eq!(snapshot_of(&manifest), manifest_before);
+    assert_eq!(snapshot_of(&list), list_before);
+    // The report and the artifact at one path: the report would replace the artifact.
+    let o = build(
+        &manifest,
+        &dir.join("both"),
+        1_700_000_000,
+        &["--report-json", dir.join("both").to_str().unwrap()],
+    );
+    let stderr = stderr_of(&o);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("--report-json and --out name the same file"),
+        "{stderr}"
+    );
+    assert!(!dir.join("both").exists(), "{stderr}");
+    assert!(leftovers(&dir).is_empty(), "{:?}", leftovers(&dir));
+}
+
+/// A FIFO, a device node or a symbolic link (to `/proc/self/fd/1`, to a regular file) at the
+/// output path is refused and left as it was: a publish renames a new file over the path, so
+/// it would replace the node itself (as root, `--out /dev/null` would replace the system's
+/// /dev/null). The library refuses it too.
+#[cfg(unix)]
+#[test]
+fn an_output_that_is_not_a_regular_file_is_left_alone() {
+    use std::os::unix::fs::FileTypeExt;
+
+    let dir = tmp("out-special");
+    let manifest = small_manifest(&dir, &["vpn-ivpn"]);
+    let db = dir.join("db");
+    assert!(build(&manifest, &db, 1_700_000_000, &[]).status.success());
+    let fifo = dir.join("fifo");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let stdout_link = dir.join("stdout");
+    std::os::unix::fs::symlink("/proc/self/fd/1", &stdout_link).unwrap();
+    let db_link = dir.join("db-link");
+    std::os::unix::fs::symlink(&db, &db_link).unwrap();
+    let mut cases = vec![
+        (fifo.clone(), "a FIFO"),
+        (stdout_link.clone(), "a symbolic link"),
+        (db_link.clone(), "a symbolic link"),
+    ];
+    // A device node of our own (the same numbers as /dev/null), where mknod is allowed.
+    let null = dir.join("null");
+    match Command::new("mknod")
+        .arg(&null)
+        .args(["c", "1", "3"])
+        .output()
+    {
+        Ok(o) if o.status.success() => cases.push((null.clone(), "a character device")),
+        Ok(o) => println!(
+            "skipped the device node case: mknod failed: {}",
+            stderr_of(&o).trim()
+        ),
+        Err(e) => println!("skipped the device node case: no mknod: {e}"),
+    }
+    let kind = |p: &Path| std::fs::symlink_metadata(p).unwrap().file_type();
+    let before: Vec<_> = cases.iter().map(|(p, _)| kind(p)).collect();
+    for (out, what) in &cases {
+        let want = format!(
+            "{}: is {what}, not a regular file: refusing to replace it",
+            out.display()
+        );
+        for keep in ["0", "1"] {
+            let o = build(&manifest, out, 1_700_000_000, &["--keep", keep]);
+            assert_eq!(o.status.code(), Some(1), "build --out {}", out.display());
+            assert!(stderr_of(&o).contains(&want), "{}", stderr_of(&o));
+        }
+        for format in ["csv", "mmdb"] {
+            let o = export(&db, format, out);
+            assert_eq!(
+                o.status.code(),
+                Some(1),
+                "export {format} --out {}",
+                out.display()
+            );
+            assert!(stderr_of(&o).contains(&want), "{}", stderr_of(&o));
+        }
+        let (path, source) = match publish(&std::fs::read(&db).unwrap(), out) {
+            Err(BuildError::Io { path, source }) => (path, source),
+            other => panic!("{}: {other:?}", out.display()),
+        };
+        assert_eq!(path, out.display().to_string());
+        assert_eq!(
+            source.to_string(),
+            format!("is {what}, not a regular file: refusing to replace it")
+        );
+    }
+    let after: Vec<_> = cases.iter().map(|(p, _)| kind(p)).collect();
+    assert_eq!(before, after, "every node is what it was");
+    assert!(kind(&fifo).is_fifo());
+    assert_eq!(
+        std::fs::read_link(&stdout_link).unwrap(),
+        Path::new("/proc/self/fd/1")
+    );
     assert!(leftovers(&dir).is_empty(), "{:?}", leftovers(&dir));
 }

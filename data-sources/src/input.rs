@@ -36,13 +36,77 @@ const BZIP2_END_MAGIC: [u8; 6] = [0x17, 0x72, 0x45, 0x38, 0x50, 0x90];
 const SNIFF: usize = 10;
 const BUFFER: usize = 64 << 10;
 
+/// Checks, without opening it, that `path` names a regular file (a symbolic link counts as the
+/// file it names). Every input is checked before it is opened: opening a FIFO blocks until
+/// some process writes to it (a hang), and a device such as `/dev/zero` or `/dev/urandom`
+/// never ends (a spin at 100 % CPU).
+///
+/// ```
+/// let e = ipsieve_sources::input::require_regular_file("/dev/null".as_ref()).unwrap_err();
+/// assert_eq!(e.to_string(), "is a character device, not a regular file");
+/// ```
+///
+/// # Errors
+/// The error of [`std::fs::metadata`] (a missing file, a dangling link), or an error of kind
+/// [`io::ErrorKind::InvalidInput`] saying what the path is instead: "is a FIFO, not a regular
+/// file" (also a character or block device, a socket, a directory).
+pub fn require_regular_file(path: &Path) -> io::Result<()> {
+    let kind = std::fs::metadata(path)?.file_type();
+    if kind.is_file() {
+        return Ok(());
+    }
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("is {}, not a regular file", describe_file_type(kind)),
+    ))
+}
+
+/// What kind of file `kind` is, for messages: "a regular file", "a directory", "a symbolic
+/// link", "a FIFO", "a character device", "a block device", "a socket" or "a special file".
+pub fn describe_file_type(kind: std::fs::FileType) -> &'static str {
+    if kind.is_file() {
+        "a regular file"
+    } else if kind.is_dir() {
+        "a directory"
+    } else if kind.is_symlink() {
+        "a symbolic link"
+    } else {
+        special_kind(kind)
+    }
+}
+
+/// What a file that is neither a regular file, a directory nor a symbolic link is.
+#[cfg(unix)]
+fn special_kind(kind: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "a special file"
+    }
+}
+
+/// What a file that is neither a regular file, a directory nor a symbolic link is.
+#[cfg(not(unix))]
+fn special_kind(_: std::fs::FileType) -> &'static str {
+    "a special file"
+}
+
 /// Opens `path` for reading, decompressing it transparently when it starts with the gzip or
 /// the bzip2 magic bytes (several concatenated gzip members, or bzip2 streams as `pbzip2`
 /// writes them, are read as one stream). Decompression is streaming: memory stays at the
 /// decoder's buffers whatever the size; the parsers' own limits bound what they keep.
 ///
 /// # Errors
-/// Whatever opening or first reading the file returns. A corrupt or truncated compressed
+/// [`require_regular_file`]'s error for anything but a regular file (a FIFO, a device), checked
+/// before the file is opened; otherwise whatever opening or first reading the file returns. A
+/// corrupt or truncated compressed
 /// stream is only noticed while reading; the parsers turn that into a fatal [`ParseError`]
 /// after the entries read before it.
 pub fn open(path: &Path) -> io::Result<Box<dyn BufRead + Send>> {
@@ -54,6 +118,7 @@ pub fn open(path: &Path) -> io::Result<Box<dyn BufRead + Send>> {
 /// # Errors
 /// As [`open`].
 pub fn open_with_limit(path: &Path, max_decompressed: u64) -> io::Result<Box<dyn BufRead + Send>> {
+    require_regular_file(path)?;
     decode_with_limit(File::open(path)?, max_decompressed)
 }
 
@@ -200,9 +265,11 @@ fn is_bzip2(head: &[u8]) -> bool {
 /// Reads lines with bounded memory: one reused buffer, terminators (`\n`, `\r\n`) stripped, a
 /// UTF-8 byte-order mark dropped from line 1, invalid UTF-8 replaced by U+FFFD.
 ///
-/// A line longer than [`MAX_LINE`] bytes is skipped (its bytes are discarded as they are read)
-/// and reported as a recoverable error; an I/O error (such as a truncated gzip stream) is
-/// reported as a fatal error at the line being read, and ends the stream.
+/// A line longer than [`MAX_LINE`] bytes is skipped and reported as a recoverable error, as
+/// soon as it passes the limit: the error quotes its start, and the next call discards the
+/// rest of the line as it reads it, so an endless line (`/dev/zero`) is reported at once and
+/// costs no memory. An I/O error (such as a truncated gzip stream) is reported as
+/// a fatal error at the line being read, and ends the stream.
 ///
 /// ```
 /// use ipsieve_sources::input::LineReader;
@@ -219,6 +286,8 @@ pub struct LineReader<R> {
     buf: Vec<u8>,
     line: u64,
     max_line: usize,
+    /// The rest of the last line (over-long, already reported) is still to be skipped.
+    skipping: bool,
     done: bool,
 }
 
@@ -228,13 +297,17 @@ impl<R: BufRead> LineReader<R> {
         Self::with_max_line(reader, source_name, MAX_LINE)
     }
 
-    pub(crate) fn with_max_line(reader: R, source_name: &str, max_line: usize) -> Self {
+    /// A reader whose lines may be at most `max_line` bytes long (without the terminator);
+    /// [`LineReader::new`] allows [`MAX_LINE`]. `ipsieve lookup -` reads standard input with a
+    /// far smaller cap: an address is under 100 bytes.
+    pub fn with_max_line(reader: R, source_name: &str, max_line: usize) -> Self {
         LineReader {
             reader,
             source_name: source_name.to_owned(),
             buf: Vec::new(),
             line: 0,
             max_line,
+            skipping: false,
             done: false,
         }
     }
@@ -250,26 +323,20 @@ impl<R: BufRead> LineReader<R> {
         if self.done {
             return None;
         }
+        if self.skipping {
+            self.skipping = false;
+            if let Err(e) = self.skip_line() {
+                // Still in the over-long line already counted.
+                return Some(Err(self.read_error(&e, self.line)));
+            }
+        }
         let overlong = match self.fill_line() {
             Ok(Some(overlong)) => overlong,
             Ok(None) => {
                 self.done = true;
                 return None;
             }
-            Err(e) => {
-                self.done = true;
-                let reason = read_failure(&e, || {
-                    format!(
-                        "input cannot be read past this point ({e}); the file is probably \
-                         truncated or corrupt, fetch it again"
-                    )
-                });
-                return Some(Err(ParseError::fatal(
-                    &self.source_name,
-                    Position::Line(self.line + 1),
-                    reason,
-                )));
-            }
+            Err(e) => return Some(Err(self.read_error(&e, self.line + 1))),
         };
         self.line += 1;
         if self.line == 1 && self.buf.starts_with(b"\xEF\xBB\xBF") {
@@ -297,12 +364,24 @@ impl<R: BufRead> LineReader<R> {
         Some(Ok((self.line, text)))
     }
 
+    /// The fatal error for an I/O error `e` at `line`, which ends the stream.
+    fn read_error(&mut self, e: &io::Error, line: u64) -> ParseError {
+        self.done = true;
+        let reason = read_failure(e, || {
+            format!(
+                "input cannot be read past this point ({e}); the file is probably truncated or \
+                 corrupt, fetch it again"
+            )
+        });
+        ParseError::fatal(&self.source_name, Position::Line(line), reason)
+    }
+
     /// Reads one line into `buf` without its `\n`. `Ok(None)` at the end of input,
-    /// `Ok(Some(true))` when the line was longer than `max_line` (then `buf` holds only its
-    /// first `max_line` bytes, for quoting).
+    /// `Ok(Some(true))` as soon as the line is longer than `max_line`: `buf` then holds its
+    /// first `max_line` bytes, for quoting, and [`LineReader::skip_line`] must skip the rest
+    /// (`skipping` is set) unless its end was already read.
     fn fill_line(&mut self) -> io::Result<Option<bool>> {
         self.buf.clear();
-        let mut overlong = false;
         let mut any = false;
         loop {
             let chunk = match self.reader.fill_buf() {
@@ -311,24 +390,52 @@ impl<R: BufRead> LineReader<R> {
                 Err(e) => return Err(e),
             };
             if chunk.is_empty() {
-                return Ok(any.then_some(overlong));
+                return Ok(any.then_some(false));
             }
             any = true;
             let newline = chunk.iter().position(|&b| b == b'\n');
             let take = newline.unwrap_or(chunk.len());
-            if !overlong {
-                let room = self.max_line - self.buf.len();
-                if take > room {
-                    overlong = true;
-                    self.buf.extend_from_slice(&chunk[..room]);
-                } else {
-                    self.buf.extend_from_slice(&chunk[..take]);
-                }
+            let room = self.max_line - self.buf.len();
+            if take > room {
+                self.buf.extend_from_slice(&chunk[..room]);
+                let used = match newline {
+                    Some(i) => i + 1,
+                    None => {
+                        self.skipping = true;
+                        room
+                    }
+                };
+                self.reader.consume(used);
+                return Ok(Some(true));
             }
-            let used = newline.map_or(take, |i| i + 1);
-            self.reader.consume(used);
+            self.buf.extend_from_slice(&chunk[..take]);
+            self.reader.consume(newline.map_or(take, |i| i + 1));
             if newline.is_some() {
-                return Ok(Some(overlong));
+                return Ok(Some(false));
+            }
+        }
+    }
+
+    /// Discards input up to and including the next `\n` (or to the end), never storing it.
+    fn skip_line(&mut self) -> io::Result<()> {
+        loop {
+            let chunk = match self.reader.fill_buf() {
+                Ok(chunk) => chunk,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if chunk.is_empty() {
+                return Ok(());
+            }
+            match chunk.iter().position(|&b| b == b'\n') {
+                Some(i) => {
+                    self.reader.consume(i + 1);
+                    return Ok(());
+                }
+                None => {
+                    let all = chunk.len();
+                    self.reader.consume(all);
+                }
             }
         }
     }
@@ -518,6 +625,25 @@ mod tests {
         assert!(!e.fatal);
         assert_eq!(lines.next_line().unwrap().unwrap(), (3, "ok"));
         assert!(lines.next_line().unwrap().is_err());
+        assert!(lines.next_line().is_none());
+    }
+
+    #[test]
+    fn an_endless_line_is_reported_at_once() {
+        // `/dev/zero` on standard input: the line never ends, the error comes all the same.
+        let endless = io::BufReader::new(io::repeat(b'x'));
+        let mut lines = LineReader::with_max_line(endless, "t", 8);
+        let e = lines.next_line().unwrap().unwrap_err();
+        assert_eq!(
+            (e.position, e.text.as_str()),
+            (Position::Line(1), "xxxxxxxx")
+        );
+        assert!(!e.fatal);
+        // The rest of an over-long line is skipped on the next call, as it streams.
+        let input = io::BufReader::with_capacity(4, &b"0123456789abcdef\nok\n"[..]);
+        let mut lines = LineReader::with_max_line(input, "t", 8);
+        assert_eq!(lines.next_line().unwrap().unwrap_err().text, "01234567");
+        assert_eq!(lines.next_line().unwrap().unwrap(), (2, "ok"));
         assert!(lines.next_line().is_none());
     }
 

@@ -144,10 +144,12 @@ impl MmdbDatabase {
     /// compressed copy, pass [`crate::input::open`]'s reader to [`MmdbDatabase::read`].
     ///
     /// # Errors
-    /// A fatal [`ParseError`] when the file cannot be read, is over [`MAX_MMDB`] bytes, or is
-    /// not a MaxMind DB.
+    /// A fatal [`ParseError`] when the file is not a regular file (checked before it is
+    /// opened: see [`crate::input::require_regular_file`]), cannot be read, is over
+    /// [`MAX_MMDB`] bytes, or is not a MaxMind DB.
     pub fn open(path: &Path, source_name: &str) -> Result<Self, ParseError> {
-        let file = File::open(path)
+        let file = crate::input::require_regular_file(path)
+            .and_then(|()| File::open(path))
             .map_err(|e| whole(source_name, format!("cannot open {}: {e}", path.display())))?;
         Self::read(file, source_name)
     }

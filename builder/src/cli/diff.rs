@@ -5,12 +5,14 @@
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
+use anyhow::Result;
 use ipsieve::Database;
 use ipsieve_builder::diff::{coverage_pct, diff, Diff, FamilyDiff, KeyKind, PrefixChange, Shrink};
 use ipsieve_builder::manifest::day_string;
 use ipsieve_builder::walk::Family;
 use serde_json::{json, Value};
+
+use crate::output::escape;
 
 /// What `ipsieve diff` was asked.
 pub(crate) struct DiffArgs<'a> {
@@ -24,17 +26,10 @@ pub(crate) struct DiffArgs<'a> {
 /// Prints the diff; false when `--max-shrink` was exceeded (each offender is named on
 /// standard error).
 pub(crate) fn run(args: &DiffArgs<'_>) -> Result<bool> {
-    if let Some(p) = args.max_shrink {
-        if !(0.0..=100.0).contains(&p) {
-            bail!("--max-shrink {p} is not a percentage (0 to 100)");
-        }
-    }
-    let open = |p: &Path| Database::open(p).with_context(|| format!("opening {}", p.display()));
-    let (old, new) = (open(args.old)?, open(args.new)?);
+    let (old, new) = (crate::open_db(args.old)?, crate::open_db(args.new)?);
     let d = diff(&old, &new, args.top);
     let shrinks = args.max_shrink.map(|p| d.shrinks(p)).unwrap_or_default();
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out = crate::output::stdout();
     if args.json {
         let v = json!({
             "old": artifact_json(args.old, &old),
@@ -68,7 +63,7 @@ pub(crate) fn run(args: &DiffArgs<'_>) -> Result<bool> {
         eprintln!(
             "ipsieve: {} {} lost {:.1}% of its {} addresses ({} → {}), more than --max-shrink {}%",
             s.kind.as_str(),
-            s.name,
+            escape(&s.name),
             s.pct,
             s.family.name(),
             s.old,
@@ -191,13 +186,18 @@ fn print_text(
         writeln!(
             out,
             "{label}: {} (built {}, {} bytes, {} sources)",
-            path.display(),
+            escape(&path.display().to_string()),
             day_string((db.build_time() / 86_400) as u32),
             db.len(),
             db.sources().count()
         )?;
     }
-    let width = d.keys.iter().map(|k| k.name.len()).max().unwrap_or(0);
+    let width = d
+        .keys
+        .iter()
+        .map(|k| escape(&k.name).len())
+        .max()
+        .unwrap_or(0);
     for (title, kind) in [
         ("total (any category)", KeyKind::Any),
         ("categories", KeyKind::Category),
@@ -206,6 +206,7 @@ fn print_text(
     ] {
         writeln!(out, "\n{title}:")?;
         for k in d.of_kind(kind) {
+            let name = escape(&k.name);
             let mut any = false;
             for family in Family::BOTH {
                 let f = k.family(family);
@@ -215,7 +216,7 @@ fn print_text(
                 writeln!(
                     out,
                     "  {:<width$}  {}  addresses {}; ranges {}; coverage {} → {}",
-                    if any { "" } else { k.name.as_str() },
+                    if any { "" } else { &name },
                     family.name(),
                     delta(
                         f.old.addresses,
@@ -235,7 +236,7 @@ fn print_text(
                 any = true;
             }
             if !any {
-                writeln!(out, "  {:<width$}  none in either artifact", k.name)?;
+                writeln!(out, "  {name:<width$}  none in either artifact")?;
             }
         }
     }
@@ -260,7 +261,7 @@ fn print_text(
                 "  {:<net_width$}  {:>12} addresses  {}",
                 c.net.to_string(),
                 c.addresses,
-                describe(c)
+                escape(&describe(c))
             )?;
         }
     }

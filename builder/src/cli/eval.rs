@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use ipsieve::{Categories, Database};
+use ipsieve::Categories;
 use ipsieve_builder::eval::{parse_labels, Evaluation, Expected, ExpectedRow, VERDICTS};
 use serde_json::{json, Map, Value};
 
@@ -29,8 +29,8 @@ pub(crate) struct EvalArgs {
 /// Prints the evaluation; false when a row of the labels file was bad (each is named on
 /// standard error with its line number; the other rows still count).
 pub(crate) fn run(args: &EvalArgs) -> Result<bool> {
-    let db = Database::open(&args.db).with_context(|| format!("opening {}", args.db.display()))?;
-    let name = args.labels.display().to_string();
+    let db = crate::open_db(&args.db)?;
+    let name = crate::output::escape(&args.labels.display().to_string()).into_owned();
     let reader: Box<dyn BufRead> = if args.labels == Path::new("-") {
         Box::new(std::io::stdin().lock())
     } else {
@@ -45,15 +45,17 @@ pub(crate) fn run(args: &EvalArgs) -> Result<bool> {
             Err(err) if err.is_fatal() => return Err(err).context(name),
             Err(err) => {
                 bad += 1;
-                eprintln!("ipsieve: {name}: {err}");
+                eprintln!(
+                    "ipsieve: {name}: {}",
+                    crate::output::escape(&err.to_string())
+                );
             }
         }
     }
     if e.labels() == 0 {
         bail!("{name} has no label rows (`ip,expected_category`, e.g. `192.0.2.1,none`)");
     }
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out = crate::output::stdout();
     if args.json {
         serde_json::to_writer_pretty(&mut out, &to_json(&args.db, &name, &e, bad))?;
         writeln!(out)?;

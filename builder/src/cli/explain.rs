@@ -4,6 +4,8 @@
 use std::io::Write;
 
 use anyhow::Result;
+
+use crate::output::escape;
 use ipsieve::{Answer, Signal};
 use ipsieve_builder::manifest::day_string;
 use serde::Serialize;
@@ -41,7 +43,7 @@ pub(crate) fn json_signals<'a>(a: &Answer<'a>) -> Vec<JsonSignal<'a>> {
 /// The explanation of one answer for a person: verdict and score with their equivalents, what
 /// the address is, then one line per source, strongest signal first.
 pub(crate) fn print_text(out: &mut impl Write, input: &str, a: &Answer<'_>) -> Result<()> {
-    writeln!(out, "{input} in {}", a.network())?;
+    writeln!(out, "{} in {}", escape(input), a.network())?;
     writeln!(
         out,
         "  verdict {}, score {:.2} (trust {}, risk {}), strongest evidence {}",
@@ -57,12 +59,12 @@ pub(crate) fn print_text(out: &mut impl Write, input: &str, a: &Answer<'_>) -> R
         "  categories {}; {}; provider {}; country {}",
         if cats.is_empty() { "-" } else { &cats },
         match (a.asn(), a.as_org()) {
-            (Some(n), Some(org)) => format!("AS{n} {org}"),
+            (Some(n), Some(org)) => format!("AS{n} {}", escape(org)),
             (Some(n), None) => format!("AS{n}"),
             (None, _) => "no ASN".to_owned(),
         },
-        a.provider().unwrap_or("-"),
-        a.country().unwrap_or("-"),
+        escape(a.provider().unwrap_or("-")),
+        escape(a.country().unwrap_or("-")),
     )?;
     let mut signals: Vec<Signal<'_>> = a.signals().collect();
     if signals.is_empty() {
@@ -76,8 +78,8 @@ pub(crate) fn print_text(out: &mut impl Write, input: &str, a: &Answer<'_>) -> R
         .map(|s| {
             let c = s.categories().to_string();
             [
-                s.name().to_owned(),
-                s.format().to_owned(),
+                escape(s.name()).into_owned(),
+                escape(s.format()).into_owned(),
                 if c.is_empty() { "-".to_owned() } else { c },
                 s.tier().to_string(),
             ]

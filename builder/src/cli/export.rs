@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
-use ipsieve::{Categories, Database};
+use ipsieve::Categories;
 use ipsieve_builder::export::firewall::{self, SetName};
 use ipsieve_builder::export::{csv, mmdb, write_atomically, ExportError};
 use ipsieve_builder::manifest::day_string;
@@ -50,23 +50,28 @@ pub(crate) struct ExportArgs {
 
 /// Runs `ipsieve export`.
 pub(crate) fn run(args: &ExportArgs) -> Result<()> {
-    let db = Database::open(&args.db).with_context(|| format!("opening {}", args.db.display()))?;
+    let db = crate::open_db(&args.db)?;
     let stdout = args.out.as_os_str() == "-";
     if stdout && args.format == Format::Mmdb {
         bail!("--format mmdb writes a binary file: give --out a path, not `-`");
     }
+    if !stdout {
+        ipsieve_builder::check_destination(&args.out, &[&args.db])
+            .with_context(|| format!("cannot write {}", args.out.display()))?;
+    }
     if !args.category.is_empty() && !matches!(args.format, Format::Nft | Format::Ipset) {
         bail!("--category applies to --format nft and ipset only");
     }
+    // A line of the nft / ipset script: a line feed in the file name must not start another.
     let comment = format!(
         "ipsieve export --format {} of {} (built {}, Unix {})",
         args.format
             .to_possible_value()
             .map_or_else(String::new, |v| v.get_name().to_owned()),
-        args.db.file_name().map_or_else(
+        crate::output::escape(&args.db.file_name().map_or_else(
             || args.db.display().to_string(),
             |n| n.to_string_lossy().into_owned()
-        ),
+        )),
         day_string((db.build_time() / 86_400) as u32),
         db.build_time(),
     );
@@ -125,7 +130,8 @@ pub(crate) fn run(args: &ExportArgs) -> Result<()> {
         }
     };
     if !stdout {
-        eprintln!("wrote {}: {summary}", args.out.display());
+        let out = args.out.display().to_string();
+        eprintln!("wrote {}: {summary}", crate::output::escape(&out));
     }
     Ok(())
 }
@@ -137,8 +143,7 @@ fn text<T>(
     fill: impl FnOnce(&mut dyn Write) -> std::io::Result<T>,
 ) -> Result<T> {
     if stdout {
-        let out = std::io::stdout();
-        let mut out = std::io::BufWriter::new(out.lock());
+        let mut out = crate::output::stdout();
         let value = fill(&mut out).context("writing standard output")?;
         out.flush().context("writing standard output")?;
         return Ok(value);

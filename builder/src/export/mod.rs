@@ -104,14 +104,18 @@ impl ExportError {
 /// Writes a file the way ipsieve publishes artifacts: `fill` writes into a temporary file
 /// beside `dest`, which is flushed, fsynced and renamed over `dest`, so a reader of `dest`
 /// (a firewall loader, a service mapping the MMDB) sees the old file or the new one, never a
-/// part. On failure the temporary file is removed and `dest` is left as it was.
+/// part. On failure the temporary file is removed and `dest` is left as it was. Nothing is
+/// written when `dest` is there but is not a regular file
+/// ([`check_destination`](crate::check_destination)).
 ///
 /// # Errors
-/// [`ExportError::Io`] on a write, sync or rename failure, and whatever `fill` returns.
+/// [`ExportError::Io`] when `dest` is not a regular file, on a write, sync or rename failure,
+/// and whatever `fill` returns.
 pub fn write_atomically<T>(
     dest: &Path,
     fill: impl FnOnce(&mut dyn Write) -> Result<T, ExportError>,
 ) -> Result<T, ExportError> {
+    crate::write::check_destination(dest, &[]).map_err(ExportError::io(dest))?;
     let (dir, _, tmp) = crate::write::temp_beside(dest, "export");
     let result = (|| {
         let file = File::create(&tmp).map_err(ExportError::io(&tmp))?;
