@@ -48,6 +48,7 @@
 mod builder;
 pub mod cache;
 mod compile;
+mod dated;
 pub mod diff;
 mod error;
 pub mod eval;

@@ -9,7 +9,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use ipsieve_builder::cache::{self, CacheMeta};
-use ipsieve_builder::fetch::{FetchError, FetchOptions, FetchOutcome, Fetcher};
+use ipsieve_builder::fetch::{
+    CacheLock, FetchError, FetchOptions, FetchOutcome, Fetcher, LOCK_FILE,
+};
 use ipsieve_builder::manifest::Manifest;
 use ipsieve_builder::{load, Builder};
 
@@ -85,18 +87,25 @@ fn fetch_all(
     m: &Manifest,
     dir: &Path,
 ) -> HashMap<String, Result<FetchOutcome, FetchError>> {
+    let lock = lock(dir);
     m.sources
         .iter()
-        .map(|s| (s.name.clone(), f.fetch(s, dir, &mut |_| {})))
+        .map(|s| (s.name.clone(), f.fetch(s, &lock, &mut |_| {})))
         .collect()
 }
 
-/// Every file in the cache directory with its bytes.
-fn cache_files(dir: &Path) -> HashMap<String, Vec<u8>> {
+/// The cache directory's lock, as `ipsieve fetch` takes it.
+pub fn lock(dir: &Path) -> CacheLock {
+    CacheLock::acquire(dir).unwrap()
+}
+
+/// Every file in the cache directory with its bytes, but the lock file.
+pub fn cache_files(dir: &Path) -> HashMap<String, Vec<u8>> {
     std::fs::read_dir(dir)
         .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_name() != LOCK_FILE)
         .map(|e| {
-            let e = e.unwrap();
             (
                 e.file_name().to_string_lossy().into_owned(),
                 std::fs::read(e.path()).unwrap(),
@@ -428,9 +437,9 @@ fn a_copy_that_no_longer_matches_its_sidecar_is_fetched_again_without_validators
     let list = real("data-sources/tests/fixtures/tor-torbulkexitlist.txt");
     server.route("torbulkexitlist", vec![Reply::Etag(list.clone(), "\"e1\"")]);
     let f = fetcher();
-    updated(&f.fetch(&m.sources[0], &dir, &mut |_| {}));
+    updated(&f.fetch(&m.sources[0], &lock(&dir), &mut |_| {}));
     std::fs::write(dir.join("exits"), b"192.0.2.1\n").unwrap();
-    let again = f.fetch(&m.sources[0], &dir, &mut |_| {});
+    let again = f.fetch(&m.sources[0], &lock(&dir), &mut |_| {});
     let (meta, previous) = updated(&again);
     assert!(previous.is_none(), "a tampered copy is not a previous copy");
     let sent = server.requests("torbulkexitlist");
@@ -596,7 +605,7 @@ fn progress_is_reported_during_a_download() {
     server.route("pfx2as.gz", vec![Reply::Ok(table.clone(), vec![])]);
     let f = Fetcher::new(FetchOptions::default().progress_interval(Duration::ZERO)).unwrap();
     let mut seen = Vec::new();
-    let r = f.fetch(&m.sources[0], &dir, &mut |p| {
+    let r = f.fetch(&m.sources[0], &lock(&dir), &mut |p| {
         assert_eq!(p.source, "caida");
         seen.push((p.received, p.total));
     });
@@ -696,7 +705,7 @@ fn resets_and_silent_servers_keep_the_cached_copy() {
     let mut took = HashMap::new();
     for s in &m.sources {
         let started = std::time::Instant::now();
-        second.insert(s.name.clone(), f.fetch(s, &dir, &mut |_| {}));
+        second.insert(s.name.clone(), f.fetch(s, &lock(&dir), &mut |_| {}));
         took.insert(s.name.clone(), started.elapsed());
     }
     let expect = |name: &str, reason: &str| -> String {
@@ -802,8 +811,8 @@ fn resets_and_silent_servers_keep_the_cached_copy() {
     }
 }
 
-/// A full disk under the cache (a 12 KiB tmpfs: the cached list and its sidecar fill two of its
-/// three pages): a download that does not fit fails at once (not retried) with the temporary
+/// A full disk under the cache (a 16 KiB tmpfs: the cached list, its sidecar and the lock file
+/// fill three of its four pages): a download that does not fit fails at once (not retried) with the temporary
 /// file and the OS reason named, is removed, and the cached copy and its sidecar stay byte
 /// for byte. Skipped, with the reason printed, where this process may not mount a tmpfs.
 #[cfg(target_os = "linux")]
@@ -812,7 +821,7 @@ fn a_full_cache_disk_keeps_the_cached_copy() {
     let server = Server::start();
     let dir = fresh_dir("enospc");
     let cache_dir = dir.join("cache");
-    let _fs = match crate::publish::Tmpfs::mount(&cache_dir, "12k") {
+    let _fs = match crate::publish::Tmpfs::mount(&cache_dir, "16k") {
         Ok(fs) => fs,
         Err(why) => {
             println!("skipped a_full_cache_disk_keeps_the_cached_copy: {why}");
@@ -823,14 +832,14 @@ fn a_full_cache_disk_keeps_the_cached_copy() {
     let ivpn = real("data/snapshot/vpn/ivpn.txt");
     server.route("vpn.txt", vec![Reply::Ok(ivpn.clone(), vec![])]);
     let f = fetcher();
-    updated(&f.fetch(&m.sources[0], &cache_dir, &mut |_| {}));
+    updated(&f.fetch(&m.sources[0], &lock(&cache_dir), &mut |_| {}));
     let before = cache_files(&cache_dir);
 
     server.clear_log();
     let windscribe = real("data/snapshot/vpn/windscribe.txt");
     assert!(windscribe.len() > 3 * 4096);
     server.route("vpn.txt", vec![Reply::Ok(windscribe, vec![])]);
-    let r = f.fetch(&m.sources[0], &cache_dir, &mut |_| {});
+    let r = f.fetch(&m.sources[0], &lock(&cache_dir), &mut |_| {});
     let e = failure(&r);
     let text = e.to_string();
     println!("ENOSPC: {text}");
@@ -844,8 +853,7 @@ fn a_full_cache_disk_keeps_the_cached_copy() {
                 .file_name()
                 .unwrap()
                 .to_string_lossy()
-                .starts_with(".vpn.")
-            && path.to_string_lossy().ends_with(".download.part"),
+                .starts_with(".vpn.tmp-"),
         "{text}"
     );
     assert!(

@@ -232,6 +232,11 @@ fn url_only_sources_are_read_from_the_cache() {
         source: "vpn-ivpn".into(),
         format: "ip-list".into(),
         url: "https://example.org/ivpn.txt".into(),
+        final_url: None,
+        origin: None,
+        index: None,
+        url_date: None,
+        url_date_utc: None,
         fetched_at: 1_787_443_200, // 2026-08-23
         fetched_at_utc: cache::utc_string(1_787_443_200),
         downloaded_at: 1_787_443_200,
