@@ -67,7 +67,7 @@
 //! ```
 
 use std::fs::{self, File};
-use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufReader, BufWriter, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -475,16 +475,23 @@ impl CacheLock {
         match fs4::FileExt::try_lock(&file) {
             Ok(()) => {}
             Err(fs4::TryLockError::WouldBlock) => {
-                let holder = fs::read_to_string(&path).unwrap_or_default();
-                let holder = holder.trim();
+                // The holder writes its line just after locking: wait a moment for a new one.
+                let mut holder = String::new();
+                for _ in 0..5 {
+                    let text = fs::read_to_string(&path).unwrap_or_default();
+                    holder = text.lines().next().unwrap_or("").trim().to_owned();
+                    if !holder.is_empty() {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                if holder.is_empty() {
+                    "another process".clone_into(&mut holder);
+                }
                 return Err(FetchError::Locked {
                     dir: dir.to_path_buf(),
                     path,
-                    holder: if holder.is_empty() {
-                        "another process".to_owned()
-                    } else {
-                        holder.to_owned()
-                    },
+                    holder,
                 });
             }
             Err(fs4::TryLockError::Error(e)) => return Err(failed(&path)(e)),
@@ -494,10 +501,12 @@ impl CacheLock {
             std::process::id(),
             cache::utc_string(cache::unix_now())
         );
-        // Only informative: a failure to write it does not weaken the lock.
-        let _ = file
-            .set_len(0)
-            .and_then(|()| (&file).write_all(stamp.as_bytes()));
+        // Only informative: a failure to write it does not weaken the lock. Written over the
+        // previous holder's line, then cut to length, so that a reader never finds it empty.
+        let _ = (&file)
+            .seek(io::SeekFrom::Start(0))
+            .and_then(|_| (&file).write_all(stamp.as_bytes()))
+            .and_then(|()| file.set_len(stamp.len() as u64));
         Ok(CacheLock {
             dir: dir.to_path_buf(),
             _file: file,

@@ -433,7 +433,7 @@ impl SourceEntry {
                 None => 0,
             };
             let resolution = template.resolution().map_err(|e| format!("url: {e}"))?;
-            if step % resolution != 0 || offset % resolution != 0 {
+            if step % resolution != 0 {
                 let (apart, add) = if resolution == 86_400 {
                     ("less than a day", "{hh} or {hhmm}")
                 } else {
@@ -441,9 +441,15 @@ impl SourceEntry {
                 };
                 return Err(format!(
                     "url: its date fields cannot tell apart files {apart} apart \
-                     (publication_step {}, publication_offset {}): add {add}",
+                     (publication_step {}): add {add}",
                     self.publication_step.as_deref().unwrap_or(""),
-                    self.publication_offset.as_deref().unwrap_or("0m"),
+                ));
+            }
+            if offset >= step {
+                return Err(format!(
+                    "publication_offset {} is not shorter than publication_step {}",
+                    self.publication_offset.as_deref().unwrap_or(""),
+                    self.publication_step.as_deref().unwrap_or(""),
                 ));
             }
             if let Some(n) = self.candidates.filter(|n| !(1..=1000).contains(n)) {

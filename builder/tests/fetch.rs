@@ -17,15 +17,15 @@ use ipsieve_builder::{load, Builder};
 
 use crate::http::{Reply, Server};
 
-fn repo(path: &str) -> PathBuf {
+pub(crate) fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
 }
 
-fn real(path: &str) -> Vec<u8> {
+pub(crate) fn real(path: &str) -> Vec<u8> {
     std::fs::read(repo(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-fn gunzip(bytes: &[u8]) -> Vec<u8> {
+pub(crate) fn gunzip(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     flate2::read::MultiGzDecoder::new(bytes)
         .read_to_end(&mut out)
@@ -33,7 +33,7 @@ fn gunzip(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
-fn gzip(bytes: &[u8]) -> Vec<u8> {
+pub(crate) fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     enc.write_all(bytes).unwrap();
     enc.finish().unwrap()
@@ -45,14 +45,14 @@ fn bomb(mib: usize) -> Vec<u8> {
 }
 
 /// The first `n` lines of `bytes`.
-fn lines(bytes: &[u8], n: usize) -> Vec<u8> {
+pub(crate) fn lines(bytes: &[u8], n: usize) -> Vec<u8> {
     let text = String::from_utf8_lossy(bytes);
     let mut out: String = text.lines().take(n).collect::<Vec<_>>().join("\n");
     out.push('\n');
     out.into_bytes()
 }
 
-fn fresh_dir(name: &str) -> PathBuf {
+pub(crate) fn fresh_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("ipsieve-fetch-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -60,7 +60,7 @@ fn fresh_dir(name: &str) -> PathBuf {
 }
 
 /// Short timeouts, one retry, 10 ms backoff: the fault tests stay fast.
-fn fetcher() -> Fetcher {
+pub(crate) fn fetcher() -> Fetcher {
     Fetcher::new(
         FetchOptions::default()
             .timeout(Duration::from_secs(1))
@@ -71,7 +71,7 @@ fn fetcher() -> Fetcher {
 }
 
 /// A manifest of url-only sources: (name, format, path on the server, extra TOML lines).
-fn manifest(server: &Server, sources: &[(&str, &str, &str, &str)]) -> String {
+pub(crate) fn manifest(server: &Server, sources: &[(&str, &str, &str, &str)]) -> String {
     let mut text = String::new();
     for (name, format, path, extra) in sources {
         text.push_str(&format!(
@@ -82,7 +82,7 @@ fn manifest(server: &Server, sources: &[(&str, &str, &str, &str)]) -> String {
     text
 }
 
-fn fetch_all(
+pub(crate) fn fetch_all(
     f: &Fetcher,
     m: &Manifest,
     dir: &Path,
@@ -95,12 +95,12 @@ fn fetch_all(
 }
 
 /// The cache directory's lock, as `ipsieve fetch` takes it.
-pub fn lock(dir: &Path) -> CacheLock {
+pub(crate) fn lock(dir: &Path) -> CacheLock {
     CacheLock::acquire(dir).unwrap()
 }
 
 /// Every file in the cache directory with its bytes, but the lock file.
-pub fn cache_files(dir: &Path) -> HashMap<String, Vec<u8>> {
+pub(crate) fn cache_files(dir: &Path) -> HashMap<String, Vec<u8>> {
     std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap())
@@ -115,7 +115,7 @@ pub fn cache_files(dir: &Path) -> HashMap<String, Vec<u8>> {
 }
 
 /// Records `ipsieve build` reads from `bytes` in `format`.
-fn records(format: &str, bytes: &[u8]) -> u64 {
+pub(crate) fn records(format: &str, bytes: &[u8]) -> u64 {
     static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let dir = fresh_dir(&format!("count-{n}"));
@@ -131,14 +131,14 @@ fn records(format: &str, bytes: &[u8]) -> u64 {
         .read
 }
 
-fn updated(r: &Result<FetchOutcome, FetchError>) -> (&CacheMeta, Option<&CacheMeta>) {
+pub(crate) fn updated(r: &Result<FetchOutcome, FetchError>) -> (&CacheMeta, Option<&CacheMeta>) {
     match r {
         Ok(FetchOutcome::Updated { meta, previous }) => (meta, previous.as_deref()),
         other => panic!("expected an update, got {other:?}"),
     }
 }
 
-fn failure(r: &Result<FetchOutcome, FetchError>) -> &FetchError {
+pub(crate) fn failure(r: &Result<FetchOutcome, FetchError>) -> &FetchError {
     match r {
         Err(e) => e,
         Ok(o) => panic!("expected a failure, got {o:?}"),
