@@ -554,6 +554,41 @@ enum Probe {
     Missing,
 }
 
+/// A response body being read: a source's data or an index.
+struct Body<'a> {
+    /// `"body"` or `"index"`, for messages.
+    what: &'static str,
+    /// The URL requested.
+    url: &'a str,
+    /// The `Content-Length`, when the server sent one.
+    total: Option<u64>,
+    /// The most bytes accepted.
+    cap: u64,
+    /// When the request was sent.
+    started: Instant,
+    /// The download's deadline.
+    until: Instant,
+}
+
+impl Body<'_> {
+    /// The failure for a body past its cap: `max_bytes` for data, `--max-index-bytes` for an
+    /// index. Not retried.
+    fn too_large(&self, entry: &SourceEntry) -> Failure {
+        permanent(if self.what == "index" {
+            rejected(
+                entry,
+                self.url,
+                format!(
+                    "the index is larger than {} bytes (--max-index-bytes)",
+                    self.cap
+                ),
+            )
+        } else {
+            too_large(entry, self.url, "body", self.cap)
+        })
+    }
+}
+
 /// A temporary file in the cache directory, removed when dropped (after a successful
 /// rename there is nothing left to remove).
 struct TempFile {
@@ -639,13 +674,13 @@ impl Fetcher {
         let origin = entry.origin().ok_or_else(|| FetchError::NoUrl {
             name: entry.name.clone(),
         })?;
-        let found = match (&entry.index, &entry.url) {
+        let found = match (&entry.index, entry.url.as_deref().unwrap_or_default()) {
             (Some(index), _) => self.resolve_index(entry, index),
-            (None, Some(url)) => match Pattern::parse(url, false) {
+            (None, url) => match Pattern::parse(url, false) {
                 Ok(p) if p.is_dated() => self.resolve_template(entry, &p),
                 Ok(_) => {
                     return Ok(Resolved {
-                        url: url.clone(),
+                        url: url.to_owned(),
                         date: None,
                         index: None,
                         missing: 0,
@@ -653,7 +688,6 @@ impl Fetcher {
                 }
                 Err(e) => Err(reason(entry, e)),
             },
-            (None, None) => unreachable!("a source with an origin has a url or an index"),
         };
         found.map_err(|e| {
             if let FetchError::Resolve { .. } = e {
@@ -752,7 +786,9 @@ impl Fetcher {
         let matcher = Pattern::parse(pattern, true)
             .and_then(|p| LinkMatcher::new(&p))
             .map_err(|e| reason(entry, format!("link '{pattern}': {e}")))?;
-        let (body, base) = self.with_retries(None, || self.read_index(entry, index))?;
+        let until = Instant::now() + self.options.deadline;
+        let (body, base) =
+            self.with_retries(Some(until), || self.read_index(entry, index, until))?;
         let text = String::from_utf8_lossy(&body).replace("\\/", "/");
         let mut newest: Option<(u64, Url)> = None;
         for token in link_tokens(&text) {
@@ -804,30 +840,28 @@ impl Fetcher {
         })
     }
 
-    /// The index's bytes (at most `max_index_bytes`) and where they came from.
-    fn read_index(&self, entry: &SourceEntry, index: &str) -> Result<(Vec<u8>, Url), Failure> {
-        let name = entry.name.as_str();
+    /// The index's bytes (at most `max_index_bytes`, within the deadline and at the minimum
+    /// rate, like a download) and where they came from.
+    fn read_index(
+        &self,
+        entry: &SourceEntry,
+        index: &str,
+        until: Instant,
+    ) -> Result<(Vec<u8>, Url), Failure> {
+        let started = Instant::now();
         let (mut response, at) = self.send(entry, Method::GET, index, HeaderMap::new())?;
         let status = response.status();
         if status != StatusCode::OK {
             return Err(Failure {
                 transient: status.is_server_error(),
                 error: FetchError::Status {
-                    name: name.to_owned(),
+                    name: entry.name.clone(),
                     url: index.to_owned(),
                     status: status.to_string(),
                     attempts: 0,
                 },
             });
         }
-        let cap = self.options.max_index_bytes;
-        let too_large = || {
-            permanent(rejected(
-                entry,
-                index,
-                format!("the index is larger than {cap} bytes (--max-index-bytes)"),
-            ))
-        };
         if header(response.headers(), CONTENT_ENCODING)
             .is_some_and(|e| !e.eq_ignore_ascii_case("identity"))
         {
@@ -837,30 +871,43 @@ impl Fetcher {
                 "the index came with a Content-Encoding that was not asked for".into(),
             )));
         }
-        if response.content_length().is_some_and(|n| n > cap) {
-            return Err(too_large());
+        let body = Body {
+            what: "index",
+            url: index,
+            total: response.content_length(),
+            cap: self.options.max_index_bytes,
+            started,
+            until,
+        };
+        if body.total.is_some_and(|n| n > body.cap) {
+            return Err(body.too_large(entry));
         }
-        let mut body = Vec::new();
-        (&mut response)
-            .take(cap + 1)
-            .read_to_end(&mut body)
-            .map_err(|e| Failure {
+        let mut bytes = Vec::new();
+        let received = self.stream_body(
+            entry,
+            &mut response,
+            &body,
+            &mut |block| {
+                bytes.extend_from_slice(block);
+                Ok(())
+            },
+            &mut |_| {},
+        )?;
+        if body.total.is_some_and(|t| received < t) {
+            return Err(Failure {
                 transient: true,
                 error: FetchError::Transport {
-                    name: name.to_owned(),
+                    name: entry.name.clone(),
                     url: index.to_owned(),
                     attempts: 0,
                     reason: format!(
-                        "the index broke off after {} bytes: {}",
-                        body.len(),
-                        io_reason(&e, self.options.read_timeout)
+                        "the index broke off after {received} of {} bytes",
+                        body.total.unwrap_or_default()
                     ),
                 },
-            })?;
-        if body.len() as u64 > cap {
-            return Err(too_large());
+            });
         }
-        Ok((body, at))
+        Ok((bytes, at))
     }
 
     /// Runs `attempt` until it succeeds, fails for good, or has been retried
@@ -1168,13 +1215,22 @@ impl Fetcher {
         let (raw, file) = TempFile::create(dest)
             .map_err(|error| permanent(cache_error(name, dest.to_path_buf(), error)))?;
         let mut out = BufWriter::new(file);
+        let body = Body {
+            what: "body",
+            url,
+            total,
+            cap: max_bytes,
+            started,
+            until,
+        };
         let received = self.stream_body(
             entry,
-            url,
             &mut response,
-            (&mut out, &raw.path),
-            (total, max_bytes),
-            (started, until),
+            &body,
+            &mut |block| {
+                out.write_all(block)
+                    .map_err(|error| permanent(cache_error(name, raw.path.clone(), error)))
+            },
             progress,
         )?;
         out.into_inner()
@@ -1201,17 +1257,15 @@ impl Fetcher {
         })
     }
 
-    /// Copies the body to `out`, enforcing the size cap, the minimum rate and the deadline and
-    /// reporting progress; returns the bytes received.
-    #[allow(clippy::too_many_arguments)] // one private call site; a struct would only rename them
+    /// Passes the body to `sink` block by block, enforcing the size cap, the minimum rate and
+    /// the deadline and reporting progress; returns the bytes received. The same for a data
+    /// body (into a temporary file) and an index (into memory): `body.what` names it in errors.
     fn stream_body(
         &self,
         entry: &SourceEntry,
-        url: &str,
         response: &mut Response,
-        (out, out_path): (&mut impl Write, &Path),
-        (total, max_bytes): (Option<u64>, u64),
-        (started, until): (Instant, Instant),
+        body: &Body<'_>,
+        sink: &mut dyn FnMut(&[u8]) -> Result<(), Failure>,
         progress: &mut dyn FnMut(&Progress<'_>),
     ) -> Result<u64, Failure> {
         let name = entry.name.as_str();
@@ -1219,13 +1273,13 @@ impl Fetcher {
             transient,
             error: FetchError::Transport {
                 name: name.to_owned(),
-                url: url.to_owned(),
+                url: body.url.to_owned(),
                 attempts: 0,
                 reason,
             },
         };
         let of = |received: u64| {
-            let of = total.map_or_else(String::new, |t| format!(" of {t}"));
+            let of = body.total.map_or_else(String::new, |t| format!(" of {t}"));
             format!("{received}{of}")
         };
         let (min_rate, window) = (self.options.min_rate, self.options.min_rate_window);
@@ -1242,7 +1296,8 @@ impl Fetcher {
                     return Err(broke(
                         true,
                         format!(
-                            "the body broke off after {} bytes: {}",
+                            "the {} broke off after {} bytes: {}",
+                            body.what,
                             of(received),
                             io_reason(&e, self.options.read_timeout)
                         ),
@@ -1250,13 +1305,12 @@ impl Fetcher {
                 }
             };
             received += n as u64;
-            if received > max_bytes {
-                return Err(permanent(too_large(entry, url, "body", max_bytes)));
+            if received > body.cap {
+                return Err(body.too_large(entry));
             }
-            out.write_all(&buf[..n])
-                .map_err(|error| permanent(cache_error(name, out_path.to_path_buf(), error)))?;
+            sink(&buf[..n])?;
             let now = Instant::now();
-            if now > until {
+            if now > body.until {
                 return Err(broke(
                     false,
                     format!(
@@ -1288,8 +1342,8 @@ impl Fetcher {
                 progress(&Progress {
                     source: name,
                     received,
-                    total,
-                    elapsed: started.elapsed(),
+                    total: body.total,
+                    elapsed: body.started.elapsed(),
                 });
             }
         }

@@ -433,7 +433,7 @@ fn cli_fetch(manifest: &Path, cache: &Path, args: &[&str]) -> Output {
 }
 
 /// A broken index (a server error, an HTML error page served with 200, a body cut short, one
-/// past `--max-index-bytes`) and an upstream with nothing newer keep the cached copy byte for
+/// trickling past the deadline, one past `--max-index-bytes`) and an upstream with nothing newer keep the cached copy byte for
 /// byte and are reported for the source; the run fails only once the copy is older than the
 /// source's `max_age_days`. Nothing newer downloads nothing.
 #[test]
@@ -506,7 +506,7 @@ fn a_broken_or_error_page_index_keeps_the_cached_copy() {
 
     let error_page =
         b"<!DOCTYPE html>\n<html><head><title>503 Service Unavailable</title></head>\n<body><h1>Service Unavailable</h1><p>The server is temporarily unable to service your request.</p></body></html>\n".to_vec();
-    let faults: [(&str, Reply, &[&str], String); 4] = [
+    let faults: [(&str, Reply, &[&str], String); 5] = [
         (
             "server error",
             Reply::Status(500),
@@ -533,9 +533,19 @@ fn a_broken_or_error_page_index_keeps_the_cached_copy() {
             Reply::Truncated(log[..log.len() / 2].to_vec(), log.len()),
             &[],
             format!(
-                "GET {}: the index broke off after {} bytes: ",
+                "GET {}: the index broke off after {} of {} bytes: ",
                 server.url(CAIDA_LOG),
-                log.len() / 2
+                log.len() / 2,
+                log.len()
+            ),
+        ),
+        (
+            "trickling",
+            Reply::Trickle(log.clone(), std::time::Duration::from_millis(50)),
+            &["--deadline", "1"],
+            format!(
+                "GET {}: the download passed its deadline of 1.0 s (--deadline) after ",
+                server.url(CAIDA_LOG)
             ),
         ),
         (
