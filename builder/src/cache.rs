@@ -18,7 +18,6 @@
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -39,8 +38,29 @@ pub struct CacheMeta {
     pub source: String,
     /// The source's format when it was fetched (the content check parsed it as this).
     pub format: String,
-    /// The URL it was fetched from.
+    /// The URL requested: the manifest's `url`, or for a dated source the URL found for it
+    /// (its template filled in, or the link taken from its index). `ipsieve build --cache`
+    /// records it as the source's URL in the artifact.
     pub url: String,
+    /// Where the body came from after redirects (the same as `url` without one). Absent from
+    /// sidecars written before ipsieve recorded it.
+    #[serde(default)]
+    pub final_url: Option<String>,
+    /// What the manifest said to fetch when this copy was fetched
+    /// ([`SourceEntry::origin`]): the `url` (a template for a dated source), or the `index`
+    /// and its `link` pattern. Absent from older sidecars, where `url` plays its part.
+    #[serde(default)]
+    pub origin: Option<String>,
+    /// For a source found through an `index`: the index read.
+    #[serde(default)]
+    pub index: Option<String>,
+    /// For a dated source: the date and time its URL carries (the file's date), Unix seconds.
+    /// `ipsieve build --cache` takes its day as the source's snapshot date.
+    #[serde(default)]
+    pub url_date: Option<u64>,
+    /// [`CacheMeta::url_date`] as `YYYY-MM-DDTHH:MM:SSZ`, for people.
+    #[serde(default)]
+    pub url_date_utc: Option<String>,
     /// When upstream last confirmed this copy (a `200` or a `304 Not Modified`), Unix seconds.
     /// `ipsieve build --cache` dates the source by this day when the manifest gives no
     /// `snapshot`.
@@ -228,6 +248,24 @@ impl CacheMeta {
     pub fn fetched_day(&self) -> u32 {
         u32::try_from(self.fetched_at / 86_400).unwrap_or(u32::MAX)
     }
+
+    /// The day the cached data is from: the date its URL carries for a dated source, else
+    /// the day upstream last confirmed it ([`CacheMeta::fetched_day`]).
+    pub fn data_day(&self) -> u32 {
+        self.url_date.map_or_else(
+            || self.fetched_day(),
+            |t| u32::try_from(t / 86_400).unwrap_or(u32::MAX),
+        )
+    }
+
+    /// How many days old the cached data is at Unix time `now` when that is more than the
+    /// source's `max_age_days` (`None` when it is not, or the source sets no limit); the age
+    /// is counted from [`CacheMeta::data_day`], as `ipsieve build` counts it.
+    pub fn stale_days(&self, entry: &SourceEntry, now: u64) -> Option<u64> {
+        let max = entry.max_age_days?;
+        let age = (now / 86_400).saturating_sub(u64::from(self.data_day()));
+        (age > u64::from(max)).then_some(age)
+    }
 }
 
 /// The current time in Unix seconds (0 if the clock is before 1970).
@@ -278,7 +316,7 @@ fn hex(bytes: &[u8]) -> String {
 /// # Errors
 /// The I/O error of creating, writing, syncing or renaming.
 pub fn write_atomic(dest: &Path, bytes: &[u8]) -> io::Result<()> {
-    let tmp = temp_beside(dest, "write");
+    let tmp = temp_beside(dest);
     let result = (|| {
         let mut f = File::create(&tmp)?;
         f.write_all(bytes)?;
@@ -310,30 +348,37 @@ pub fn persist(tmp: &Path, dest: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// A hidden temporary path beside `dest`: `.<file name>.<pid>-<n>.<tag>.part`, `n` counting
-/// up in this process so that threads writing the same file never share a temporary one.
-pub(crate) fn temp_beside(dest: &Path, tag: &str) -> PathBuf {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let name = dest
-        .file_name()
-        .map_or_else(|| "ipsieve".into(), |n| n.to_string_lossy().into_owned());
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    dest.with_file_name(format!(".{name}.{}-{n}.{tag}.part", std::process::id()))
+/// A hidden temporary path beside `dest`, `.<file name>.tmp-<pid>-<n>`, unique to this call:
+/// the name publish uses ([`crate::publish`]), so that [`remove_stale_temporaries`] clears the
+/// leftovers of a killed fetch exactly as a publish clears those of a killed publish.
+pub(crate) fn temp_beside(dest: &Path) -> PathBuf {
+    crate::write::temp_beside(dest, "ipsieve").2
+}
+
+/// Removes what killed fetches of source `name` left in `dir`: temporary files of its body
+/// and of its sidecar (`.NAME.tmp-…`, `.NAME.meta.json.tmp-…`) last modified more than
+/// [`crate::STALE_TEMPORARY`] ago. Recent ones are left alone (best effort, like publish).
+#[cfg(feature = "fetch")]
+pub(crate) fn remove_stale_temporaries(dir: &Path, name: &str) {
+    crate::write::sweep_stale(dir, name);
+    crate::write::sweep_stale(dir, &format!("{name}.meta.json"));
 }
 
 /// Reads and verifies the cached copy of `entry` in `dir`: the sidecar must exist, be for the
-/// manifest's current `url`, and match the cached file's size and SHA-256.
+/// manifest's current `url` (or template, or `index` and `link`: [`SourceEntry::origin`]),
+/// and match the cached file's size and SHA-256.
 ///
 /// # Errors
 /// A [`CacheError`]; a sidecar for another URL is a [`CacheError::Mismatch`].
 pub fn inspect(entry: &SourceEntry, dir: &Path) -> Result<CacheMeta, CacheError> {
     let meta = CacheMeta::read(dir, &entry.name)?;
-    if let Some(url) = &entry.url {
-        if &meta.url != url {
+    if let Some(origin) = entry.origin() {
+        let fetched = meta.origin.as_deref().unwrap_or(&meta.url);
+        if fetched != origin {
             return Err(CacheError::Mismatch {
                 name: entry.name.clone(),
                 path: sidecar_path(dir, &entry.name),
-                reason: format!("fetched from {}, the manifest now says {url}", meta.url),
+                reason: format!("fetched from {fetched}, the manifest now says {origin}"),
             });
         }
     }
@@ -341,10 +386,12 @@ pub fn inspect(entry: &SourceEntry, dir: &Path) -> Result<CacheMeta, CacheError>
     Ok(meta)
 }
 
-/// Points every enabled source of `manifest` that has a `url` but no `path` at its cached copy
-/// in `dir`, checked with [`inspect`]; a source without a `snapshot` is dated by the day the
-/// copy was fetched. Sources with a `path` are left alone: a `path` always wins. Returns the
-/// sidecars used, in manifest order.
+/// Points every enabled source of `manifest` that has a `url` or an `index` but no `path` at
+/// its cached copy in `dir`, checked with [`inspect`]. A dated source (a `url` with date
+/// fields, or an `index`) takes the URL that was found for it ([`CacheMeta::url`]) and the
+/// date that URL carries as its snapshot; any other source without a `snapshot` is dated by
+/// the day the copy was fetched. Sources with a `path` are left alone: a `path` always wins.
+/// Returns the sidecars used, in manifest order.
 ///
 /// # Errors
 /// [`BuildError::Input`] naming the manifest line and the source when its cached copy is
@@ -352,7 +399,7 @@ pub fn inspect(entry: &SourceEntry, dir: &Path) -> Result<CacheMeta, CacheError>
 pub fn use_cache(manifest: &mut Manifest, dir: &Path) -> Result<Vec<CacheMeta>, BuildError> {
     let mut used = Vec::new();
     for entry in &mut manifest.sources {
-        if !entry.enabled.unwrap_or(true) || entry.path.is_some() || entry.url.is_none() {
+        if !entry.enabled.unwrap_or(true) || entry.path.is_some() || !entry.is_fetched() {
             continue;
         }
         let meta = inspect(entry, dir).map_err(|e| {
@@ -363,8 +410,11 @@ pub fn use_cache(manifest: &mut Manifest, dir: &Path) -> Result<Vec<CacheMeta>, 
             ))
         })?;
         entry.path = Some(body_path(dir, &entry.name));
+        if entry.is_dated() {
+            entry.url = Some(meta.url.clone());
+        }
         if entry.snapshot.is_none() {
-            entry.snapshot = Some(day_string(meta.fetched_day()));
+            entry.snapshot = Some(day_string(meta.data_day()));
         }
         used.push(meta);
     }

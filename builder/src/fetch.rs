@@ -1,28 +1,47 @@
-//! `ipsieve fetch`: downloads each source's `url` into a cache directory, keeping the previous
-//! copy unless the new one is demonstrably good (feature `fetch`).
+//! `ipsieve fetch`: downloads each source into a cache directory, keeping the previous copy
+//! unless the new one is demonstrably good (feature `fetch`).
 //!
-//! Per source, a [`Fetcher`]:
+//! A fetch holds a [`CacheLock`] on the cache directory (an exclusive `flock` on
+//! `DIR/.ipsieve-fetch.lock`), so two fetches never interleave their files and sidecars; a
+//! second fetch into the same directory fails at once with [`FetchError::Locked`], naming the
+//! process that holds it. Per source, a [`Fetcher`]:
 //!
-//! 1. sends a conditional `GET` (`If-None-Match` / `If-Modified-Since` from the sidecar of the
-//!    cached copy, when that copy still matches its SHA-256); `304 Not Modified` keeps the
-//!    cached file byte for byte and only refreshes the sidecar's fetch time;
-//! 2. retries timeouts (no response head, or no data mid-body, within the read timeout),
-//!    connection errors (refused; reset, before the head or mid-body; a body cut short) and
-//!    `5xx` answers, at most [`FetchOptions::retries`] times with exponential backoff; any
-//!    other status, and any failure to write the cache directory (a full disk), fails at once;
-//! 3. streams the body to a temporary file in the cache directory, refusing it past
-//!    `max_bytes` (per source in the manifest, else [`FetchOptions::max_bytes`]), and with a
-//!    connect, a per-read and a whole-download time limit;
-//! 4. undoes gzip (`Content-Encoding: gzip`, or a published `.gz` file) with the same cap on
+//! 1. removes what killed fetches of the source left behind: temporary files beside its copy
+//!    and sidecar older than [`crate::STALE_TEMPORARY`], as publish does for artifacts;
+//! 2. finds the URL to fetch ([`Fetcher::resolve`]): the manifest's `url`; for a `url` with date
+//!    fields, the newest of its candidates (the template filled in at the latest publication
+//!    step before now, then one step earlier each time) that exists, asked with `HEAD` (or a
+//!    one-byte ranged `GET` where `HEAD` is refused); for an `index`, the link of the index
+//!    whose path ends like the `link` pattern and that carries the newest date, the index read
+//!    whole up to [`FetchOptions::max_index_bytes`] and only for its links. A dated source
+//!    whose newest file is its cached copy's (or older) is not downloaded again:
+//!    [`FetchOutcome::Current`]. A failure to find it is a [`FetchError::Resolve`];
+//! 3. sends a conditional `GET` (`If-None-Match` / `If-Modified-Since` from the sidecar of the
+//!    cached copy, when that copy still matches its SHA-256 and came from the same URL);
+//!    `304 Not Modified` keeps the cached file byte for byte and only refreshes the sidecar's
+//!    fetch time, and is refused when the request carried no validators;
+//! 4. follows at most 10 redirects, never from https to http and never to a host other than
+//!    the requested URL's unless the source's `allow_hosts` names it; the sidecar records
+//!    where the body came from ([`CacheMeta::final_url`]);
+//! 5. retries timeouts (no response head, or no data mid-body, within the read timeout),
+//!    connection errors (refused; reset, before the head or mid-body; a body cut short), a
+//!    transfer slower than [`FetchOptions::min_rate`] and `5xx` answers, at most
+//!    [`FetchOptions::retries`] times with exponential backoff, all within one
+//!    [`FetchOptions::deadline`] per download; any other status, and any failure to write the
+//!    cache directory (a full disk), fails at once;
+//! 6. streams the body to a temporary file in the cache directory, refusing it past
+//!    `max_bytes` (per source in the manifest, else [`FetchOptions::max_bytes`]);
+//! 7. undoes gzip (`Content-Encoding: gzip`, or a published `.gz` file) with the same cap on
 //!    the inflated size, so a gzip bomb stops at the cap; a bzip2 body (RouteViews' `.bz2`
 //!    RIB dumps) is cached as fetched, and reading it (at the content check below and in
 //!    `ipsieve build`) stops at [`ipsieve_sources::input::MAX_DECOMPRESSED`] bytes;
-//! 5. checks the content before anything replaces the cached copy: not empty, not an HTML
+//! 8. checks the content before anything replaces the cached copy: not empty, not an HTML
 //!    (or other markup) page served with `200`, parses to its end with the source's parser
 //!    exactly as `ipsieve build` reads it (into a throwaway [`Builder`]), has records, has no
-//!    more than [`FetchOptions::max_rejected_pct`] of its entries rejected, and has not shrunk
-//!    by more than `max_shrink_pct` (manifest, default 50 %) versus the cached copy;
-//! 6. only then renames the new file over the cached copy and writes the sidecar, each
+//!    more than [`FetchOptions::max_rejected_pct`] of its entries rejected, and has neither
+//!    shrunk by more than `max_shrink_pct` (manifest, default 50 %) nor grown by more than
+//!    `max_grow_pct` (manifest, default 200 %) versus the cached copy;
+//! 9. only then renames the new file over the cached copy and writes the sidecar, each
 //!    atomically (see [`crate::cache`]).
 //!
 //! A failure leaves the cached copy and its sidecar exactly as they were and is returned as a
@@ -30,15 +49,17 @@
 //!
 //! ```no_run
 //! use std::path::Path;
-//! use ipsieve_builder::fetch::{FetchOptions, FetchOutcome, Fetcher};
+//! use ipsieve_builder::fetch::{CacheLock, FetchOptions, FetchOutcome, Fetcher};
 //! use ipsieve_builder::manifest::Manifest;
 //!
 //! let manifest = Manifest::load(Path::new("sources/default.toml"))?;
 //! let fetcher = Fetcher::new(FetchOptions::default())?;
-//! for source in manifest.enabled().filter(|s| s.url.is_some()) {
-//!     match fetcher.fetch(source, Path::new("cache"), &mut |_| {}) {
+//! let cache = CacheLock::acquire(Path::new("cache"))?;
+//! for source in manifest.enabled().filter(|s| s.is_fetched()) {
+//!     match fetcher.fetch(source, &cache, &mut |_| {}) {
 //!         Ok(FetchOutcome::Updated { meta, .. }) => println!("{}: {} records", meta.source, meta.records),
 //!         Ok(FetchOutcome::NotModified { meta }) => println!("{}: not modified", meta.source),
+//!         Ok(FetchOutcome::Current { meta, .. }) => println!("{}: {} is the newest", meta.source, meta.url),
 //!         Err(e) => eprintln!("{e}"),
 //!     }
 //! }
@@ -46,24 +67,29 @@
 //! ```
 
 use std::fs::{self, File};
-use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufReader, BufWriter, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use reqwest::blocking::{Client, Response};
 use reqwest::header::{
-    HeaderMap, ACCEPT_ENCODING, CONTENT_ENCODING, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH,
-    LAST_MODIFIED,
+    HeaderMap, HeaderValue, ACCEPT_ENCODING, CONTENT_ENCODING, ETAG, IF_MODIFIED_SINCE,
+    IF_NONE_MATCH, LAST_MODIFIED, LOCATION, RANGE,
 };
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode, Url};
 
 use crate::builder::Builder;
 use crate::cache::{self, CacheMeta, SIDECAR_VERSION};
+use crate::dated::{self, LinkMatcher, Pattern};
 use crate::load;
-use crate::manifest::SourceEntry;
+use crate::manifest::{SourceEntry, DEFAULT_CANDIDATES};
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 const BLOCK: usize = 64 << 10;
+/// Redirects followed per request.
+const MAX_REDIRECTS: usize = 10;
+/// The lock file of a cache directory (a name no source can have: names never start with `.`).
+pub const LOCK_FILE: &str = ".ipsieve-fetch.lock";
 
 /// Limits and retry policy of a [`Fetcher`]; every setter returns the updated value.
 ///
@@ -73,6 +99,8 @@ const BLOCK: usize = 64 << 10;
 ///
 /// let options = FetchOptions::default()
 ///     .timeout(Duration::from_secs(10))
+///     .deadline(Duration::from_secs(600))
+///     .min_rate(1024, Duration::from_secs(30))
 ///     .retries(2)
 ///     .max_bytes(64 << 20);
 /// assert_eq!(options.max_bytes_default(), 64 << 20);
@@ -81,29 +109,38 @@ const BLOCK: usize = 64 << 10;
 pub struct FetchOptions {
     connect_timeout: Duration,
     read_timeout: Duration,
-    total_timeout: Duration,
+    deadline: Duration,
+    min_rate: u64,
+    min_rate_window: Duration,
     retries: u32,
     backoff: Duration,
     max_bytes: u64,
+    max_index_bytes: u64,
     max_rejected_pct: u8,
     progress_interval: Duration,
     user_agent: String,
+    now: Option<u64>,
 }
 
 impl Default for FetchOptions {
-    /// Connect 10 s, read 30 s, 30 min per attempt, 3 retries from 1 s backoff, 256 MiB,
-    /// 50 % rejected entries at most, progress every second.
+    /// Connect 10 s, read 30 s, 30 min per download (every attempt included), at least
+    /// 1 KiB/s over every 60 s, 3 retries from 1 s backoff, 256 MiB per body, 8 MiB per index,
+    /// 50 % rejected entries at most, progress every second, the system clock.
     fn default() -> Self {
         FetchOptions {
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(30),
-            total_timeout: Duration::from_secs(30 * 60),
+            deadline: Duration::from_secs(30 * 60),
+            min_rate: 1024,
+            min_rate_window: Duration::from_secs(60),
             retries: 3,
             backoff: Duration::from_secs(1),
             max_bytes: ipsieve_sources::input::MAX_DOCUMENT,
+            max_index_bytes: 8 << 20,
             max_rejected_pct: 50,
             progress_interval: Duration::from_secs(1),
             user_agent: format!("ipsieve/{}", env!("CARGO_PKG_VERSION")),
+            now: None,
         }
     }
 }
@@ -128,13 +165,25 @@ impl FetchOptions {
         self.read_timeout = t;
         self
     }
-    /// Sets the longest one attempt's download may take as a whole (a trickling server).
+    /// Sets the longest one source's download may take, every attempt and backoff included
+    /// (a trickling server). It is checked after each read, so a silent server overruns it by
+    /// at most the read timeout.
     #[must_use]
-    pub fn total_timeout(mut self, t: Duration) -> Self {
-        self.total_timeout = t;
+    pub fn deadline(mut self, d: Duration) -> Self {
+        self.deadline = d;
         self
     }
-    /// Sets how many times a timeout, connection error or `5xx` is retried (0: never).
+    /// Sets the slowest transfer accepted: a body that brings fewer than `bytes_per_sec` bytes
+    /// a second over any `window` is cut off (and retried, within the deadline). 0 turns the
+    /// check off.
+    #[must_use]
+    pub fn min_rate(mut self, bytes_per_sec: u64, window: Duration) -> Self {
+        self.min_rate = bytes_per_sec;
+        self.min_rate_window = window;
+        self
+    }
+    /// Sets how many times a timeout, connection error, slow transfer or `5xx` is retried
+    /// (0: never).
     #[must_use]
     pub fn retries(mut self, n: u32) -> Self {
         self.retries = n;
@@ -153,6 +202,13 @@ impl FetchOptions {
         self.max_bytes = n;
         self
     }
+    /// Sets the largest index (a creation log, a directory listing, a download page) read to
+    /// find a dated source's newest file.
+    #[must_use]
+    pub fn max_index_bytes(mut self, n: u64) -> Self {
+        self.max_index_bytes = n;
+        self
+    }
     /// Sets the largest share of rejected entries, in percent, a download may have.
     #[must_use]
     pub fn max_rejected_pct(mut self, pct: u8) -> Self {
@@ -165,6 +221,13 @@ impl FetchOptions {
         self.progress_interval = d;
         self
     }
+    /// Sets the time, in Unix seconds, from which a dated `url`'s candidates are counted back
+    /// (default: the system clock when each source is resolved).
+    #[must_use]
+    pub fn now(mut self, unix_secs: u64) -> Self {
+        self.now = Some(unix_secs);
+        self
+    }
     /// The body cap for sources whose manifest entry gives no `max_bytes`.
     pub fn max_bytes_default(&self) -> u64 {
         self.max_bytes
@@ -175,14 +238,15 @@ impl FetchOptions {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum FetchError {
-    /// The source has no `url`.
-    #[error("source '{name}': no `url` in the manifest, nothing to fetch")]
+    /// The source has neither a `url` nor an `index`.
+    #[error("source '{name}': no `url` or `index` in the manifest, nothing to fetch")]
     NoUrl {
         /// The source's name.
         name: String,
     },
     /// No response, or the body broke off: timeouts, refused or reset connections, a body
-    /// shorter than its `Content-Length`.
+    /// shorter than its `Content-Length`, a transfer slower than the minimum rate or past the
+    /// deadline.
     #[error("source '{name}': GET {url}: {reason} (gave up after {attempts} attempt{})", plural(*.attempts))]
     Transport {
         /// The source's name.
@@ -206,6 +270,17 @@ pub enum FetchError {
         /// Attempts made.
         attempts: u32,
     },
+    /// A redirect the source does not allow: to another host than the requested URL's (and
+    /// not in its `allow_hosts`), from https to http, or too many.
+    #[error("source '{name}': GET {url}: {reason}")]
+    Redirect {
+        /// The source's name.
+        name: String,
+        /// The URL requested.
+        url: String,
+        /// Which redirect was refused, and what to do.
+        reason: String,
+    },
     /// The body, or what it inflates to, passed the size cap.
     #[error("source '{name}': GET {url}: the {what} is larger than {limit} bytes; raise `max_bytes` for this source if it really grew that much")]
     TooLarge {
@@ -219,7 +294,8 @@ pub enum FetchError {
         limit: u64,
     },
     /// The body arrived but failed the content check (empty, HTML, unparseable, truncated,
-    /// mostly rejected, or shrunk past the threshold).
+    /// mostly rejected, shrunk or grown past the thresholds), or a `304` answered a request
+    /// without validators.
     #[error("source '{name}': GET {url}: {reason}")]
     Rejected {
         /// The source's name.
@@ -229,12 +305,43 @@ pub enum FetchError {
         /// Why the body was refused.
         reason: String,
     },
+    /// A dated source's newest file could not be found: its index is unreachable, too large
+    /// or lists no matching link (an error page?), its newest link points to a host that is not
+    /// allowed, or none of its template's candidates exists. Nothing was downloaded.
+    #[error("source '{name}': cannot find its newest file ({origin}): {reason}")]
+    Resolve {
+        /// The source's name.
+        name: String,
+        /// What the manifest says to search: the `url` template, or the `index` and `link`.
+        origin: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// Writing into the cache directory failed.
     #[error("source '{name}': cannot write the cache file {}: {error}", .path.display())]
     Cache {
         /// The source's name.
         name: String,
         /// The file being written.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        error: io::Error,
+    },
+    /// Another fetch holds the cache directory's lock.
+    #[error("the cache directory {} is in use by another `ipsieve fetch` ({holder}; lock file {}): wait for it to finish, or fetch into another --cache", .dir.display(), .path.display())]
+    Locked {
+        /// The cache directory.
+        dir: PathBuf,
+        /// Its lock file.
+        path: PathBuf,
+        /// Who holds the lock, as it wrote into the lock file (`pid N since TIME`).
+        holder: String,
+    },
+    /// The cache directory or its lock file cannot be created or locked.
+    #[error("cannot use the cache directory {}: {error}", .path.display())]
+    CacheDir {
+        /// The directory or lock file.
         path: PathBuf,
         /// The underlying error.
         #[source]
@@ -254,16 +361,19 @@ fn plural(n: u32) -> &'static str {
 }
 
 impl FetchError {
-    /// The name of the source that failed (`None` for [`FetchError::Client`]).
+    /// The name of the source that failed (`None` for the errors of the cache directory and
+    /// of the client).
     pub fn source_name(&self) -> Option<&str> {
         match self {
             FetchError::NoUrl { name }
             | FetchError::Transport { name, .. }
             | FetchError::Status { name, .. }
+            | FetchError::Redirect { name, .. }
             | FetchError::TooLarge { name, .. }
             | FetchError::Rejected { name, .. }
+            | FetchError::Resolve { name, .. }
             | FetchError::Cache { name, .. } => Some(name),
-            FetchError::Client(_) => None,
+            FetchError::Locked { .. } | FetchError::CacheDir { .. } | FetchError::Client(_) => None,
         }
     }
 }
@@ -284,6 +394,36 @@ pub enum FetchOutcome {
         /// The refreshed sidecar.
         meta: CacheMeta,
     },
+    /// A dated source whose newest file upstream is the cached copy's, or older: nothing was
+    /// downloaded and the cache is unchanged. Whether that is a failure depends on how old
+    /// the copy is ([`CacheMeta::stale_days`]).
+    Current {
+        /// The cached copy's sidecar, unchanged.
+        meta: CacheMeta,
+        /// The newest file found upstream.
+        newest: Resolved,
+    },
+}
+
+/// The URL a source fetches now ([`Fetcher::resolve`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    /// The URL: the manifest's `url`, its template filled in, or the link taken from its
+    /// index.
+    pub url: String,
+    /// For a dated source: the date and time the URL carries, Unix seconds.
+    pub date: Option<u64>,
+    /// For a source with an `index`: the index read (after redirects).
+    pub index: Option<String>,
+    /// For a `url` template: the newer candidates that did not exist (`404` / `410`).
+    pub missing: u32,
+}
+
+impl Resolved {
+    /// [`Resolved::date`] as `YYYY-MM-DDTHH:MM:SSZ`.
+    pub fn date_utc(&self) -> Option<String> {
+        self.date.map(cache::utc_string)
+    }
 }
 
 /// A download in progress, passed to the progress callback every progress interval.
@@ -297,6 +437,86 @@ pub struct Progress<'a> {
     pub total: Option<u64>,
     /// Time since the download started.
     pub elapsed: Duration,
+}
+
+/// An exclusive lock on a cache directory, held while it lives: the `flock` of
+/// `DIR/.ipsieve-fetch.lock` ([`LOCK_FILE`]). The kernel releases it when the process ends,
+/// however it ends, so a killed fetch never leaves the directory locked.
+#[derive(Debug)]
+pub struct CacheLock {
+    dir: PathBuf,
+    // Holding the open file holds the lock.
+    _file: File,
+}
+
+impl CacheLock {
+    /// Creates `dir` if needed and takes its lock without waiting, then writes `pid N since
+    /// TIME` into the lock file for the message another fetch prints.
+    ///
+    /// # Errors
+    /// [`FetchError::Locked`] when another process (or another `CacheLock` of this one) holds
+    /// it; [`FetchError::CacheDir`] when the directory or lock file cannot be created or
+    /// locked.
+    pub fn acquire(dir: &Path) -> Result<CacheLock, FetchError> {
+        let path = dir.join(LOCK_FILE);
+        let failed = |path: &Path| {
+            let path = path.to_path_buf();
+            move |error| FetchError::CacheDir { path, error }
+        };
+        fs::create_dir_all(dir).map_err(failed(dir))?;
+        let file = File::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(failed(&path))?;
+        // Called through the trait: std's inherent `File::try_lock` needs Rust 1.89.
+        match fs4::FileExt::try_lock(&file) {
+            Ok(()) => {}
+            Err(fs4::TryLockError::WouldBlock) => {
+                // The holder writes its line just after locking: wait a moment for a new one.
+                let mut holder = String::new();
+                for _ in 0..5 {
+                    let text = fs::read_to_string(&path).unwrap_or_default();
+                    holder = text.lines().next().unwrap_or("").trim().to_owned();
+                    if !holder.is_empty() {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                if holder.is_empty() {
+                    "another process".clone_into(&mut holder);
+                }
+                return Err(FetchError::Locked {
+                    dir: dir.to_path_buf(),
+                    path,
+                    holder,
+                });
+            }
+            Err(fs4::TryLockError::Error(e)) => return Err(failed(&path)(e)),
+        }
+        let stamp = format!(
+            "pid {} since {}\n",
+            std::process::id(),
+            cache::utc_string(cache::unix_now())
+        );
+        // Only informative: a failure to write it does not weaken the lock. Written over the
+        // previous holder's line, then cut to length, so that a reader never finds it empty.
+        let _ = (&file)
+            .seek(io::SeekFrom::Start(0))
+            .and_then(|_| (&file).write_all(stamp.as_bytes()))
+            .and_then(|()| file.set_len(stamp.len() as u64));
+        Ok(CacheLock {
+            dir: dir.to_path_buf(),
+            _file: file,
+        })
+    }
+
+    /// The locked cache directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
 }
 
 /// Downloads sources into a cache directory; see the [module docs](self).
@@ -320,11 +540,53 @@ enum Got {
         content_gzip: bool,
         etag: Option<String>,
         last_modified: Option<String>,
+        final_url: String,
     },
     NotModified {
         etag: Option<String>,
         last_modified: Option<String>,
     },
+}
+
+/// Whether a candidate URL exists.
+enum Probe {
+    Found,
+    Missing,
+}
+
+/// A response body being read: a source's data or an index.
+struct Body<'a> {
+    /// `"body"` or `"index"`, for messages.
+    what: &'static str,
+    /// The URL requested.
+    url: &'a str,
+    /// The `Content-Length`, when the server sent one.
+    total: Option<u64>,
+    /// The most bytes accepted.
+    cap: u64,
+    /// When the request was sent.
+    started: Instant,
+    /// The download's deadline.
+    until: Instant,
+}
+
+impl Body<'_> {
+    /// The failure for a body past its cap: `max_bytes` for data, `--max-index-bytes` for an
+    /// index. Not retried.
+    fn too_large(&self, entry: &SourceEntry) -> Failure {
+        permanent(if self.what == "index" {
+            rejected(
+                entry,
+                self.url,
+                format!(
+                    "the index is larger than {} bytes (--max-index-bytes)",
+                    self.cap
+                ),
+            )
+        } else {
+            too_large(entry, self.url, "body", self.cap)
+        })
+    }
 }
 
 /// A temporary file in the cache directory, removed when dropped (after a successful
@@ -334,8 +596,8 @@ struct TempFile {
 }
 
 impl TempFile {
-    fn create(dest: &Path, tag: &str) -> io::Result<(TempFile, File)> {
-        let path = cache::temp_beside(dest, tag);
+    fn create(dest: &Path) -> io::Result<(TempFile, File)> {
+        let path = cache::temp_beside(dest);
         let file = File::create(&path)?;
         Ok((TempFile { path }, file))
     }
@@ -347,10 +609,37 @@ impl Drop for TempFile {
     }
 }
 
+/// Whether `host` may be reached from `from` for `entry`: the same host, or one its
+/// `allow_hosts` names (`*.example.org` covers every subdomain of example.org).
+fn host_allowed(entry: &SourceEntry, from: &Url, to: &Url) -> bool {
+    let (Some(from), Some(to)) = (from.host_str(), to.host_str()) else {
+        return false;
+    };
+    from.eq_ignore_ascii_case(to)
+        || entry
+            .allow_hosts
+            .iter()
+            .flatten()
+            .any(|h| match h.strip_prefix("*.") {
+                Some(domain) => to
+                    .to_ascii_lowercase()
+                    .strip_suffix(domain)
+                    .is_some_and(|sub| sub.ends_with('.')),
+                None => h.eq_ignore_ascii_case(to),
+            })
+}
+
+/// The tokens of an index that may be links: runs of characters between white space, quotes,
+/// angle brackets, parentheses and backquotes.
+fn link_tokens(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| c.is_whitespace() || "\"'<>()`".contains(c))
+        .filter(|t| !t.is_empty())
+}
+
 impl Fetcher {
     /// A fetcher with its own HTTP client: rustls with the webpki roots, the standard proxy
-    /// environment variables, at most 10 redirects and none from https to http, no automatic
-    /// decompression (gzip is undone by the fetcher, with a cap).
+    /// environment variables, no automatic decompression (gzip is undone by the fetcher, with
+    /// a cap) and no automatic redirects (the fetcher follows them itself, per source).
     ///
     /// # Errors
     /// [`FetchError::Client`] when the TLS backend cannot be initialised.
@@ -361,17 +650,7 @@ impl Fetcher {
             // The blocking client applies this to the wait for the response head and to
             // every read of the body: a per-read timeout, not a whole-download one.
             .timeout(options.read_timeout)
-            .redirect(reqwest::redirect::Policy::custom(|attempt| {
-                let downgrade = attempt.url().scheme() == "http"
-                    && attempt.previous().iter().any(|u| u.scheme() == "https");
-                if downgrade {
-                    attempt.error("refusing a redirect from https to plain http")
-                } else if attempt.previous().len() >= 10 {
-                    attempt.error("more than 10 redirects")
-                } else {
-                    attempt.follow()
-                }
-            }))
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| FetchError::Client(error_chain(&e)))?;
         Ok(Fetcher { client, options })
@@ -382,7 +661,355 @@ impl Fetcher {
         &self.options
     }
 
-    /// Fetches `entry`'s `url` into `dir` (created if missing); see the [module docs](self).
+    /// The URL `entry` fetches now, without downloading it: its `url`; for a `url` with date
+    /// fields the newest candidate that exists; for an `index` the matching link with the
+    /// newest date (see the [module docs](self)).
+    ///
+    /// # Errors
+    /// [`FetchError::NoUrl`] for a source with neither `url` nor `index`; otherwise
+    /// [`FetchError::Resolve`], whose reason says what failed (the index unreachable, too
+    /// large, or without a matching link; a link to a host that is not allowed; no candidate
+    /// that exists).
+    pub fn resolve(&self, entry: &SourceEntry) -> Result<Resolved, FetchError> {
+        let origin = entry.origin().ok_or_else(|| FetchError::NoUrl {
+            name: entry.name.clone(),
+        })?;
+        let found = match (&entry.index, entry.url.as_deref().unwrap_or_default()) {
+            (Some(index), _) => self.resolve_index(entry, index),
+            (None, url) => match Pattern::parse(url, false) {
+                Ok(p) if p.is_dated() => self.resolve_template(entry, &p),
+                Ok(_) => {
+                    return Ok(Resolved {
+                        url: url.to_owned(),
+                        date: None,
+                        index: None,
+                        missing: 0,
+                    })
+                }
+                Err(e) => Err(reason(entry, e)),
+            },
+        };
+        found.map_err(|e| {
+            if let FetchError::Resolve { .. } = e {
+                return e;
+            }
+            let text = e.to_string();
+            let prefix = format!("source '{}': ", entry.name);
+            FetchError::Resolve {
+                name: entry.name.clone(),
+                origin,
+                reason: text.strip_prefix(&prefix).unwrap_or(&text).to_owned(),
+            }
+        })
+    }
+
+    /// The newest candidate of a `url` template that exists.
+    fn resolve_template(
+        &self,
+        entry: &SourceEntry,
+        template: &Pattern,
+    ) -> Result<Resolved, FetchError> {
+        let step = dated::parse_step(entry.publication_step.as_deref().unwrap_or("1d"))
+            .map_err(|e| reason(entry, format!("publication_step {e}")))?;
+        let offset = dated::parse_step(entry.publication_offset.as_deref().unwrap_or("0m"))
+            .map_err(|e| reason(entry, format!("publication_offset {e}")))?;
+        let count = entry.candidates.unwrap_or(DEFAULT_CANDIDATES);
+        let now = self.options.now.unwrap_or_else(cache::unix_now);
+        let times = dated::candidates(now, step, offset, count);
+        let mut missing = 0;
+        for &t in &times {
+            let url = template.expand(t);
+            match self.with_retries(None, || self.probe(entry, &url))? {
+                Probe::Found => {
+                    return Ok(Resolved {
+                        url,
+                        date: Some(t),
+                        index: None,
+                        missing,
+                    })
+                }
+                Probe::Missing => missing += 1,
+            }
+        }
+        let span = match (times.first(), times.last()) {
+            (Some(&newest), Some(&oldest)) => format!(
+                "from {} back to {}",
+                template.expand(newest),
+                template.expand(oldest)
+            ),
+            _ => "(no candidate before now)".to_owned(),
+        };
+        Err(reason(
+            entry,
+            format!(
+                "none of the {} candidates exists ({span}: each answered 404 or 410); upstream \
+                 stopped publishing, or raise `candidates`",
+                times.len()
+            ),
+        ))
+    }
+
+    /// Whether `url` exists: `HEAD`, or a one-byte ranged `GET` where `HEAD` is refused.
+    fn probe(&self, entry: &SourceEntry, url: &str) -> Result<Probe, Failure> {
+        let mut status = self
+            .send(entry, Method::HEAD, url, HeaderMap::new())?
+            .0
+            .status();
+        if matches!(
+            status,
+            StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_IMPLEMENTED
+        ) {
+            let mut range = HeaderMap::new();
+            range.insert(RANGE, HeaderValue::from_static("bytes=0-0"));
+            // The response is dropped unread: the connection closes, nothing is downloaded.
+            status = self.send(entry, Method::GET, url, range)?.0.status();
+        }
+        match status {
+            s if s.is_success() => Ok(Probe::Found),
+            StatusCode::NOT_FOUND | StatusCode::GONE => Ok(Probe::Missing),
+            s => Err(Failure {
+                transient: s.is_server_error(),
+                error: FetchError::Status {
+                    name: entry.name.clone(),
+                    url: url.to_owned(),
+                    status: s.to_string(),
+                    attempts: 0,
+                },
+            }),
+        }
+    }
+
+    /// The link of `index` that matches the source's `link` pattern and carries the newest
+    /// date.
+    fn resolve_index(&self, entry: &SourceEntry, index: &str) -> Result<Resolved, FetchError> {
+        let pattern = entry.link.as_deref().unwrap_or_default();
+        let matcher = Pattern::parse(pattern, true)
+            .and_then(|p| LinkMatcher::new(&p))
+            .map_err(|e| reason(entry, format!("link '{pattern}': {e}")))?;
+        let until = Instant::now() + self.options.deadline;
+        let (body, base) =
+            self.with_retries(Some(until), || self.read_index(entry, index, until))?;
+        let text = String::from_utf8_lossy(&body).replace("\\/", "/");
+        let mut newest: Option<(u64, Url)> = None;
+        for token in link_tokens(&text) {
+            let Ok(link) = base.join(token) else {
+                continue;
+            };
+            if !matches!(link.scheme(), "http" | "https") {
+                continue;
+            }
+            if let Some(date) = matcher.date(link.path()) {
+                if newest.as_ref().map_or(true, |(d, _)| date >= *d) {
+                    newest = Some((date, link));
+                }
+            }
+        }
+        let Some((date, link)) = newest else {
+            return Err(reason(
+                entry,
+                format!(
+                    "GET {index}: no link in the index ({} bytes) matches '{pattern}' (an error \
+                     page, or the publisher renamed its files?)",
+                    body.len()
+                ),
+            ));
+        };
+        if base.scheme() == "https" && link.scheme() == "http" {
+            return Err(reason(
+                entry,
+                format!("GET {index}: the newest link, {link}, would leave https for plain http"),
+            ));
+        }
+        if !host_allowed(entry, &base, &link) {
+            let host = link.host_str().unwrap_or_default();
+            return Err(reason(
+                entry,
+                format!(
+                    "GET {index}: the newest link, {link}, points to host {host}, not the \
+                     index's host {}: add \"{host}\" to allow_hosts for this source if that host \
+                     is trusted",
+                    base.host_str().unwrap_or_default()
+                ),
+            ));
+        }
+        Ok(Resolved {
+            url: link.to_string(),
+            date: Some(date),
+            index: Some(base.to_string()),
+            missing: 0,
+        })
+    }
+
+    /// The index's bytes (at most `max_index_bytes`, within the deadline and at the minimum
+    /// rate, like a download) and where they came from.
+    fn read_index(
+        &self,
+        entry: &SourceEntry,
+        index: &str,
+        until: Instant,
+    ) -> Result<(Vec<u8>, Url), Failure> {
+        let started = Instant::now();
+        let (mut response, at) = self.send(entry, Method::GET, index, HeaderMap::new())?;
+        let status = response.status();
+        if status != StatusCode::OK {
+            return Err(Failure {
+                transient: status.is_server_error(),
+                error: FetchError::Status {
+                    name: entry.name.clone(),
+                    url: index.to_owned(),
+                    status: status.to_string(),
+                    attempts: 0,
+                },
+            });
+        }
+        if header(response.headers(), CONTENT_ENCODING)
+            .is_some_and(|e| !e.eq_ignore_ascii_case("identity"))
+        {
+            return Err(permanent(rejected(
+                entry,
+                index,
+                "the index came with a Content-Encoding that was not asked for".into(),
+            )));
+        }
+        let body = Body {
+            what: "index",
+            url: index,
+            total: response.content_length(),
+            cap: self.options.max_index_bytes,
+            started,
+            until,
+        };
+        if body.total.is_some_and(|n| n > body.cap) {
+            return Err(body.too_large(entry));
+        }
+        let mut bytes = Vec::new();
+        let received = self.stream_body(
+            entry,
+            &mut response,
+            &body,
+            &mut |block| {
+                bytes.extend_from_slice(block);
+                Ok(())
+            },
+            &mut |_| {},
+        )?;
+        if body.total.is_some_and(|t| received < t) {
+            return Err(Failure {
+                transient: true,
+                error: FetchError::Transport {
+                    name: entry.name.clone(),
+                    url: index.to_owned(),
+                    attempts: 0,
+                    reason: format!(
+                        "the index broke off after {received} of {} bytes",
+                        body.total.unwrap_or_default()
+                    ),
+                },
+            });
+        }
+        Ok((bytes, at))
+    }
+
+    /// Runs `attempt` until it succeeds, fails for good, or has been retried
+    /// [`FetchOptions::retries`] times (with exponential backoff, never sleeping past `until`).
+    fn with_retries<T>(
+        &self,
+        until: Option<Instant>,
+        mut attempt: impl FnMut() -> Result<T, Failure>,
+    ) -> Result<T, FetchError> {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match attempt() {
+                Ok(v) => return Ok(v),
+                Err(f) if f.transient && attempts <= self.options.retries => {
+                    let factor = 1u32 << (attempts - 1).min(16);
+                    let wait = self.options.backoff.saturating_mul(factor);
+                    if until.is_some_and(|u| Instant::now() + wait >= u) {
+                        return Err(with_attempts(f.error, attempts));
+                    }
+                    std::thread::sleep(wait);
+                }
+                Err(f) => return Err(with_attempts(f.error, attempts)),
+            }
+        }
+    }
+
+    /// Sends `method` to `url` with `headers`, following the redirects the source allows: at
+    /// most [`MAX_REDIRECTS`], never from https to plain http, never to a host other than
+    /// `url`'s unless `allow_hosts` names it. Returns the final response and its URL.
+    fn send(
+        &self,
+        entry: &SourceEntry,
+        method: Method,
+        url: &str,
+        headers: HeaderMap,
+    ) -> Result<(Response, Url), Failure> {
+        let name = entry.name.as_str();
+        let refuse = |reason: String| {
+            permanent(FetchError::Redirect {
+                name: name.to_owned(),
+                url: url.to_owned(),
+                reason,
+            })
+        };
+        let first = Url::parse(url)
+            .map_err(|e| permanent(rejected(entry, url, format!("not a URL ({e})"))))?;
+        let mut at = first.clone();
+        for _ in 0..=MAX_REDIRECTS {
+            let response = self
+                .client
+                .request(method.clone(), at.clone())
+                .headers(headers.clone())
+                .send()
+                .map_err(|e| {
+                    // The error names the URL already.
+                    let e = e.without_url();
+                    Failure {
+                        transient: e.is_timeout() || e.is_connect() || e.is_request(),
+                        error: FetchError::Transport {
+                            name: name.to_owned(),
+                            url: url.to_owned(),
+                            attempts: 0,
+                            reason: describe(&e, self.options.read_timeout),
+                        },
+                    }
+                })?;
+            let status = response.status();
+            if !status.is_redirection() || status == StatusCode::NOT_MODIFIED {
+                return Ok((response, at));
+            }
+            let Some(location) = header(response.headers(), LOCATION) else {
+                return Ok((response, at));
+            };
+            let next = at.join(&location).map_err(|e| {
+                refuse(format!(
+                    "the server answered {status} with a Location that is not a URL ({location:?}: \
+                     {e})"
+                ))
+            })?;
+            if at.scheme() == "https" && next.scheme() == "http" {
+                return Err(refuse(format!(
+                    "refusing a redirect from https to plain http ({next})"
+                )));
+            }
+            if !matches!(next.scheme(), "http" | "https") {
+                return Err(refuse(format!("refusing a redirect to {next}")));
+            }
+            if !host_allowed(entry, &first, &next) {
+                let host = next.host_str().unwrap_or_default();
+                return Err(refuse(format!(
+                    "refusing a redirect to {next}: host {host} is not {}, and the source's \
+                     allow_hosts does not name it (add \"{host}\" if the redirect is expected)",
+                    first.host_str().unwrap_or_default()
+                )));
+            }
+            at = next;
+        }
+        Err(refuse(format!("more than {MAX_REDIRECTS} redirects")))
+    }
+
+    /// Fetches `entry` into the locked cache directory; see the [module docs](self).
     /// `progress` is called every progress interval while a body downloads.
     ///
     /// # Errors
@@ -390,35 +1017,33 @@ impl Fetcher {
     pub fn fetch(
         &self,
         entry: &SourceEntry,
-        dir: &Path,
+        cache: &CacheLock,
         progress: &mut dyn FnMut(&Progress<'_>),
     ) -> Result<FetchOutcome, FetchError> {
         let name = entry.name.as_str();
-        let url = entry.url.as_deref().ok_or_else(|| FetchError::NoUrl {
-            name: name.to_owned(),
-        })?;
-        fs::create_dir_all(dir).map_err(|error| FetchError::Cache {
-            name: name.to_owned(),
-            path: dir.to_path_buf(),
-            error,
-        })?;
+        let dir = cache.dir();
+        cache::remove_stale_temporaries(dir, name);
         // Validators are only worth sending for a copy that is really there and intact.
         let previous = cache::inspect(entry, dir).ok();
+        let newest = self.resolve(entry)?;
+        if let (Some(prev), Some(date)) = (&previous, newest.date) {
+            let newer = prev.url_date.map_or(true, |old| date > old) && prev.url != newest.url;
+            if !newer {
+                return Ok(FetchOutcome::Current {
+                    meta: prev.clone(),
+                    newest,
+                });
+            }
+        }
+        let url = newest.url.as_str();
+        let validators = previous.as_ref().filter(|p| p.url == url);
         let max_bytes = entry.max_bytes.unwrap_or(self.options.max_bytes);
         let dest = cache::body_path(dir, name);
 
-        let mut attempts = 0;
-        let got = loop {
-            attempts += 1;
-            match self.attempt(entry, url, previous.as_ref(), &dest, max_bytes, progress) {
-                Ok(got) => break got,
-                Err(f) if f.transient && attempts <= self.options.retries => {
-                    let factor = 1u32 << (attempts - 1).min(16);
-                    std::thread::sleep(self.options.backoff.saturating_mul(factor));
-                }
-                Err(f) => return Err(with_attempts(f.error, attempts)),
-            }
-        };
+        let until = Instant::now() + self.options.deadline;
+        let got = self.with_retries(Some(until), || {
+            self.attempt(entry, url, validators, &dest, max_bytes, until, progress)
+        })?;
 
         let now = cache::unix_now();
         match got {
@@ -426,7 +1051,7 @@ impl Fetcher {
                 etag,
                 last_modified,
             } => {
-                let Some(mut meta) = previous else {
+                let Some(mut meta) = validators.cloned() else {
                     return Err(rejected(
                         entry,
                         url,
@@ -448,6 +1073,7 @@ impl Fetcher {
                 content_gzip,
                 etag,
                 last_modified,
+                final_url,
             } => {
                 let (plain, gunzipped) =
                     self.gunzip(entry, url, raw, content_gzip, &dest, max_bytes)?;
@@ -459,6 +1085,11 @@ impl Fetcher {
                     source: name.to_owned(),
                     format: entry.format.as_str().to_owned(),
                     url: url.to_owned(),
+                    final_url: Some(final_url),
+                    origin: entry.origin(),
+                    index: newest.index.clone(),
+                    url_date: newest.date,
+                    url_date_utc: newest.date_utc(),
                     fetched_at: now,
                     fetched_at_utc: cache::utc_string(now),
                     downloaded_at: now,
@@ -474,7 +1105,7 @@ impl Fetcher {
                 // only a failing rename between the two could leave them disagreeing (then
                 // the SHA-256 check refuses the copy until the next good fetch).
                 let sidecar = cache::sidecar_path(dir, name);
-                let (meta_tmp, mut file) = TempFile::create(&sidecar, "meta")
+                let (meta_tmp, mut file) = TempFile::create(&sidecar)
                     .map_err(|error| cache_error(name, sidecar.clone(), error))?;
                 file.write_all(meta.to_json().as_bytes())
                     .and_then(|()| file.sync_all())
@@ -493,13 +1124,15 @@ impl Fetcher {
     }
 
     /// One request: the response head, then the body streamed into a temporary file.
+    #[allow(clippy::too_many_arguments)] // one private call site; a struct would only rename them
     fn attempt(
         &self,
         entry: &SourceEntry,
         url: &str,
-        previous: Option<&CacheMeta>,
+        validators: Option<&CacheMeta>,
         dest: &Path,
         max_bytes: u64,
+        until: Instant,
         progress: &mut dyn FnMut(&Progress<'_>),
     ) -> Result<Got, Failure> {
         let name = entry.name.as_str();
@@ -513,26 +1146,38 @@ impl Fetcher {
             },
         };
         // We undo gzip ourselves, with a cap; reqwest's own decompression is not compiled in.
-        let mut request = self.client.get(url).header(ACCEPT_ENCODING, "gzip");
-        if let Some(p) = previous {
-            if let Some(etag) = &p.etag {
-                request = request.header(IF_NONE_MATCH, etag.as_str());
-            }
-            if let Some(lm) = &p.last_modified {
-                request = request.header(IF_MODIFIED_SINCE, lm.as_str());
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
+        let mut validated = false;
+        if let Some(p) = validators {
+            for (key, value) in [
+                (IF_NONE_MATCH, &p.etag),
+                (IF_MODIFIED_SINCE, &p.last_modified),
+            ] {
+                if let Some(v) = value.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
+                    headers.insert(key, v);
+                    validated = true;
+                }
             }
         }
         let started = Instant::now();
-        let mut response = request.send().map_err(|e| {
-            // The error names the URL already.
-            let e = e.without_url();
-            let transient = e.is_timeout() || e.is_connect() || e.is_request();
-            transport(transient, describe(&e, self.options.read_timeout))
-        })?;
+        let (mut response, final_url) = self.send(entry, Method::GET, url, headers)?;
         let status = response.status();
         let etag = header(response.headers(), ETAG);
         let last_modified = header(response.headers(), LAST_MODIFIED);
         if status == StatusCode::NOT_MODIFIED {
+            if !validated {
+                // Nothing was asked to be confirmed: keeping the copy and calling it fresh
+                // would date old data as new.
+                return Err(permanent(rejected(
+                    entry,
+                    url,
+                    "the server answered 304 Not Modified to a request that carried no \
+                     validators (the cached copy has no ETag or Last-Modified): nothing \
+                     confirmed, the cached copy and its fetch time are left as they were"
+                        .into(),
+                )));
+            }
             return Ok(Got::NotModified {
                 etag,
                 last_modified,
@@ -556,34 +1201,36 @@ impl Fetcher {
             None | Some("identity") => false,
             Some("gzip" | "x-gzip") => true,
             Some(other) => {
-                return Err(Failure {
-                    transient: false,
-                    error: rejected(
-                        entry,
-                        url,
-                        format!("unsupported Content-Encoding '{other}' (only gzip is undone)"),
-                    ),
-                })
+                return Err(permanent(rejected(
+                    entry,
+                    url,
+                    format!("unsupported Content-Encoding '{other}' (only gzip is undone)"),
+                )))
             }
         };
         let total = response.content_length();
         if total.is_some_and(|n| n > max_bytes) {
-            return Err(Failure {
-                transient: false,
-                error: too_large(entry, url, "body", max_bytes),
-            });
+            return Err(permanent(too_large(entry, url, "body", max_bytes)));
         }
-        let (raw, file) = TempFile::create(dest, "download")
+        let (raw, file) = TempFile::create(dest)
             .map_err(|error| permanent(cache_error(name, dest.to_path_buf(), error)))?;
         let mut out = BufWriter::new(file);
+        let body = Body {
+            what: "body",
+            url,
+            total,
+            cap: max_bytes,
+            started,
+            until,
+        };
         let received = self.stream_body(
             entry,
-            url,
             &mut response,
-            (&mut out, &raw.path),
-            total,
-            max_bytes,
-            started,
+            &body,
+            &mut |block| {
+                out.write_all(block)
+                    .map_err(|error| permanent(cache_error(name, raw.path.clone(), error)))
+            },
             progress,
         )?;
         out.into_inner()
@@ -606,68 +1253,97 @@ impl Fetcher {
             content_gzip,
             etag,
             last_modified,
+            final_url: final_url.to_string(),
         })
     }
 
-    /// Copies the body to `out`, enforcing the size cap and the whole-download time limit and
-    /// reporting progress; returns the bytes received.
-    #[allow(clippy::too_many_arguments)] // one private call site; a struct would only rename them
+    /// Passes the body to `sink` block by block, enforcing the size cap, the minimum rate and
+    /// the deadline and reporting progress; returns the bytes received. The same for a data
+    /// body (into a temporary file) and an index (into memory): `body.what` names it in errors.
     fn stream_body(
         &self,
         entry: &SourceEntry,
-        url: &str,
         response: &mut Response,
-        (out, out_path): (&mut impl Write, &Path),
-        total: Option<u64>,
-        max_bytes: u64,
-        started: Instant,
+        body: &Body<'_>,
+        sink: &mut dyn FnMut(&[u8]) -> Result<(), Failure>,
         progress: &mut dyn FnMut(&Progress<'_>),
     ) -> Result<u64, Failure> {
         let name = entry.name.as_str();
-        let broke = |reason: String| Failure {
-            transient: true,
+        let broke = |transient: bool, reason: String| Failure {
+            transient,
             error: FetchError::Transport {
                 name: name.to_owned(),
-                url: url.to_owned(),
+                url: body.url.to_owned(),
                 attempts: 0,
                 reason,
             },
         };
+        let of = |received: u64| {
+            let of = body.total.map_or_else(String::new, |t| format!(" of {t}"));
+            format!("{received}{of}")
+        };
+        let (min_rate, window) = (self.options.min_rate, self.options.min_rate_window);
         let mut buf = vec![0u8; BLOCK];
         let mut received = 0u64;
         let mut last_report = Instant::now();
+        let (mut window_start, mut window_bytes) = (Instant::now(), 0u64);
         loop {
             let n = match response.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    let of = total.map_or_else(String::new, |t| format!(" of {t}"));
-                    return Err(broke(format!(
-                        "the body broke off after {received}{of} bytes: {}",
-                        io_reason(&e, self.options.read_timeout)
-                    )));
+                    return Err(broke(
+                        true,
+                        format!(
+                            "the {} broke off after {} bytes: {}",
+                            body.what,
+                            of(received),
+                            io_reason(&e, self.options.read_timeout)
+                        ),
+                    ));
                 }
             };
             received += n as u64;
-            if received > max_bytes {
-                return Err(permanent(too_large(entry, url, "body", max_bytes)));
+            if received > body.cap {
+                return Err(body.too_large(entry));
             }
-            out.write_all(&buf[..n])
-                .map_err(|error| permanent(cache_error(name, out_path.to_path_buf(), error)))?;
-            if started.elapsed() > self.options.total_timeout {
-                return Err(broke(format!(
-                    "the download took longer than {} s ({received} bytes received)",
-                    self.options.total_timeout.as_secs()
-                )));
+            sink(&buf[..n])?;
+            let now = Instant::now();
+            if now > body.until {
+                return Err(broke(
+                    false,
+                    format!(
+                        "the download passed its deadline of {:.1} s (--deadline) after {} bytes",
+                        self.options.deadline.as_secs_f64(),
+                        of(received)
+                    ),
+                ));
+            }
+            window_bytes += n as u64;
+            let spent = now - window_start;
+            if min_rate > 0 && spent >= window {
+                let rate = window_bytes as f64 / spent.as_secs_f64();
+                if rate < min_rate as f64 {
+                    return Err(broke(
+                        true,
+                        format!(
+                            "the transfer slowed to {rate:.0} bytes/s over {:.1} s, below the \
+                             minimum of {min_rate} bytes/s (--min-rate), after {} bytes",
+                            spent.as_secs_f64(),
+                            of(received)
+                        ),
+                    ));
+                }
+                (window_start, window_bytes) = (now, 0);
             }
             if last_report.elapsed() >= self.options.progress_interval {
                 last_report = Instant::now();
                 progress(&Progress {
                     source: name,
                     received,
-                    total,
-                    elapsed: started.elapsed(),
+                    total: body.total,
+                    elapsed: body.started.elapsed(),
                 });
             }
         }
@@ -696,8 +1372,8 @@ impl Fetcher {
         } else {
             "gzip-file"
         };
-        let (plain, file) = TempFile::create(dest, "plain")
-            .map_err(|error| cache_error(name, dest.to_path_buf(), error))?;
+        let (plain, file) =
+            TempFile::create(dest).map_err(|error| cache_error(name, dest.to_path_buf(), error))?;
         let source =
             File::open(&raw.path).map_err(|error| cache_error(name, raw.path.clone(), error))?;
         let mut gunzip = flate2::read::MultiGzDecoder::new(BufReader::new(source));
@@ -792,16 +1468,35 @@ impl Fetcher {
             )));
         }
         if let Some(prev) = previous {
-            let pct = entry.shrink_threshold_pct();
-            if u128::from(report.read) * 100 < u128::from(prev.records) * u128::from(100 - pct) {
+            let (now, before) = (u128::from(report.read), u128::from(prev.records));
+            let shrink = entry.shrink_threshold_pct();
+            if now * 100 < before * u128::from(100 - shrink) {
                 return Err(refuse(format!(
-                    "{} records, down from {} in the cached copy of {}: more than {pct} % fewer \
-                     (set `max_shrink_pct` for this source if that is expected)",
+                    "{} records, down from {} in the cached copy of {}: more than {shrink} % \
+                     fewer (set `max_shrink_pct` for this source if that is expected)",
+                    report.read, prev.records, prev.fetched_at_utc
+                )));
+            }
+            let grow = entry.grow_threshold_pct();
+            if now * 100 > before * (100 + u128::from(grow)) {
+                return Err(refuse(format!(
+                    "{} records, up from {} in the cached copy of {}: more than {grow} % more \
+                     (set `max_grow_pct` for this source if that is expected)",
                     report.read, prev.records, prev.fetched_at_utc
                 )));
             }
         }
         Ok(report.read)
+    }
+}
+
+/// An error of `entry` with a reason but no request (an invalid pattern, nothing found), to
+/// be wrapped as [`FetchError::Resolve`].
+fn reason(entry: &SourceEntry, reason: String) -> FetchError {
+    FetchError::Resolve {
+        name: entry.name.clone(),
+        origin: entry.origin().unwrap_or_default(),
+        reason,
     }
 }
 

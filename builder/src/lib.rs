@@ -12,8 +12,11 @@
 //! * [`cache`]: the directory `ipsieve fetch` fills and `ipsieve build --cache` reads: one
 //!   file per source plus a sidecar (URL, fetch time, validators, SHA-256, record count).
 //! * `fetch` (cargo feature `fetch`, on by default): downloads sources into the cache with
-//!   timeouts, retries, size caps, conditional requests and a content check before anything
-//!   replaces a cached copy. Build with `default-features = false` to leave HTTP out.
+//!   timeouts, a deadline and a minimum rate, retries, size caps, conditional requests, a
+//!   per-source redirect policy and a content check before anything replaces a cached copy,
+//!   one fetch per cache directory at a time; finds a dated source's newest file (a `url`
+//!   template, or an index's newest link). Build with `default-features = false` to leave
+//!   HTTP out.
 //! * [`walk`]: an artifact's runs of equal answers in address order, and the merge of two.
 //! * [`diff`]: what changed between two artifacts per category, provider and source (what
 //!   `ipsieve diff` prints and its `--max-shrink` guard reads).
@@ -50,6 +53,7 @@
 mod builder;
 pub mod cache;
 mod compile;
+mod dated;
 pub mod diff;
 mod error;
 pub mod eval;

@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use ipsieve::{Answer, Database};
-use ipsieve_builder::cache::{self, CacheMeta};
+use ipsieve_builder::cache;
 use ipsieve_builder::manifest::{day_string, Manifest};
 use ipsieve_builder::report::BuildReport;
 use ipsieve_builder::{load, Builder};
@@ -25,6 +25,8 @@ mod explain;
 mod export;
 #[path = "cli/output.rs"]
 mod output;
+#[path = "cli/fetch.rs"]
+mod fetch;
 #[path = "cli/progress.rs"]
 mod progress;
 
@@ -65,20 +67,28 @@ enum Command {
     },
     /// Download the manifest's sources into a cache directory, keeping each cached copy
     /// unless the new download passes every check (not HTML, not empty or truncated, parses,
-    /// has not shrunk past `max_shrink_pct`). Exits non-zero if any source failed.
+    /// has not shrunk past `max_shrink_pct` or grown past `max_grow_pct`). A dated source (a
+    /// `url` with date fields, or an `index`) fetches the newest file upstream. Exits non-zero
+    /// if any source failed; a dated source whose newest file cannot be found counts only when
+    /// its cached copy is missing or older than its `max_age_days`.
     ///
     /// The cache holds `DIR/<source>` (the body, gzip undone) and `DIR/<source>.meta.json`
-    /// (URL, fetch time, ETag / Last-Modified, SHA-256, size, record count).
+    /// (URL, final URL, the URL's date, fetch time, ETag / Last-Modified, SHA-256, size, record
+    /// count). One fetch at a time per cache directory: a second one fails at once.
     Fetch {
-        /// Source manifest (TOML); every enabled source with a `url` is fetched.
+        /// Source manifest (TOML); every enabled source with a `url` or an `index` is fetched.
         #[arg(long)]
         sources: PathBuf,
         /// Cache directory (created if missing).
-        #[arg(long)]
-        cache: PathBuf,
+        #[arg(long, required_unless_present = "resolve_only")]
+        cache: Option<PathBuf>,
         /// Do not touch the network: report what the cache holds and how old it is.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "resolve_only")]
         offline: bool,
+        /// Download nothing: print the URL (and date) each source would fetch now, and how it
+        /// compares with the cached copy when --cache is given.
+        #[arg(long)]
+        resolve_only: bool,
         /// Print nothing but errors.
         #[arg(long)]
         quiet: bool,
@@ -97,6 +107,27 @@ enum Command {
         #[arg(long, default_value_t = 1000, hide = true,
               value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
         backoff_ms: u64,
+        /// The longest one source's download may take, every retry included, in seconds.
+        #[arg(long, value_name = "SECS", default_value_t = 1800,
+              value_parser = clap::value_parser!(u64).range(1..=86_400))]
+        deadline: u64,
+        /// The slowest transfer accepted, in bytes per second over every --min-rate-window
+        /// (slower is cut off and retried); 0 turns the check off.
+        #[arg(long, value_name = "BYTES", default_value_t = 1024,
+              value_parser = clap::value_parser!(u64).range(0..=1 << 30))]
+        min_rate: u64,
+        /// The window over which --min-rate is measured, in seconds.
+        #[arg(long, value_name = "SECS", default_value_t = 60,
+              value_parser = clap::value_parser!(u64).range(1..=3_600))]
+        min_rate_window: u64,
+        /// Largest index (creation log, directory listing, download page) read to find a
+        /// dated source's newest file, in bytes.
+        #[arg(long, value_name = "BYTES", default_value_t = 8 << 20,
+              value_parser = clap::value_parser!(u64).range(1..=1 << 30))]
+        max_index_bytes: u64,
+        /// The time dated sources are searched back from, in Unix seconds (tests).
+        #[arg(long, value_name = "UNIX", hide = true)]
+        now: Option<u64>,
     },
     /// Look addresses up; `-` reads addresses from standard input, one a line.
     ///
@@ -227,26 +258,37 @@ fn main() -> ExitCode {
             sources,
             cache,
             offline,
+            resolve_only,
             quiet,
             timeout,
             retries,
             max_bytes,
             backoff_ms,
+            deadline,
+            min_rate,
+            min_rate_window,
+            max_index_bytes,
+            now,
         } => {
-            let manifest = Manifest::load(&sources);
-            match manifest {
-                Err(e) => Err(e.into()),
-                Ok(m) if offline => offline_report(&m, &cache, quiet),
-                Ok(m) => {
-                    let limits = FetchArgs {
-                        timeout,
-                        retries,
-                        max_bytes,
-                        backoff_ms,
-                    };
-                    fetch(&m, &cache, quiet, &limits)
-                }
-            }
+            let mode = match (offline, resolve_only) {
+                (true, _) => fetch::Mode::Offline,
+                (_, true) => fetch::Mode::ResolveOnly,
+                _ => fetch::Mode::Fetch,
+            };
+            let args = fetch::FetchArgs {
+                timeout,
+                retries,
+                max_bytes,
+                backoff_ms,
+                deadline,
+                min_rate,
+                min_rate_window,
+                max_index_bytes,
+                now,
+            };
+            Manifest::load(&sources)
+                .map_err(anyhow::Error::from)
+                .and_then(|m| fetch::run(&m, cache.as_deref(), &mode, quiet, &args))
         }
         Command::Lookup(a) => {
             let output = if a.json { Output::Json } else { Output::Tsv };
@@ -443,196 +485,6 @@ fn build(
         }
     }
     Ok(())
-}
-
-/// The fetch command's limits, as given on the command line.
-// Without the `fetch` feature only `--offline` works and these go unread.
-#[cfg_attr(not(feature = "fetch"), allow(dead_code))]
-struct FetchArgs {
-    timeout: f64,
-    retries: u32,
-    max_bytes: u64,
-    backoff_ms: u64,
-}
-
-/// `12.3 MiB` / `456 KiB` / `789 B`.
-fn size(bytes: u64) -> String {
-    if bytes >= 1 << 20 {
-        format!("{:.1} MiB", bytes as f64 / f64::from(1u32 << 20))
-    } else if bytes >= 1 << 10 {
-        format!("{:.1} KiB", bytes as f64 / 1024.0)
-    } else {
-        format!("{bytes} B")
-    }
-}
-
-/// `3 days` / `5 hours` / `12 minutes` between `then` and now.
-fn age(then: u64) -> String {
-    let secs = cache::unix_now().saturating_sub(then);
-    match secs {
-        s if s >= 2 * 86_400 => format!("{} days", s / 86_400),
-        s if s >= 2 * 3_600 => format!("{} hours", s / 3_600),
-        s if s >= 60 => format!("{} minutes", s / 60),
-        _ => "less than a minute".to_owned(),
-    }
-}
-
-/// What the cache still holds for a source whose fetch failed.
-#[cfg(feature = "fetch")]
-fn kept(entry: &ipsieve_builder::manifest::SourceEntry, dir: &Path) -> String {
-    match cache::inspect(entry, dir) {
-        Ok(m) => format!(
-            "kept the cached copy of {} ({} records)",
-            m.fetched_at_utc, m.records
-        ),
-        Err(_) => "there is no cached copy to keep".to_owned(),
-    }
-}
-
-#[cfg(feature = "fetch")]
-fn fetch(manifest: &Manifest, dir: &Path, quiet: bool, args: &FetchArgs) -> Result<bool> {
-    use ipsieve_builder::fetch::{FetchOptions, FetchOutcome, Fetcher};
-    use std::time::Duration;
-
-    let options = FetchOptions::default()
-        .timeout(Duration::from_secs_f64(args.timeout))
-        .retries(args.retries)
-        .max_bytes(args.max_bytes)
-        .backoff(Duration::from_millis(args.backoff_ms));
-    let fetcher = Fetcher::new(options)?;
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    let (mut tried, mut failed) = (0, 0);
-    for entry in manifest.enabled().filter(|s| s.url.is_some()) {
-        tried += 1;
-        if !quiet {
-            eprintln!("fetching {}…", entry.name);
-        }
-        let result = fetcher.fetch(entry, dir, &mut |p| {
-            if !quiet {
-                let of = p.total.map_or_else(String::new, |t| {
-                    format!(
-                        " of {} ({:.0} %)",
-                        size(t),
-                        p.received as f64 * 100.0 / t as f64
-                    )
-                });
-                eprintln!(
-                    "  {}: {}{of}, {:.0} s",
-                    p.source,
-                    size(p.received),
-                    p.elapsed.as_secs_f64()
-                );
-            }
-        });
-        match result {
-            Ok(FetchOutcome::Updated { meta, previous }) => {
-                if !quiet {
-                    let was = previous.map_or_else(String::new, |p| {
-                        format!(", was {} records of {}", p.records, p.fetched_at_utc)
-                    });
-                    writeln!(
-                        out,
-                        "{}: updated: {} records, {}{was}",
-                        meta.source,
-                        meta.records,
-                        size(meta.bytes)
-                    )?;
-                }
-            }
-            Ok(FetchOutcome::NotModified { meta }) => {
-                if !quiet {
-                    writeln!(
-                        out,
-                        "{}: not modified: kept {} records, {} (downloaded {})",
-                        meta.source,
-                        meta.records,
-                        size(meta.bytes),
-                        cache::utc_string(meta.downloaded_at)
-                    )?;
-                }
-            }
-            Err(e) => {
-                failed += 1;
-                out.flush()?;
-                eprintln!("ipsieve: {e}; {}", kept(entry, dir));
-            }
-        }
-    }
-    if !quiet {
-        writeln!(
-            out,
-            "fetched {} of {tried} sources into {}{}",
-            tried - failed,
-            dir.display(),
-            if failed > 0 {
-                format!("; {failed} failed")
-            } else {
-                String::new()
-            }
-        )?;
-    }
-    Ok(failed == 0)
-}
-
-#[cfg(not(feature = "fetch"))]
-fn fetch(_: &Manifest, _: &Path, _: bool, _: &FetchArgs) -> Result<bool> {
-    bail!(
-        "this ipsieve was built without the `fetch` feature: only `ipsieve fetch --offline` works"
-    )
-}
-
-/// `ipsieve fetch --offline`: what the cache holds for each source with a `url`, and how old
-/// it is. False when a source that has no `path` has no usable copy.
-///
-/// # Errors
-/// Writing standard output.
-fn offline_report(manifest: &Manifest, dir: &Path, quiet: bool) -> Result<bool> {
-    let mut stdout = output::stdout();
-    let mut ok = true;
-    for entry in manifest.enabled().filter(|s| s.url.is_some()) {
-        match cache::inspect(entry, dir) {
-            Ok(CacheMeta {
-                records,
-                bytes,
-                fetched_at,
-                fetched_at_utc,
-                ..
-            }) => {
-                if quiet {
-                    continue;
-                }
-                let days = cache::unix_now().saturating_sub(fetched_at) / 86_400;
-                let stale = match entry.max_age_days {
-                    Some(max) if days > u64::from(max) => {
-                        format!("; stale: older than max_age_days {max}")
-                    }
-                    _ => String::new(),
-                };
-                writeln!(
-                    stdout,
-                    "{}: cached: {records} records, {}, fetched {} ({} ago){stale}",
-                    entry.name,
-                    size(bytes),
-                    output::escape(&fetched_at_utc),
-                    age(fetched_at)
-                )?;
-            }
-            // A source with a `path` is built from it; its cached copy is optional.
-            Err(_) if entry.path.is_some() => {
-                if !quiet {
-                    writeln!(stdout, "{}: not cached (built from its `path`)", entry.name)?;
-                }
-            }
-            Err(e) => {
-                ok = false;
-                stdout.flush()?;
-                eprintln!("ipsieve: {}", output::escape(&e.to_string()));
-            }
-        }
-    }
-    stdout.flush()?;
-    Ok(ok)
 }
 
 /// The `--json` line, with exactly the documented keys.

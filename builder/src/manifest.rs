@@ -24,6 +24,34 @@
 //! max_decompressed_bytes = 8589934592 # `ipsieve build`: a gzip / bzip2 file stops there
 //! optional = false                  # true: `ipsieve build` goes on without this source when it
 //!                                   # fails (see below) and the report says so
+//! max_grow_pct = 200                # `ipsieve fetch` refuses a download with this much more
+//!                                   # records than the cached copy (0..=100000, default 200)
+//! allow_hosts = ["cdn.example.org"] # `ipsieve fetch`: other hosts a redirect (or an index's
+//!                                   # link) may lead to; `*.example.org` for subdomains
+//! ```
+//!
+//! A source whose publisher puts the date in each file's name is **dated**: `ipsieve fetch`
+//! finds its newest file, and that file's date becomes the source's snapshot date (so a dated
+//! source has no `snapshot`). Either its `url` has date fields (`{yyyy}`, `{mm}`, `{dd}`,
+//! `{hh}`, `{hhmm}`, `{yyyymmdd}`, UTC) and a search rule, and the newest URL that exists is
+//! taken (asked with `HEAD`, or a one-byte ranged `GET` where `HEAD` is refused):
+//!
+//! ```toml
+//! url = "https://archive.routeviews.org/bgpdata/{yyyy}.{mm}/RIBS/rib.{yyyymmdd}.{hhmm}.bz2"
+//! publication_step = "2h"           # a file every two hours ("1d", "2h", "30m")
+//! publication_offset = "0m"         # dated at offset + k × step (default "0m")
+//! candidates = 12                   # how many steps back from now to try (1..=1000, default 24)
+//! ```
+//!
+//! or it names an `index` (a creation log, a directory listing, a download page) and the
+//! `link` pattern to take from it; of the links whose path ends like the pattern, the one with
+//! the newest date is fetched. The index is read only for its links (at most
+//! `--max-index-bytes`), never as data, and a link to another host than the index's is refused
+//! unless `allow_hosts` names that host:
+//!
+//! ```toml
+//! index = "https://publicdata.caida.org/datasets/routing/routeviews-prefix2as/pfx2as-creation.log"
+//! link = "routeviews-rv2-{yyyymmdd}-{hhmm}.pfx2as.gz"   # `*`: any characters within a segment
 //! ```
 //!
 //! A source that stops on a fatal error (a truncated or corrupt file, an HTML page where JSON
@@ -45,9 +73,11 @@
 //! (see [`Limits::reject_special`](crate::Limits::reject_special)).
 //!
 //! Unknown keys, unknown formats, categories or tiers, malformed dates, numbers out of range
-//! (`weight`, the percentages, `max_bytes`, `min_prefix`, `max_decompressed_bytes`) and a
-//! source with neither `path` nor `url` are errors that name the manifest line of the
-//! offending `[[source]]` table.
+//! (`weight`, the percentages, `max_bytes`, `min_prefix`, `max_decompressed_bytes`,
+//! `candidates`), a source with neither `path` nor `url` nor `index`, unknown date fields, a
+//! dated `url` without `publication_step` or whose fields cannot tell its steps apart, `url`
+//! and `index` together, and a dated source with a `snapshot` are errors that name the
+//! manifest line of the offending `[[source]]` table.
 
 use std::path::{Path, PathBuf};
 
@@ -55,6 +85,7 @@ use ipsieve::{Categories, Tier};
 use serde::Deserialize;
 
 use crate::builder::{MinPrefix, SourceSpec};
+use crate::dated::{self, Pattern};
 use crate::error::BuildError;
 
 /// Input formats the builder can read.
@@ -197,6 +228,33 @@ pub struct SourceEntry {
     /// `ipsieve build` goes on without this source when it stops on a fatal error or yields no
     /// entries, and reports it, instead of failing (default false: see the module docs).
     pub optional: Option<bool>,
+    /// `ipsieve fetch` refuses a download with more than this percentage more records than the
+    /// cached copy (0..=100000; default [`DEFAULT_MAX_GROW_PCT`]): a list that suddenly grows
+    /// several times over is more likely broken upstream than real.
+    pub max_grow_pct: Option<u32>,
+    /// `ipsieve fetch`: a page or file to read the source's current URL from (a dated source
+    /// whose publisher lists its files): the link matching [`SourceEntry::link`] with the newest
+    /// date is fetched. Read only for links and dates, never as data. Give either `url` or
+    /// `index`.
+    pub index: Option<String>,
+    /// With `index`: the pattern the link's path must end with, with date fields (`{yyyy}`,
+    /// `{mm}`, `{dd}`, `{hh}`, `{hhmm}`, `{yyyymmdd}`) naming at least a whole date and `*` for
+    /// any characters within a path segment, e.g. `"rib.{yyyymmdd}.{hhmm}.bz2"`.
+    pub link: Option<String>,
+    /// For a `url` with date fields: how often upstream publishes a file (`"1d"`, `"2h"`,
+    /// `"30m"`). `ipsieve fetch` tries the URL at the latest step before now, then one step
+    /// earlier each time, and takes the newest that exists.
+    pub publication_step: Option<String>,
+    /// For a `url` with date fields: where in each step files are dated (`"12h"`: daily at
+    /// 12:00 UTC; default `"0m"`).
+    pub publication_offset: Option<String>,
+    /// For a `url` with date fields: how many steps back to try (1..=1000, default
+    /// [`DEFAULT_CANDIDATES`]).
+    pub candidates: Option<u32>,
+    /// `ipsieve fetch`: hosts other than the requested URL's own that a redirect may lead to,
+    /// and, for an `index` source, that the index's link may point to (exact names, or
+    /// `*.example.org` for any subdomain). Default: none; anything else is refused.
+    pub allow_hosts: Option<Vec<String>>,
     /// 1-based line of the `[[source]]` table in the manifest (set by [`Manifest::parse`]).
     #[serde(skip)]
     pub line: usize,
@@ -208,6 +266,16 @@ pub const DEFAULT_MAX_SHRINK_PCT: u8 = 50;
 
 /// Default of [`SourceEntry::max_reject_pct`].
 pub const DEFAULT_MAX_REJECT_PCT: u8 = 10;
+
+/// Default of [`SourceEntry::max_grow_pct`]: a download with more than three times the
+/// records of the cached copy is refused.
+pub const DEFAULT_MAX_GROW_PCT: u32 = 200;
+
+/// Default of [`SourceEntry::candidates`].
+pub const DEFAULT_CANDIDATES: u32 = 24;
+
+/// The largest [`SourceEntry::max_grow_pct`].
+const MAX_GROW_PCT_LIMIT: u32 = 100_000;
 
 /// A parsed manifest with paths resolved.
 #[derive(Debug, Clone)]
@@ -294,9 +362,10 @@ impl SourceEntry {
                     .to_owned(),
             );
         }
-        if self.path.is_none() && self.url.is_none() {
+        if self.path.is_none() && self.url.is_none() && self.index.is_none() {
             return Err(
-                "needs a `path` (a local file) or a `url` (fetched with `ipsieve fetch`)"
+                "needs a `path` (a local file), a `url` or an `index` (fetched with `ipsieve \
+                 fetch`)"
                     .to_owned(),
             );
         }
@@ -321,7 +390,146 @@ impl SourceEntry {
         if self.max_decompressed_bytes == Some(0) {
             return Err("max_decompressed_bytes must be at least 1".to_owned());
         }
+        if let Some(p) = self.max_grow_pct.filter(|&p| p > MAX_GROW_PCT_LIMIT) {
+            return Err(format!(
+                "max_grow_pct {p} is out of range (0..={MAX_GROW_PCT_LIMIT})"
+            ));
+        }
+        self.check_dated_keys()
+    }
+
+    /// The keys of dated sources: a `url` template with its search rule, or `index` + `link`;
+    /// `allow_hosts`.
+    fn check_dated_keys(&self) -> Result<(), String> {
+        let search_keys = [
+            ("publication_step", self.publication_step.is_some()),
+            ("publication_offset", self.publication_offset.is_some()),
+            ("candidates", self.candidates.is_some()),
+        ];
+        let dated_url = match &self.url {
+            Some(url) => {
+                let p = Pattern::parse(url, false).map_err(|e| format!("url: {e}"))?;
+                p.is_dated().then_some(p)
+            }
+            None => None,
+        };
+        if let Some(index) = &self.index {
+            if self.url.is_some() {
+                return Err(
+                    "give either `url` (a file, or a dated template) or `index` and \
+                            `link` (a page listing the files), not both"
+                        .to_owned(),
+                );
+            }
+            if !(index.starts_with("https://") || index.starts_with("http://")) {
+                return Err(format!(
+                    "index '{index}' is not an http:// or https:// address"
+                ));
+            }
+            if index.contains(['{', '}']) {
+                return Err(format!(
+                    "index '{index}' has date fields; only `link` (and a `url` template) may"
+                ));
+            }
+            let link = self.link.as_deref().ok_or(
+                "an `index` needs a `link`: the pattern of the link to take from it, e.g. \
+                 \"rib.{yyyymmdd}.{hhmm}.bz2\"",
+            )?;
+            Pattern::parse(link, true)
+                .and_then(|p| p.resolution())
+                .map_err(|e| format!("link '{link}': {e}"))?;
+        } else if self.link.is_some() {
+            return Err("`link` needs an `index` to take the link from".to_owned());
+        }
+        if let Some(template) = &dated_url {
+            let step = self.publication_step.as_deref().ok_or(
+                "a `url` with date fields needs `publication_step`: how often upstream \
+                 publishes a file (\"1d\", \"2h\", …)",
+            )?;
+            let step = dated::parse_step(step).map_err(|e| format!("publication_step {e}"))?;
+            let offset = match &self.publication_offset {
+                Some(o) => dated::parse_step(o).map_err(|e| format!("publication_offset {e}"))?,
+                None => 0,
+            };
+            let resolution = template.resolution().map_err(|e| format!("url: {e}"))?;
+            if step % resolution != 0 {
+                let (apart, add) = if resolution == 86_400 {
+                    ("less than a day", "{hh} or {hhmm}")
+                } else {
+                    ("less than an hour", "{hhmm}")
+                };
+                return Err(format!(
+                    "url: its date fields cannot tell apart files {apart} apart \
+                     (publication_step {}): add {add}",
+                    self.publication_step.as_deref().unwrap_or(""),
+                ));
+            }
+            if offset >= step {
+                return Err(format!(
+                    "publication_offset {} is not shorter than publication_step {}",
+                    self.publication_offset.as_deref().unwrap_or(""),
+                    self.publication_step.as_deref().unwrap_or(""),
+                ));
+            }
+            if let Some(n) = self.candidates.filter(|n| !(1..=1000).contains(n)) {
+                return Err(format!("candidates {n} is out of range (1..=1000)"));
+            }
+        } else if let Some((key, _)) = search_keys.iter().find(|(_, set)| *set) {
+            return Err(format!(
+                "`{key}` belongs to a `url` with date fields ({{yyyy}}, {{mm}}, {{dd}}, …), and \
+                 this source has none"
+            ));
+        }
+        if (dated_url.is_some() || self.index.is_some()) && self.snapshot.is_some() {
+            return Err(
+                "a dated source takes its snapshot date from the file it resolves to: \
+                        remove `snapshot`"
+                    .to_owned(),
+            );
+        }
+        if let Some(hosts) = &self.allow_hosts {
+            if self.url.is_none() && self.index.is_none() {
+                return Err("`allow_hosts` needs a `url` or an `index`".to_owned());
+            }
+            if let Some(bad) = hosts.iter().find(|h| !valid_host_pattern(h)) {
+                return Err(format!(
+                    "allow_hosts: '{bad}' is not a lowercase host name (or `*.` and one)"
+                ));
+            }
+        }
         Ok(())
+    }
+
+    /// Whether `ipsieve fetch` downloads this source: it has a `url` or an `index`.
+    pub fn is_fetched(&self) -> bool {
+        self.url.is_some() || self.index.is_some()
+    }
+
+    /// Whether the URL this source fetches is found anew on every fetch (a `url` with date
+    /// fields, or an `index`), so that its snapshot date is the date of the file found.
+    pub fn is_dated(&self) -> bool {
+        self.index.is_some()
+            || self
+                .url
+                .as_deref()
+                .is_some_and(|u| Pattern::parse(u, false).is_ok_and(|p| p.is_dated()))
+    }
+
+    /// What the manifest says to fetch, as one string: the `url` (a template for a dated
+    /// source), or the `index` and the `link` pattern. A cached copy fetched under another
+    /// origin belongs to another definition of the source.
+    pub fn origin(&self) -> Option<String> {
+        match (&self.url, &self.index, &self.link) {
+            (Some(url), _, _) => Some(url.clone()),
+            (None, Some(index), Some(link)) => Some(format!("{index} link {link}")),
+            (None, Some(index), None) => Some(index.clone()),
+            (None, None, _) => None,
+        }
+    }
+
+    /// The growth threshold `ipsieve fetch` applies to this source, in percent.
+    pub fn grow_threshold_pct(&self) -> u32 {
+        self.max_grow_pct.unwrap_or(DEFAULT_MAX_GROW_PCT)
     }
 
     /// The shrink threshold `ipsieve fetch` applies to this source, in percent.
@@ -393,6 +601,19 @@ fn valid_name(name: &str) -> bool {
         && name
             .bytes()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"-_.".contains(&c))
+}
+
+/// An `allow_hosts` entry: a lowercase host name, or `*.` and one.
+fn valid_host_pattern(h: &str) -> bool {
+    let name = h.strip_prefix("*.").unwrap_or(h);
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+        })
 }
 
 /// Days since 1970-01-01 of a `YYYY-MM-DD` date.

@@ -39,6 +39,13 @@ pub struct SourceReport {
     /// Warnings that do not reject anything: stale data, entries repeating an earlier entry
     /// of the source (or its range with other attributes), AS 0 ranges skipped.
     pub warnings: Vec<String>,
+    /// The source's snapshot date (`YYYY-MM-DD`) as the artifact records it: the manifest's
+    /// `snapshot`, the date of the file a dated source resolved to, or the fetch day. Read
+    /// back from the artifact by [`BuildReport::add_coverage`].
+    pub snapshot: Option<String>,
+    /// The source's URL as the artifact records it (for a dated source, the file it resolved
+    /// to). Read back by [`BuildReport::add_coverage`].
+    pub url: Option<String>,
 }
 
 impl SourceReport {
@@ -146,8 +153,16 @@ impl BuildReport {
         }
     }
 
-    /// Fills [`coverage`](BuildReport::coverage) by walking the built artifact once.
+    /// Fills [`coverage`](BuildReport::coverage) by walking the built artifact once, and each
+    /// source's [`snapshot`](SourceReport::snapshot) and [`url`](SourceReport::url) from the
+    /// artifact's source table.
     pub fn add_coverage(&mut self, db: &ipsieve::Database) {
+        for s in &mut self.sources {
+            if let Some(t) = db.sources().find(|t| t.name() == s.name) {
+                s.snapshot = t.snapshot_day().map(crate::manifest::day_string);
+                s.url = t.url().map(str::to_owned);
+            }
+        }
         self.coverage = crate::diff::diff(db, db, 0)
             .keys
             .into_iter()

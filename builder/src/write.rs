@@ -51,7 +51,7 @@ pub const STALE_TEMPORARY: std::time::Duration = std::time::Duration::from_secs(
 /// Removes leftovers of killed publishes of `name` in `dir`: regular files named
 /// `.NAME.tmp-…` or `.NAME.keep-…` last modified more than [`STALE_TEMPORARY`] ago. Best
 /// effort: a file that cannot be read or removed is left alone.
-fn sweep_stale(dir: &Path, name: &str) {
+pub(crate) fn sweep_stale(dir: &Path, name: &str) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };

@@ -9,21 +9,23 @@ use std::process::Command;
 use std::time::Duration;
 
 use ipsieve_builder::cache::{self, CacheMeta};
-use ipsieve_builder::fetch::{FetchError, FetchOptions, FetchOutcome, Fetcher};
+use ipsieve_builder::fetch::{
+    CacheLock, FetchError, FetchOptions, FetchOutcome, Fetcher, LOCK_FILE,
+};
 use ipsieve_builder::manifest::Manifest;
 use ipsieve_builder::{load, Builder};
 
 use crate::http::{Reply, Server};
 
-fn repo(path: &str) -> PathBuf {
+pub(crate) fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
 }
 
-fn real(path: &str) -> Vec<u8> {
+pub(crate) fn real(path: &str) -> Vec<u8> {
     std::fs::read(repo(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-fn gunzip(bytes: &[u8]) -> Vec<u8> {
+pub(crate) fn gunzip(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     flate2::read::MultiGzDecoder::new(bytes)
         .read_to_end(&mut out)
@@ -31,7 +33,7 @@ fn gunzip(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
-fn gzip(bytes: &[u8]) -> Vec<u8> {
+pub(crate) fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     enc.write_all(bytes).unwrap();
     enc.finish().unwrap()
@@ -43,14 +45,14 @@ fn bomb(mib: usize) -> Vec<u8> {
 }
 
 /// The first `n` lines of `bytes`.
-fn lines(bytes: &[u8], n: usize) -> Vec<u8> {
+pub(crate) fn lines(bytes: &[u8], n: usize) -> Vec<u8> {
     let text = String::from_utf8_lossy(bytes);
     let mut out: String = text.lines().take(n).collect::<Vec<_>>().join("\n");
     out.push('\n');
     out.into_bytes()
 }
 
-fn fresh_dir(name: &str) -> PathBuf {
+pub(crate) fn fresh_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("ipsieve-fetch-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -58,7 +60,7 @@ fn fresh_dir(name: &str) -> PathBuf {
 }
 
 /// Short timeouts, one retry, 10 ms backoff: the fault tests stay fast.
-fn fetcher() -> Fetcher {
+pub(crate) fn fetcher() -> Fetcher {
     Fetcher::new(
         FetchOptions::default()
             .timeout(Duration::from_secs(1))
@@ -69,7 +71,7 @@ fn fetcher() -> Fetcher {
 }
 
 /// A manifest of url-only sources: (name, format, path on the server, extra TOML lines).
-fn manifest(server: &Server, sources: &[(&str, &str, &str, &str)]) -> String {
+pub(crate) fn manifest(server: &Server, sources: &[(&str, &str, &str, &str)]) -> String {
     let mut text = String::new();
     for (name, format, path, extra) in sources {
         text.push_str(&format!(
@@ -80,23 +82,30 @@ fn manifest(server: &Server, sources: &[(&str, &str, &str, &str)]) -> String {
     text
 }
 
-fn fetch_all(
+pub(crate) fn fetch_all(
     f: &Fetcher,
     m: &Manifest,
     dir: &Path,
 ) -> HashMap<String, Result<FetchOutcome, FetchError>> {
+    let lock = lock(dir);
     m.sources
         .iter()
-        .map(|s| (s.name.clone(), f.fetch(s, dir, &mut |_| {})))
+        .map(|s| (s.name.clone(), f.fetch(s, &lock, &mut |_| {})))
         .collect()
 }
 
-/// Every file in the cache directory with its bytes.
-fn cache_files(dir: &Path) -> HashMap<String, Vec<u8>> {
+/// The cache directory's lock, as `ipsieve fetch` takes it.
+pub(crate) fn lock(dir: &Path) -> CacheLock {
+    CacheLock::acquire(dir).unwrap()
+}
+
+/// Every file in the cache directory with its bytes, but the lock file.
+pub(crate) fn cache_files(dir: &Path) -> HashMap<String, Vec<u8>> {
     std::fs::read_dir(dir)
         .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_name() != LOCK_FILE)
         .map(|e| {
-            let e = e.unwrap();
             (
                 e.file_name().to_string_lossy().into_owned(),
                 std::fs::read(e.path()).unwrap(),
@@ -106,7 +115,7 @@ fn cache_files(dir: &Path) -> HashMap<String, Vec<u8>> {
 }
 
 /// Records `ipsieve build` reads from `bytes` in `format`.
-fn records(format: &str, bytes: &[u8]) -> u64 {
+pub(crate) fn records(format: &str, bytes: &[u8]) -> u64 {
     static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let dir = fresh_dir(&format!("count-{n}"));
@@ -122,14 +131,14 @@ fn records(format: &str, bytes: &[u8]) -> u64 {
         .read
 }
 
-fn updated(r: &Result<FetchOutcome, FetchError>) -> (&CacheMeta, Option<&CacheMeta>) {
+pub(crate) fn updated(r: &Result<FetchOutcome, FetchError>) -> (&CacheMeta, Option<&CacheMeta>) {
     match r {
         Ok(FetchOutcome::Updated { meta, previous }) => (meta, previous.as_deref()),
         other => panic!("expected an update, got {other:?}"),
     }
 }
 
-fn failure(r: &Result<FetchOutcome, FetchError>) -> &FetchError {
+pub(crate) fn failure(r: &Result<FetchOutcome, FetchError>) -> &FetchError {
     match r {
         Err(e) => e,
         Ok(o) => panic!("expected a failure, got {o:?}"),
@@ -428,9 +437,9 @@ fn a_copy_that_no_longer_matches_its_sidecar_is_fetched_again_without_validators
     let list = real("data-sources/tests/fixtures/tor-torbulkexitlist.txt");
     server.route("torbulkexitlist", vec![Reply::Etag(list.clone(), "\"e1\"")]);
     let f = fetcher();
-    updated(&f.fetch(&m.sources[0], &dir, &mut |_| {}));
+    updated(&f.fetch(&m.sources[0], &lock(&dir), &mut |_| {}));
     std::fs::write(dir.join("exits"), b"192.0.2.1\n").unwrap();
-    let again = f.fetch(&m.sources[0], &dir, &mut |_| {});
+    let again = f.fetch(&m.sources[0], &lock(&dir), &mut |_| {});
     let (meta, previous) = updated(&again);
     assert!(previous.is_none(), "a tampered copy is not a previous copy");
     let sent = server.requests("torbulkexitlist");
@@ -596,7 +605,7 @@ fn progress_is_reported_during_a_download() {
     server.route("pfx2as.gz", vec![Reply::Ok(table.clone(), vec![])]);
     let f = Fetcher::new(FetchOptions::default().progress_interval(Duration::ZERO)).unwrap();
     let mut seen = Vec::new();
-    let r = f.fetch(&m.sources[0], &dir, &mut |p| {
+    let r = f.fetch(&m.sources[0], &lock(&dir), &mut |p| {
         assert_eq!(p.source, "caida");
         seen.push((p.received, p.total));
     });
@@ -696,7 +705,7 @@ fn resets_and_silent_servers_keep_the_cached_copy() {
     let mut took = HashMap::new();
     for s in &m.sources {
         let started = std::time::Instant::now();
-        second.insert(s.name.clone(), f.fetch(s, &dir, &mut |_| {}));
+        second.insert(s.name.clone(), f.fetch(s, &lock(&dir), &mut |_| {}));
         took.insert(s.name.clone(), started.elapsed());
     }
     let expect = |name: &str, reason: &str| -> String {
@@ -802,8 +811,8 @@ fn resets_and_silent_servers_keep_the_cached_copy() {
     }
 }
 
-/// A full disk under the cache (a 12 KiB tmpfs: the cached list and its sidecar fill two of its
-/// three pages): a download that does not fit fails at once (not retried) with the temporary
+/// A full disk under the cache (a 16 KiB tmpfs: the cached list, its sidecar and the lock file
+/// fill three of its four pages): a download that does not fit fails at once (not retried) with the temporary
 /// file and the OS reason named, is removed, and the cached copy and its sidecar stay byte
 /// for byte. Skipped, with the reason printed, where this process may not mount a tmpfs.
 #[cfg(target_os = "linux")]
@@ -812,7 +821,7 @@ fn a_full_cache_disk_keeps_the_cached_copy() {
     let server = Server::start();
     let dir = fresh_dir("enospc");
     let cache_dir = dir.join("cache");
-    let _fs = match crate::publish::Tmpfs::mount(&cache_dir, "12k") {
+    let _fs = match crate::publish::Tmpfs::mount(&cache_dir, "16k") {
         Ok(fs) => fs,
         Err(why) => {
             println!("skipped a_full_cache_disk_keeps_the_cached_copy: {why}");
@@ -823,14 +832,14 @@ fn a_full_cache_disk_keeps_the_cached_copy() {
     let ivpn = real("data/snapshot/vpn/ivpn.txt");
     server.route("vpn.txt", vec![Reply::Ok(ivpn.clone(), vec![])]);
     let f = fetcher();
-    updated(&f.fetch(&m.sources[0], &cache_dir, &mut |_| {}));
+    updated(&f.fetch(&m.sources[0], &lock(&cache_dir), &mut |_| {}));
     let before = cache_files(&cache_dir);
 
     server.clear_log();
     let windscribe = real("data/snapshot/vpn/windscribe.txt");
     assert!(windscribe.len() > 3 * 4096);
     server.route("vpn.txt", vec![Reply::Ok(windscribe, vec![])]);
-    let r = f.fetch(&m.sources[0], &cache_dir, &mut |_| {});
+    let r = f.fetch(&m.sources[0], &lock(&cache_dir), &mut |_| {});
     let e = failure(&r);
     let text = e.to_string();
     println!("ENOSPC: {text}");
@@ -844,8 +853,7 @@ fn a_full_cache_disk_keeps_the_cached_copy() {
                 .file_name()
                 .unwrap()
                 .to_string_lossy()
-                .starts_with(".vpn.")
-            && path.to_string_lossy().ends_with(".download.part"),
+                .starts_with(".vpn.tmp-"),
         "{text}"
     );
     assert!(

@@ -40,11 +40,22 @@ pub enum Reply {
     /// Declares the body's full `Content-Length`, sends the head and the body's first `usize`
     /// bytes, then goes silent like [`Reply::Hang`]: a stall mid-body.
     Stall(Vec<u8>, usize),
+    /// Declares the body's full `Content-Length`, sends the head, then the body one byte per
+    /// interval until it is sent or the client hangs up: a server trickling at 1 byte/interval.
+    Trickle(Vec<u8>, Duration),
+    /// This redirect status (301, 302, 307, 308) with this `Location`.
+    Redirect(u16, String),
+    /// `304 Not Modified`, whatever the request carried.
+    NotModified,
+    /// `405 Method Not Allowed` to `HEAD`, the inner reply to anything else.
+    NoHead(Box<Reply>),
 }
 
 /// One request as the server saw it.
 #[derive(Clone, Debug)]
 pub struct Request {
+    /// The method (`GET`, `HEAD`).
+    pub method: String,
     /// The request target.
     pub path: String,
     /// Headers, names lowercased (none for [`Reply::Reset`], which leaves them unread).
@@ -117,6 +128,16 @@ impl Server {
         format!("http://{}/{}", self.addr, path.trim_start_matches('/'))
     }
 
+    /// `http://HOST:PORT/path`: the same server under another host name (`localhost`), for
+    /// what a client must treat as another host.
+    pub fn url_on(&self, host: &str, path: &str) -> String {
+        format!(
+            "http://{host}:{}/{}",
+            self.addr.port(),
+            path.trim_start_matches('/')
+        )
+    }
+
     /// Answers requests for `path` with `replies` in turn; the last one repeats.
     pub fn route(&self, path: &str, replies: Vec<Reply>) {
         let path = format!("/{}", path.trim_start_matches('/'));
@@ -156,7 +177,9 @@ fn serve(stream: TcpStream, routes: &Routes, log: &Mutex<Vec<Request>>) {
     let Some(line) = request_line(&stream) else {
         return;
     };
-    let path = line.split_whitespace().nth(1).unwrap_or("/").to_owned();
+    let mut words = line.split_whitespace();
+    let method = words.next().unwrap_or("GET").to_owned();
+    let path = words.next().unwrap_or("/").to_owned();
     let reply = {
         let mut routes = routes.lock().unwrap();
         match routes.get_mut(&path) {
@@ -168,6 +191,7 @@ fn serve(stream: TcpStream, routes: &Routes, log: &Mutex<Vec<Request>>) {
     .unwrap_or(Reply::Status(404));
     if let Reply::Reset(..) | Reply::ResetAtOnce = &reply {
         log.lock().unwrap().push(Request {
+            method,
             path,
             headers: HashMap::new(),
         });
@@ -193,25 +217,51 @@ fn serve(stream: TcpStream, routes: &Routes, log: &Mutex<Vec<Request>>) {
         }
     }
     log.lock().unwrap().push(Request {
+        method: method.clone(),
         path,
         headers: headers.clone(),
     });
     let mut stream = stream;
-    answer(&mut stream, &reply, &headers);
+    answer(&mut stream, &reply, &headers, method == "HEAD");
     let _ = stream.flush();
     let _ = stream.shutdown(Shutdown::Both);
 }
 
-fn answer(stream: &mut TcpStream, reply: &Reply, request: &HashMap<String, String>) {
+/// Answers one request; a `HEAD` request (`head`) gets the head alone.
+fn answer(stream: &mut TcpStream, reply: &Reply, request: &HashMap<String, String>, head: bool) {
+    let none: &[u8] = &[];
+    let body_of = |body: &[u8]| if head { none } else { body }.to_vec();
     match reply {
         Reply::Ok(body, extra) => {
             let extra: Vec<(&str, String)> =
                 extra.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
-            write_response(stream, 200, &extra, body, body.len());
+            write_response(stream, 200, &extra, &body_of(body), body.len());
         }
         Reply::Status(code) => {
             let body = format!("status {code}\n").into_bytes();
-            write_response(stream, *code, &[], &body, body.len());
+            write_response(stream, *code, &[], &body_of(&body), body.len());
+        }
+        Reply::Redirect(code, location) => {
+            write_response(stream, *code, &[("Location", location.clone())], &[], 0);
+        }
+        Reply::NotModified => {
+            let _ = stream.write_all(b"HTTP/1.1 304 Not Modified\r\nConnection: close\r\n\r\n");
+        }
+        Reply::NoHead(inner) => {
+            if head {
+                write_response(stream, 405, &[("Allow", "GET".to_owned())], &[], 0);
+            } else {
+                answer(stream, inner, request, head);
+            }
+        }
+        Reply::Trickle(body, interval) => {
+            write_response(stream, 200, &[], &[], body.len());
+            for byte in body {
+                std::thread::sleep(*interval);
+                if stream.write_all(std::slice::from_ref(byte)).is_err() {
+                    break;
+                }
+            }
         }
         Reply::Etag(body, etag) => {
             if request.get("if-none-match").map(String::as_str) == Some(*etag) {
@@ -231,7 +281,7 @@ fn answer(stream: &mut TcpStream, reply: &Reply, request: &HashMap<String, Strin
         }
         Reply::Slow(delay, then) => {
             std::thread::sleep(*delay);
-            answer(stream, then, request);
+            answer(stream, then, request, head);
         }
         Reply::Truncated(body, declared) => write_response(stream, 200, &[], body, *declared),
         Reply::Hang => hold(stream),
@@ -277,7 +327,13 @@ fn write_response(
 ) {
     let reason = match code {
         200 => "OK",
+        301 => "Moved Permanently",
+        302 => "Found",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
         404 => "Not Found",
+        405 => "Method Not Allowed",
+        410 => "Gone",
         500 => "Internal Server Error",
         503 => "Service Unavailable",
         _ => "Status",

@@ -2,12 +2,16 @@ mod alloc;
 mod cli;
 mod cli_hostile;
 mod corrupt;
+#[cfg(feature = "fetch")]
+mod dated;
 mod diff;
 mod eval;
 mod explain;
 mod export;
 #[cfg(feature = "fetch")]
 mod fetch;
+#[cfg(feature = "fetch")]
+mod fetch_guards;
 mod formats;
 mod fuzz_replay;
 mod golden;

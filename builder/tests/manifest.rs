@@ -74,7 +74,8 @@ fn disabled_sources_are_not_built_and_stale_data_warns() {
 }
 
 /// `sources/default.toml` names a live upstream for every format the builder reads, and only
-/// URLs: `ipsieve fetch` fills the cache that `ipsieve build --cache` reads. No network here.
+/// URLs (or an index to find the URL in): `ipsieve fetch` fills the cache that `ipsieve build
+/// --cache` reads. No network here.
 #[test]
 fn default_manifest_has_an_upstream_url_for_every_format() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../sources/default.toml");
@@ -87,7 +88,7 @@ fn default_manifest_has_an_upstream_url_for_every_format() {
             "{}: default.toml names no local files",
             s.name
         );
-        let url = s.url.as_deref().unwrap();
+        let url = s.url.as_deref().or(s.index.as_deref()).unwrap();
         assert!(
             url.starts_with("https://") || url.starts_with("http://"),
             "{url}"
@@ -149,7 +150,8 @@ fn a_source_needs_a_path_or_a_url_and_sane_fetch_keys() {
     let err = one("name = \"x\"\nformat = \"ip-list\"").unwrap_err();
     assert_eq!(
         err,
-        "line 3: source 'x': needs a `path` (a local file) or a `url` (fetched with `ipsieve fetch`)"
+        "line 3: source 'x': needs a `path` (a local file), a `url` or an `index` (fetched with \
+         `ipsieve fetch`)"
     );
     let err = one("name = \"x\"\nformat = \"ip-list\"\nurl = \"ftp://example.org/x\"").unwrap_err();
     assert!(err.starts_with("line 3: source 'x': url 'ftp://"), "{err}");
@@ -232,6 +234,11 @@ fn url_only_sources_are_read_from_the_cache() {
         source: "vpn-ivpn".into(),
         format: "ip-list".into(),
         url: "https://example.org/ivpn.txt".into(),
+        final_url: None,
+        origin: None,
+        index: None,
+        url_date: None,
+        url_date_utc: None,
         fetched_at: 1_787_443_200, // 2026-08-23
         fetched_at_utc: cache::utc_string(1_787_443_200),
         downloaded_at: 1_787_443_200,
@@ -280,4 +287,119 @@ fn url_only_sources_are_read_from_the_cache() {
         err.contains("does not match its sidecar") && err.contains("run `ipsieve fetch` again"),
         "{err}"
     );
+}
+
+/// The keys of dated sources are checked when the manifest is read, each error naming the
+/// line and the source and saying what to write instead.
+#[test]
+fn dated_source_keys_are_checked_with_the_line() {
+    let one = |keys: &str| {
+        Manifest::parse(&format!(
+            "# a comment\n[[source]]\nname = \"x\"\nformat = \"ip-list\"\n{keys}\n"
+        ))
+    };
+    let ok = [
+        "url = \"https://e.org/{yyyy}/{mm}/f-{yyyymmdd}.gz\"\npublication_step = \"1d\"",
+        "url = \"https://e.org/f-{yyyymmdd}-1200.gz\"\npublication_step = \"1d\"\n\
+         publication_offset = \"12h\"\ncandidates = 7",
+        "url = \"https://e.org/rib.{yyyymmdd}.{hhmm}.bz2\"\npublication_step = \"2h\"",
+        "index = \"https://e.org/log\"\nlink = \"f-{yyyymmdd}-{hhmm}.gz\"",
+        "index = \"https://e.org/page\"\nlink = \"T_{yyyymmdd}*.json\"\n\
+         allow_hosts = [\"download.e.org\", \"*.cdn.e.org\"]",
+        "url = \"https://e.org/list\"\nallow_hosts = [\"mirror.e.org\"]",
+    ];
+    for keys in ok {
+        let m = one(keys).unwrap_or_else(|e| panic!("{keys}: {e}"));
+        assert!(m.sources[0].is_fetched());
+    }
+    let dated = one(ok[0]).unwrap();
+    assert!(dated.sources[0].is_dated());
+    assert!(!one(ok[5]).unwrap().sources[0].is_dated());
+    assert_eq!(
+        one(ok[3]).unwrap().sources[0].origin().as_deref(),
+        Some("https://e.org/log link f-{yyyymmdd}-{hhmm}.gz")
+    );
+    let bad = [
+        (
+            "url = \"https://e.org/{week}.gz\"\npublication_step = \"1d\"",
+            "url: unknown date field {week} in 'https://e.org/{week}.gz' (expected one of \
+             {yyyy}, {mm}, {dd}, {hh}, {hhmm}, {yyyymmdd})",
+        ),
+        (
+            "url = \"https://e.org/{yyyymmdd.gz\"",
+            "url: '{' without a closing '}' in 'https://e.org/{yyyymmdd.gz'",
+        ),
+        (
+            "url = \"https://e.org/{yyyymmdd}.gz\"",
+            "a `url` with date fields needs `publication_step`",
+        ),
+        (
+            "url = \"https://e.org/{yyyy}{mm}.gz\"\npublication_step = \"1d\"",
+            "url: its date fields do not name a whole date",
+        ),
+        (
+            "url = \"https://e.org/{yyyymmdd}.gz\"\npublication_step = \"2h\"",
+            "url: its date fields cannot tell apart files less than a day apart \
+             (publication_step 2h): add {hh} or {hhmm}",
+        ),
+        (
+            "url = \"https://e.org/{yyyymmdd}.gz\"\npublication_step = \"1w\"",
+            "publication_step '1w' is not a time step",
+        ),
+        (
+            "url = \"https://e.org/{yyyymmdd}.gz\"\npublication_step = \"1d\"\n\
+             publication_offset = \"1d\"",
+            "publication_offset 1d is not shorter than publication_step 1d",
+        ),
+        (
+            "url = \"https://e.org/{yyyymmdd}.gz\"\npublication_step = \"1d\"\ncandidates = 0",
+            "candidates 0 is out of range (1..=1000)",
+        ),
+        (
+            "url = \"https://e.org/f.gz\"\npublication_step = \"1d\"",
+            "`publication_step` belongs to a `url` with date fields",
+        ),
+        (
+            "url = \"https://e.org/{yyyymmdd}.gz\"\npublication_step = \"1d\"\n\
+             snapshot = \"2025-05-01\"",
+            "a dated source takes its snapshot date from the file it resolves to: remove \
+             `snapshot`",
+        ),
+        ("index = \"https://e.org/log\"", "an `index` needs a `link`"),
+        (
+            "link = \"f-{yyyymmdd}.gz\"\npath = \"x.txt\"",
+            "`link` needs an `index` to take the link from",
+        ),
+        (
+            "index = \"https://e.org/log\"\nlink = \"f.gz\"",
+            "link 'f.gz': its date fields do not name a whole date",
+        ),
+        (
+            "index = \"ftp://e.org/log\"\nlink = \"f-{yyyymmdd}.gz\"",
+            "index 'ftp://e.org/log' is not an http:// or https:// address",
+        ),
+        (
+            "index = \"https://e.org/{yyyy}/\"\nlink = \"f-{yyyymmdd}.gz\"",
+            "index 'https://e.org/{yyyy}/' has date fields",
+        ),
+        (
+            "url = \"https://e.org/f\"\nindex = \"https://e.org/log\"\nlink = \"f-{yyyymmdd}.gz\"",
+            "give either `url` (a file, or a dated template) or `index` and `link`",
+        ),
+        (
+            "url = \"https://e.org/f\"\nallow_hosts = [\"Download.E.org\"]",
+            "allow_hosts: 'Download.E.org' is not a lowercase host name",
+        ),
+        (
+            "path = \"x.txt\"\nallow_hosts = [\"e.org\"]",
+            "`allow_hosts` needs a `url` or an `index`",
+        ),
+    ];
+    for (keys, expected) in bad {
+        let err = one(keys).unwrap_err();
+        assert!(
+            err.starts_with("line 2: source 'x': ") && err.contains(expected),
+            "{keys}: expected {expected:?} in {err:?}"
+        );
+    }
 }
