@@ -71,12 +71,34 @@ fn main() {
         .nth(3)
         .and_then(|r| r.parse().ok())
         .unwrap_or(100);
-    let set = ipsieve_benches::data_set();
-    let db = match std::env::var_os("IPSIEVE_DB") {
-        // SAFETY: a benchmark's own artifact, never modified while mapped.
-        Some(p) if std::env::var_os("MAP").is_some() => unsafe { Database::open_mmap(p) }.unwrap(),
-        Some(p) => Database::open(p).unwrap(),
-        None => Database::from_bytes(&set.bytes).unwrap(),
+    // IPSIEVE_DB=FILE: read that artifact (`MAP=1`: map it), and take "inside" addresses from
+    // its own non-empty ranges (under valgrind, building the data set would take too long);
+    // otherwise build the data set (`DUMP=FILE` writes the artifact there).
+    let (db, set) = match std::env::var_os("IPSIEVE_DB") {
+        Some(p) => {
+            let db = if std::env::var_os("MAP").is_some() {
+                // SAFETY: a benchmark's own artifact, never modified while mapped.
+                unsafe { Database::open_mmap(p) }.unwrap()
+            } else {
+                Database::open(p).unwrap()
+            };
+            let (mut v4, mut v6) = (Vec::new(), Vec::new());
+            for r in db.ranges().filter(|r| !r.answer.is_empty()) {
+                match (r.first, r.last) {
+                    (IpAddr::V4(a), IpAddr::V4(b)) => v4.push((u32::from(a), u32::from(b))),
+                    (IpAddr::V6(a), IpAddr::V6(b)) => v6.push((u128::from(a), u128::from(b))),
+                    _ => {}
+                }
+            }
+            (db, (v4, v6))
+        }
+        None => {
+            let set = ipsieve_benches::data_set();
+            if let Some(path) = std::env::var_os("DUMP") {
+                std::fs::write(path, &set.bytes).unwrap();
+            }
+            (Database::from_bytes(&set.bytes).unwrap(), (set.v4, set.v6))
+        }
     };
     let n = 1 << 16;
     let ips: Vec<IpAddr> = match which.as_str() {
@@ -84,11 +106,11 @@ fn main() {
             .into_iter()
             .map(IpAddr::V4)
             .collect(),
-        "v4in" => ipsieve_benches::inside_v4(&set.v4, n)
+        "v4in" => ipsieve_benches::inside_v4(&set.0, n)
             .into_iter()
             .map(IpAddr::V4)
             .collect(),
-        "v6in" => ipsieve_benches::inside_v6(&set.v6, n)
+        "v6in" => ipsieve_benches::inside_v6(&set.1, n)
             .into_iter()
             .map(IpAddr::V6)
             .collect(),

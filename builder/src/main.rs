@@ -23,10 +23,10 @@ mod eval;
 mod explain;
 #[path = "cli/export.rs"]
 mod export;
-#[path = "cli/output.rs"]
-mod output;
 #[path = "cli/fetch.rs"]
 mod fetch;
+#[path = "cli/output.rs"]
+mod output;
 #[path = "cli/progress.rs"]
 mod progress;
 

@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 
 use ipsieve::format::trie::{
-    Node, MAX_SKIP, NODE, STRIDE, V4_NODE_WORDS, V4_TOP_BITS, V6_NODE_WORDS, V6_TOP_BITS,
+    Node, MAX_SKIP, NODE, STRIDE, V4_INLINE, V4_TOP_BITS, V6_INLINE, V6_TOP_BITS,
 };
 
 use crate::error::BuildError;
@@ -13,7 +13,7 @@ use crate::error::BuildError;
 pub(crate) struct Trie {
     /// The direct table.
     pub top: Vec<u32>,
-    /// Node words, `words` per node.
+    /// Node words, [`ipsieve::format::trie::NODE_WORDS`] per node.
     pub nodes: Vec<u64>,
     /// Leaf values.
     pub leaves: Vec<u32>,
@@ -52,22 +52,22 @@ impl Ranges<'_> {
 
 /// The IPv4 trie of `ranges` (see [`encode`]).
 pub(crate) fn encode_v4(ranges: &[(u128, u32)]) -> Result<Trie, BuildError> {
-    encode(ranges, 32, V4_TOP_BITS, V4_NODE_WORDS, false)
+    encode(ranges, 32, V4_TOP_BITS, V4_INLINE, false)
 }
 
 /// The IPv6 trie of `ranges` (see [`encode`]).
 pub(crate) fn encode_v6(ranges: &[(u128, u32)]) -> Result<Trie, BuildError> {
-    encode(ranges, 128, V6_TOP_BITS, V6_NODE_WORDS, true)
+    encode(ranges, 128, V6_TOP_BITS, V6_INLINE, true)
 }
 
 /// Encodes the trie of a `bits`-bit family from `ranges`: `(start, leaf value)` pairs that
-/// start at 0, ascend, and never repeat a value in neighbouring entries. `words` is the node
-/// size (3, or 4 with guards: `guarded`).
+/// start at 0, ascend, and never repeat a value in neighbouring entries. Nodes hold `inline`
+/// leaves in their line (and a guard when `guarded`).
 fn encode(
     ranges: &[(u128, u32)],
     bits: u32,
     top_bits: u32,
-    words: usize,
+    inline: usize,
     guarded: bool,
 ) -> Result<Trie, BuildError> {
     debug_assert_eq!(ranges.first().map(|r| r.0), Some(0));
@@ -99,12 +99,10 @@ fn encode(
         }
     }
     out.spans = spans(&out.top);
+    let mut leaves: Vec<u32> = Vec::with_capacity(65);
     while let Some(p) = queue.pop_front() {
-        let mut node = Node {
-            leaf_base: u32::try_from(out.leaves.len())
-                .map_err(|_| BuildError::TooLarge("more than 2^32 trie leaves".into()))?,
-            ..Node::default()
-        };
+        let mut node = Node::default();
+        leaves.clear();
         let (mut lo, mut shift) = (p.lo, p.shift);
         let (mut first, mut end) = (p.first, p.end);
         if guarded {
@@ -112,7 +110,7 @@ fn encode(
                 node.skip = skip;
                 shift -= skip;
                 node.guard = ((q_lo - lo) >> shift) as u64;
-                out.leaves.push(values[r.at(lo)]);
+                leaves.push(values[r.at(lo)]);
                 lo = q_lo;
                 (first, end) = r.inside(lo, lo + ((1u128 << shift) - 1));
             }
@@ -150,7 +148,7 @@ fn encode(
                 let v = values[at];
                 if previous != Some(v) {
                     node.leafvec |= 1 << slot;
-                    out.leaves.push(v);
+                    leaves.push(v);
                     previous = Some(v);
                 }
             }
@@ -161,7 +159,10 @@ fn encode(
             assigned += children;
             node_index(assigned)?;
         }
-        out.nodes.extend(node.encode(words));
+        node.leaf_base = u32::try_from(out.leaves.len())
+            .map_err(|_| BuildError::TooLarge("more than 2^32 trie leaves".into()))?;
+        out.leaves.extend(leaves.iter().skip(inline));
+        out.nodes.extend(node.encode(guarded, &leaves));
     }
     Ok(out)
 }

@@ -1,16 +1,18 @@
 //! [`Database::lookup_many`]: lookups in groups whose cache misses overlap.
 //!
-//! A single lookup is a chain of dependent reads (top entry, one node per level, the leaf), so
-//! it waits for one miss after another. A group of [`BATCH`] addresses walks in passes: every
-//! member takes one step of its descent ([`Trie::step`], the same step single lookups take)
-//! and asks the CPU to start loading what its next step reads, before any member reads it. The
-//! misses of the whole group are then in flight together.
+//! A single lookup is a chain of dependent reads (top entry, one node line per level, maybe an
+//! overflow leaf), so it waits for one miss after another. A group of [`BATCH`] addresses
+//! walks in passes instead: every unfinished member takes one step of its descent
+//! ([`Trie::step`], the same step single lookups take) and asks the CPU to start loading what
+//! its next step reads, before any member reads it. The misses of the whole group are then in
+//! flight together. Each family walks its own members, so the walk has no per-member family
+//! branch; members that finish leave the walk at once.
 
 use std::net::{IpAddr, Ipv4Addr};
 
 use crate::answer::Answer;
 use crate::database::Database;
-use crate::format::rec;
+use crate::format::{leaf, rec, Section};
 use crate::index::v4::V4;
 use crate::index::v6::V6;
 use crate::index::{Family, Step, Trie};
@@ -18,7 +20,7 @@ use crate::index::{Family, Step, Trie};
 /// Addresses per group of [`Database::lookup_many`].
 pub const BATCH: usize = 16;
 
-/// Asks the CPU to start loading the cache line holding `item` (nothing when it is out of
+/// Asks the CPU to start loading the cache line holding `items[i]` (nothing when `i` is out of
 /// range), so that a later read of it finds it cached or in flight.
 #[inline(always)]
 fn prefetch<T>(items: &[T], i: usize) {
@@ -39,20 +41,6 @@ fn prefetch<T>(items: &[T], i: usize) {
     let _ = std::hint::black_box(item as *const T);
 }
 
-/// One address of a group on its way through the passes.
-#[derive(Clone, Copy)]
-struct Staged {
-    ip: IpAddr,
-    step: Step,
-}
-
-impl Staged {
-    const EMPTY: Staged = Staged {
-        ip: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-        step: Step::Done(0),
-    };
-}
-
 /// Starts loading what `step` reads next.
 #[inline(always)]
 fn preload<F: Family>(t: Trie<'_, F>, step: Step) {
@@ -63,11 +51,50 @@ fn preload<F: Family>(t: Trie<'_, F>, step: Step) {
     }
 }
 
+/// A member of a group still walking: its place in the group, its address and its next step
+/// (never [`Step::Done`]).
+#[derive(Clone, Copy)]
+struct Walker<K> {
+    at: u8,
+    x: K,
+    step: Step,
+}
+
+/// Walks `walkers` to their leaves in passes, writing each leaf value to `out[at]`.
+fn walk<F: Family>(t: Trie<'_, F>, walkers: &mut [Walker<F::Key>], out: &mut [u32; BATCH]) {
+    let mut live = walkers.len();
+    // Every pass consumes at least one address bit of each member, or ends it.
+    for _ in 0..=F::BITS {
+        if live == 0 {
+            return;
+        }
+        let mut k = 0;
+        while k < live {
+            let w = &mut walkers[k];
+            let next = match w.step {
+                Step::Node { index, shift } => t.step(index, shift, w.x),
+                Step::Leaf(i) => Step::Done(t.leaf(i)),
+                Step::Done(v) => Step::Done(v),
+            };
+            if let Step::Done(v) = next {
+                out[usize::from(w.at)] = v;
+                live -= 1;
+                walkers.swap(k, live);
+            } else {
+                preload(t, next);
+                w.step = next;
+                k += 1;
+            }
+        }
+    }
+}
+
 /// Iterator of [`Database::lookup_many`]: one [`Answer`] per input address, in order.
 pub struct LookupMany<'a, I> {
     db: &'a Database,
     ips: I,
-    group: [Staged; BATCH],
+    /// The group's addresses (IPv4-mapped ones as IPv4) and leaf values.
+    group: [(IpAddr, u32); BATCH],
     len: usize,
     next: usize,
 }
@@ -85,7 +112,7 @@ impl<'a, I: Iterator<Item = IpAddr>> LookupMany<'a, I> {
         LookupMany {
             db,
             ips,
-            group: [Staged::EMPTY; BATCH],
+            group: [(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0); BATCH],
             len: 0,
             next: 0,
         }
@@ -94,55 +121,50 @@ impl<'a, I: Iterator<Item = IpAddr>> LookupMany<'a, I> {
     /// Takes the next group from the input and walks it to its leaves.
     fn fill(&mut self) {
         let (t4, t6) = (self.db.trie::<V4>(), self.db.trie::<V6>());
+        let empty6 = Walker {
+            at: 0,
+            x: 0u128,
+            step: Step::Done(0),
+        };
+        let mut w6 = [empty6; BATCH];
+        let mut n6 = 0;
+        let mut out = [0u32; BATCH];
         let mut n = 0;
-        // Pass 0: the top entries (IPv4-mapped addresses as IPv4).
+        // The top entries; members that end there are done.
         for (slot, ip) in self.group.iter_mut().zip(self.ips.by_ref()) {
             let ip = match ip {
                 IpAddr::V6(a) => a.to_ipv4_mapped().map_or(ip, IpAddr::V4),
                 IpAddr::V4(_) => ip,
             };
-            let step = match ip {
-                IpAddr::V4(a) => t4.first(u32::from(a)),
-                IpAddr::V6(a) => t6.first(u128::from(a)),
-            };
+            slot.0 = ip;
+            let at = n as u8;
             match ip {
-                IpAddr::V4(_) => preload(t4, step),
-                IpAddr::V6(_) => preload(t6, step),
+                // IPv4 descents are short (at most three nodes, most end at the entry or in
+                // the first node), and the single lookup's fixed-length descent already lets
+                // the CPU overlap the misses of neighbouring lookups: staging them only costs.
+                IpAddr::V4(a) => out[n] = t4.lookup(u32::from(a)),
+                IpAddr::V6(a) => {
+                    let x = u128::from(a);
+                    match t6.first(x) {
+                        Step::Done(v) => out[n] = v,
+                        step => {
+                            preload(t6, step);
+                            w6[n6] = Walker { at, x, step };
+                            n6 += 1;
+                        }
+                    }
+                }
             }
-            *slot = Staged { ip, step };
             n += 1;
         }
-        let group = &mut self.group[..n];
-        // Then one step per member and pass (at most 128 passes: each step consumes a bit),
-        // starting the loads of the next step of the whole group before reading any.
-        let mut more = true;
-        while more {
-            more = false;
-            for s in group.iter_mut() {
-                s.step = match (s.step, s.ip) {
-                    (Step::Done(_), _) => continue,
-                    (Step::Leaf(i), IpAddr::V4(_)) => Step::Done(t4.leaf(i)),
-                    (Step::Leaf(i), IpAddr::V6(_)) => Step::Done(t6.leaf(i)),
-                    (Step::Node { index, shift }, IpAddr::V4(a)) => {
-                        let next = t4.step(index, shift, u32::from(a));
-                        preload(t4, next);
-                        next
-                    }
-                    (Step::Node { index, shift }, IpAddr::V6(a)) => {
-                        let next = t6.step(index, shift, u128::from(a));
-                        preload(t6, next);
-                        next
-                    }
-                };
-                more |= !matches!(s.step, Step::Done(_));
-            }
-        }
+        // IPv6 descents are long (up to 19 nodes, five on average inside real ranges): they go
+        // level by level together.
+        walk(t6, &mut w6[..n6], &mut out);
         // The records' lines, for callers that read a record field.
-        let records: &[[u32; rec::WORDS]] = self.db.slice(crate::format::Section::Records);
-        for s in group.iter() {
-            if let Step::Done(leaf) = s.step {
-                prefetch(records, crate::format::leaf::record(leaf) as usize);
-            }
+        let records: &[[u32; rec::WORDS]] = self.db.slice(Section::Records);
+        for (slot, &v) in self.group.iter_mut().zip(&out[..n]) {
+            slot.1 = v;
+            prefetch(records, leaf::record(v) as usize);
         }
         self.len = n;
         self.next = 0;
@@ -160,13 +182,9 @@ impl<'a, I: Iterator<Item = IpAddr>> Iterator for LookupMany<'a, I> {
                 return None;
             }
         }
-        let s = self.group[self.next];
+        let (ip, leaf) = self.group[self.next];
         self.next += 1;
-        let leaf = match s.step {
-            Step::Done(v) => v,
-            _ => 0,
-        };
-        Some(Answer::new(self.db, s.ip, leaf))
+        Some(Answer::new(self.db, ip, leaf))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

@@ -70,6 +70,7 @@ impl<'a> Hot<'a> {
                 nodes: layout.slice(b, F::NODES),
                 leaves: layout.slice(b, F::LEAVES),
                 spans: layout.slice(b, F::SPANS),
+                family: std::marker::PhantomData,
             }
         }
         Hot {

@@ -30,13 +30,14 @@ pub enum Section {
     /// `[u32; 2^18]`: one entry per IPv4 /18: a [`leaf`] value, or [`trie::NODE`] | the index
     /// of the /18's root node in [`Section::V4Nodes`].
     V4Top = 0,
-    /// `[u64; 3 * n]`: IPv4 trie nodes ([`trie::Node`], three words each, no guard).
+    /// `[u64; 8 * n]`: IPv4 trie nodes ([`trie`]: one 64-byte line each, no guard).
     V4Nodes = 1,
-    /// `[u32]`: IPv4 leaf values ([`leaf`]), each node's leaves back to back.
+    /// `[u32]`: IPv4 leaf values ([`leaf`]) that do not fit inline in their node, each node's
+    /// back to back.
     V4Leaves = 2,
     /// `[u32; 2^16]`: one entry per IPv6 /16, as [`Section::V4Top`].
     V6Top = 3,
-    /// `[u64; 4 * n]`: IPv6 trie nodes ([`trie::Node`], four words each, with a guard).
+    /// `[u64; 8 * n]`: IPv6 trie nodes (one 64-byte line each, with a guard).
     V6Nodes = 4,
     /// `[u32]`: IPv6 leaf values.
     V6Leaves = 5,
@@ -88,8 +89,7 @@ impl Section {
     /// Size in bytes of one element of this section's array (a node for the node sections).
     pub const fn elem_size(self) -> usize {
         match self {
-            Section::V4Nodes => 8 * trie::V4_NODE_WORDS,
-            Section::V6Nodes => 8 * trie::V6_NODE_WORDS,
+            Section::V4Nodes | Section::V6Nodes => 8 * trie::NODE_WORDS,
             Section::StrBlob | Section::V4Spans | Section::V6Spans => 1,
             _ => 4,
         }
@@ -206,22 +206,29 @@ pub mod class {
 
 pub mod trie {
     //! The index of each family: a direct table over the top bits, then a Poptrie-style
-    //! compressed multibit trie (Asai and Ohara, SIGCOMM 2015) of 64-ary nodes.
+    //! compressed multibit trie (Asai and Ohara, SIGCOMM 2015) of 64-ary nodes, each one
+    //! 64-byte cache line that also holds the node's first leaves.
     //!
     //! A node covers an aligned block of `2^shift` addresses. A *guarded* node (IPv6 only)
     //! first skips `s` bits: when the address's next `s` bits differ from the guard, the answer
-    //! is the node's first leaf (the value of the whole block outside the guarded sub-block);
+    //! is the node's leaf 0 (the value of the whole block outside the guarded sub-block);
     //! otherwise `shift -= s`. Then the next `st = min(6, shift)` bits pick one of `2^st`
     //! slots. Bit `slot` of `vector` set: the slot is a child node, at `child_base +
-    //! popcount(vector & upto(slot)) - 1`. Clear: the slot is a leaf, at `leaf_base + g +
-    //! popcount(leafvec & upto(slot)) - 1` in the leaf array, where `g` is 1 for a guarded node
-    //! (its first leaf is the outside value) and 0 otherwise; `leafvec` has a bit at every leaf
-    //! slot that starts a new run of equal leaves, so runs are stored once.
+    //! popcount(vector & upto(slot)) - 1`. Clear: the slot is the node's leaf `g +
+    //! popcount(leafvec & upto(slot)) - 1`, where `g` is 1 for a guarded node and 0 otherwise;
+    //! `leafvec` has a bit at every leaf slot that starts a new run of equal leaves, so each run
+    //! is stored once. Leaf `k` of a node is inline, in the node's own line, for `k <`
+    //! [`V4_INLINE`] / [`V6_INLINE`], and otherwise `leaves[leaf_base + k - INLINE]`: most
+    //! lookups that reach a node end in that node's line, with no further miss.
+    //!
+    //! Node words: 0 `vector`, 1 `leafvec`, 2 `child_base | leaf_base << 32`; IPv4: the inline
+    //! leaves from `u32` 6 on (ten); IPv6: 3 the guard (`skip << SKIP_SHIFT | guard bits`), the
+    //! inline leaves from `u32` 8 on (eight). Unused inline slots are zero.
     //!
     //! Layout (checked by `verify`): nodes in breadth-first order, the top table's roots first
     //! in address order, each node's children consecutive; so every child index is greater than
-    //! its parent's and a corrupt file cannot loop. Each node's leaves are consecutive, in node
-    //! order.
+    //! its parent's and a corrupt file cannot loop. Each node's overflow leaves are
+    //! consecutive, in node order.
 
     /// Bits resolved per node (64 slots).
     pub const STRIDE: u32 = 6;
@@ -229,10 +236,16 @@ pub mod trie {
     pub const V4_TOP_BITS: u32 = 18;
     /// Address bits of the IPv6 direct table (2^16 entries, 256 KiB).
     pub const V6_TOP_BITS: u32 = 16;
-    /// `u64` words per IPv4 node: vector, leafvec, bases.
-    pub const V4_NODE_WORDS: usize = 3;
-    /// `u64` words per IPv6 node: vector, leafvec, bases, guard.
-    pub const V6_NODE_WORDS: usize = 4;
+    /// `u64` words per node: one 64-byte line.
+    pub const NODE_WORDS: usize = 8;
+    /// `u32` index within an IPv4 node of its first inline leaf.
+    pub const V4_INLINE_AT: usize = 6;
+    /// `u32` index within an IPv6 node of its first inline leaf (after the guard word).
+    pub const V6_INLINE_AT: usize = 8;
+    /// Leaves an IPv4 node holds inline.
+    pub const V4_INLINE: usize = 2 * NODE_WORDS - V4_INLINE_AT;
+    /// Leaves an IPv6 node holds inline.
+    pub const V6_INLINE: usize = 2 * NODE_WORDS - V6_INLINE_AT;
     /// Top-table flag: the entry is a node reference (the rest is the node index).
     pub const NODE: u32 = 1 << 31;
     /// Bit position of the skip length in a guard word; bits below it hold the skipped bits.
@@ -272,7 +285,7 @@ pub mod trie {
         spans
     }
 
-    /// One node, decoded.
+    /// One node's header, decoded (its inline leaves are read with [`inline_leaf`]).
     #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
     pub struct Node {
         /// Bit per slot: the slot is a child node.
@@ -281,7 +294,7 @@ pub mod trie {
         pub leafvec: u64,
         /// Index of the first child node.
         pub child_base: u32,
-        /// Index of the first leaf in the leaf array.
+        /// Index in the leaf array of the node's first overflow leaf.
         pub leaf_base: u32,
         /// Bits skipped before the slots (0..=[`MAX_SKIP`]; IPv6 nodes only).
         pub skip: u32,
@@ -290,33 +303,49 @@ pub mod trie {
     }
 
     impl Node {
-        /// The node's words; `words` is [`V4_NODE_WORDS`] (no guard) or [`V6_NODE_WORDS`].
-        pub fn encode(&self, words: usize) -> Vec<u64> {
-            let mut w = vec![
-                self.vector,
-                self.leafvec,
-                u64::from(self.child_base) | u64::from(self.leaf_base) << 32,
-            ];
-            if words == V6_NODE_WORDS {
-                w.push(u64::from(self.skip) << SKIP_SHIFT | self.guard);
+        /// The node's line: its header and its first leaves inline (`guarded`: the IPv6
+        /// layout, with a guard word); the leaves past the inline ones are the caller's to
+        /// store at `leaf_base`.
+        pub fn encode(&self, guarded: bool, leaves: &[u32]) -> [u64; NODE_WORDS] {
+            let mut w = [0u64; NODE_WORDS];
+            w[0] = self.vector;
+            w[1] = self.leafvec;
+            w[2] = u64::from(self.child_base) | u64::from(self.leaf_base) << 32;
+            let at = if guarded {
+                w[3] = u64::from(self.skip) << SKIP_SHIFT | self.guard;
+                V6_INLINE_AT
+            } else {
+                V4_INLINE_AT
+            };
+            for (k, &leaf) in leaves.iter().take(2 * NODE_WORDS - at).enumerate() {
+                let i = at + k;
+                w[i / 2] |= u64::from(leaf) << (32 * (i % 2));
             }
             w
         }
 
-        /// Decodes a node from its words (three or four).
+        /// Decodes a node's header (`guarded`: the IPv6 layout).
         #[inline(always)]
-        pub fn decode(w: &[u64]) -> Node {
-            let word = |i: usize| w.get(i).copied().unwrap_or(0);
-            let guard = word(3);
+        pub fn decode(w: &[u64; NODE_WORDS], guarded: bool) -> Node {
+            let guard = if guarded { w[3] } else { 0 };
             Node {
-                vector: word(0),
-                leafvec: word(1),
-                child_base: word(2) as u32,
-                leaf_base: (word(2) >> 32) as u32,
+                vector: w[0],
+                leafvec: w[1],
+                child_base: w[2] as u32,
+                leaf_base: (w[2] >> 32) as u32,
                 skip: (guard >> SKIP_SHIFT) as u32,
                 guard: guard & ((1u64 << SKIP_SHIFT) - 1),
             }
         }
+    }
+
+    /// Inline leaf `k` of a node whose inline leaves start at `u32` index `at`, or `None` when
+    /// `k` is past them (the leaf is in the leaf array).
+    #[inline(always)]
+    pub fn inline_leaf(w: &[u64; NODE_WORDS], at: usize, k: u32) -> Option<u32> {
+        let i = at.checked_add(k as usize)?;
+        let word = w.get(i / 2)?;
+        Some((word >> (32 * (i % 2))) as u32)
     }
 }
 

@@ -3,7 +3,7 @@
 
 use crate::database::{record_summary, Database};
 use crate::error::OpenError;
-use crate::format::trie::{Node, MAX_SKIP, NODE, STRIDE};
+use crate::format::trie::{inline_leaf, Node, MAX_SKIP, NODE, STRIDE};
 use crate::format::{class, leaf, rec, Section, NONE};
 use crate::index::v4::V4;
 use crate::index::v6::V6;
@@ -145,20 +145,20 @@ fn trie<F: Family>(db: &Database, summaries: &[u32]) -> Result<(), OpenError> {
     }
     let mut next_leaf = 0u64;
     for (i, words) in t.nodes.iter().enumerate() {
-        let n = Node::decode(words.as_ref());
+        let n = Node::decode(words, F::GUARDED);
         let what = |why: &str| bad(F::NODES, format!("node {i}: {why}"));
         let shift = shifts[i];
         if shift == 0 {
             return Err(what("no parent refers to it"));
         }
-        let (skip, guarded) = if F::GUARDED && n.skip != 0 {
+        let (skip, guarded) = if n.skip != 0 {
             if n.skip >= shift || n.skip > MAX_SKIP || n.guard >> n.skip != 0 {
                 return Err(what("bad guard"));
             }
             (n.skip, 1u32)
         } else {
-            if words.as_ref().get(3).is_some_and(|&g| g != 0) {
-                return Err(what("unused guard bits set"));
+            if n.guard != 0 {
+                return Err(what("guard bits without a skip"));
             }
             (0, 0)
         };
@@ -198,7 +198,18 @@ fn trie<F: Family>(db: &Database, summaries: &[u32]) -> Result<(), OpenError> {
                 n.leaf_base
             )));
         }
-        next_leaf += u64::from(n.leafvec.count_ones() + guarded);
+        // Its leaves: the first inline (the unused inline slots zero), the rest overflowing
+        // into the leaf array.
+        let count = n.leafvec.count_ones() + guarded;
+        for k in 0..F::INLINE {
+            let v = inline_leaf(words, F::INLINE_AT, k).unwrap_or(0);
+            if k < count {
+                check_leaf(db, summaries, v, F::NODES, || format!("node {i} leaf {k}"))?;
+            } else if v != 0 {
+                return Err(what("an unused inline leaf slot is not zero"));
+            }
+        }
+        next_leaf += u64::from(count.saturating_sub(F::INLINE));
     }
     if next_node != node_count {
         return Err(bad(

@@ -333,12 +333,7 @@ fn resolve_only(_: &Manifest, _: Option<&Path>, _: &FetchArgs) -> Result<bool> {
 ///
 /// # Errors
 /// Writing standard output.
-fn offline_report(
-    manifest: &Manifest,
-    dir: &Path,
-    quiet: bool,
-    args: &FetchArgs,
-) -> Result<bool> {
+fn offline_report(manifest: &Manifest, dir: &Path, quiet: bool, args: &FetchArgs) -> Result<bool> {
     let now = now(args);
     let mut stdout = output::stdout();
     let mut ok = true;

@@ -10,21 +10,23 @@
 pub(crate) mod v4;
 pub(crate) mod v6;
 
-use crate::format::trie::{upto, Node, NODE, STRIDE};
+use crate::format::trie::{inline_leaf, upto, Node, NODE, NODE_WORDS, STRIDE};
 use crate::format::Section;
 
 /// What differs between the IPv4 and the IPv6 trie.
 pub(crate) trait Family: Copy {
     /// An address as an integer.
     type Key: Copy;
-    /// A node as stored: `[u64; 3]` or `[u64; 4]`.
-    type Node: bytemuck::Pod + AsRef<[u64]>;
     /// Address width in bits.
     const BITS: u32;
     /// Bits of the direct table.
     const TOP_BITS: u32;
     /// Whether nodes carry a guard (a skip).
     const GUARDED: bool;
+    /// `u32` index within a node of its first inline leaf.
+    const INLINE_AT: usize;
+    /// Leaves a node holds inline.
+    const INLINE: u32;
     /// The family's sections.
     const TOP: Section;
     /// The family's node section.
@@ -60,23 +62,40 @@ pub(crate) enum Step {
 #[derive(Clone, Copy)]
 pub(crate) struct Trie<'a, F: Family> {
     pub top: &'a [u32],
-    pub nodes: &'a [F::Node],
+    pub nodes: &'a [[u64; NODE_WORDS]],
     pub leaves: &'a [u32],
     /// Per top entry, the log2 of its uniform aligned block (cold: network and range only).
     pub spans: &'a [u8],
+    pub family: std::marker::PhantomData<F>,
 }
 
 impl<'a, F: Family> Trie<'a, F> {
-    /// The leaf value of `x`. Never panics, never loops.
+    /// Node levels below the direct table in a valid file: each takes [`STRIDE`] bits (or what
+    /// is left), so a descent is at most this long.
+    const LEVELS: u32 = (F::BITS - F::TOP_BITS).div_ceil(STRIDE);
+
+    /// The leaf value of `x`. Never panics; at most [`Self::LEVELS`] nodes (a fixed bound, so
+    /// the IPv4 descent unrolls into straight-line code).
     #[inline(always)]
     pub(crate) fn lookup(self, x: F::Key) -> u32 {
-        let mut step = self.first(x);
-        loop {
+        self.finish(self.first(x), x)
+    }
+
+    /// The leaf value of `x` from `step` of its descent on (see [`Trie::lookup`]).
+    #[inline(always)]
+    pub(crate) fn finish(self, mut step: Step, x: F::Key) -> u32 {
+        for _ in 0..Self::LEVELS {
             match step {
                 Step::Node { index, shift } => step = self.step(index, shift, x),
                 Step::Leaf(i) => return self.leaf(i),
                 Step::Done(v) => return v,
             }
+        }
+        match step {
+            Step::Leaf(i) => self.leaf(i),
+            Step::Done(v) => v,
+            // Deeper than a valid file can be: nothing known.
+            Step::Node { .. } => 0,
         }
     }
 
@@ -99,14 +118,33 @@ impl<'a, F: Family> Trie<'a, F> {
         self.leaves.get(i as usize).copied().unwrap_or(0)
     }
 
+    /// Leaf `k` of node `w`: inline, or the step that reads it from the leaf array.
+    #[inline(always)]
+    fn node_leaf(w: &[u64; NODE_WORDS], n: &Node, k: u32) -> Step {
+        if k < F::INLINE {
+            Step::Done(inline_leaf(w, F::INLINE_AT, k).unwrap_or(0))
+        } else {
+            Step::Leaf(n.leaf_base.wrapping_add(k - F::INLINE))
+        }
+    }
+
+    /// The value of leaf `k` of node `w` (cold paths).
+    fn node_leaf_value(self, w: &[u64; NODE_WORDS], n: &Node, k: u32) -> u32 {
+        match Self::node_leaf(w, n, k) {
+            Step::Done(v) => v,
+            Step::Leaf(i) => self.leaf(i),
+            Step::Node { .. } => 0,
+        }
+    }
+
     /// Node `index`, covering the `2^shift` addresses around `x`: the next step. Returns
     /// [`Step::Node`] only with a smaller, non-zero `shift`.
     #[inline(always)]
     pub(crate) fn step(self, index: u32, shift: u32, x: F::Key) -> Step {
-        let Some(words) = self.nodes.get(index as usize) else {
+        let Some(w) = self.nodes.get(index as usize) else {
             return Step::Done(0);
         };
-        let n = Node::decode(words.as_ref());
+        let n = Node::decode(w, F::GUARDED);
         let mut shift = shift;
         let mut guarded = 0;
         if F::GUARDED && n.skip != 0 {
@@ -114,8 +152,8 @@ impl<'a, F: Family> Trie<'a, F> {
                 return Step::Done(0);
             }
             if F::bits(x, shift, n.skip) != n.guard {
-                // Outside the guarded sub-block: the node's first leaf.
-                return Step::Leaf(n.leaf_base);
+                // Outside the guarded sub-block: the node's leaf 0.
+                return Self::node_leaf(w, &n, 0);
             }
             shift -= n.skip;
             guarded = 1;
@@ -137,12 +175,7 @@ impl<'a, F: Family> Trie<'a, F> {
             }
         } else {
             let rank = (n.leafvec & below).count_ones();
-            Step::Leaf(
-                n.leaf_base
-                    .wrapping_add(guarded)
-                    .wrapping_add(rank)
-                    .wrapping_sub(1),
-            )
+            Self::node_leaf(w, &n, (guarded + rank).wrapping_sub(1))
         }
     }
 
@@ -162,10 +195,10 @@ impl<'a, F: Family> Trie<'a, F> {
         // The block that is certainly uniform: the single address, until a node says more.
         let single = F::BITS as u8;
         loop {
-            let Some(words) = self.nodes.get(index as usize) else {
+            let Some(w) = self.nodes.get(index as usize) else {
                 return single;
             };
-            let n = Node::decode(words.as_ref());
+            let n = Node::decode(w, F::GUARDED);
             if F::GUARDED && n.skip != 0 {
                 if n.skip >= shift {
                     return single;
@@ -242,12 +275,8 @@ impl<'a, F: Family> Trie<'a, F> {
             let found = if e & NODE != 0 {
                 scan.node(e & !NODE, start, F::BITS - F::TOP_BITS)
             } else {
-                let first = t >> span << span;
-                let block = (
-                    first as u128 * top_size,
-                    ((first as u128 + (1 << span)) * top_size) - 1,
-                );
-                scan.uniform(block.0, block.1, e)
+                let lo = (t >> span << span) as u128 * top_size;
+                scan.uniform(lo, lo | low_mask(span + F::BITS - F::TOP_BITS), e)
             };
             if found.is_some() {
                 return found;
@@ -262,6 +291,11 @@ impl<'a, F: Family> Trie<'a, F> {
             }
         }
     }
+}
+
+/// The lowest `bits` bits set (all 128 for 128).
+fn low_mask(bits: u32) -> u128 {
+    u128::MAX.checked_shr(128 - bits.min(128)).unwrap_or(0)
 }
 
 /// The state of one [`Trie::next_change`] walk.
@@ -304,7 +338,8 @@ impl<F: Family> Scan<'_, F> {
         }
         self.budget -= 1;
         let trie = self.trie;
-        let n = Node::decode(trie.nodes.get(index as usize)?.as_ref());
+        let w = trie.nodes.get(index as usize)?;
+        let n = Node::decode(w, F::GUARDED);
         let (mut q_start, mut q_shift, mut guarded) = (start, shift, 0);
         if F::GUARDED && n.skip != 0 {
             if n.skip >= shift {
@@ -315,7 +350,7 @@ impl<F: Family> Scan<'_, F> {
             guarded = 1;
         }
         let q_end = q_start + ((1u128 << q_shift) - 1);
-        let outside = trie.leaf(n.leaf_base);
+        let outside = trie.node_leaf_value(w, &n, 0);
         let before = (guarded == 1 && q_start > start).then(|| (start, q_start - 1));
         let after = (guarded == 1 && q_end < end).then(|| (q_end + 1, end));
         let (near, far) = if self.forward {
@@ -352,12 +387,8 @@ impl<F: Family> Scan<'_, F> {
                     .wrapping_sub(1);
                 self.node(child, lo, size_shift)
             } else {
-                let i = n
-                    .leaf_base
-                    .wrapping_add(guarded)
-                    .wrapping_add((n.leafvec & below).count_ones())
-                    .wrapping_sub(1);
-                self.uniform(lo, hi, trie.leaf(i))
+                let k = (guarded + (n.leafvec & below).count_ones()).wrapping_sub(1);
+                self.uniform(lo, hi, trie.node_leaf_value(w, &n, k))
             };
             if found.is_some() {
                 return found;

@@ -12,10 +12,11 @@ pub(crate) struct V6;
 
 impl Family for V6 {
     type Key = u128;
-    type Node = [u64; trie::V6_NODE_WORDS];
     const BITS: u32 = 128;
     const TOP_BITS: u32 = trie::V6_TOP_BITS;
     const GUARDED: bool = true;
+    const INLINE_AT: usize = trie::V6_INLINE_AT;
+    const INLINE: u32 = trie::V6_INLINE as u32;
     const TOP: Section = Section::V6Top;
     const NODES: Section = Section::V6Nodes;
     const LEAVES: Section = Section::V6Leaves;
