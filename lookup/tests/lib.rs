@@ -2,5 +2,6 @@
 
 mod golden;
 mod intelligence;
+mod open;
 mod overrides;
 mod reload;
