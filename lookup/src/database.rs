@@ -290,7 +290,7 @@ impl Database {
     }
 
     /// Looks up many addresses, answering in input order: the same answers as
-    /// [`Database::lookup`], computed in groups of [`BATCH`] whose memory accesses are
+    /// [`Database::lookup`], computed in groups of [`BATCH`](crate::BATCH) whose memory accesses are
     /// staged (every top entry of the group, then every group member one trie level per pass,
     /// then the leaves), so that the group's cache misses overlap instead of following one
     /// another. Faster than a loop of single lookups when the index does not fit in the CPU

@@ -10,7 +10,7 @@
 //! ```
 //! use ipsieve::Database;
 //!
-//! // `Database::open("ipsieve.db")` maps a file; tests and embedded uses read bytes.
+//! // `Database::open("ipsieve.db")` reads a file; tests and embedded uses take bytes.
 //! let db = Database::from_bytes(include_bytes!("../tests/golden/v2.ipsieve"))?;
 //!
 //! let answer = db.lookup("185.220.101.1".parse().unwrap());
@@ -103,19 +103,24 @@
 //! ```
 //!
 //! ## Safety model
-//! * Opening validates the header, format version, section bounds, the source table and
-//!   every entry of the two top tables, once, in time independent of the data's size; lookups
-//!   are then infallible and never panic, even on a corrupt file (they would return wrong
-//!   answers, which [`Database::verify`] detects: a whole-file checksum, every record and
-//!   string, every tree).
-//! * `unsafe` appears twice: the memory map in [`Database::open`], and the x86-64 prefetch
-//!   hint that [`Database::lookup_many`] issues (a hint never faults; measured to halve batch
-//!   time on a full-size artifact). A mapped file must never be modified or truncated in
-//!   place: doing so is undefined behaviour for every memory-mapped reader (it can change
-//!   bytes that open validated, or kill the process with `SIGBUS`). Replace it by writing a
-//!   new file and renaming it over the old one (a live mapping keeps the old contents).
-//!   `ipsieve build` always does so and never writes into an existing artifact.
-//!   [`Database::load`] reads a private copy instead, which no change to the file can reach.
+//! * [`Database::open`], the default, reads the file into private memory: nothing done to the
+//!   file afterwards can reach the answers. [`Database::open_mmap`] maps it instead (faster to
+//!   open, pages shared between processes) and is `unsafe`: a file modified or truncated in
+//!   place while mapped is undefined behaviour for every memory-mapped reader (it can change
+//!   bytes that open validated, or kill the process with `SIGBUS`), and only the caller can
+//!   promise it will not happen. Replacing a file by renaming a new one over it is always fine;
+//!   `ipsieve build` never does anything else. [`SharedDatabase`] follows the same rule
+//!   ([`ReloadConfig::mapped`] is the `unsafe` opt-in). A path that is not a regular file (a
+//!   FIFO, a device) is refused without blocking.
+//! * Opening validates the header (before reading the rest of a file), format version, section
+//!   bounds, the source table and every entry of the two top tables, once, in time independent
+//!   of the data's size; lookups are then infallible and never panic, even on a corrupt file
+//!   (they would return wrong answers, which [`Database::verify`] detects: a whole-file
+//!   checksum, every record and string, every trie node and leaf).
+//! * The crate's own `unsafe` serves two things: the memory map of [`Database::open_mmap`] (and
+//!   its caller's promise), and the x86-64 prefetch hint that [`Database::lookup_many`] issues
+//!   (a hint never faults). The storage and the sections sliced from it at open are held
+//!   together by the `self_cell` crate.
 //! * The artifact is little-endian; a big-endian host refuses it with
 //!   [`OpenError::Endianness`].
 //!
@@ -125,26 +130,25 @@
 //! [`OpenError::UnsupportedVersion`]; a new major version means rebuilding the artifact.
 //!
 //! ## Performance
-//! IPv4: one 256 KiB direct table on the top 16 bits (72 % of random addresses end there on a
-//! full BGP table), then a static B+ tree of 64-byte nodes over the /16's range starts, each
-//! node searched by a fixed-length branch-free binary search: one cache line per level, one level for a /16
-//! with up to 31 boundaries, two up to 1,023. IPv6: the same on the upper 64 bits, with a
-//! second tree only for /64s that hold boundaries. On a shared 2-core VM with the 19.2 MB
-//! full-size artifact (2.3 M input prefixes) a random IPv4 lookup reading the ASN took
-//! 30–105 ns depending on the host's load, 1.1–1.3× faster than `prefix-trie` and binary
-//! search measured in the same run; see `docs/FORMAT.md`, `docs/BENCHMARKS.md` and the
-//! `ipsieve-benches` crate.
+//! Each family's index is a direct table on the top bits (IPv4: /18, 1 MiB; IPv6: /16) and
+//! then a Poptrie-style compressed trie of 64-ary nodes, each one 64-byte cache line that also
+//! holds the node's first leaves: an IPv4 lookup reads the top entry and at most three node
+//! lines (most random addresses end at the top entry, most addresses inside routed ranges in
+//! the first node), with no search and no branch on the data beyond the node kind. IPv6 nodes
+//! carry a guard that skips sparse bits. The leaf value carries a summary (categories, weak
+//! categories, verdict), so [`Answer::categories`], [`Answer::verdict`],
+//! [`Answer::is_anonymous`] and [`Policy::decide`] never read the 32-byte record; the record's
+//! line is read only by the accessors of its fields (ASN, organisation, provider, country,
+//! score, sources). The layout and the measurements behind it are in `docs/FORMAT.md`; the
+//! figures against peers, measured in one run, in `docs/BENCHMARKS.md`
+//! (`cargo bench -p ipsieve-benches --bench lookup` regenerates them).
 //!
-//! For the fastest lookups in a long-running service, [`Database::load`] reads the artifact
-//! into private memory on 2 MiB pages (Linux transparent huge pages), which spares most TLB
-//! misses of the random reads: measured 1.2–2.2× faster than a mapping of a file on 4 KiB
-//! pages, for the file's size in resident memory per process.
+//! [`Database::lookup_many`] answers many addresses in groups of [`BATCH`]: IPv6 descents, up
+//! to 19 node levels, go level by level together so that the group's cache misses overlap.
 //!
-//! When an artifact is much larger than the CPU caches and many addresses are at hand (a log
-//! batch, a queue of requests), [`Database::lookup_many`] answers them in groups of
-//! [`BATCH`] whose cache misses overlap: on the 19 MB full-size artifact it took 0.34–0.71× the
-//! time of single lookups inside IPv4 and IPv6 ranges and at random IPv4 addresses (it is
-//! slower only where single lookups never miss, such as unrouted IPv6).
+//! Slots are counted with `u64::count_ones`: build with `-C target-cpu=x86-64-v2` (any x86-64
+//! CPU since 2009) or `native` so that it is one `POPCNT` instruction, as this repository's
+//! own builds do (`.cargo/config.toml`).
 //!
 //! The lookup path holds no lock and allocates nothing; a [`Database`] is `Send + Sync` and is
 //! shared across threads behind an `Arc`.
