@@ -93,8 +93,12 @@ fn walk<F: Family>(t: Trie<'_, F>, walkers: &mut [Walker<F::Key>], out: &mut [u3
 pub struct LookupMany<'a, I> {
     db: &'a Database,
     ips: I,
-    /// The group's addresses (IPv4-mapped ones as IPv4) and leaf values.
-    group: [(IpAddr, u32); BATCH],
+    /// The group's addresses (IPv4-mapped ones as IPv4).
+    group: [IpAddr; BATCH],
+    /// Their leaf values.
+    leaves: [u32; BATCH],
+    /// The group's IPv6 members still walking (kept between groups, never re-initialised).
+    walkers: [Walker<u128>; BATCH],
     len: usize,
     next: usize,
 }
@@ -112,7 +116,13 @@ impl<'a, I: Iterator<Item = IpAddr>> LookupMany<'a, I> {
         LookupMany {
             db,
             ips,
-            group: [(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0); BATCH],
+            group: [IpAddr::V4(Ipv4Addr::UNSPECIFIED); BATCH],
+            leaves: [0; BATCH],
+            walkers: [Walker {
+                at: 0,
+                x: 0,
+                step: Step::Done(0),
+            }; BATCH],
             len: 0,
             next: 0,
         }
@@ -121,14 +131,7 @@ impl<'a, I: Iterator<Item = IpAddr>> LookupMany<'a, I> {
     /// Takes the next group from the input and walks it to its leaves.
     fn fill(&mut self) {
         let (t4, t6) = (self.db.trie::<V4>(), self.db.trie::<V6>());
-        let empty6 = Walker {
-            at: 0,
-            x: 0u128,
-            step: Step::Done(0),
-        };
-        let mut w6 = [empty6; BATCH];
-        let mut n6 = 0;
-        let mut out = [0u32; BATCH];
+        let mut live = 0;
         let mut n = 0;
         // The top entries; members that end there are done.
         for (slot, ip) in self.group.iter_mut().zip(self.ips.by_ref()) {
@@ -136,34 +139,37 @@ impl<'a, I: Iterator<Item = IpAddr>> LookupMany<'a, I> {
                 IpAddr::V6(a) => a.to_ipv4_mapped().map_or(ip, IpAddr::V4),
                 IpAddr::V4(_) => ip,
             };
-            slot.0 = ip;
-            let at = n as u8;
-            match ip {
+            *slot = ip;
+            self.leaves[n] = match ip {
                 // IPv4 descents are short (at most three nodes, most end at the entry or in
                 // the first node), and the single lookup's fixed-length descent already lets
                 // the CPU overlap the misses of neighbouring lookups: staging them only costs.
-                IpAddr::V4(a) => out[n] = t4.lookup(u32::from(a)),
+                IpAddr::V4(a) => t4.lookup(u32::from(a)),
                 IpAddr::V6(a) => {
                     let x = u128::from(a);
                     match t6.first(x) {
-                        Step::Done(v) => out[n] = v,
+                        Step::Done(v) => v,
                         step => {
                             preload(t6, step);
-                            w6[n6] = Walker { at, x, step };
-                            n6 += 1;
+                            self.walkers[live] = Walker {
+                                at: n as u8,
+                                x,
+                                step,
+                            };
+                            live += 1;
+                            0
                         }
                     }
                 }
-            }
+            };
             n += 1;
         }
         // IPv6 descents are long (up to 19 nodes, five on average inside real ranges): they go
         // level by level together.
-        walk(t6, &mut w6[..n6], &mut out);
+        walk(t6, &mut self.walkers[..live], &mut self.leaves);
         // The records' lines, for callers that read a record field.
         let records: &[[u32; rec::WORDS]] = self.db.slice(Section::Records);
-        for (slot, &v) in self.group.iter_mut().zip(&out[..n]) {
-            slot.1 = v;
+        for &v in &self.leaves[..n] {
             prefetch(records, leaf::record(v) as usize);
         }
         self.len = n;
@@ -182,7 +188,7 @@ impl<'a, I: Iterator<Item = IpAddr>> Iterator for LookupMany<'a, I> {
                 return None;
             }
         }
-        let (ip, leaf) = self.group[self.next];
+        let (ip, leaf) = (self.group[self.next], self.leaves[self.next]);
         self.next += 1;
         Some(Answer::new(self.db, ip, leaf))
     }
