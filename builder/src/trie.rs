@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 
 use ipsieve::format::trie::{
-    Node, MAX_SKIP, NODE, STRIDE, V4_INLINE, V4_TOP_BITS, V6_INLINE, V6_TOP_BITS,
+    Node, NodeLayout, MAX_SKIP, NODE, V4_NODE, V4_TOP_BITS, V6_NODE, V6_TOP_BITS,
 };
 
 use crate::error::BuildError;
@@ -13,7 +13,7 @@ use crate::error::BuildError;
 pub(crate) struct Trie {
     /// The direct table.
     pub top: Vec<u32>,
-    /// Node words, [`ipsieve::format::trie::NODE_WORDS`] per node.
+    /// Node words, the layout's `words` per node.
     pub nodes: Vec<u64>,
     /// Leaf values.
     pub leaves: Vec<u32>,
@@ -52,23 +52,22 @@ impl Ranges<'_> {
 
 /// The IPv4 trie of `ranges` (see [`encode`]).
 pub(crate) fn encode_v4(ranges: &[(u128, u32)]) -> Result<Trie, BuildError> {
-    encode(ranges, 32, V4_TOP_BITS, V4_INLINE, false)
+    encode(ranges, 32, V4_TOP_BITS, V4_NODE)
 }
 
 /// The IPv6 trie of `ranges` (see [`encode`]).
 pub(crate) fn encode_v6(ranges: &[(u128, u32)]) -> Result<Trie, BuildError> {
-    encode(ranges, 128, V6_TOP_BITS, V6_INLINE, true)
+    encode(ranges, 128, V6_TOP_BITS, V6_NODE)
 }
 
 /// Encodes the trie of a `bits`-bit family from `ranges`: `(start, leaf value)` pairs that
-/// start at 0, ascend, and never repeat a value in neighbouring entries. Nodes hold `inline`
-/// leaves in their line (and a guard when `guarded`).
+/// start at 0, ascend, and never repeat a value in neighbouring entries. Nodes are laid out as
+/// `layout` says (stride, inline leaves, guard).
 fn encode(
     ranges: &[(u128, u32)],
     bits: u32,
     top_bits: u32,
-    inline: usize,
-    guarded: bool,
+    layout: NodeLayout,
 ) -> Result<Trie, BuildError> {
     debug_assert_eq!(ranges.first().map(|r| r.0), Some(0));
     let starts: Vec<u128> = ranges.iter().map(|r| r.0).collect();
@@ -99,13 +98,13 @@ fn encode(
         }
     }
     out.spans = spans(&out.top);
-    let mut leaves: Vec<u32> = Vec::with_capacity(65);
+    let mut leaves: Vec<u32> = Vec::with_capacity(257);
     while let Some(p) = queue.pop_front() {
         let mut node = Node::default();
         leaves.clear();
         let (mut lo, mut shift) = (p.lo, p.shift);
         let (mut first, mut end) = (p.first, p.end);
-        if guarded {
+        if layout.guarded {
             if let Some((skip, q_lo)) = guard(&r, &p) {
                 node.skip = skip;
                 shift -= skip;
@@ -118,7 +117,7 @@ fn encode(
         // An unguarded node's block holds a change point; a guarded one's sub-block may be
         // one value (a range that is exactly an aligned block inside a uniform one).
         debug_assert!(node.skip > 0 || first < end);
-        let st = shift.min(STRIDE);
+        let st = shift.min(layout.stride);
         let slot_shift = shift - st;
         let mut previous: Option<u32> = None;
         let mut at = r.at(lo);
@@ -137,7 +136,7 @@ fn encode(
                 inner_end += 1;
             }
             if inner_end > next_change {
-                node.vector |= 1 << slot;
+                node.vector[(slot >> 6) as usize] |= 1 << (slot & 63);
                 queue.push_back(Pending {
                     lo: s_lo,
                     shift: slot_shift,
@@ -147,13 +146,13 @@ fn encode(
             } else {
                 let v = values[at];
                 if previous != Some(v) {
-                    node.leafvec |= 1 << slot;
+                    node.leafvec[(slot >> 6) as usize] |= 1 << (slot & 63);
                     leaves.push(v);
                     previous = Some(v);
                 }
             }
         }
-        let children = node.vector.count_ones() as usize;
+        let children: usize = node.vector.iter().map(|w| w.count_ones() as usize).sum();
         if children > 0 {
             node.child_base = node_index(assigned)?;
             assigned += children;
@@ -161,8 +160,8 @@ fn encode(
         }
         node.leaf_base = u32::try_from(out.leaves.len())
             .map_err(|_| BuildError::TooLarge("more than 2^32 trie leaves".into()))?;
-        out.leaves.extend(leaves.iter().skip(inline));
-        out.nodes.extend(node.encode(guarded, &leaves));
+        out.leaves.extend(leaves.iter().skip(layout.inline()));
+        out.nodes.extend(node.encode(layout, &leaves));
     }
     Ok(out)
 }

@@ -164,7 +164,7 @@ impl<'a, I: Iterator<Item = IpAddr>> LookupMany<'a, I> {
             };
             n += 1;
         }
-        // IPv6 descents are long (up to 19 nodes, five on average inside real ranges): they go
+        // IPv6 descents are long (up to 14 nodes, three to four inside real ranges): they go
         // level by level together.
         walk(t6, &mut self.walkers[..live], &mut self.leaves);
         // The records' lines, for callers that read a record field.

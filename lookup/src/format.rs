@@ -37,7 +37,7 @@ pub enum Section {
     V4Leaves = 2,
     /// `[u32; 2^16]`: one entry per IPv6 /16, as [`Section::V4Top`].
     V6Top = 3,
-    /// `[u64; 8 * n]`: IPv6 trie nodes (one 64-byte line each, with a guard).
+    /// `[u64; 16 * n]`: IPv6 trie nodes (two 64-byte lines each, 256 slots, with a guard).
     V6Nodes = 4,
     /// `[u32]`: IPv6 leaf values.
     V6Leaves = 5,
@@ -89,7 +89,8 @@ impl Section {
     /// Size in bytes of one element of this section's array (a node for the node sections).
     pub const fn elem_size(self) -> usize {
         match self {
-            Section::V4Nodes | Section::V6Nodes => 8 * trie::NODE_WORDS,
+            Section::V4Nodes => trie::V4_NODE.bytes(),
+            Section::V6Nodes => trie::V6_NODE.bytes(),
             Section::StrBlob | Section::V4Spans | Section::V6Spans => 1,
             _ => 4,
         }
@@ -206,57 +207,131 @@ pub mod class {
 
 pub mod trie {
     //! The index of each family: a direct table over the top bits, then a Poptrie-style
-    //! compressed multibit trie (Asai and Ohara, SIGCOMM 2015) of 64-ary nodes, each one
-    //! 64-byte cache line that also holds the node's first leaves.
+    //! compressed multibit trie (Asai and Ohara, SIGCOMM 2015) whose nodes also hold their
+    //! first leaves: an IPv4 node is one 64-byte line of 64 slots (6 bits), an IPv6 node two
+    //! lines of 256 slots (8 bits).
     //!
     //! A node covers an aligned block of `2^shift` addresses. A *guarded* node (IPv6 only)
     //! first skips `s` bits: when the address's next `s` bits differ from the guard, the answer
     //! is the node's leaf 0 (the value of the whole block outside the guarded sub-block);
-    //! otherwise `shift -= s`. Then the next `st = min(6, shift)` bits pick one of `2^st`
-    //! slots. Bit `slot` of `vector` set: the slot is a child node, at `child_base +
-    //! popcount(vector & upto(slot)) - 1`. Clear: the slot is the node's leaf `g +
-    //! popcount(leafvec & upto(slot)) - 1`, where `g` is 1 for a guarded node and 0 otherwise;
-    //! `leafvec` has a bit at every leaf slot that starts a new run of equal leaves, so each run
-    //! is stored once. Leaf `k` of a node is inline, in the node's own line, for `k <`
-    //! [`V4_INLINE`] / [`V6_INLINE`], and otherwise `leaves[leaf_base + k - INLINE]`: most
-    //! lookups that reach a node end in that node's line, with no further miss.
+    //! otherwise `shift -= s`. Then the next `st = min(stride, shift)` bits pick one of `2^st`
+    //! slots. Slot bit set in `vector`: the slot is a child node, at `child_base +
+    //! rank(vector, slot) - 1`, where `rank` counts the set bits at and below the slot. Clear:
+    //! the slot is the node's leaf `g + rank(leafvec, slot) - 1`, where `g` is 1 for a guarded
+    //! node and 0 otherwise; `leafvec` has a bit at every leaf slot that starts a new run of
+    //! equal leaves, so each run is stored once. Leaf `k` is inline, in the node's own line(s),
+    //! for `k <` [`NodeLayout::inline`], and otherwise `leaves[leaf_base + k - inline]`: most
+    //! lookups that reach a node end in that node, with no further miss.
     //!
-    //! Node words: 0 `vector`, 1 `leafvec`, 2 `child_base | leaf_base << 32`; IPv4: the inline
-    //! leaves from `u32` 6 on (ten); IPv6: 3 the guard (`skip << SKIP_SHIFT | guard bits`), the
-    //! inline leaves from `u32` 8 on (eight). Unused inline slots are zero.
+    //! Node words ([`NodeLayout`]): the `vector` bitmap (1 or 4 words), the `leafvec` bitmap,
+    //! `child_base | leaf_base << 32`, the guard word (IPv6: `skip << SKIP_SHIFT | guard
+    //! bits`), then the inline leaves as `u32`s to the end of the node. Unused inline slots are
+    //! zero.
     //!
     //! Layout (checked by `verify`): nodes in breadth-first order, the top table's roots first
     //! in address order, each node's children consecutive; so every child index is greater than
     //! its parent's and a corrupt file cannot loop. Each node's overflow leaves are
     //! consecutive, in node order.
 
-    /// Bits resolved per node (64 slots).
-    pub const STRIDE: u32 = 6;
     /// Address bits of the IPv4 direct table (2^18 entries, 1 MiB).
     pub const V4_TOP_BITS: u32 = 18;
     /// Address bits of the IPv6 direct table (2^16 entries, 256 KiB).
     pub const V6_TOP_BITS: u32 = 16;
-    /// `u64` words per node: one 64-byte line.
-    pub const NODE_WORDS: usize = 8;
-    /// `u32` index within an IPv4 node of its first inline leaf.
-    pub const V4_INLINE_AT: usize = 6;
-    /// `u32` index within an IPv6 node of its first inline leaf (after the guard word).
-    pub const V6_INLINE_AT: usize = 8;
-    /// Leaves an IPv4 node holds inline.
-    pub const V4_INLINE: usize = 2 * NODE_WORDS - V4_INLINE_AT;
-    /// Leaves an IPv6 node holds inline.
-    pub const V6_INLINE: usize = 2 * NODE_WORDS - V6_INLINE_AT;
     /// Top-table flag: the entry is a node reference (the rest is the node index).
     pub const NODE: u32 = 1 << 31;
     /// Bit position of the skip length in a guard word; bits below it hold the skipped bits.
     pub const SKIP_SHIFT: u32 = 58;
     /// Longest skip a guard word holds.
     pub const MAX_SKIP: u32 = 58;
+    /// Most bitmap words of any node (256 slots).
+    pub const MAX_BITMAP_WORDS: usize = 4;
 
-    /// Mask of the slots up to and including `slot` (0..=63).
+    /// The shape of one family's nodes.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct NodeLayout {
+        /// `u64` words per node.
+        pub words: usize,
+        /// `u64` words per bitmap (`vector`, `leafvec`): slots / 64.
+        pub bitmap_words: usize,
+        /// Address bits resolved per node: log2 of the slots.
+        pub stride: u32,
+        /// Whether the node has a guard word.
+        pub guarded: bool,
+    }
+
+    impl NodeLayout {
+        /// Word index of `child_base | leaf_base << 32`.
+        pub const fn bases_word(&self) -> usize {
+            2 * self.bitmap_words
+        }
+        /// `u32` index within the node of its first inline leaf.
+        pub const fn inline_at(&self) -> usize {
+            2 * (self.bases_word() + 1 + self.guarded as usize)
+        }
+        /// Leaves a node holds inline.
+        pub const fn inline(&self) -> usize {
+            2 * self.words - self.inline_at()
+        }
+        /// Bytes per node.
+        pub const fn bytes(&self) -> usize {
+            8 * self.words
+        }
+    }
+
+    /// IPv4 nodes: one 64-byte line, 64 slots, ten inline leaves; nodes sit at /18 (slots of
+    /// /24), /24 (slots of /30) and /30 (four slots).
+    pub const V4_NODE: NodeLayout = NodeLayout {
+        words: 8,
+        bitmap_words: 1,
+        stride: 6,
+        guarded: false,
+    };
+    /// IPv6 nodes: two 64-byte lines, 256 slots, a guard, twelve inline leaves.
+    pub const V6_NODE: NodeLayout = NodeLayout {
+        words: 16,
+        bitmap_words: 4,
+        stride: 8,
+        guarded: true,
+    };
+    const _: () = assert!(V4_NODE.inline() == 10 && V6_NODE.inline() == 12);
+
+    /// Mask of bits 0..=`bit` of a word (`bit` taken modulo 64).
     #[inline(always)]
-    pub const fn upto(slot: u32) -> u64 {
-        u64::MAX >> (63 - (slot & 63))
+    pub const fn upto(bit: u32) -> u64 {
+        u64::MAX >> (63 - (bit & 63))
+    }
+
+    /// A node's bitmap: `MAX_BITMAP_WORDS` words, those past the layout's zero.
+    pub type Bitmap = [u64; MAX_BITMAP_WORDS];
+
+    /// Whether `slot`'s bit is set.
+    #[inline(always)]
+    pub fn has(bits: &Bitmap, slot: u32) -> bool {
+        bits.get((slot >> 6) as usize)
+            .is_some_and(|w| w >> (slot & 63) & 1 != 0)
+    }
+
+    /// The number of set bits at and below `slot`, over the first `words` words.
+    #[inline(always)]
+    pub fn rank(bits: &Bitmap, words: usize, slot: u32) -> u32 {
+        let at = (slot >> 6) as usize;
+        let mut n = 0;
+        for (w, &word) in bits.iter().enumerate().take(words) {
+            let mask = if w < at {
+                u64::MAX
+            } else if w == at {
+                upto(slot)
+            } else {
+                0
+            };
+            n += (word & mask).count_ones();
+        }
+        n
+    }
+
+    /// Whether any bit of slots `from..to` is set.
+    pub fn any(bits: &Bitmap, from: u32, to: u32) -> bool {
+        (from..to).any(|s| has(bits, s))
     }
 
     /// For each entry of a top table, the largest `k` such that the aligned block of `2^k`
@@ -289,61 +364,68 @@ pub mod trie {
     #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
     pub struct Node {
         /// Bit per slot: the slot is a child node.
-        pub vector: u64,
+        pub vector: Bitmap,
         /// Bit per leaf slot that starts a new run of equal leaves.
-        pub leafvec: u64,
+        pub leafvec: Bitmap,
         /// Index of the first child node.
         pub child_base: u32,
         /// Index in the leaf array of the node's first overflow leaf.
         pub leaf_base: u32,
-        /// Bits skipped before the slots (0..=[`MAX_SKIP`]; IPv6 nodes only).
+        /// Bits skipped before the slots (0..=[`MAX_SKIP`]; guarded layouts only).
         pub skip: u32,
         /// The skipped bits the address must match, right-aligned.
         pub guard: u64,
     }
 
     impl Node {
-        /// The node's line: its header and its first leaves inline (`guarded`: the IPv6
-        /// layout, with a guard word); the leaves past the inline ones are the caller's to
-        /// store at `leaf_base`.
-        pub fn encode(&self, guarded: bool, leaves: &[u32]) -> [u64; NODE_WORDS] {
-            let mut w = [0u64; NODE_WORDS];
-            w[0] = self.vector;
-            w[1] = self.leafvec;
-            w[2] = u64::from(self.child_base) | u64::from(self.leaf_base) << 32;
-            let at = if guarded {
-                w[3] = u64::from(self.skip) << SKIP_SHIFT | self.guard;
-                V6_INLINE_AT
-            } else {
-                V4_INLINE_AT
-            };
-            for (k, &leaf) in leaves.iter().take(2 * NODE_WORDS - at).enumerate() {
-                let i = at + k;
+        /// The node's words in `layout`: its header and its first leaves inline; the leaves
+        /// past the inline ones are the caller's to store at `leaf_base`.
+        pub fn encode(&self, layout: NodeLayout, leaves: &[u32]) -> Vec<u64> {
+            let mut w = vec![0u64; layout.words];
+            let bw = layout.bitmap_words;
+            w[..bw].copy_from_slice(&self.vector[..bw]);
+            w[bw..2 * bw].copy_from_slice(&self.leafvec[..bw]);
+            w[layout.bases_word()] = u64::from(self.child_base) | u64::from(self.leaf_base) << 32;
+            if layout.guarded {
+                w[layout.bases_word() + 1] = u64::from(self.skip) << SKIP_SHIFT | self.guard;
+            }
+            for (k, &leaf) in leaves.iter().take(layout.inline()).enumerate() {
+                let i = layout.inline_at() + k;
                 w[i / 2] |= u64::from(leaf) << (32 * (i % 2));
             }
             w
         }
 
-        /// Decodes a node's header (`guarded`: the IPv6 layout).
+        /// Decodes a node's header from its words in `layout` (missing words read as zero).
         #[inline(always)]
-        pub fn decode(w: &[u64; NODE_WORDS], guarded: bool) -> Node {
-            let guard = if guarded { w[3] } else { 0 };
-            Node {
-                vector: w[0],
-                leafvec: w[1],
-                child_base: w[2] as u32,
-                leaf_base: (w[2] >> 32) as u32,
-                skip: (guard >> SKIP_SHIFT) as u32,
-                guard: guard & ((1u64 << SKIP_SHIFT) - 1),
+        pub fn decode(w: &[u64], layout: NodeLayout) -> Node {
+            let word = |i: usize| w.get(i).copied().unwrap_or(0);
+            let bw = layout.bitmap_words;
+            let mut n = Node::default();
+            for i in 0..bw.min(MAX_BITMAP_WORDS) {
+                n.vector[i] = word(i);
+                n.leafvec[i] = word(bw + i);
             }
+            let bases = word(layout.bases_word());
+            n.child_base = bases as u32;
+            n.leaf_base = (bases >> 32) as u32;
+            if layout.guarded {
+                let guard = word(layout.bases_word() + 1);
+                n.skip = (guard >> SKIP_SHIFT) as u32;
+                n.guard = guard & ((1u64 << SKIP_SHIFT) - 1);
+            }
+            n
         }
     }
 
-    /// Inline leaf `k` of a node whose inline leaves start at `u32` index `at`, or `None` when
-    /// `k` is past them (the leaf is in the leaf array).
+    /// Inline leaf `k` of node `w` in `layout`, or `None` when `k` is past the inline ones
+    /// (the leaf is in the leaf array).
     #[inline(always)]
-    pub fn inline_leaf(w: &[u64; NODE_WORDS], at: usize, k: u32) -> Option<u32> {
-        let i = at.checked_add(k as usize)?;
+    pub fn inline_leaf(w: &[u64], layout: NodeLayout, k: u32) -> Option<u32> {
+        if k as usize >= layout.inline() {
+            return None;
+        }
+        let i = layout.inline_at() + k as usize;
         let word = w.get(i / 2)?;
         Some((word >> (32 * (i % 2))) as u32)
     }

@@ -131,8 +131,8 @@
 //!
 //! ## Performance
 //! Each family's index is a direct table on the top bits (IPv4: /18, 1 MiB; IPv6: /16) and
-//! then a Poptrie-style compressed trie of 64-ary nodes, each one 64-byte cache line that also
-//! holds the node's first leaves: an IPv4 lookup reads the top entry and at most three node
+//! then a Poptrie-style compressed trie whose nodes also hold their first leaves (IPv4: 64
+//! slots in one 64-byte cache line; IPv6: 256 slots in two lines): an IPv4 lookup reads the top entry and at most three node
 //! lines (most random addresses end at the top entry, most addresses inside routed ranges in
 //! the first node), with no search and no branch on the data beyond the node kind. IPv6 nodes
 //! carry a guard that skips sparse bits. The leaf value carries a summary (categories, weak
@@ -144,7 +144,7 @@
 //! (`cargo bench -p ipsieve-benches --bench lookup` regenerates them).
 //!
 //! [`Database::lookup_many`] answers many addresses in groups of [`BATCH`]: IPv6 descents, up
-//! to 19 node levels, go level by level together so that the group's cache misses overlap.
+//! to 14 node levels, go level by level together so that the group's cache misses overlap.
 //!
 //! Slots are counted with `u64::count_ones`: build with `-C target-cpu=x86-64-v2` (any x86-64
 //! CPU since 2009) or `native` so that it is one `POPCNT` instruction, as this repository's

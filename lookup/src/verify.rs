@@ -3,7 +3,7 @@
 
 use crate::database::{record_summary, Database};
 use crate::error::OpenError;
-use crate::format::trie::{inline_leaf, Node, MAX_SKIP, NODE, STRIDE};
+use crate::format::trie::{has, inline_leaf, Node, MAX_SKIP, NODE};
 use crate::format::{class, leaf, rec, Section, NONE};
 use crate::index::v4::V4;
 use crate::index::v6::V6;
@@ -144,8 +144,10 @@ fn trie<F: Family>(db: &Database, summaries: &[u32]) -> Result<(), OpenError> {
         next_node += 1;
     }
     let mut next_leaf = 0u64;
+    let layout = F::LAYOUT;
     for (i, words) in t.nodes.iter().enumerate() {
-        let n = Node::decode(words, F::GUARDED);
+        let words = words.as_ref();
+        let n = Node::decode(words, layout);
         let what = |why: &str| bad(F::NODES, format!("node {i}: {why}"));
         let shift = shifts[i];
         if shift == 0 {
@@ -162,19 +164,34 @@ fn trie<F: Family>(db: &Database, summaries: &[u32]) -> Result<(), OpenError> {
             }
             (0, 0)
         };
-        let st = (shift - skip).min(STRIDE);
-        let slots_mask = u64::MAX >> (64 - (1u32 << st));
-        if n.vector & !slots_mask != 0 || n.leafvec & !slots_mask != 0 {
-            return Err(what("slot bits past its stride"));
+        let st = (shift - skip).min(layout.stride);
+        let slots = 1u32 << st;
+        // Bitmap bits past the node's slots, a slot both child and leaf, and the first leaf
+        // slot, which must start a run.
+        let mut first_leaf = None;
+        for w in 0..layout.bitmap_words {
+            let live = slots.saturating_sub(64 * w as u32).min(64);
+            let mask = if live == 64 {
+                u64::MAX
+            } else {
+                (1u64 << live) - 1
+            };
+            if n.vector[w] & !mask != 0 || n.leafvec[w] & !mask != 0 {
+                return Err(what("slot bits past its stride"));
+            }
+            if n.vector[w] & n.leafvec[w] != 0 {
+                return Err(what("a slot is both a child and a leaf"));
+            }
+            let leaf_slots = mask & !n.vector[w];
+            if first_leaf.is_none() && leaf_slots != 0 {
+                first_leaf = Some(64 * w as u32 + leaf_slots.trailing_zeros());
+            }
         }
-        if n.vector & n.leafvec != 0 {
-            return Err(what("a slot is both a child and a leaf"));
-        }
-        let leaf_slots = slots_mask & !n.vector;
-        if leaf_slots != 0 && n.leafvec & (leaf_slots & leaf_slots.wrapping_neg()) == 0 {
+        if first_leaf.is_some_and(|s| !has(&n.leafvec, s)) {
             return Err(what("its first leaf slot starts no run"));
         }
-        let children = n.vector.count_ones() as usize;
+        let children: u32 = n.vector.iter().map(|w| w.count_ones()).sum();
+        let children = children as usize;
         if children > 0 {
             let child_shift = shift - skip - st;
             if child_shift == 0 {
@@ -200,16 +217,16 @@ fn trie<F: Family>(db: &Database, summaries: &[u32]) -> Result<(), OpenError> {
         }
         // Its leaves: the first inline (the unused inline slots zero), the rest overflowing
         // into the leaf array.
-        let count = n.leafvec.count_ones() + guarded;
-        for k in 0..F::INLINE {
-            let v = inline_leaf(words, F::INLINE_AT, k).unwrap_or(0);
+        let count: u32 = n.leafvec.iter().map(|w| w.count_ones()).sum::<u32>() + guarded;
+        for k in 0..layout.inline() as u32 {
+            let v = inline_leaf(words, layout, k).unwrap_or(0);
             if k < count {
                 check_leaf(db, summaries, v, F::NODES, || format!("node {i} leaf {k}"))?;
             } else if v != 0 {
                 return Err(what("an unused inline leaf slot is not zero"));
             }
         }
-        next_leaf += u64::from(count.saturating_sub(F::INLINE));
+        next_leaf += u64::from(count.saturating_sub(layout.inline() as u32));
     }
     if next_node != node_count {
         return Err(bad(

@@ -10,23 +10,21 @@
 pub(crate) mod v4;
 pub(crate) mod v6;
 
-use crate::format::trie::{inline_leaf, upto, Node, NODE, NODE_WORDS, STRIDE};
+use crate::format::trie::{any, has, inline_leaf, rank, Node, NodeLayout, NODE};
 use crate::format::Section;
 
 /// What differs between the IPv4 and the IPv6 trie.
 pub(crate) trait Family: Copy {
     /// An address as an integer.
     type Key: Copy;
+    /// A node as stored: `[u64; 8]` or `[u64; 16]`.
+    type Node: bytemuck::Pod + AsRef<[u64]>;
     /// Address width in bits.
     const BITS: u32;
     /// Bits of the direct table.
     const TOP_BITS: u32;
-    /// Whether nodes carry a guard (a skip).
-    const GUARDED: bool;
-    /// `u32` index within a node of its first inline leaf.
-    const INLINE_AT: usize;
-    /// Leaves a node holds inline.
-    const INLINE: u32;
+    /// The shape of the family's nodes.
+    const LAYOUT: NodeLayout;
     /// The family's sections.
     const TOP: Section;
     /// The family's node section.
@@ -62,7 +60,7 @@ pub(crate) enum Step {
 #[derive(Clone, Copy)]
 pub(crate) struct Trie<'a, F: Family> {
     pub top: &'a [u32],
-    pub nodes: &'a [[u64; NODE_WORDS]],
+    pub nodes: &'a [F::Node],
     pub leaves: &'a [u32],
     /// Per top entry, the log2 of its uniform aligned block (cold: network and range only).
     pub spans: &'a [u8],
@@ -70,9 +68,9 @@ pub(crate) struct Trie<'a, F: Family> {
 }
 
 impl<'a, F: Family> Trie<'a, F> {
-    /// Node levels below the direct table in a valid file: each takes [`STRIDE`] bits (or what
-    /// is left), so a descent is at most this long.
-    const LEVELS: u32 = (F::BITS - F::TOP_BITS).div_ceil(STRIDE);
+    /// Node levels below the direct table in a valid file: each takes the stride's bits (or
+    /// what is left), so a descent is at most this long.
+    const LEVELS: u32 = (F::BITS - F::TOP_BITS).div_ceil(F::LAYOUT.stride);
 
     /// The leaf value of `x`. Never panics; at most [`Self::LEVELS`] nodes (a fixed bound, so
     /// the IPv4 descent unrolls into straight-line code).
@@ -120,16 +118,19 @@ impl<'a, F: Family> Trie<'a, F> {
 
     /// Leaf `k` of node `w`: inline, or the step that reads it from the leaf array.
     #[inline(always)]
-    fn node_leaf(w: &[u64; NODE_WORDS], n: &Node, k: u32) -> Step {
-        if k < F::INLINE {
-            Step::Done(inline_leaf(w, F::INLINE_AT, k).unwrap_or(0))
-        } else {
-            Step::Leaf(n.leaf_base.wrapping_add(k - F::INLINE))
+    fn node_leaf(w: &[u64], n: &Node, k: u32) -> Step {
+        match inline_leaf(w, F::LAYOUT, k) {
+            Some(v) => Step::Done(v),
+            None => Step::Leaf(
+                n.leaf_base
+                    .wrapping_add(k)
+                    .wrapping_sub(F::LAYOUT.inline() as u32),
+            ),
         }
     }
 
     /// The value of leaf `k` of node `w` (cold paths).
-    fn node_leaf_value(self, w: &[u64; NODE_WORDS], n: &Node, k: u32) -> u32 {
+    fn node_leaf_value(self, w: &[u64], n: &Node, k: u32) -> u32 {
         match Self::node_leaf(w, n, k) {
             Step::Done(v) => v,
             Step::Leaf(i) => self.leaf(i),
@@ -144,10 +145,11 @@ impl<'a, F: Family> Trie<'a, F> {
         let Some(w) = self.nodes.get(index as usize) else {
             return Step::Done(0);
         };
-        let n = Node::decode(w, F::GUARDED);
+        let w = w.as_ref();
+        let n = Node::decode(w, F::LAYOUT);
         let mut shift = shift;
         let mut guarded = 0;
-        if F::GUARDED && n.skip != 0 {
+        if F::LAYOUT.guarded && n.skip != 0 {
             if n.skip >= shift {
                 return Step::Done(0);
             }
@@ -158,24 +160,26 @@ impl<'a, F: Family> Trie<'a, F> {
             shift -= n.skip;
             guarded = 1;
         }
-        let st = shift.min(STRIDE);
+        let st = shift.min(F::LAYOUT.stride);
         if st == 0 {
             return Step::Done(0);
         }
         let slot = F::bits(x, shift, st) as u32;
-        let below = upto(slot);
-        if n.vector >> slot & 1 != 0 {
+        let words = F::LAYOUT.bitmap_words;
+        if has(&n.vector, slot) {
             if shift == st {
                 return Step::Done(0);
             }
-            let rank = (n.vector & below).count_ones();
             Step::Node {
-                index: n.child_base.wrapping_add(rank).wrapping_sub(1),
+                index: n
+                    .child_base
+                    .wrapping_add(rank(&n.vector, words, slot))
+                    .wrapping_sub(1),
                 shift: shift - st,
             }
         } else {
-            let rank = (n.leafvec & below).count_ones();
-            Self::node_leaf(w, &n, (guarded + rank).wrapping_sub(1))
+            let k = guarded + rank(&n.leafvec, words, slot);
+            Self::node_leaf(w, &n, k.wrapping_sub(1))
         }
     }
 
@@ -198,8 +202,8 @@ impl<'a, F: Family> Trie<'a, F> {
             let Some(w) = self.nodes.get(index as usize) else {
                 return single;
             };
-            let n = Node::decode(w, F::GUARDED);
-            if F::GUARDED && n.skip != 0 {
+            let n = Node::decode(w.as_ref(), F::LAYOUT);
+            if F::LAYOUT.guarded && n.skip != 0 {
                 if n.skip >= shift {
                     return single;
                 }
@@ -214,32 +218,32 @@ impl<'a, F: Family> Trie<'a, F> {
                 }
                 (start, shift) = (q_start, q_shift);
             }
-            let st = shift.min(STRIDE);
+            let st = shift.min(F::LAYOUT.stride);
             if st == 0 {
                 return single;
             }
             let slot_shift = shift - st;
             let slot = ((x - start) >> slot_shift) as u32;
-            if n.vector >> slot & 1 != 0 {
+            if has(&n.vector, slot) {
                 if slot_shift == 0 {
                     return single;
                 }
                 index = n
                     .child_base
-                    .wrapping_add((n.vector & upto(slot)).count_ones())
+                    .wrapping_add(rank(&n.vector, F::LAYOUT.bitmap_words, slot))
                     .wrapping_sub(1);
                 start += u128::from(slot) << slot_shift;
                 shift = slot_shift;
                 continue;
             }
-            // The largest aligned group of slots around `slot` that are all leaves of one run.
+            // The largest aligned group of slots around `slot` that are all leaves of one run:
+            // no child in it, and no run starting after its first slot.
             let mut g = 0;
             while g < st {
                 let width = 1u32 << (g + 1);
                 let first = slot & !(width - 1);
-                let group = (u64::MAX >> (64 - width)) << first;
-                let later = group & !(1u64 << first);
-                if n.vector & group != 0 || n.leafvec & later != 0 {
+                if any(&n.vector, first, first + width) || any(&n.leafvec, first + 1, first + width)
+                {
                     break;
                 }
                 g += 1;
@@ -338,10 +342,10 @@ impl<F: Family> Scan<'_, F> {
         }
         self.budget -= 1;
         let trie = self.trie;
-        let w = trie.nodes.get(index as usize)?;
-        let n = Node::decode(w, F::GUARDED);
+        let w = trie.nodes.get(index as usize)?.as_ref();
+        let n = Node::decode(w, F::LAYOUT);
         let (mut q_start, mut q_shift, mut guarded) = (start, shift, 0);
-        if F::GUARDED && n.skip != 0 {
+        if F::LAYOUT.guarded && n.skip != 0 {
             if n.skip >= shift {
                 return None;
             }
@@ -363,31 +367,50 @@ impl<F: Family> Scan<'_, F> {
                 return Some(found);
             }
         }
-        let st = q_shift.min(STRIDE);
+        let st = q_shift.min(F::LAYOUT.stride);
         if st == 0 {
             return None;
         }
+        let words = F::LAYOUT.bitmap_words;
         let size_shift = q_shift - st;
         let slots = 1u32 << st;
+        // The ranks of the slot about to be visited, kept as the walk goes (slot by slot, so
+        // one bit test each rather than a rank per slot): in a forward walk the counts below
+        // the slot, in a backward one the counts at and below it.
+        let (mut children, mut runs) = if self.forward {
+            (0, 0)
+        } else {
+            (
+                rank(&n.vector, words, slots - 1),
+                rank(&n.leafvec, words, slots - 1),
+            )
+        };
         for k in 0..slots {
             let slot = if self.forward { k } else { slots - 1 - k };
+            let child = has(&n.vector, slot);
+            let starts_run = has(&n.leafvec, slot);
+            if self.forward {
+                children += u32::from(child);
+                runs += u32::from(starts_run);
+            }
+            let (rank_v, rank_l) = (children, runs);
+            if !self.forward {
+                children -= u32::from(child);
+                runs -= u32::from(starts_run);
+            }
             let lo = q_start + (u128::from(slot) << size_shift);
             let hi = lo + ((1u128 << size_shift) - 1);
             if self.clip(lo, hi).is_none() {
                 continue;
             }
-            let below = upto(slot);
-            let found = if n.vector >> slot & 1 != 0 {
+            let found = if child {
                 if size_shift == 0 {
                     return None;
                 }
-                let child = n
-                    .child_base
-                    .wrapping_add((n.vector & below).count_ones())
-                    .wrapping_sub(1);
-                self.node(child, lo, size_shift)
+                let index = n.child_base.wrapping_add(rank_v).wrapping_sub(1);
+                self.node(index, lo, size_shift)
             } else {
-                let k = (guarded + (n.leafvec & below).count_ones()).wrapping_sub(1);
+                let k = (guarded + rank_l).wrapping_sub(1);
                 self.uniform(lo, hi, trie.node_leaf_value(w, &n, k))
             };
             if found.is_some() {

@@ -13,9 +13,8 @@ impl Family for V4 {
     type Key = u32;
     const BITS: u32 = 32;
     const TOP_BITS: u32 = trie::V4_TOP_BITS;
-    const GUARDED: bool = false;
-    const INLINE_AT: usize = trie::V4_INLINE_AT;
-    const INLINE: u32 = trie::V4_INLINE as u32;
+    const LAYOUT: trie::NodeLayout = trie::V4_NODE;
+    type Node = [u64; 8];
     const TOP: Section = Section::V4Top;
     const NODES: Section = Section::V4Nodes;
     const LEAVES: Section = Section::V4Leaves;

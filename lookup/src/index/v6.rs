@@ -1,7 +1,7 @@
-//! The IPv6 trie: a direct table on the top 16 bits (256 KiB), then 32-byte nodes whose guard
-//! skips up to 58 bits where a block's boundaries all sit in one small sub-block (a /48 inside
-//! an otherwise uniform /32, a single address inside a /64), so sparse regions cost one node,
-//! not one per 6 bits.
+//! The IPv6 trie: a direct table on the top 16 bits (256 KiB), then 128-byte nodes of 256
+//! slots (eight bits per level: /24, /32, /40, /48, …) whose guard skips up to 58 bits where a
+//! block's boundaries all sit in one small sub-block (a /48 inside an otherwise uniform /32, a
+//! single address inside a /64), so sparse regions cost one node, not one per level.
 
 use super::Family;
 use crate::format::{trie, Section};
@@ -14,9 +14,8 @@ impl Family for V6 {
     type Key = u128;
     const BITS: u32 = 128;
     const TOP_BITS: u32 = trie::V6_TOP_BITS;
-    const GUARDED: bool = true;
-    const INLINE_AT: usize = trie::V6_INLINE_AT;
-    const INLINE: u32 = trie::V6_INLINE as u32;
+    const LAYOUT: trie::NodeLayout = trie::V6_NODE;
+    type Node = [u64; 16];
     const TOP: Section = Section::V6Top;
     const NODES: Section = Section::V6Nodes;
     const LEAVES: Section = Section::V6Leaves;
