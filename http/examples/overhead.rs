@@ -5,7 +5,12 @@
 //!
 //! ```sh
 //! cargo run --release -p ipsieve-http --example overhead [ARTIFACT]
+//! # Instructions per request, which a shared machine's load does not change:
+//! OVERHEAD_N=20000 valgrind --tool=callgrind target/release/examples/overhead - judge
+//! # (its total instructions, less a run with `- none`, divided by 7 × 20,000)
 //! ```
+//! A second argument (`lookup`, `judge`, `bare`, `layered`) runs that measurement alone
+//! (`-` for the golden artifact).
 //! Without `ARTIFACT`, the repository's golden artifact (tiny: its lookups stay in cache).
 //! Build the full-size one to measure lookups as a service sees them:
 //! `cargo run --release -p ipsieve-builder -- build --sources sources/shared-data.toml --out full.db`.
@@ -23,22 +28,39 @@ use ipsieve::{ActionClass, Database};
 use ipsieve_http::{ClientIpConfig, PeerAddr, Sieve};
 use tower::{Layer, Service};
 
-const N: usize = 200_000;
 const ROUNDS: usize = 7;
 
-/// Median nanoseconds per iteration of `f` over `ROUNDS` rounds of `N`.
+/// Iterations per round: `OVERHEAD_N`, default 200,000.
+fn n() -> usize {
+    std::env::var("OVERHEAD_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200_000)
+}
+
+/// Median nanoseconds per iteration of `f` over `ROUNDS` rounds of `n()`.
 fn measure(mut f: impl FnMut(usize)) -> f64 {
+    let n = n();
     let mut rounds: Vec<f64> = (0..ROUNDS)
         .map(|_| {
             let t = Instant::now();
-            for i in 0..N {
+            for i in 0..n {
                 f(i);
             }
-            t.elapsed().as_nanos() as f64 / N as f64
+            t.elapsed().as_nanos() as f64 / n as f64
         })
         .collect();
     rounds.sort_by(f64::total_cmp);
     rounds[ROUNDS / 2]
+}
+
+/// [`measure`] when `yes`, else NaN.
+fn measure_if(yes: bool, f: impl FnMut(usize)) -> f64 {
+    if yes {
+        measure(f)
+    } else {
+        f64::NAN
+    }
 }
 
 /// Polls a future that is ready at once (every service here is).
@@ -51,10 +73,12 @@ fn now<F: Future>(f: F) -> F::Output {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let db = match std::env::args().nth(1) {
+    let db = match std::env::args().nth(1).filter(|a| a != "-") {
         Some(path) => Database::open(path)?,
         None => Database::from_bytes(include_bytes!("../../lookup/tests/golden/v2.ipsieve"))?,
     };
+    let only = std::env::args().nth(2);
+    let run = |name: &str| only.as_deref().is_none_or(|o| o == name);
     // 4096 addresses from a fixed-seed generator, as the proxy would forward them.
     let mut x = 0x9e37_79b9_7f4a_7c15_u64;
     let addrs: Vec<IpAddr> = (0..4096)
@@ -84,25 +108,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .unwrap()
     };
 
-    let lookup = measure(|i| {
+    let lookup = measure_if(run("lookup"), |i| {
         black_box(db.lookup(addrs[i % addrs.len()]).verdict());
     });
     let requests: Vec<Request<()>> = (0..4096).map(request).collect();
-    let judge = measure(|i| {
+    let judge = measure_if(run("judge"), |i| {
         black_box(sieve.judge(ActionClass::PAYMENT, &requests[i % requests.len()]));
     });
     let inner = tower::service_fn(|_req: Request<()>| async {
         Ok::<_, Infallible>(Response::new(String::new()))
     });
     let mut bare = inner;
-    let without = measure(|i| {
+    let without = measure_if(run("bare"), |i| {
         black_box(now(bare.call(request(i))).unwrap());
     });
     let mut layered = sieve.layer(ActionClass::PAYMENT).layer(inner);
-    let with = measure(|i| {
+    let with = measure_if(run("layered"), |i| {
         black_box(now(layered.call(request(i))).unwrap());
     });
-    println!("median of {ROUNDS} rounds of {N} requests, ns per request");
+    println!(
+        "median of {ROUNDS} rounds of {} requests, ns per request",
+        n()
+    );
     println!("lookup (Database::lookup + verdict)      {lookup:8.1}");
     println!("Sieve::judge                             {judge:8.1}");
     println!("request through a trivial service        {without:8.1}");

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue};
+use http::{HeaderMap, HeaderName, HeaderValue};
 use ipsieve::{
     ActionClass, Answer, Database, Indicator, Overlay, OverlayMatch, PolicyDecision, Reason,
     Response,
@@ -114,7 +114,8 @@ impl RequestId {
 
     /// The request's `x-request-id` if it is plausible (see the type's docs), else `None`.
     pub fn from_headers(headers: &HeaderMap) -> Option<RequestId> {
-        let v = headers.get(REQUEST_ID_HEADER)?;
+        const NAME: HeaderName = HeaderName::from_static(REQUEST_ID_HEADER);
+        let v = headers.get(NAME)?;
         let ok = (1..=128).contains(&v.len())
             && v.as_bytes()
                 .iter()
