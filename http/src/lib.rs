@@ -101,7 +101,7 @@
 //! One lookup (tens of nanoseconds, no allocation) per request, plus what the request path
 //! needs to carry its result: the decision's few small allocations (the answer kept with its
 //! artifact, the extension's entry). Logging is `debug` for passes and `info` for blocks and
-//! step-ups (target `ipsieve_http`).
+//! step-ups (targets under `ipsieve_http`), with the request id.
 //!
 //! ## Features
 //! * `axum` (default): reads the peer from axum's `ConnectInfo<SocketAddr>` and the route

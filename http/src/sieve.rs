@@ -52,6 +52,18 @@ pub struct PeerAddr(pub SocketAddr);
 /// it in a type of their own (tonic's `TcpConnectInfo`, for example).
 pub type PeerAddrFn = fn(&Extensions) -> Option<SocketAddr>;
 
+/// An address in a log line, `-` for none.
+struct OptIp(Option<IpAddr>);
+
+impl fmt::Display for OptIp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(ip) => ip.fmt(f),
+            None => f.write_str("-"),
+        }
+    }
+}
+
 /// A [`Sieve`] that cannot be built.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -610,7 +622,7 @@ impl Sieve {
         match d.response() {
             Response::Block | Response::StepUp => tracing::info!(
                 request_id = %d.request_id(),
-                ip = ?d.ip(),
+                ip = %OptIp(d.ip()),
                 class = d.class().as_str(),
                 response = d.response().as_str(),
                 reason = d.reason().as_str(),
@@ -618,7 +630,7 @@ impl Sieve {
             ),
             _ => tracing::debug!(
                 request_id = %d.request_id(),
-                ip = ?d.ip(),
+                ip = %OptIp(d.ip()),
                 class = d.class().as_str(),
                 response = d.response().as_str(),
                 reason = d.reason().as_str(),
