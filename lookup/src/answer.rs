@@ -261,9 +261,10 @@ impl<'a> Answer<'a> {
             .map(|s| s.tier())
             .min()
     }
-    /// The score in hundredths, 0..=100.
+    /// The score in hundredths, 0..=100: [`Answer::score`] exactly, for JSON and counters
+    /// that should not print `0.10000000149011612`.
     #[inline]
-    fn score_hundredths(&self) -> u8 {
+    pub fn score_hundredths(&self) -> u8 {
         (self.rec()[rec::COUNTRY_VERDICT_SCORE] >> 24).min(100) as u8
     }
     /// The ip2geoapi-style `trustScore`, 0..=100, higher is more trustworthy: `100 − 100 ×`
@@ -314,6 +315,51 @@ impl<'a> Answer<'a> {
     #[doc(hidden)]
     pub fn leaf_value(&self) -> u32 {
         self.leaf
+    }
+}
+
+/// An answer that owns a handle on its database: for keeping an answer beyond the borrow of
+/// one lookup (in a request's extensions, across an `await`) without looking the address up
+/// again. [`OwnedAnswer::get`] gives the [`Answer`] back, at no cost.
+///
+/// ```
+/// use std::sync::Arc;
+/// let db = Arc::new(ipsieve::Database::from_bytes(include_bytes!("../tests/golden/v2.ipsieve"))?);
+/// let owned = ipsieve::OwnedAnswer::new(Arc::clone(&db), "185.220.101.1".parse().unwrap());
+/// let handed_on = owned.clone(); // a reference count and a few words
+/// assert!(handed_on.get().is_tor());
+/// # Ok::<(), ipsieve::OpenError>(())
+/// ```
+#[derive(Clone)]
+pub struct OwnedAnswer {
+    db: std::sync::Arc<Database>,
+    ip: IpAddr,
+    leaf: u32,
+}
+
+impl OwnedAnswer {
+    /// Looks `ip` up in `db` and keeps the answer with the handle.
+    pub fn new(db: std::sync::Arc<Database>, ip: IpAddr) -> OwnedAnswer {
+        let a = db.lookup(ip);
+        let (ip, leaf) = (a.ip(), a.leaf);
+        OwnedAnswer { db, ip, leaf }
+    }
+
+    /// The answer, borrowed from the database this value keeps alive.
+    #[inline]
+    pub fn get(&self) -> Answer<'_> {
+        Answer::new(&self.db, self.ip, self.leaf)
+    }
+
+    /// The database the answer came from.
+    pub fn database(&self) -> &std::sync::Arc<Database> {
+        &self.db
+    }
+}
+
+impl std::fmt::Debug for OwnedAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.get().fmt(f)
     }
 }
 

@@ -176,7 +176,7 @@ mod verify;
 #[doc(hidden)]
 pub mod fuzz;
 
-pub use answer::{Answer, SourceNames};
+pub use answer::{Answer, OwnedAnswer, SourceNames};
 pub use batch::{LookupMany, BATCH};
 pub use bucket::{BucketKey, V6Bucket};
 pub use database::{Database, Range, Ranges, SourceInfo};

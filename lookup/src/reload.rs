@@ -553,6 +553,7 @@ impl DatabaseCache {
 const _: () = {
     const fn send_sync<T: Send + Sync>() {}
     send_sync::<SharedDatabase>();
+    send_sync::<crate::OwnedAnswer>();
     send_sync::<DatabaseCache>();
     send_sync::<ReloadError>();
 };
