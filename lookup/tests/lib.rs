@@ -5,3 +5,4 @@ mod intelligence;
 mod open;
 mod overrides;
 mod reload;
+mod spans;
