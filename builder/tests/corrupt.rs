@@ -400,7 +400,7 @@ fn a_leaf_with_the_node_flag_is_named_as_such() {
     // leaf it is corrupt, whatever the record index below it (here record 1, which exists).
     let base = small_artifact();
     let (nodes, _) = section(&base, Section::V4Nodes);
-    let at = nodes + 4 * format::trie::V4_INLINE_AT;
+    let at = nodes + 4 * format::trie::V4_NODE.inline_at();
     let v = u32::from_le_bytes(base[at..at + 4].try_into().unwrap());
     let mut b = base.clone();
     let flagged = format::trie::NODE | format::leaf::encode(1, format::leaf::class(v));
