@@ -508,13 +508,13 @@ fn routing_entries_leave_special_purpose_space_without_an_asn() {
              default or aggregate route names no origin for the addresses it covers",
             "pfx2as: line 103: 4.0.0.0/7 is wider than a /8, the limit for routing entries: a \
              default or aggregate route names no origin for the addresses it covers",
-            "pfx2as: line 104: 10.0.0.0/8 overlaps 10.0.0.0/8, private (RFC 1918): \
+            "pfx2as: line 104: 10.0.0.0/8 overlaps 10.0.0.0/8, Private-Use (RFC 1918): \
              special-purpose space has no origin AS",
-            "pfx2as: line 105: 127.0.0.0/8 overlaps 127.0.0.0/8, loopback (RFC 1122): \
+            "pfx2as: line 105: 127.0.0.0/8 overlaps 127.0.0.0/8, Loopback (RFC 1122): \
              special-purpose space has no origin AS",
-            "pfx2as: line 106: 192.168.1.0/24 overlaps 192.168.0.0/16, private (RFC 1918): \
+            "pfx2as: line 106: 192.168.1.0/24 overlaps 192.168.0.0/16, Private-Use (RFC 1918): \
              special-purpose space has no origin AS",
-            "pfx2as: line 107: 100.64.0.0/10 overlaps 100.64.0.0/10, shared address space, CGNAT \
+            "pfx2as: line 107: 100.64.0.0/10 overlaps 100.64.0.0/10, Shared Address Space \
              (RFC 6598): special-purpose space has no origin AS",
         ]
     );
@@ -535,8 +535,8 @@ fn routing_entries_leave_special_purpose_space_without_an_asn() {
     assert_eq!(v6.rejected, 4, "{:?}", v6.errors);
     for (e, want) in v6.errors.iter().zip([
         "asn-v6: line 17: ::/0 is wider than a /16, the limit for routing entries",
-        "asn-v6: line 18: ::1/128 overlaps ::1/128, loopback (RFC 4291)",
-        "asn-v6: line 19: fd00::/16 overlaps fc00::/7, unique local (RFC 4193)",
+        "asn-v6: line 18: ::1/128 overlaps ::1/128, Loopback Address (RFC 4291)",
+        "asn-v6: line 19: fd00::/16 overlaps fc00::/7, Unique-Local (RFC 4193)",
         "asn-v6: line 20: 2000::/3 is wider than a /16, the limit for routing entries",
     ]) {
         assert!(e.starts_with(want), "{e}");

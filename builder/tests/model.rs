@@ -498,20 +498,20 @@ fn absurd_ranges_are_rejected_with_a_reason() {
         .is_ok());
     // Special-purpose space is no VPN's, however narrow; the reason names the block.
     for (net, block) in [
-        ("10.0.0.0/16", "10.0.0.0/8, private"),
-        ("10.1.2.3/32", "10.0.0.0/8, private"),
-        ("127.0.0.1/32", "127.0.0.0/8, loopback"),
-        ("100.64.0.0/24", "100.64.0.0/10, shared address space"),
-        ("169.254.1.0/24", "169.254.0.0/16, link-local"),
-        ("172.31.0.0/16", "172.16.0.0/12, private"),
-        ("192.168.1.0/24", "192.168.0.0/16, private"),
-        ("224.0.0.1/32", "224.0.0.0/4, multicast"),
-        ("255.255.255.255/32", "240.0.0.0/4, reserved"),
+        ("10.0.0.0/16", "10.0.0.0/8, Private-Use"),
+        ("10.1.2.3/32", "10.0.0.0/8, Private-Use"),
+        ("127.0.0.1/32", "127.0.0.0/8, Loopback"),
+        ("100.64.0.0/24", "100.64.0.0/10, Shared Address Space"),
+        ("169.254.1.0/24", "169.254.0.0/16, Link Local"),
+        ("172.31.0.0/16", "172.16.0.0/12, Private-Use"),
+        ("192.168.1.0/24", "192.168.0.0/16, Private-Use"),
+        ("224.0.0.1/32", "224.0.0.0/4, Multicast"),
+        ("255.255.255.255/32", "240.0.0.0/4, Reserved"),
         ("0.0.0.0/32", "0.0.0.0/8"),
-        ("fd12:3456::/32", "fc00::/7, unique local"),
-        ("fe80::/64", "fe80::/10, link-local"),
-        ("ff02::1/128", "ff00::/8, multicast"),
-        ("::1/128", "::1/128, loopback"),
+        ("fd12:3456::/32", "fc00::/7, Unique-Local"),
+        ("fe80::/64", "fe80::/10, Link-Local Unicast"),
+        ("ff02::1/128", "ff00::/8, Multicast"),
+        ("::1/128", "::1/128, Loopback Address"),
     ] {
         let err = b
             .add_net(vpn, net.parse().unwrap(), Attrs::default())

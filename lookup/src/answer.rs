@@ -78,9 +78,12 @@ impl<'a> Answer<'a> {
     }
 
     /// The largest network containing the address in which every address has this same
-    /// answer (the MaxMind notion of "network"). Worked out on demand in O(trie depth).
+    /// answer (the MaxMind notion of "network"), and never wider than the special-purpose block
+    /// holding it ([`Answer::special`]: `10.0.0.1` answers `10.0.0.0/8`, not the `10.0.0.0/7`
+    /// of unknown space around it). Worked out on demand in O(trie depth).
     pub fn network(&self) -> IpNet {
-        let len = self.db.network_len(self.ip);
+        let special = self.special().map_or(0, |s| s.network().prefix_len());
+        let len = self.db.network_len(self.ip).max(special);
         match self.ip {
             IpAddr::V4(a) => IpNet::V4(
                 Ipv4Net::new(a, len.min(32))
@@ -121,6 +124,19 @@ impl<'a> Answer<'a> {
     #[inline]
     pub fn weak_categories(&self) -> Categories {
         Categories::from_bits(class::weak(self.summary()))
+    }
+    /// The special-purpose block holding the address (private-use, shared/CGNAT, loopback,
+    /// link-local, documentation, benchmarking, multicast, reserved, unique-local, …: the IANA
+    /// registries, built into this crate, see [`crate::special`]), or `None` for ordinary
+    /// unicast space. Reads nothing from the artifact.
+    pub fn special(&self) -> Option<crate::special::Special> {
+        crate::special::lookup(self.ip)
+    }
+    /// Whether the address is a bogon: special-purpose space that cannot be a real client on the
+    /// public internet ([`crate::special::Special::is_bogon`]). A request from a bogon source
+    /// address over the internet was spoofed.
+    pub fn is_bogon(&self) -> bool {
+        self.special().is_some_and(|s| s.is_bogon())
     }
     /// A Tor exit (measured exit address or a relay with the Exit flag). Relays without the
     /// exit role are [`Answer::is_tor_relay`] and are not anonymous traffic by themselves.

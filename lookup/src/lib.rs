@@ -169,6 +169,7 @@ pub mod overlay;
 pub mod policy;
 pub mod reload;
 mod signals;
+pub mod special;
 mod storage;
 mod types;
 mod verify;
