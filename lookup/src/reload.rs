@@ -108,8 +108,8 @@ impl ReloadConfig {
     /// How often a background thread checks whether the file was replaced; `None` starts no
     /// thread (reload only through [`SharedDatabase::reload`]).
     ///
-    /// # Panics
-    /// [`SharedDatabase::open_with`] panics on `Some(Duration::ZERO)`, a busy loop.
+    /// [`SharedDatabase::open_with`] refuses `Some(Duration::ZERO)` (a busy loop) with an
+    /// [`OpenError::Io`] of kind `InvalidInput`.
     pub fn poll_interval(self, interval: Option<Duration>) -> ReloadConfig {
         ReloadConfig {
             poll_interval: interval,
@@ -402,14 +402,21 @@ impl SharedDatabase {
     /// # Errors
     /// Every [`OpenError`] of [`Database::open`] (or [`Database::open_mmap`]) and
     /// [`Database::verify`];
-    /// [`OpenError::Io`] also when the thread cannot be started.
+    /// [`OpenError::Io`] also when the thread cannot be started, and (kind `InvalidInput`) when
+    /// the polling interval is zero.
     ///
     /// # Panics
-    /// When the polling interval is zero.
+    /// Never.
     pub fn open_with(
         path: impl AsRef<Path>,
         config: ReloadConfig,
     ) -> Result<SharedDatabase, OpenError> {
+        if config.poll_interval.is_some_and(|i| i.is_zero()) {
+            return Err(OpenError::Io(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the polling interval must not be zero (a busy loop): give a duration, or None",
+            )));
+        }
         let path = path.as_ref().to_path_buf();
         let seen = stat(&path);
         let db = Inner::open(&path, config)?;
@@ -424,7 +431,6 @@ impl SharedDatabase {
         });
         let poller = match config.poll_interval {
             Some(interval) => {
-                assert!(!interval.is_zero(), "the polling interval must not be zero");
                 Some(Arc::new(Poller::start(Arc::clone(&inner), interval)?))
             }
             None => None,

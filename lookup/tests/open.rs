@@ -172,3 +172,17 @@ fn a_large_file_that_is_no_artifact_is_refused_from_its_header() {
         );
     }
 }
+
+/// A zero polling interval (a busy loop) is refused with an error, not a panic.
+#[test]
+fn a_zero_polling_interval_is_an_error() {
+    let dir = Scratch::new("zero-poll");
+    let live = dir.0.join("ipsieve.db");
+    std::fs::write(&live, GOLDEN).unwrap();
+    let config = ReloadConfig::new().poll_interval(Some(Duration::ZERO));
+    let err = SharedDatabase::open_with(&live, config).unwrap_err();
+    assert!(
+        matches!(&err, OpenError::Io(e) if e.kind() == std::io::ErrorKind::InvalidInput),
+        "{err:?}"
+    );
+}
