@@ -430,9 +430,7 @@ impl SharedDatabase {
             seen: Mutex::new(seen),
         });
         let poller = match config.poll_interval {
-            Some(interval) => {
-                Some(Arc::new(Poller::start(Arc::clone(&inner), interval)?))
-            }
+            Some(interval) => Some(Arc::new(Poller::start(Arc::clone(&inner), interval)?)),
             None => None,
         };
         Ok(SharedDatabase { inner, poller })
