@@ -200,7 +200,9 @@ impl<'a, F: Family> Trie<'a, F> {
             };
             let n = Node::decode(w, F::GUARDED);
             if F::GUARDED && n.skip != 0 {
-                if n.skip >= shift {
+                // A guard with bits past its skip would place the sub-block outside the block
+                // (and overflow the address arithmetic): corrupt, like a skip past the block.
+                if n.skip >= shift || n.guard >> n.skip != 0 {
                     return single;
                 }
                 let q_shift = shift - n.skip;
@@ -342,7 +344,8 @@ impl<F: Family> Scan<'_, F> {
         let n = Node::decode(w, F::GUARDED);
         let (mut q_start, mut q_shift, mut guarded) = (start, shift, 0);
         if F::GUARDED && n.skip != 0 {
-            if n.skip >= shift {
+            // As in `network`: a guard with bits past its skip is corrupt.
+            if n.skip >= shift || n.guard >> n.skip != 0 {
                 return None;
             }
             q_shift = shift - n.skip;
