@@ -393,3 +393,23 @@ fn from_static_and_file() {
     assert!(matches!(missing, OpenError::Io(_)));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_leaf_with_the_node_flag_is_named_as_such() {
+    // Bit 31 of a leaf value is the top tables' node flag: in a node's or the leaf array's
+    // leaf it is corrupt, whatever the record index below it (here record 1, which exists).
+    let base = small_artifact();
+    let (nodes, _) = section(&base, Section::V4Nodes);
+    let at = nodes + 4 * format::trie::V4_INLINE_AT;
+    let v = u32::from_le_bytes(base[at..at + 4].try_into().unwrap());
+    let mut b = base.clone();
+    let flagged = format::trie::NODE | format::leaf::encode(1, format::leaf::class(v));
+    b[at..at + 4].copy_from_slice(&flagged.to_le_bytes());
+    seal_file(&mut b);
+    let err = Database::from_bytes(&b).unwrap().verify().unwrap_err();
+    assert!(
+        matches!(&err, OpenError::Corrupt { section: "ipv4 nodes", reason }
+            if *reason == format!("node 0 leaf 0: {flagged:#x} has the node flag (bit 31) set")),
+        "{err:?}"
+    );
+}

@@ -97,8 +97,14 @@ fn check_leaf(
     section: Section,
     what: impl Fn() -> String,
 ) -> Result<(), OpenError> {
+    if v & NODE != 0 {
+        return Err(bad(
+            section,
+            format!("{}: {v:#x} has the node flag (bit 31) set", what()),
+        ));
+    }
     let r = leaf::record(v) as usize;
-    if v & NODE != 0 || r >= summaries.len() {
+    if r >= summaries.len() {
         return Err(bad(section, format!("{}: record {r} out of range", what())));
     }
     if leaf::class(v) != leaf::CLASS_IN_RECORD && db.class(v) != Some(summaries[r]) {
