@@ -413,3 +413,22 @@ fn a_leaf_with_the_node_flag_is_named_as_such() {
         "{err:?}"
     );
 }
+
+#[test]
+fn a_bad_top_entry_is_named_before_the_spans_it_breaks() {
+    // A top entry in a class that does not summarise its record (0.0.0.0/18: record 0, the
+    // empty answer, put in class 1): the top spans (derived from the entries) no longer match
+    // either, but the entry is what is wrong.
+    let base = small_artifact();
+    let (top, _) = section(&base, Section::V4Top);
+    assert_eq!(base[top..top + 4], [0; 4]);
+    let mut b = base.clone();
+    b[top..top + 4].copy_from_slice(&format::leaf::encode(0, 1).to_le_bytes());
+    seal_file(&mut b);
+    let err = Database::from_bytes(&b).unwrap().verify().unwrap_err();
+    assert!(
+        matches!(&err, OpenError::Corrupt { section: "ipv4 top table", reason }
+            if reason == "entry 0: class 1 does not summarise record 0"),
+        "{err:?}"
+    );
+}

@@ -125,9 +125,6 @@ fn check_leaf(
 /// depth where its guard and slots fit; every leaf valid.
 fn trie<F: Family>(db: &Database, summaries: &[u32]) -> Result<(), OpenError> {
     let t = db.trie::<F>();
-    if crate::format::trie::spans(t.top) != t.spans {
-        return Err(bad(F::SPANS, "does not match the top table"));
-    }
     let node_count = t.nodes.len();
     // Bits left below each node, known once its parent (or the top table) is checked.
     let mut shifts = vec![0u32; node_count];
@@ -148,6 +145,10 @@ fn trie<F: Family>(db: &Database, summaries: &[u32]) -> Result<(), OpenError> {
         }
         shifts[next_node] = F::BITS - F::TOP_BITS;
         next_node += 1;
+    }
+    // After the entries, so that a bad entry is named rather than the spans derived from it.
+    if crate::format::trie::spans(t.top) != t.spans {
+        return Err(bad(F::SPANS, "does not match the top table"));
     }
     let mut next_leaf = 0u64;
     for (i, words) in t.nodes.iter().enumerate() {
