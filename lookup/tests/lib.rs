@@ -4,3 +4,4 @@ mod golden;
 mod intelligence;
 mod overrides;
 mod reload;
+mod spans;
