@@ -432,3 +432,26 @@ fn a_bad_top_entry_is_named_before_the_spans_it_breaks() {
         "{err:?}"
     );
 }
+
+#[test]
+fn a_child_base_without_children_is_named() {
+    // A node without children has no use for its child base, which the builder writes as 0:
+    // any other value is a corrupt byte that lookups never read, so only `verify` (and the
+    // checksum) can see it. The small artifact's last IPv4 node is such a node.
+    let base = small_artifact();
+    let (nodes, len) = section(&base, Section::V4Nodes);
+    let last = len / 64 - 1;
+    let at = nodes + 64 * last;
+    assert_eq!(base[at..at + 8], [0; 8], "node {last} has no children");
+    assert_eq!(base[at + 16..at + 20], [0; 4], "and a zero child base");
+    let mut b = base.clone();
+    b[at + 16] = 0x80;
+    seal_file(&mut b);
+    let db = Database::from_bytes(&b).unwrap();
+    let err = db.verify().unwrap_err();
+    assert!(
+        matches!(&err, OpenError::Corrupt { section: "ipv4 nodes", reason }
+            if *reason == format!("node {last}: child base 128 without children")),
+        "{err:?}"
+    );
+}

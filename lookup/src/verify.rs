@@ -215,6 +215,12 @@ fn trie<F: Family>(db: &Database, summaries: &[u32]) -> Result<(), OpenError> {
             }
             shifts[next_node..next_node + children].fill(child_shift);
             next_node += children;
+        } else if n.child_base != 0 {
+            // Unused, and zero as written, like the unused inline slots.
+            return Err(what(&format!(
+                "child base {} without children",
+                n.child_base
+            )));
         }
         if u64::from(n.leaf_base) != next_leaf {
             return Err(what(&format!(

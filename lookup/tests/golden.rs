@@ -80,3 +80,45 @@ fn fuzz_entry_point_replays() {
         }
     }
 }
+
+/// Top entries a range scan may cross on a corrupt file (the scan's budget, shared with the
+/// nodes it visits).
+const SCAN_BUDGET: u32 = 4096;
+
+#[test]
+fn a_range_scan_stays_short_when_the_spans_lie() {
+    // Zeroed top spans (corrupt, and `verify` says so) make every top entry a block of its
+    // own: a range scan then crosses the top table entry by entry. Like a walk through corrupt
+    // nodes it is bounded, ending the range after at most the budget, instead of crossing all
+    // 2^18 entries on every call (a fuzz input that did so took over 10 s per execution).
+    use ipsieve::format::{hdr, Section};
+    let golden = include_bytes!("golden/v2.ipsieve");
+    let entry = |a: std::net::IpAddr| match a {
+        std::net::IpAddr::V4(a) => u32::from(a) >> 14,
+        std::net::IpAddr::V6(_) => unreachable!(),
+    };
+    // The valid file's longest IPv4 range runs far past the budget.
+    let clean = Database::from_bytes(golden).unwrap();
+    let longest = clean
+        .ranges()
+        .take_while(|r| r.first.is_ipv4())
+        .max_by_key(|r| entry(r.last) - entry(r.first))
+        .unwrap();
+    assert!(entry(longest.last) - entry(longest.first) > 2 * SCAN_BUDGET);
+    let ip = longest.first;
+    assert_eq!(clean.lookup(ip).range(), (longest.first, longest.last));
+
+    let mut b = golden.to_vec();
+    let at = hdr::DIRECTORY + 16 * Section::V4Spans as usize;
+    let off = u64::from_le_bytes(b[at..at + 8].try_into().unwrap()) as usize;
+    let len = u64::from_le_bytes(b[at + 8..at + 16].try_into().unwrap()) as usize;
+    b[off..off + len].fill(0);
+    let db = Database::from_bytes(&b).unwrap();
+    let (lo, hi) = db.lookup(ip).range();
+    assert_eq!(lo, ip);
+    assert!(
+        entry(hi) - entry(lo) < SCAN_BUDGET,
+        "{lo} - {hi}: the scan crossed more than the budget"
+    );
+    assert!(db.verify().is_err());
+}

@@ -271,6 +271,16 @@ impl<'a, F: Family> Trie<'a, F> {
         let mut t = (x >> (F::BITS - F::TOP_BITS)) as usize;
         loop {
             let start = t as u128 * top_size;
+            // Top entries count against the nodes' budget: with spans that do not match the
+            // table (corrupt) the run is crossed an entry at a time, up to 2^18 of them.
+            if scan.budget == 0 {
+                return Some(if forward {
+                    start
+                } else {
+                    start + (top_size - 1)
+                });
+            }
+            scan.budget -= 1;
             let e = self.top.get(t).copied().unwrap_or(0);
             // A run of top entries of one leaf is crossed a whole aligned block at a time.
             let span = if e & NODE == 0 {
@@ -312,7 +322,7 @@ struct Scan<'a, F: Family> {
     /// The leaf value being left.
     leaf: u32,
     forward: bool,
-    /// Nodes still allowed to visit: a corrupt file cannot make a walk long.
+    /// Nodes and top entries still allowed to visit: a corrupt file cannot make a walk long.
     budget: u32,
 }
 
