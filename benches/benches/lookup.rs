@@ -43,7 +43,10 @@ use ipsieve_benches::baseline::BinarySearch;
 use ipsieve_benches::mmdb::{full_mmdb, mmdb_set, tree_bytes, MmdbAsn, MmdbCountry, MmdbOffset};
 use ipsieve_benches::poptrie::PopTrie;
 use ipsieve_benches::ranges::{from_database, record_index};
-use ipsieve_benches::sieve::{SieveAsn, SieveCountry, SieveMany, SieveRecord, SieveVerdict};
+use ipsieve_benches::sieve::{
+    AsnField, CountryField, Field, SieveAsn, SieveCountry, SieveMany, SieveRecord, SieveVerdict,
+    VerdictField,
+};
 use ipsieve_benches::table::NetworkTable;
 use ipsieve_benches::trie::PrefixTrie;
 use ipsieve_benches::{
@@ -153,11 +156,11 @@ fn add<'a, L: Lookup>(
 
 /// Adds one throughput row per workload for ipsieve's batch lookup, after checking that it
 /// answers as the single lookups do.
-fn add_many<'a>(
+fn add_many<'a, F: Field>(
     rows: &mut Vec<Row<'a>>,
     set: &'static str,
     structure: &'static str,
-    many: &'a SieveMany<'a>,
+    many: &'a SieveMany<'a, F>,
     workloads: &'a [(&'static str, Probes)],
 ) {
     for (workload, probes) in workloads {
@@ -165,12 +168,12 @@ fn add_many<'a>(
             Probes::V4(v) => v
                 .iter()
                 .take(CHECK)
-                .map(|&ip| (many.field)(&many.db.lookup_v4(ip)))
+                .map(|&ip| F::read(&many.db.lookup_v4(ip)))
                 .collect(),
             Probes::V6(v) => v
                 .iter()
                 .take(CHECK)
-                .map(|&ip| (many.field)(&many.db.lookup_v6(ip)))
+                .map(|&ip| F::read(&many.db.lookup_v6(ip)))
                 .collect(),
         };
         assert_eq!(
@@ -735,18 +738,9 @@ fn lookup(c: &mut Criterion) {
     bytes_per_prefix("poptrie", None, prefixes);
     bytes_per_prefix("maxminddb (tree)", Some(tree_bytes(&reader)), prefixes);
 
-    let f_many = SieveMany {
-        db: &db,
-        field: SieveMany::asn,
-    };
-    let f_many_verdict = SieveMany {
-        db: &db,
-        field: SieveMany::verdict,
-    };
-    let m_many = SieveMany {
-        db: &mdb,
-        field: SieveMany::country,
-    };
+    let f_many = SieveMany::<AsnField>::new(&db);
+    let f_many_verdict = SieveMany::<VerdictField>::new(&db);
+    let m_many = SieveMany::<CountryField>::new(&mdb);
     let mut full = Vec::new();
     add(&mut full, "full", "ipsieve-asn", &f_sieve, &f_work);
     add(&mut full, "full", "ipsieve-verdict", &f_verdict, &f_work);

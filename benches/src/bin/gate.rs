@@ -39,7 +39,7 @@ use std::process::ExitCode;
 use ipsieve::Database;
 use ipsieve_benches::baseline::BinarySearch;
 use ipsieve_benches::ranges::{from_database, record_index};
-use ipsieve_benches::sieve::{SieveAsn, SieveMany, SieveRecord, SieveVerdict};
+use ipsieve_benches::sieve::{AsnField, SieveAsn, SieveMany, SieveRecord, SieveVerdict};
 use ipsieve_benches::{
     assert_agrees, data_set, inside_v4, inside_v6, random_v4, random_v6_miss, shared_data,
     shared_data_present, snapshot_set, Mode, Probes,
@@ -236,11 +236,7 @@ fn run_path(db: &Database, path: &str, probes: &Probes) -> u32 {
     match path {
         "single" => probes.pass(&SieveAsn(db), Mode::Throughput),
         "verdict" => probes.pass(&SieveVerdict(db), Mode::Throughput),
-        _ => SieveMany {
-            db,
-            field: SieveMany::asn,
-        }
-        .pass(probes),
+        _ => SieveMany::<AsnField>::new(db).pass(probes),
     }
 }
 
