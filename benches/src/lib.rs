@@ -26,11 +26,12 @@
 //!
 //! | module | structure |
 //! |---|---|
-//! | [`sieve`] | ipsieve, reading one field ([`sieve::SieveAsn`], [`sieve::SieveCountry`]) or only taking the answer ([`sieve::SieveAnswer`]) |
+//! | [`sieve`] | ipsieve, reading one record field ([`sieve::SieveAsn`], [`sieve::SieveCountry`]), only the summary in the leaf ([`sieve::SieveVerdict`]), or only taking the answer ([`sieve::SieveAnswer`]) |
 //! | [`baseline`] | sorted range starts + values, `partition_point` |
 //! | [`trie`] | `prefix-trie`'s `PrefixMap`, `get_lpm` |
 //! | [`table`] | `ip_network_table`'s `IpNetworkTable` (a tree bitmap), `longest_match` |
-//! | [`mmdb`] | `maxminddb`'s `Reader` over the MMDB file |
+//! | [`poptrie`] | the `poptrie` crate's `Poptrie`, `lookup` |
+//! | [`mmdb`] | `maxminddb`'s `Reader` over an MMDB file (the real one, or ipsieve's export) |
 
 #![deny(missing_docs)]
 
@@ -45,6 +46,7 @@ use ipsieve_builder::{load, Builder};
 
 pub mod baseline;
 pub mod mmdb;
+pub mod poptrie;
 pub mod ranges;
 pub mod sieve;
 pub mod table;
@@ -387,12 +389,43 @@ pub fn median(v: &mut [f64]) -> f64 {
     }
 }
 
-/// Bytes of ipsieve's index sections (top tables, keys and values), excluding records and
-/// strings.
+/// Bytes of ipsieve's index sections (`Section::is_index`: both families' top tables, nodes
+/// and leaves, and the summary classes), excluding records and strings.
 pub fn ipsieve_index_bytes(db: &Database) -> usize {
     ipsieve::format::Section::ALL
         .iter()
         .filter(|s| s.is_index())
         .map(|&s| db.section_size(s))
         .sum()
+}
+
+/// Bytes of ipsieve's IPv4 index: the sections a random IPv4 lookup that reads no record can
+/// touch (`V4Top`, `V4Nodes`, `V4Leaves`; the summary classes are a few hundred bytes more).
+pub fn ipsieve_v4_index_bytes(db: &Database) -> usize {
+    use ipsieve::format::Section;
+    [Section::V4Top, Section::V4Nodes, Section::V4Leaves]
+        .iter()
+        .map(|&s| db.section_size(s))
+        .sum()
+}
+
+/// Nanoseconds the calling thread has run on a CPU (`CLOCK_THREAD_CPUTIME_ID`, exact to the
+/// call, unlike the scheduler's tick-granular statistics), or 0 where unavailable. Time other
+/// processes hold the core is not counted, so on a shared machine it is a steadier measure of
+/// a loop's own cost than wall time (the cache pollution they cause still counts).
+pub fn thread_cpu_ns() -> u64 {
+    #[cfg(unix)]
+    {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `clock_gettime` writes one `timespec` through the valid pointer it is given
+        // and reads nothing else; the clock id is a constant every Unix libc defines.
+        let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+        if rc == 0 {
+            return (ts.tv_sec as u64) * 1_000_000_000 + ts.tv_nsec as u64;
+        }
+    }
+    0
 }

@@ -3,14 +3,19 @@
 //! The real `iptoasn-country.mmdb` (IP → country code, IPv4 and IPv6, from iptoasn.com data) is
 //! read with `maxminddb`'s network iterator; its networks and country codes are the input of
 //! ipsieve and of every other peer, and `maxminddb` answers from the file itself.
+//!
+//! On the full-size data set, `maxminddb` reads ipsieve's own MaxMind DB export of the artifact
+//! ([`full_mmdb`], what `ipsieve export --format mmdb` writes) and answers the ASN
+//! ([`MmdbAsn`]), as ipsieve's standard row does.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 use std::time::Instant;
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use ipsieve::Database;
 use ipsieve_builder::{Attrs, Builder, SourceSpec};
-use maxminddb::{Reader, WithinOptions};
+use maxminddb::{PathElement, Reader, WithinOptions};
 use serde::Deserialize;
 
 use crate::ranges::RangeSet;
@@ -219,5 +224,49 @@ impl<S: AsRef<[u8]>> Lookup for MmdbOffset<'_, S> {
             .ok()
             .and_then(|r| r.offset())
             .map_or(NONE, |o| o as u32)
+    }
+}
+
+/// ipsieve's MaxMind DB export of `db` (`ipsieve export --format mmdb`: one record per range
+/// with an answer, MaxMind's Anonymous-IP keys plus `autonomous_system_number` and the rest),
+/// as bytes.
+///
+/// # Panics
+/// When the export fails.
+pub fn full_mmdb(db: &Database) -> Vec<u8> {
+    let (bytes, _) = ipsieve_builder::export::mmdb::from_database(db)
+        .to_bytes()
+        .expect("mmdb export of the artifact");
+    bytes
+}
+
+/// `maxminddb` answering the ASN from ipsieve's export: look up, then decode only the
+/// `autonomous_system_number` key (`decode_path`, no allocation).
+#[derive(Debug, Clone, Copy)]
+pub struct MmdbAsn<'a, S: AsRef<[u8]>>(pub &'a Reader<S>);
+
+impl<S: AsRef<[u8]>> MmdbAsn<'_, S> {
+    #[inline]
+    fn get(&self, ip: IpAddr) -> u32 {
+        const PATH: [PathElement<'static>; 1] = [PathElement::Key("autonomous_system_number")];
+        let Ok(r) = self.0.lookup(ip) else {
+            return NONE;
+        };
+        match r.decode_path::<u32>(&PATH) {
+            Ok(Some(asn)) => asn,
+            _ => NONE,
+        }
+    }
+}
+
+impl<S: AsRef<[u8]>> Lookup for MmdbAsn<'_, S> {
+    #[inline]
+    fn v4(&self, ip: Ipv4Addr) -> u32 {
+        self.get(IpAddr::V4(ip))
+    }
+
+    #[inline]
+    fn v6(&self, ip: Ipv6Addr) -> u32 {
+        self.get(IpAddr::V6(ip))
     }
 }

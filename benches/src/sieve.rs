@@ -1,6 +1,7 @@
-//! ipsieve behind the common [`Lookup`] interface, in two flavours: reading one field of the
-//! answer (what a caller does with it), or only taking the answer (a reference to its record),
-//! which skips the record fetch.
+//! ipsieve behind the common [`Lookup`] interface: reading one field of the record (what a
+//! caller who wants the ASN or the country does), reading only the summary in the leaf
+//! (categories and verdict: what a caller deciding allow/deny does, no record fetch), or only
+//! taking the leaf value (the answer's identity).
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -21,6 +22,18 @@ pub struct SieveCountry<'a>(pub &'a Database);
 /// class), without reading the record: the index walk only.
 #[derive(Debug, Clone, Copy)]
 pub struct SieveAnswer<'a>(pub &'a Database);
+
+/// `categories()` and `verdict()` of `db.lookup_v*(ip)`, packed as `categories | verdict << 8`
+/// ([`pack_verdict`]): the index walk and the summary class (a table of at most 255 words),
+/// never the 32-byte record. The verdict-only path of issue 13.
+#[derive(Debug, Clone, Copy)]
+pub struct SieveVerdict<'a>(pub &'a Database);
+
+/// An answer's categories and verdict as one `u32`: `categories | verdict << 8`.
+#[inline]
+pub fn pack_verdict(a: &ipsieve::Answer<'_>) -> u32 {
+    a.categories().bits() | u32::from(a.verdict() as u8) << 8
+}
 
 /// A two-letter country code as a `u32` (`b0 | b1 << 8`), [`NONE`] for none: the value every
 /// structure of the MMDB data set stores and answers.
@@ -56,6 +69,18 @@ impl Lookup for SieveCountry<'_> {
     }
 }
 
+impl Lookup for SieveVerdict<'_> {
+    #[inline]
+    fn v4(&self, ip: Ipv4Addr) -> u32 {
+        pack_verdict(&self.0.lookup_v4(ip))
+    }
+
+    #[inline]
+    fn v6(&self, ip: Ipv6Addr) -> u32 {
+        pack_verdict(&self.0.lookup_v6(ip))
+    }
+}
+
 impl Lookup for SieveAnswer<'_> {
     #[inline]
     fn v4(&self, ip: Ipv4Addr) -> u32 {
@@ -85,42 +110,79 @@ impl Lookup for SieveRecord<'_> {
     }
 }
 
-/// `db.lookup_many(addresses)` reading the same field as [`SieveAsn`] or [`SieveCountry`]:
-/// a batch of independent lookups whose memory accesses overlap (throughput mode only: a batch
-/// cannot wait for the previous answer).
-#[derive(Debug, Clone, Copy)]
-pub struct SieveMany<'a> {
-    /// The database.
-    pub db: &'a Database,
-    /// The field read from each answer (the one the matching single-lookup row reads).
-    pub field: fn(&ipsieve::Answer<'_>) -> u32,
+/// The field a batch row reads from each answer, as the matching single-lookup row does. A
+/// type, not a function pointer, so that the read is inlined into the batch loop as it is
+/// into the single lookups' loop.
+pub trait Field {
+    /// The value read from `a`.
+    fn read(a: &ipsieve::Answer<'_>) -> u32;
 }
 
-impl SieveMany<'_> {
-    /// The ASN, as [`SieveAsn`] reads it.
-    pub fn asn(a: &ipsieve::Answer<'_>) -> u32 {
+/// The ASN, as [`SieveAsn`] reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct AsnField;
+
+/// The packed country, as [`SieveCountry`] reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct CountryField;
+
+/// Categories and verdict, as [`SieveVerdict`] reads them (no record).
+#[derive(Debug, Clone, Copy)]
+pub struct VerdictField;
+
+impl Field for AsnField {
+    #[inline]
+    fn read(a: &ipsieve::Answer<'_>) -> u32 {
         a.asn().unwrap_or(NONE)
     }
+}
 
-    /// The packed country, as [`SieveCountry`] reads it.
-    pub fn country(a: &ipsieve::Answer<'_>) -> u32 {
+impl Field for CountryField {
+    #[inline]
+    fn read(a: &ipsieve::Answer<'_>) -> u32 {
         pack_country(a.country())
+    }
+}
+
+impl Field for VerdictField {
+    #[inline]
+    fn read(a: &ipsieve::Answer<'_>) -> u32 {
+        pack_verdict(a)
+    }
+}
+
+/// `db.lookup_many(addresses)` reading field `F` ([`AsnField`], [`CountryField`] or
+/// [`VerdictField`]): a batch of independent lookups whose memory accesses overlap
+/// (throughput mode only: a batch cannot wait for the previous answer).
+#[derive(Debug)]
+pub struct SieveMany<'a, F> {
+    /// The database.
+    pub db: &'a Database,
+    field: std::marker::PhantomData<F>,
+}
+
+impl<'a, F: Field> SieveMany<'a, F> {
+    /// Batches over `db` reading `F`.
+    pub fn new(db: &'a Database) -> Self {
+        SieveMany {
+            db,
+            field: std::marker::PhantomData,
+        }
     }
 
     /// One pass over `probes`, each answer's field through `black_box`.
     #[inline(never)]
     pub fn pass(&self, probes: &crate::Probes) -> u32 {
         use std::net::IpAddr;
-        let f = self.field;
         match probes {
             crate::Probes::V4(ips) => {
                 for a in self.db.lookup_many(ips.iter().map(|&ip| IpAddr::V4(ip))) {
-                    std::hint::black_box(f(&a));
+                    std::hint::black_box(F::read(&a));
                 }
             }
             crate::Probes::V6(ips) => {
                 for a in self.db.lookup_many(ips.iter().map(|&ip| IpAddr::V6(ip))) {
-                    std::hint::black_box(f(&a));
+                    std::hint::black_box(F::read(&a));
                 }
             }
         }
@@ -134,6 +196,6 @@ impl SieveMany<'_> {
             crate::Probes::V4(v) => v.iter().take(n).map(|&ip| IpAddr::V4(ip)).collect(),
             crate::Probes::V6(v) => v.iter().take(n).map(|&ip| IpAddr::V6(ip)).collect(),
         };
-        self.db.lookup_many(ips).map(|a| (self.field)(&a)).collect()
+        self.db.lookup_many(ips).map(|a| F::read(&a)).collect()
     }
 }
