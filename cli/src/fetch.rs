@@ -1,9 +1,8 @@
 //! `ipsieve fetch`: download every source of a manifest into the cache (`--offline`: report
 //! what the cache holds; `--resolve-only`: say what each source would fetch now).
 
-#[cfg(feature = "fetch")]
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use ipsieve_builder::cache::{self, CacheMeta};
@@ -11,53 +10,96 @@ use ipsieve_builder::manifest::{day_string, Manifest, SourceEntry};
 
 use crate::output;
 
-/// The fetch command's options, as given on the command line.
-// Without the `fetch` feature only `--offline` works and these go unread.
+/// The arguments of `ipsieve fetch`.
+#[derive(clap::Args)]
+// Without the `fetch` feature only `--offline` works and the download options go unread.
 #[cfg_attr(not(feature = "fetch"), allow(dead_code))]
-pub(crate) struct FetchArgs {
-    /// `--timeout`, seconds.
-    pub timeout: f64,
-    /// `--retries`.
-    pub retries: u32,
-    /// `--max-bytes`.
-    pub max_bytes: u64,
-    /// `--backoff-ms`.
-    pub backoff_ms: u64,
-    /// `--deadline`, seconds.
-    pub deadline: u64,
-    /// `--min-rate`, bytes per second.
-    pub min_rate: u64,
-    /// `--min-rate-window`, seconds.
-    pub min_rate_window: u64,
-    /// `--max-index-bytes`.
-    pub max_index_bytes: u64,
-    /// `--now`, Unix seconds.
-    pub now: Option<u64>,
-}
-
-/// What the command does.
-pub(crate) enum Mode {
-    /// Download.
-    Fetch,
-    /// Only report the cache (`--offline`).
-    Offline,
-    /// Only say what would be fetched (`--resolve-only`).
-    ResolveOnly,
-}
-
-/// Runs `ipsieve fetch`; false when a source failed (see each mode).
-pub(crate) fn run(
-    manifest: &Manifest,
-    dir: Option<&Path>,
-    mode: &Mode,
+pub(crate) struct Args {
+    /// Source manifest (TOML); every enabled source with a `url` or an `index` is fetched.
+    #[arg(long)]
+    sources: PathBuf,
+    /// Cache directory (created if missing).
+    #[arg(long, required_unless_present = "resolve_only")]
+    cache: Option<PathBuf>,
+    /// Do not touch the network: report what the cache holds and how old it is.
+    #[arg(long, conflicts_with = "resolve_only")]
+    offline: bool,
+    /// Download nothing: print the URL (and date) each source would fetch now, and how it
+    /// compares with the cached copy when --cache is given.
+    #[arg(long)]
+    resolve_only: bool,
+    /// Print nothing but errors.
+    #[arg(long)]
     quiet: bool,
-    args: &FetchArgs,
-) -> Result<bool> {
-    match (mode, dir) {
-        (Mode::Offline, Some(dir)) => offline_report(manifest, dir, quiet, args),
-        (Mode::Fetch, Some(dir)) => fetch(manifest, dir, quiet, args),
-        (Mode::ResolveOnly, dir) => resolve_only(manifest, dir, args),
-        (_, None) => anyhow::bail!("--cache DIR is needed unless --resolve-only is given"),
+    /// Connect and read timeout, in seconds (more than 0, at most 86400).
+    #[arg(long, default_value_t = 30.0, value_parser = timeout_seconds)]
+    timeout: f64,
+    /// Retries of a timeout, connection error or 5xx answer (exponential backoff; 0 to
+    /// 100).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=100))]
+    retries: u32,
+    /// Largest body, on the wire and after gunzip, for sources without `max_bytes` (at
+    /// least 1).
+    #[arg(long, default_value_t = 256 << 20, value_parser = byte_count)]
+    max_bytes: u64,
+    /// Wait before the first retry, in milliseconds (doubles each retry; at most an hour).
+    #[arg(long, default_value_t = 1000, hide = true,
+          value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
+    backoff_ms: u64,
+    /// The longest one source's download may take, every retry included, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 1800,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    deadline: u64,
+    /// The slowest transfer accepted, in bytes per second over every --min-rate-window
+    /// (slower is cut off and retried); 0 turns the check off.
+    #[arg(long, value_name = "BYTES", default_value_t = 1024,
+          value_parser = clap::value_parser!(u64).range(0..=1 << 30))]
+    min_rate: u64,
+    /// The window over which --min-rate is measured, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    min_rate_window: u64,
+    /// Largest index (creation log, directory listing, download page) read to find a
+    /// dated source's newest file, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 8 << 20,
+          value_parser = clap::value_parser!(u64).range(1..=1 << 30))]
+    max_index_bytes: u64,
+    /// The time dated sources are searched back from, in Unix seconds (tests).
+    #[arg(long, value_name = "UNIX", hide = true)]
+    now: Option<u64>,
+}
+
+/// `fetch --timeout`: a number of seconds, more than 0 and at most a day (larger values do
+/// not fit a `Duration`, NaN and infinity are no timeout).
+fn timeout_seconds(text: &str) -> Result<f64, String> {
+    let s: f64 = text
+        .parse()
+        .map_err(|_| format!("{text} is not a number of seconds"))?;
+    if s > 0.0 && s <= 86_400.0 {
+        Ok(s)
+    } else {
+        Err(format!("{text} is not in (0, 86400] seconds"))
+    }
+}
+
+/// `fetch --max-bytes`: a number of bytes, at least 1.
+fn byte_count(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("{text} is not a number of bytes (1 or more)")),
+    }
+}
+
+/// Runs `ipsieve fetch`; false when a source failed: a download that failed its checks
+/// (`--offline`: a missing or stale copy; `--resolve-only`: a source whose newest file cannot
+/// be found).
+pub(crate) fn run(args: &Args) -> Result<bool> {
+    let manifest = Manifest::load(&args.sources)?;
+    match (args.offline, args.resolve_only, args.cache.as_deref()) {
+        (true, _, Some(dir)) => offline_report(&manifest, dir, args.quiet, args),
+        (_, true, dir) => resolve_only(&manifest, dir, args),
+        (false, false, Some(dir)) => fetch(&manifest, dir, args.quiet, args),
+        (_, _, None) => anyhow::bail!("--cache DIR is needed unless --resolve-only is given"),
     }
 }
 
@@ -83,7 +125,7 @@ fn age(then: u64, now: u64) -> String {
 }
 
 /// The time the command works with: `--now`, else the clock.
-fn now(args: &FetchArgs) -> u64 {
+fn now(args: &Args) -> u64 {
     args.now.unwrap_or_else(cache::unix_now)
 }
 
@@ -106,7 +148,7 @@ fn stale(entry: &SourceEntry, meta: &CacheMeta, now: u64) -> Option<String> {
 }
 
 #[cfg(feature = "fetch")]
-fn fetcher(args: &FetchArgs) -> Result<ipsieve_builder::fetch::Fetcher> {
+fn fetcher(args: &Args) -> Result<ipsieve_builder::fetch::Fetcher> {
     use ipsieve_builder::fetch::{FetchOptions, Fetcher};
     use std::time::Duration;
 
@@ -161,7 +203,7 @@ fn kept(
 }
 
 #[cfg(feature = "fetch")]
-fn fetch(manifest: &Manifest, dir: &Path, quiet: bool, args: &FetchArgs) -> Result<bool> {
+fn fetch(manifest: &Manifest, dir: &Path, quiet: bool, args: &Args) -> Result<bool> {
     use ipsieve_builder::fetch::{CacheLock, FetchOutcome};
 
     let fetcher = fetcher(args)?;
@@ -273,7 +315,7 @@ fn fetch(manifest: &Manifest, dir: &Path, quiet: bool, args: &FetchArgs) -> Resu
 /// compares with the cached copy; nothing is downloaded. False when a source cannot be
 /// resolved.
 #[cfg(feature = "fetch")]
-fn resolve_only(manifest: &Manifest, dir: Option<&Path>, args: &FetchArgs) -> Result<bool> {
+fn resolve_only(manifest: &Manifest, dir: Option<&Path>, args: &Args) -> Result<bool> {
     let fetcher = fetcher(args)?;
     let mut ok = true;
     let mut out = output::stdout();
@@ -319,12 +361,12 @@ const NO_FETCH: &str =
     "this ipsieve was built without the `fetch` feature: only `ipsieve fetch --offline` works";
 
 #[cfg(not(feature = "fetch"))]
-fn fetch(_: &Manifest, _: &Path, _: bool, _: &FetchArgs) -> Result<bool> {
+fn fetch(_: &Manifest, _: &Path, _: bool, _: &Args) -> Result<bool> {
     anyhow::bail!(NO_FETCH)
 }
 
 #[cfg(not(feature = "fetch"))]
-fn resolve_only(_: &Manifest, _: Option<&Path>, _: &FetchArgs) -> Result<bool> {
+fn resolve_only(_: &Manifest, _: Option<&Path>, _: &Args) -> Result<bool> {
     anyhow::bail!(NO_FETCH)
 }
 
@@ -333,7 +375,7 @@ fn resolve_only(_: &Manifest, _: Option<&Path>, _: &FetchArgs) -> Result<bool> {
 ///
 /// # Errors
 /// Writing standard output.
-fn offline_report(manifest: &Manifest, dir: &Path, quiet: bool, args: &FetchArgs) -> Result<bool> {
+fn offline_report(manifest: &Manifest, dir: &Path, quiet: bool, args: &Args) -> Result<bool> {
     let now = now(args);
     let mut stdout = output::stdout();
     let mut ok = true;

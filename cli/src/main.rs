@@ -15,24 +15,17 @@ use ipsieve_builder::report::BuildReport;
 use ipsieve_builder::{load, Builder};
 use serde::Serialize;
 
-#[path = "cli/diff.rs"]
 mod diff;
-#[path = "cli/eval.rs"]
 mod eval;
-#[path = "cli/explain.rs"]
 mod explain;
-#[path = "cli/export.rs"]
 mod export;
-#[path = "cli/fetch.rs"]
 mod fetch;
-#[path = "cli/output.rs"]
 mod output;
-#[path = "cli/progress.rs"]
 mod progress;
 
 /// Offline IP intelligence: Tor exits, VPNs, proxies, hosting and privacy relays.
 #[derive(Parser)]
-#[command(name = "ipsieve", version, about, long_about = None)]
+#[command(name = "ipsieve", version, long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -75,60 +68,7 @@ enum Command {
     /// The cache holds `DIR/<source>` (the body, gzip undone) and `DIR/<source>.meta.json`
     /// (URL, final URL, the URL's date, fetch time, ETag / Last-Modified, SHA-256, size, record
     /// count). One fetch at a time per cache directory: a second one fails at once.
-    Fetch {
-        /// Source manifest (TOML); every enabled source with a `url` or an `index` is fetched.
-        #[arg(long)]
-        sources: PathBuf,
-        /// Cache directory (created if missing).
-        #[arg(long, required_unless_present = "resolve_only")]
-        cache: Option<PathBuf>,
-        /// Do not touch the network: report what the cache holds and how old it is.
-        #[arg(long, conflicts_with = "resolve_only")]
-        offline: bool,
-        /// Download nothing: print the URL (and date) each source would fetch now, and how it
-        /// compares with the cached copy when --cache is given.
-        #[arg(long)]
-        resolve_only: bool,
-        /// Print nothing but errors.
-        #[arg(long)]
-        quiet: bool,
-        /// Connect and read timeout, in seconds (more than 0, at most 86400).
-        #[arg(long, default_value_t = 30.0, value_parser = timeout_seconds)]
-        timeout: f64,
-        /// Retries of a timeout, connection error or 5xx answer (exponential backoff; 0 to
-        /// 100).
-        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=100))]
-        retries: u32,
-        /// Largest body, on the wire and after gunzip, for sources without `max_bytes` (at
-        /// least 1).
-        #[arg(long, default_value_t = 256 << 20, value_parser = byte_count)]
-        max_bytes: u64,
-        /// Wait before the first retry, in milliseconds (doubles each retry; at most an hour).
-        #[arg(long, default_value_t = 1000, hide = true,
-              value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
-        backoff_ms: u64,
-        /// The longest one source's download may take, every retry included, in seconds.
-        #[arg(long, value_name = "SECS", default_value_t = 1800,
-              value_parser = clap::value_parser!(u64).range(1..=86_400))]
-        deadline: u64,
-        /// The slowest transfer accepted, in bytes per second over every --min-rate-window
-        /// (slower is cut off and retried); 0 turns the check off.
-        #[arg(long, value_name = "BYTES", default_value_t = 1024,
-              value_parser = clap::value_parser!(u64).range(0..=1 << 30))]
-        min_rate: u64,
-        /// The window over which --min-rate is measured, in seconds.
-        #[arg(long, value_name = "SECS", default_value_t = 60,
-              value_parser = clap::value_parser!(u64).range(1..=3_600))]
-        min_rate_window: u64,
-        /// Largest index (creation log, directory listing, download page) read to find a
-        /// dated source's newest file, in bytes.
-        #[arg(long, value_name = "BYTES", default_value_t = 8 << 20,
-              value_parser = clap::value_parser!(u64).range(1..=1 << 30))]
-        max_index_bytes: u64,
-        /// The time dated sources are searched back from, in Unix seconds (tests).
-        #[arg(long, value_name = "UNIX", hide = true)]
-        now: Option<u64>,
-    },
+    Fetch(fetch::Args),
     /// Look addresses up; `-` reads addresses from standard input, one a line.
     ///
     /// Without `--json`, one tab-separated line per address: input, network, categories,
@@ -155,31 +95,16 @@ enum Command {
     /// Compare two artifacts: per category, provider and source, the ranges and addresses
     /// added and removed and the coverage of the IPv4 and IPv6 space, then the largest changed
     /// prefixes. Address counts are exact (IPv6 too; a /64 is 18446744073709551616).
-    Diff {
-        /// The artifact published now.
-        old: PathBuf,
-        /// The candidate.
-        new: PathBuf,
-        /// One JSON document instead of text (IPv6 counts as decimal strings).
-        #[arg(long)]
-        json: bool,
-        /// How many of the largest changed prefixes to list per family (0 to 1000000).
-        #[arg(long, default_value_t = 20, value_parser = top_count())]
-        top: usize,
-        /// Exit non-zero, naming each offender, when a category or source covers more than
-        /// PCT percent fewer IPv4 or IPv6 addresses than in OLD (net of additions; 0 to 100).
-        #[arg(long, value_name = "PCT", value_parser = percentage)]
-        max_shrink: Option<f64>,
-    },
+    Diff(diff::Args),
     /// Export the artifact for other tools: a MaxMind DB with the Anonymous-IP field names, a
     /// CSV of ranges, or nftables / ipset sets per category aggregated to CIDR blocks
     /// (docs/EXPORT.md).
-    Export(export::ExportArgs),
+    Export(export::Args),
     /// Measure accuracy against labelled addresses: per category the true- and false-positive
     /// rates and counts, a confusion table and the verdicts per expected category. LABELS is a
     /// CSV of `ip,expected_category` rows (docs/ACCURACY.md); a bad row is reported with its
     /// line number, the rest still count, and the run exits non-zero.
-    Eval(eval::EvalArgs),
+    Eval(eval::Args),
 }
 
 /// What `lookup` and `explain` read.
@@ -201,40 +126,6 @@ fn keep_count() -> clap::builder::RangedU64ValueParser<usize> {
     clap::builder::RangedU64ValueParser::new().range(0..=ipsieve_builder::MAX_KEEP as u64)
 }
 
-/// `diff --top`: 0 to a million prefixes per family.
-fn top_count() -> clap::builder::RangedU64ValueParser<usize> {
-    clap::builder::RangedU64ValueParser::new().range(0..=1_000_000)
-}
-
-/// `fetch --timeout`: a number of seconds, more than 0 and at most a day (larger values do
-/// not fit a `Duration`, NaN and infinity are no timeout).
-fn timeout_seconds(text: &str) -> Result<f64, String> {
-    let s: f64 = text
-        .parse()
-        .map_err(|_| format!("{text} is not a number of seconds"))?;
-    if s > 0.0 && s <= 86_400.0 {
-        Ok(s)
-    } else {
-        Err(format!("{text} is not in (0, 86400] seconds"))
-    }
-}
-
-/// `fetch --max-bytes`: a number of bytes, at least 1.
-fn byte_count(text: &str) -> Result<u64, String> {
-    match text.parse::<u64>() {
-        Ok(n) if n > 0 => Ok(n),
-        _ => Err(format!("{text} is not a number of bytes (1 or more)")),
-    }
-}
-
-/// `diff --max-shrink`: a percentage, 0 to 100.
-fn percentage(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
-        _ => Err(format!("{text} is not a percentage (0 to 100)")),
-    }
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -254,42 +145,7 @@ fn main() -> ExitCode {
             keep,
         )
         .map(|()| true),
-        Command::Fetch {
-            sources,
-            cache,
-            offline,
-            resolve_only,
-            quiet,
-            timeout,
-            retries,
-            max_bytes,
-            backoff_ms,
-            deadline,
-            min_rate,
-            min_rate_window,
-            max_index_bytes,
-            now,
-        } => {
-            let mode = match (offline, resolve_only) {
-                (true, _) => fetch::Mode::Offline,
-                (_, true) => fetch::Mode::ResolveOnly,
-                _ => fetch::Mode::Fetch,
-            };
-            let args = fetch::FetchArgs {
-                timeout,
-                retries,
-                max_bytes,
-                backoff_ms,
-                deadline,
-                min_rate,
-                min_rate_window,
-                max_index_bytes,
-                now,
-            };
-            Manifest::load(&sources)
-                .map_err(anyhow::Error::from)
-                .and_then(|m| fetch::run(&m, cache.as_deref(), &mode, quiet, &args))
-        }
+        Command::Fetch(args) => fetch::run(&args),
         Command::Lookup(a) => {
             let output = if a.json { Output::Json } else { Output::Tsv };
             lookup(&a.db, output, &a.ips)
@@ -306,19 +162,7 @@ fn main() -> ExitCode {
         Command::Stats { db, json } => stats(&db, json).map(|()| true),
         Command::Export(args) => export::run(&args).map(|()| true),
         Command::Eval(args) => eval::run(&args),
-        Command::Diff {
-            old,
-            new,
-            json,
-            top,
-            max_shrink,
-        } => diff::run(&diff::DiffArgs {
-            old: &old,
-            new: &new,
-            json,
-            top,
-            max_shrink,
-        }),
+        Command::Diff(args) => diff::run(&args),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

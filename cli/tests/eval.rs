@@ -14,7 +14,10 @@ use ipsieve::{Categories, Database};
 use crate::cli::{bin, built};
 
 fn snapshot_file(rel: &str) -> Box<dyn BufRead> {
-    let path = crate::snapshot::manifest_path().parent().unwrap().join(rel);
+    let path = ipsieve_testkit::snapshot_manifest()
+        .parent()
+        .unwrap()
+        .join(rel);
     let f = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let r: Box<dyn Read> = if rel.ends_with(".gz") {
         Box::new(flate2::read::GzDecoder::new(f))

@@ -6,14 +6,13 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use clap::Args;
 use ipsieve::Categories;
 use ipsieve_builder::eval::{parse_labels, Evaluation, Expected, ExpectedRow, VERDICTS};
 use serde_json::{json, Map, Value};
 
 /// `ipsieve eval`'s arguments.
-#[derive(Args)]
-pub(crate) struct EvalArgs {
+#[derive(clap::Args)]
+pub(crate) struct Args {
     /// The artifact.
     #[arg(long)]
     db: PathBuf,
@@ -28,7 +27,7 @@ pub(crate) struct EvalArgs {
 
 /// Prints the evaluation; false when a row of the labels file was bad (each is named on
 /// standard error with its line number; the other rows still count).
-pub(crate) fn run(args: &EvalArgs) -> Result<bool> {
+pub(crate) fn run(args: &Args) -> Result<bool> {
     let db = crate::open_db(&args.db)?;
     let name = crate::output::escape(&args.labels.display().to_string()).into_owned();
     let reader: Box<dyn BufRead> = if args.labels == Path::new("-") {

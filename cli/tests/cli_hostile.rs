@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use ipsieve_builder::publish_keeping;
 
 use crate::cli::{bin, built};
-use crate::snapshot::manifest_path;
+use ipsieve_testkit::snapshot_manifest as manifest_path;
 
 /// An empty scratch directory for one test.
 fn scratch(name: &str) -> PathBuf {

@@ -75,7 +75,7 @@ fn nightly_publishes_then_guards_against_a_shrunken_source() {
     let dir = std::env::temp_dir().join(format!("ipsieve-pipeline-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let snapshot = dir.join("snapshot");
-    let vendored = crate::snapshot::manifest_path();
+    let vendored = ipsieve_testkit::snapshot_manifest();
     copy_dir(vendored.parent().unwrap(), &snapshot);
     let manifest_path = snapshot.join("sources.toml");
     let manifest = Manifest::load(&manifest_path).unwrap();
@@ -188,8 +188,8 @@ fn nightly_online(manifest: &Path, dir: &Path) -> Output {
 #[cfg(feature = "fetch")]
 #[test]
 fn nightly_publishes_the_newer_file_when_upstream_moves_forward() {
-    use crate::fetch::real;
-    use crate::http::{Reply, Server};
+    use ipsieve_testkit::http::{Reply, Server};
+    use ipsieve_testkit::real;
 
     let server = Server::start();
     let dir = std::env::temp_dir().join(format!("ipsieve-pipeline-online-{}", std::process::id()));

@@ -37,7 +37,7 @@ pub(crate) fn built() -> PathBuf {
         .args(["build", "--out"])
         .arg(&db)
         .arg("--sources")
-        .arg(crate::snapshot::manifest_path())
+        .arg(ipsieve_testkit::snapshot_manifest())
         .env("SOURCE_DATE_EPOCH", "1750000000")
         .output()
         .unwrap();

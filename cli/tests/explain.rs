@@ -24,7 +24,7 @@ const PROBES: [&str; 6] = [
 
 /// Source name → (format, tier, snapshot) as the vendored manifest declares them.
 fn declared() -> HashMap<String, (String, String, String)> {
-    let m = Manifest::load(&crate::snapshot::manifest_path()).unwrap();
+    let m = Manifest::load(&ipsieve_testkit::snapshot_manifest()).unwrap();
     m.sources
         .iter()
         .map(|s| {

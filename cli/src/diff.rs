@@ -3,7 +3,7 @@
 //! and the `--max-shrink` guard that fails the run when a category or source shrank too much.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use ipsieve::Database;
@@ -14,26 +14,49 @@ use serde_json::{json, Value};
 
 use crate::output::escape;
 
-/// What `ipsieve diff` was asked.
-pub(crate) struct DiffArgs<'a> {
-    pub(crate) old: &'a Path,
-    pub(crate) new: &'a Path,
-    pub(crate) json: bool,
-    pub(crate) top: usize,
-    pub(crate) max_shrink: Option<f64>,
+/// The arguments of `ipsieve diff`.
+#[derive(clap::Args)]
+pub(crate) struct Args {
+    /// The artifact published now.
+    old: PathBuf,
+    /// The candidate.
+    new: PathBuf,
+    /// One JSON document instead of text (IPv6 counts as decimal strings).
+    #[arg(long)]
+    json: bool,
+    /// How many of the largest changed prefixes to list per family (0 to 1000000).
+    #[arg(long, default_value_t = 20, value_parser = top_count())]
+    top: usize,
+    /// Exit non-zero, naming each offender, when a category or source covers more than
+    /// PCT percent fewer IPv4 or IPv6 addresses than in OLD (net of additions; 0 to 100).
+    #[arg(long, value_name = "PCT", value_parser = percentage)]
+    max_shrink: Option<f64>,
+}
+
+/// `diff --top`: 0 to a million prefixes per family.
+fn top_count() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::new().range(0..=1_000_000)
+}
+
+/// `diff --max-shrink`: a percentage, 0 to 100.
+fn percentage(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
+        _ => Err(format!("{text} is not a percentage (0 to 100)")),
+    }
 }
 
 /// Prints the diff; false when `--max-shrink` was exceeded (each offender is named on
 /// standard error).
-pub(crate) fn run(args: &DiffArgs<'_>) -> Result<bool> {
-    let (old, new) = (crate::open_db(args.old)?, crate::open_db(args.new)?);
+pub(crate) fn run(args: &Args) -> Result<bool> {
+    let (old, new) = (crate::open_db(&args.old)?, crate::open_db(&args.new)?);
     let d = diff(&old, &new, args.top);
     let shrinks = args.max_shrink.map(|p| d.shrinks(p)).unwrap_or_default();
     let mut out = crate::output::stdout();
     if args.json {
         let v = json!({
-            "old": artifact_json(args.old, &old),
-            "new": artifact_json(args.new, &new),
+            "old": artifact_json(&args.old, &old),
+            "new": artifact_json(&args.new, &new),
             "any": d.key(KeyKind::Any, "any").map(|k| key_json(&k.name, &k.v4, &k.v6)),
             "categories": kind_json(&d, KeyKind::Category),
             "providers": kind_json(&d, KeyKind::Provider),
@@ -178,11 +201,11 @@ fn delta(
 
 fn print_text(
     out: &mut impl Write,
-    args: &DiffArgs<'_>,
+    args: &Args,
     (old, new): (&Database, &Database),
     d: &Diff,
 ) -> Result<()> {
-    for (label, path, db) in [("old", args.old, old), ("new", args.new, new)] {
+    for (label, path, db) in [("old", &args.old, old), ("new", &args.new, new)] {
         writeln!(
             out,
             "{label}: {} (built {}, {} bytes, {} sources)",

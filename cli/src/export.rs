@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use clap::{Args, ValueEnum};
+use clap::ValueEnum;
 use ipsieve::Categories;
 use ipsieve_builder::export::firewall::{self, SetName};
 use ipsieve_builder::export::{csv, mmdb, write_atomically, ExportError};
@@ -27,8 +27,8 @@ pub(crate) enum Format {
 }
 
 /// The arguments of `ipsieve export`.
-#[derive(Args)]
-pub(crate) struct ExportArgs {
+#[derive(clap::Args)]
+pub(crate) struct Args {
     /// The artifact.
     #[arg(long)]
     db: PathBuf,
@@ -49,7 +49,7 @@ pub(crate) struct ExportArgs {
 }
 
 /// Runs `ipsieve export`.
-pub(crate) fn run(args: &ExportArgs) -> Result<()> {
+pub(crate) fn run(args: &Args) -> Result<()> {
     let db = crate::open_db(&args.db)?;
     let stdout = args.out.as_os_str() == "-";
     if stdout && args.format == Format::Mmdb {

@@ -65,6 +65,7 @@ pub struct Request {
 type Routes = Arc<Mutex<HashMap<String, VecDeque<Reply>>>>;
 
 /// The running server; its threads end with the test process.
+#[derive(Debug)]
 pub struct Server {
     addr: SocketAddr,
     routes: Routes,
