@@ -76,5 +76,6 @@ pub use builder::{Attrs, Builder, Limits, MinPrefix, SourceId, SourceSpec};
 pub use compile::{CategoryCoverage, CompileStats, Compiled};
 pub use error::BuildError;
 pub use write::{
-    check_destination, kept_path, publish, publish_keeping, same_file, MAX_KEEP, STALE_TEMPORARY,
+    check_destination, kept_path, publish, publish_keeping, same_file, write_atomically, Temporary,
+    WriteError, MAX_KEEP, STALE_TEMPORARY,
 };

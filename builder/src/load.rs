@@ -373,14 +373,14 @@ pub fn load_source(entry: &SourceEntry, builder: &mut Builder) -> Result<SourceR
     let limit = entry
         .max_reject_pct
         .unwrap_or(crate::manifest::DEFAULT_MAX_REJECT_PCT);
-    let seen = rep.read + rep.unparsable;
-    if limit < 100 && seen > 0 && rep.rejected * 100 > u64::from(limit) * seen {
+    if rep.rejects_more_than(limit) {
         return Err(BuildError::Input(format!(
-            "line {}: source '{}': {} of {seen} entries rejected, over max_reject_pct {limit}: \
+            "line {}: source '{}': {} of {} entries rejected, over max_reject_pct {limit}: \
              refusing to publish part of a broken list (first: {})",
             entry.line,
             entry.name,
             rep.rejected,
+            rep.entries_seen(),
             rep.errors.first().map_or("-", String::as_str)
         )));
     }

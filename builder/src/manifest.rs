@@ -19,7 +19,8 @@
 //! max_shrink_pct = 50               # `ipsieve fetch` refuses a download with this much fewer
 //!                                   # records than the cached copy (0..=100, default 50)
 //! max_bytes = 268435456             # `ipsieve fetch`: largest body, before and after gunzip
-//! max_reject_pct = 10               # `ipsieve build` fails when more of the entries are rejected
+//! max_reject_pct = 10               # `ipsieve build` fails (and `ipsieve fetch` keeps the cached
+//!                                   # copy) when more of the entries are rejected
 //! min_prefix = { v4 = 24, v6 = 48 } # the widest entry the source may assert (see below)
 //! max_decompressed_bytes = 8589934592 # `ipsieve build`: a gzip / bzip2 file stops there
 //! optional = false                  # true: `ipsieve build` goes on without this source when it
@@ -215,8 +216,10 @@ pub struct SourceEntry {
     /// (default: the fetch command's `--max-bytes`).
     pub max_bytes: Option<u64>,
     /// `ipsieve build` fails (publishing nothing) when more than this percentage of the
-    /// source's entries are rejected, rather than publish part of a broken list (0..=100;
-    /// default [`DEFAULT_MAX_REJECT_PCT`]; 100 turns the check off).
+    /// source's entries are rejected, rather than publish part of a broken list, and `ipsieve
+    /// fetch` refuses such a download, keeping the cached copy (0..=100; default
+    /// [`DEFAULT_MAX_REJECT_PCT`]; 100 turns the check off). Counted by
+    /// [`SourceReport::rejects_more_than`](crate::report::SourceReport::rejects_more_than).
     pub max_reject_pct: Option<u8>,
     /// The widest entry the source may assert (`{ v4 = N, v6 = M }`), in place of the
     /// per-category minimums of [`Limits`](crate::Limits) (see [`SourceSpec::min_prefix`]).

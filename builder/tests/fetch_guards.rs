@@ -183,3 +183,52 @@ fn a_list_that_grows_past_max_grow_pct_is_refused() {
         "{err}"
     );
 }
+
+/// Issue 15: one reject count and one limit. A download whose rejected entries are over the
+/// source's `max_reject_pct` (default 10 %) is refused with the count `ipsieve build` uses
+/// (rejected of read + unparsable) and the cached copy kept; raising the manifest's limit lets
+/// the same download through. (Before, the fetch checked its own 50 % against another count,
+/// which the build's 10 % silently overrode.)
+#[test]
+fn a_download_over_max_reject_pct_keeps_the_cached_copy() {
+    let server = Server::start();
+    let dir = fresh_dir("reject");
+    let m = Manifest::parse(&manifest(
+        &server,
+        &[
+            ("vpn", "ip-list", "vpn.txt", "categories = [\"vpn\"]"),
+            (
+                "vpn-loose",
+                "ip-list",
+                "vpn.txt",
+                "categories = [\"vpn\"]\nmax_reject_pct = 50",
+            ),
+        ],
+    ))
+    .unwrap();
+    let good = lines(&real("data/snapshot/vpn/ivpn.txt"), 20);
+    server.route("vpn.txt", vec![Reply::Ok(good.clone(), vec![])]);
+    for (name, r) in fetch_all(&fetcher(), &m, &dir) {
+        assert_eq!(updated(&r).0.records, 20, "{name}");
+    }
+    let before = cache_files(&dir);
+    // 20 good lines, 3 that do not parse and 2 that parse but are too wide for a VPN list:
+    // 5 of 25 entries rejected, 20 %.
+    let mut noisy = good;
+    noisy.extend_from_slice(b"not an address\n999.1.1.1\nhello\n10.0.0.0/8\n0.0.0.0/0\n");
+    server.route("vpn.txt", vec![Reply::Ok(noisy, vec![])]);
+    let got = fetch_all(&fetcher(), &m, &dir);
+    let e = failure(&got["vpn"]).to_string();
+    assert!(
+        e.contains("source 'vpn': 5 of 25 entries rejected, over max_reject_pct 10"),
+        "{e}"
+    );
+    for file in ["vpn", "vpn.meta.json"] {
+        assert!(cache_files(&dir)[file] == before[file], "{file}");
+    }
+    let (meta, _) = updated(&got["vpn-loose"]);
+    assert_eq!(
+        meta.records, 22,
+        "read: the 20 good lines and the two refused by the builder"
+    );
+}
