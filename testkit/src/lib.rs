@@ -2,7 +2,7 @@
 //! data lives, how a test that cannot run here says why (and when that is a failure), a tmpfs
 //! for full-disk tests, a small HTTP server for the fetch tests ([`http`]), the vendored
 //! snapshot built once ([`snapshot`]), the diff fixture and its oracle ([`diff`]), and the
-//! fetch tests' view of a cache directory ([`fetch`], feature `fetch`).
+//! fetch tests' view of a cache directory (`fetch`, feature `fetch`).
 //!
 //! It depends on the libraries it helps test; `ipsieve-builder` dev-depends on it in turn,
 //! which cargo allows: integration tests link the same library build.
