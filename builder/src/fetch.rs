@@ -1061,7 +1061,7 @@ impl Fetcher {
                 let meta = CacheMeta {
                     version: SIDECAR_VERSION,
                     source: name.to_owned(),
-                    format: entry.format.as_str().to_owned(),
+                    format: entry.format.name.to_owned(),
                     url: url.to_owned(),
                     final_url: Some(final_url),
                     origin: entry.origin(),
@@ -1408,7 +1408,7 @@ impl Fetcher {
         previous: Option<&CacheMeta>,
     ) -> Result<u64, FetchError> {
         let name = entry.name.as_str();
-        let format = entry.format.as_str();
+        let format = entry.format.name;
         let refuse = |reason: String| rejected(entry, url, reason);
         let mut head = Vec::with_capacity(1024);
         File::open(plain)

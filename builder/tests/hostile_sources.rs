@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use ipsieve::{Categories, Database};
-use ipsieve_builder::manifest::{Format, Manifest};
+use ipsieve_builder::manifest::Manifest;
 use ipsieve_builder::report::SourceReport;
 use ipsieve_builder::{load, Attrs, BuildError, Builder, Limits, MinPrefix, SourceSpec};
 use ipsieve_sources::input;
@@ -352,10 +352,10 @@ fn category_defaults_sit_below_every_real_prefix() {
         for entry in manifest.enabled() {
             let cats = match entry.format {
                 // Relays with the Exit flag are tor_exit, the others tor_relay.
-                Format::TorConsensus => Categories::TOR_EXIT | Categories::TOR_RELAY,
+                f if f.name == "tor-consensus" => Categories::TOR_EXIT | Categories::TOR_RELAY,
                 _ => entry.spec().unwrap().categories,
             };
-            if cats.is_empty() || matches!(entry.format, Format::AsnList | Format::BadAsnList) {
+            if cats.is_empty() || matches!(entry.format.name, "asn-list" | "bad-asn-list") {
                 continue;
             }
             // Every entry, however wide: what the limits are measured against.

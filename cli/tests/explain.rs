@@ -31,7 +31,7 @@ fn declared() -> HashMap<String, (String, String, String)> {
             (
                 s.name.clone(),
                 (
-                    s.format.as_str().to_owned(),
+                    s.format.name.to_owned(),
                     s.tier.clone().unwrap_or_else(|| "first-party".into()),
                     s.snapshot.clone().unwrap_or_else(|| "-".into()),
                 ),

@@ -844,6 +844,30 @@ impl<'a> Bytes<'a> {
     }
 }
 
+/// This format in the [registry](crate::formats): its records, and what each asserts.
+pub(crate) struct Parser;
+
+impl crate::formats::Parse for Parser {
+    const MODULE: &'static str = "mrt";
+    type Record = MrtPrefix;
+
+    fn parse(
+        reader: Box<dyn BufRead + Send>,
+        source: &str,
+    ) -> impl Iterator<Item = Result<Located<MrtPrefix>, ParseError>> {
+        parse_located(reader, source)
+    }
+
+    fn entries(r: MrtPrefix) -> impl Iterator<Item = crate::formats::Entry> {
+        use crate::formats::{Attrs, Entry};
+        let attrs = Attrs {
+            asn: r.origins.first().copied(),
+            ..Attrs::default()
+        };
+        std::iter::once(Entry::Net(r.net, attrs))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -32,6 +32,7 @@ mod pfx2as;
 mod plain;
 mod proxy;
 mod real_data;
+mod registry;
 mod rir;
 mod time;
 mod tor;
