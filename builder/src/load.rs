@@ -1,6 +1,6 @@
 //! Reading a manifest's sources into a [`Builder`]: each source's format (an entry of the
 //! [registry](ipsieve_sources::formats)) opens and reads its file and yields
-//! [`Entry`](ipsieve_sources::formats::Entry) values, which one sink, the same for every
+//! [`Entry`] values, which one sink, the same for every
 //! format, adds to the builder while counting what the report says.
 //!
 //! A bad entry is reported (source, line, reason) and skipped; the rest of the source still
