@@ -728,7 +728,7 @@ impl Builder {
         order.sort_unstable_by_key(|&i| (key(i), i));
         let mut out = Repeats::default();
         let earliest = |slot: &mut Option<(usize, usize)>, pair: (usize, usize)| {
-            if slot.map_or(true, |(_, later)| pair.1 < later) {
+            if slot.is_none_or(|(_, later)| pair.1 < later) {
                 *slot = Some(pair);
             }
         };

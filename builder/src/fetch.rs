@@ -777,7 +777,7 @@ impl Fetcher {
                 continue;
             }
             if let Some(date) = matcher.date(link.path()) {
-                if newest.as_ref().map_or(true, |(d, _)| date >= *d) {
+                if newest.as_ref().is_none_or(|(d, _)| date >= *d) {
                     newest = Some((date, link));
                 }
             }
@@ -1005,7 +1005,7 @@ impl Fetcher {
         let previous = cache::inspect(entry, dir).ok();
         let newest = self.resolve(entry)?;
         if let (Some(prev), Some(date)) = (&previous, newest.date) {
-            let newer = prev.url_date.map_or(true, |old| date > old) && prev.url != newest.url;
+            let newer = prev.url_date.is_none_or(|old| date > old) && prev.url != newest.url;
             if !newer {
                 return Ok(FetchOutcome::Current {
                     meta: prev.clone(),

@@ -175,8 +175,8 @@ impl EntryLines {
     /// `position`.
     fn note(&mut self, before: (usize, usize), after: (usize, usize), position: Position) {
         let (v4, v6) = (after.0 - before.0, after.1 - before.1);
-        self.v4.extend(std::iter::repeat(position).take(v4));
-        self.v6.extend(std::iter::repeat(position).take(v6));
+        self.v4.extend(std::iter::repeat_n(position, v4));
+        self.v6.extend(std::iter::repeat_n(position, v6));
     }
 
     /// Warnings about the entries added since `mark` that repeat an earlier entry's range: the

@@ -172,7 +172,7 @@ fn the_binary_reports_hostile_lines_by_source_and_line() {
     let lines = ivpn(30);
     let mut bytes = text(&lines[..10]).into_bytes();
     bytes.extend_from_slice(b"0.0.0.0/0\n2001:db8::1%1/64\n37.19.206.105\0\n");
-    bytes.extend(std::iter::repeat(b'9').take(2 << 20));
+    bytes.extend(std::iter::repeat_n(b'9', 2 << 20));
     bytes.push(b'\n');
     bytes.extend_from_slice(text(&lines[10..]).as_bytes());
     bytes.extend_from_slice(format!("{}\n", lines[0]).as_bytes());

@@ -64,8 +64,8 @@
 //!
 //! `bgpkit-parser` is the well-kept Rust MRT library, but with default features off its
 //! `parser` feature still pulls `chrono`, `regex`, `zerocopy`, `bytes` and more (its default
-//! adds `oneio` with an HTTP stack); it needs Rust 1.88, parses every BGP attribute into owned
-//! structures we would throw away, and its own iterator logs and skips errors rather than
+//! adds `oneio` with an HTTP stack); it parses every BGP attribute into owned structures we
+//! would throw away, and its own iterator logs and skips errors rather than
 //! returning them, which does not fit this crate's fallible stream. What is needed here is
 //! the record framing, three body layouts and the `AS_PATH`: a few hundred lines over byte
 //! slices, fuzzed by the property tests, with the bounded-memory and error-position rules

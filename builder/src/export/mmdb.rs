@@ -3,8 +3,8 @@
 //!
 //! # Why our own writer
 //! crates.io has a few MMDB writers, all young 0.1 releases by one author each: `mmdb-writer`
-//! (needs Rust 1.85, above this workspace's 1.80, and brings the `bon` builder macros),
-//! `maxminddb-writer` (undocumented) and `libmaxminddb-rs` (a new reader and writer). What
+//! (brings the `bon` builder macros for a handful of setters), `maxminddb-writer`
+//! (undocumented) and `libmaxminddb-rs` (a new reader and writer). What
 //! ipsieve needs is narrow and the format is small and public (the MaxMind DB spec, version
 //! 2.0): one IPv6 search tree built from disjoint ranges, IPv4 aliased into it, a data section
 //! of a few map records shared between ranges. So this module writes the format itself, with
