@@ -95,8 +95,10 @@
 //! # Performance
 //!
 //! Text parsers allocate only for what a record owns (the pfx2as origin list, a Tor
-//! fingerprint, an AS name). In release mode the full 998 042-row CAIDA pfx2as file parses in
-//! about 0.1 s from memory, 0.2 s including gunzip, on the development machine.
+//! fingerprint, an AS name). The throughput of every parser on the full-size files (the
+//! 998 042-row CAIDA pfx2as table parses at about 100 MiB/s from memory, a fifth slower
+//! through gunzip) is in `docs/BENCHMARKS.md`; `cargo bench -p ipsieve-benches --bench parse`
+//! measures it again (it needs `../shared/data`).
 //!
 //! # Safety and compatibility
 //!
