@@ -1,11 +1,8 @@
-//! Issue 19: sources that find their newest file. Against the local HTTP server, serving the
-//! index fixtures of `tests/fixtures/dated/` (a CAIDA creation log, a RouteViews directory
-//! listing, Microsoft's download page) and the repository's real data excerpts under dated
-//! names: a dated `url` takes the newest candidate that exists, skipping missing days and
-//! hours; an `index` gives the link with the newest date, and a link to another host only
-//! where the manifest allows it; a failure to resolve keeps the cached copy and fails the run
-//! only once that copy is older than `max_age_days`; the resolved URL and its date reach the
-//! sidecar, the artifact, `ipsieve stats` and the build report.
+//! Issue 19, the library: against the local HTTP server, a dated `url` takes the newest
+//! candidate that exists, skipping missing days and hours (HEAD, or a ranged GET where HEAD is
+//! refused); a source with nothing newer downloads nothing; `sources/default.toml` carries no
+//! hand-moved dates. The flows through `ipsieve fetch`, `build` and `stats` are in
+//! `cli/tests/dated.rs`.
 
 use ipsieve_builder::cache::{self, CacheMeta};
 use ipsieve_builder::fetch::{FetchError, FetchOptions, FetchOutcome, Fetcher, Resolved};

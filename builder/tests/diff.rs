@@ -1,7 +1,7 @@
-//! `ipsieve diff` on real data: the vendored snapshot against a variant of it (one source left
-//! out, another cut to half its lines), checked against counts computed straight from the
-//! source files, against lookups address by address, and through the command line's
-//! `--max-shrink` exit codes.
+//! The diff library on real data: the vendored snapshot against a variant of it (one source left
+//! out, another cut to half its lines; testkit's diff fixture), checked against counts computed
+//! straight from the source files and against lookups address by address; the walk and merge
+//! it reads. The command line's `ipsieve diff` is tested in `cli/tests/diff.rs`.
 
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};

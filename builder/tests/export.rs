@@ -1,12 +1,14 @@
-//! `ipsieve export`: every format read back and compared with the artifact.
+//! The exports, read back and compared with the artifact.
 //!
 //! * MMDB: the export of the vendored snapshot is read with the `maxminddb` crate at every
 //!   range boundary and at seeded random addresses (IPv4, IPv4-mapped, 6to4, IPv6) and must
 //!   answer what ipsieve answers; the writer alone is checked against a naive model with random
 //!   ranges and values at every record size.
-//! * CSV: one row per range, parsed back, equal to the artifact at both ends of each row.
-//! * nft / ipset: the scripts, read by small interpreters of their commands, hold exactly each
-//!   category's addresses; the CIDR aggregation equals a naive minimal cover.
+//! * Firewall sets: every category's set holds exactly its addresses; the CIDR aggregation
+//!   equals a naive minimal cover.
+//!
+//! `ipsieve export` (CSV, nft and ipset scripts, the real ipset and nft) is tested in
+//! `cli/tests/export.rs`.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};

@@ -1,11 +1,12 @@
-//! Issue 19: sources that find their newest file. Against the local HTTP server, serving the
-//! index fixtures of `tests/fixtures/dated/` (a CAIDA creation log, a RouteViews directory
-//! listing, Microsoft's download page) and the repository's real data excerpts under dated
-//! names: a dated `url` takes the newest candidate that exists, skipping missing days and
-//! hours; an `index` gives the link with the newest date, and a link to another host only
-//! where the manifest allows it; a failure to resolve keeps the cached copy and fails the run
-//! only once that copy is older than `max_age_days`; the resolved URL and its date reach the
-//! sidecar, the artifact, `ipsieve stats` and the build report.
+//! Issue 19 through the command line: against the local HTTP server serving the index
+//! fixtures of `builder/tests/fixtures/dated/` (a CAIDA creation log, a RouteViews directory
+//! listing, Microsoft's download page) and real data under dated names, `ipsieve fetch` takes
+//! an index's link with the newest date (another host only where the manifest allows it),
+//! keeps the cached copy when the index is broken and fails the run only once that copy is
+//! older than `max_age_days`, `--resolve-only` says what it would fetch, `sources/default.toml`
+//! resolves against a local mirror; the resolved URL and its date reach the sidecar, the
+//! artifact, `ipsieve stats` and the build report. The fetcher's own resolution is tested in
+//! `builder/tests/dated.rs`.
 
 use std::path::Path;
 use std::process::{Command, Output};
