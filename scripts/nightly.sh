@@ -22,7 +22,9 @@ usage: scripts/nightly.sh [options]
   --max-shrink PCT    shrink guard, percent  (env IPSIEVE_MAX_SHRINK, default 20)
   --offline           do not fetch: build from the cache and the manifest's local paths
                       (env IPSIEVE_OFFLINE=1)
-  --ipsieve PATH      the ipsieve binary     (env IPSIEVE_BIN, default: ipsieve on PATH)
+  --ipsieve PATH      the ipsieve binary     (env IPSIEVE_BIN, default: ipsieve on PATH;
+                      `cargo install --path cli` puts it there, `cargo build --release
+                      -p ipsieve-cli` makes target/release/ipsieve)
 
 Publishes DIR/ipsieve.ipsieve, DIR/report.json (ipsieve build --report-json) and
 DIR/ATTRIBUTION (every source with its licence, URL and snapshot date). Set SOURCE_DATE_EPOCH
@@ -75,7 +77,8 @@ die() {
     exit 1
 }
 
-command -v "$ipsieve" >/dev/null || die "no ipsieve binary at '$ipsieve': pass --ipsieve PATH"
+command -v "$ipsieve" >/dev/null ||
+    die "no ipsieve binary at '$ipsieve': pass --ipsieve PATH (cargo build --release -p ipsieve-cli makes target/release/ipsieve)"
 command -v python3 >/dev/null || die "python3 is needed to write ATTRIBUTION: install it"
 [[ -f $sources ]] || die "no manifest at $sources: pass --sources FILE"
 

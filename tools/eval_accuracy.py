@@ -253,9 +253,9 @@ def main():
 
     if not args.no_build:
         print('building the release binary…', file=sys.stderr)
-        run(['cargo', 'build', '--release', '--locked', '-p', 'ipsieve-builder'], cwd=ROOT)
+        run(['cargo', 'build', '--release', '--locked', '-p', 'ipsieve-cli'], cwd=ROOT)
     if not os.path.exists(BIN):
-        die(f'{BIN} is missing: run cargo build --release -p ipsieve-builder')
+        die(f'{BIN} is missing: run cargo build --release -p ipsieve-cli')
 
     enabled = {s['name'] for s in sources if s.get('enabled', True)}
     rng = random.Random(args.seed)

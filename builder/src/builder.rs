@@ -80,18 +80,9 @@ impl SourceSpec {
     }
 }
 
-/// Per-entry attributes beyond what the source asserts.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Attrs {
-    /// Categories added to the source's.
-    pub categories: Categories,
-    /// Origin ASN: marks the entry as BGP routing data (most specific prefix wins).
-    pub asn: Option<u32>,
-    /// Provider name overriding the source's.
-    pub provider: Option<String>,
-    /// ISO 3166-1 alpha-2 country code (uppercase ASCII).
-    pub country: Option<[u8; 2]>,
-}
+/// Per-entry attributes beyond what the source asserts: the same type the source formats yield
+/// ([`ipsieve_sources::formats::Attrs`]), so a parsed entry goes into the builder as it is.
+pub use ipsieve_sources::formats::Attrs;
 
 /// Handle of a declared source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -737,7 +728,7 @@ impl Builder {
         order.sort_unstable_by_key(|&i| (key(i), i));
         let mut out = Repeats::default();
         let earliest = |slot: &mut Option<(usize, usize)>, pair: (usize, usize)| {
-            if slot.map_or(true, |(_, later)| pair.1 < later) {
+            if slot.is_none_or(|(_, later)| pair.1 < later) {
                 *slot = Some(pair);
             }
         };

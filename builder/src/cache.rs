@@ -5,8 +5,8 @@
 //!
 //! * `DIR/aws`: the body as downloaded, with gzip undone (whether the server sent it with
 //!   `Content-Encoding: gzip` or published a `.gz` file), so any tool can read it. It is only
-//!   ever replaced whole (temporary file, fsync, rename) and only by a download that passed
-//!   the content check of [`crate::fetch`].
+//!   ever replaced whole (a [`crate::Temporary`] beside it, fsync, rename) and only by a
+//!   download that passed the content check of `crate::fetch`.
 //! * `DIR/aws.meta.json`: the sidecar, a [`CacheMeta`]: URL, fetch time, HTTP validators
 //!   (`ETag`, `Last-Modified`), SHA-256 and size of `DIR/aws`, and its record count.
 //!
@@ -16,7 +16,7 @@
 //! artifact's source table.
 
 use std::fs::{self, File};
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -228,12 +228,14 @@ impl CacheMeta {
         Ok(())
     }
 
-    /// Writes the sidecar into `dir` atomically (temporary file, fsync, rename).
+    /// Writes the sidecar into `dir` atomically ([`crate::write_atomically`]).
     ///
     /// # Errors
     /// The I/O error of writing, syncing or renaming; the previous sidecar is then untouched.
     pub fn write(&self, dir: &Path) -> io::Result<()> {
-        write_atomic(&sidecar_path(dir, &self.source), self.to_json().as_bytes())
+        crate::write_atomically(&sidecar_path(dir, &self.source), |w| {
+            w.write_all(self.to_json().as_bytes())
+        })
     }
 
     /// The sidecar's text: pretty-printed JSON and a final newline.
@@ -308,51 +310,6 @@ fn hex(bytes: &[u8]) -> String {
         let _ = write!(s, "{b:02x}");
         s
     })
-}
-
-/// Writes `bytes` to `dest` atomically: a temporary file beside it, fsync, rename, then a
-/// best-effort fsync of the directory. On failure `dest` is untouched.
-///
-/// # Errors
-/// The I/O error of creating, writing, syncing or renaming.
-pub fn write_atomic(dest: &Path, bytes: &[u8]) -> io::Result<()> {
-    let tmp = temp_beside(dest);
-    let result = (|| {
-        let mut f = File::create(&tmp)?;
-        f.write_all(bytes)?;
-        drop(f);
-        persist(&tmp, dest)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
-}
-
-/// Replaces `dest` with the complete file at `tmp` (in the same directory): fsync `tmp`,
-/// rename it over `dest`, best-effort fsync of the directory.
-///
-/// # Errors
-/// The I/O error of syncing or renaming; `dest` is then untouched.
-pub fn persist(tmp: &Path, dest: &Path) -> io::Result<()> {
-    File::options().write(true).open(tmp)?.sync_all()?;
-    fs::rename(tmp, dest)?;
-    let dir = match dest.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    if let Ok(d) = File::open(dir) {
-        // Persist the rename; not every platform can sync a directory, so best effort.
-        let _ = d.sync_all();
-    }
-    Ok(())
-}
-
-/// A hidden temporary path beside `dest`, `.<file name>.tmp-<pid>-<n>`, unique to this call:
-/// the name publish uses ([`crate::publish`]), so that [`remove_stale_temporaries`] clears the
-/// leftovers of a killed fetch exactly as a publish clears those of a killed publish.
-pub(crate) fn temp_beside(dest: &Path) -> PathBuf {
-    crate::write::temp_beside(dest, "ipsieve").2
 }
 
 /// Removes what killed fetches of source `name` left in `dir`: temporary files of its body

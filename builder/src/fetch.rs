@@ -38,7 +38,8 @@
 //! 8. checks the content before anything replaces the cached copy: not empty, not an HTML
 //!    (or other markup) page served with `200`, parses to its end with the source's parser
 //!    exactly as `ipsieve build` reads it (into a throwaway [`Builder`]), has records, has no
-//!    more than [`FetchOptions::max_rejected_pct`] of its entries rejected, and has neither
+//!    more of its entries rejected than the source's `max_reject_pct` allows (the same count
+//!    and limit as `ipsieve build`: [`SourceReport::rejects_more_than`]), and has neither
 //!    shrunk by more than `max_shrink_pct` (manifest, default 50 %) nor grown by more than
 //!    `max_grow_pct` (manifest, default 200 %) versus the cached copy;
 //! 9. only then renames the new file over the cached copy and writes the sidecar, each
@@ -78,11 +79,16 @@ use reqwest::header::{
 };
 use reqwest::{Method, StatusCode, Url};
 
+use ipsieve_sources::input;
+
 use crate::builder::Builder;
 use crate::cache::{self, CacheMeta, SIDECAR_VERSION};
 use crate::dated::{self, LinkMatcher, Pattern};
 use crate::load;
 use crate::manifest::{SourceEntry, DEFAULT_CANDIDATES};
+#[cfg(doc)]
+use crate::report::SourceReport;
+use crate::write::Temporary;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 const BLOCK: usize = 64 << 10;
@@ -116,7 +122,6 @@ pub struct FetchOptions {
     backoff: Duration,
     max_bytes: u64,
     max_index_bytes: u64,
-    max_rejected_pct: u8,
     progress_interval: Duration,
     user_agent: String,
     now: Option<u64>,
@@ -125,7 +130,7 @@ pub struct FetchOptions {
 impl Default for FetchOptions {
     /// Connect 10 s, read 30 s, 30 min per download (every attempt included), at least
     /// 1 KiB/s over every 60 s, 3 retries from 1 s backoff, 256 MiB per body, 8 MiB per index,
-    /// 50 % rejected entries at most, progress every second, the system clock.
+    /// progress every second, the system clock.
     fn default() -> Self {
         FetchOptions {
             connect_timeout: Duration::from_secs(10),
@@ -137,7 +142,6 @@ impl Default for FetchOptions {
             backoff: Duration::from_secs(1),
             max_bytes: ipsieve_sources::input::MAX_DOCUMENT,
             max_index_bytes: 8 << 20,
-            max_rejected_pct: 50,
             progress_interval: Duration::from_secs(1),
             user_agent: format!("ipsieve/{}", env!("CARGO_PKG_VERSION")),
             now: None,
@@ -207,12 +211,6 @@ impl FetchOptions {
     #[must_use]
     pub fn max_index_bytes(mut self, n: u64) -> Self {
         self.max_index_bytes = n;
-        self
-    }
-    /// Sets the largest share of rejected entries, in percent, a download may have.
-    #[must_use]
-    pub fn max_rejected_pct(mut self, pct: u8) -> Self {
-        self.max_rejected_pct = pct.min(100);
         self
     }
     /// Sets how often the progress callback is called during a download.
@@ -535,7 +533,7 @@ struct Failure {
 /// What one attempt brought back.
 enum Got {
     Body {
-        raw: TempFile,
+        raw: Temporary,
         wire_bytes: u64,
         content_gzip: bool,
         etag: Option<String>,
@@ -586,26 +584,6 @@ impl Body<'_> {
         } else {
             too_large(entry, self.url, "body", self.cap)
         })
-    }
-}
-
-/// A temporary file in the cache directory, removed when dropped (after a successful
-/// rename there is nothing left to remove).
-struct TempFile {
-    path: PathBuf,
-}
-
-impl TempFile {
-    fn create(dest: &Path) -> io::Result<(TempFile, File)> {
-        let path = cache::temp_beside(dest);
-        let file = File::create(&path)?;
-        Ok((TempFile { path }, file))
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.path);
     }
 }
 
@@ -799,7 +777,7 @@ impl Fetcher {
                 continue;
             }
             if let Some(date) = matcher.date(link.path()) {
-                if newest.as_ref().map_or(true, |(d, _)| date >= *d) {
+                if newest.as_ref().is_none_or(|(d, _)| date >= *d) {
                     newest = Some((date, link));
                 }
             }
@@ -1027,7 +1005,7 @@ impl Fetcher {
         let previous = cache::inspect(entry, dir).ok();
         let newest = self.resolve(entry)?;
         if let (Some(prev), Some(date)) = (&previous, newest.date) {
-            let newer = prev.url_date.map_or(true, |old| date > old) && prev.url != newest.url;
+            let newer = prev.url_date.is_none_or(|old| date > old) && prev.url != newest.url;
             if !newer {
                 return Ok(FetchOutcome::Current {
                     meta: prev.clone(),
@@ -1077,13 +1055,13 @@ impl Fetcher {
             } => {
                 let (plain, gunzipped) =
                     self.gunzip(entry, url, raw, content_gzip, &dest, max_bytes)?;
-                let records = self.check_content(entry, url, &plain.path, previous.as_ref())?;
-                let (sha256, bytes) = cache::sha256_file(&plain.path)
-                    .map_err(|error| cache_error(name, plain.path.clone(), error))?;
+                let records = self.check_content(entry, url, plain.path(), previous.as_ref())?;
+                let (sha256, bytes) = cache::sha256_file(plain.path())
+                    .map_err(|error| cache_error(name, plain.path().to_path_buf(), error))?;
                 let meta = CacheMeta {
                     version: SIDECAR_VERSION,
                     source: name.to_owned(),
-                    format: entry.format.as_str().to_owned(),
+                    format: entry.format.name.to_owned(),
                     url: url.to_owned(),
                     final_url: Some(final_url),
                     origin: entry.origin(),
@@ -1105,15 +1083,19 @@ impl Fetcher {
                 // only a failing rename between the two could leave them disagreeing (then
                 // the SHA-256 check refuses the copy until the next good fetch).
                 let sidecar = cache::sidecar_path(dir, name);
-                let (meta_tmp, mut file) = TempFile::create(&sidecar)
+                let meta_tmp = Temporary::beside(&sidecar);
+                let mut file = meta_tmp
+                    .create()
                     .map_err(|error| cache_error(name, sidecar.clone(), error))?;
                 file.write_all(meta.to_json().as_bytes())
                     .and_then(|()| file.sync_all())
-                    .map_err(|error| cache_error(name, meta_tmp.path.clone(), error))?;
+                    .map_err(|error| cache_error(name, meta_tmp.path().to_path_buf(), error))?;
                 drop(file);
-                cache::persist(&plain.path, &dest)
+                plain
+                    .persist(&dest)
                     .map_err(|error| cache_error(name, dest.clone(), error))?;
-                cache::persist(&meta_tmp.path, &sidecar)
+                meta_tmp
+                    .persist(&sidecar)
                     .map_err(|error| cache_error(name, sidecar.clone(), error))?;
                 Ok(FetchOutcome::Updated {
                     meta,
@@ -1212,7 +1194,9 @@ impl Fetcher {
         if total.is_some_and(|n| n > max_bytes) {
             return Err(permanent(too_large(entry, url, "body", max_bytes)));
         }
-        let (raw, file) = TempFile::create(dest)
+        let raw = Temporary::beside(dest);
+        let file = raw
+            .create()
             .map_err(|error| permanent(cache_error(name, dest.to_path_buf(), error)))?;
         let mut out = BufWriter::new(file);
         let body = Body {
@@ -1229,14 +1213,14 @@ impl Fetcher {
             &body,
             &mut |block| {
                 out.write_all(block)
-                    .map_err(|error| permanent(cache_error(name, raw.path.clone(), error)))
+                    .map_err(|error| permanent(cache_error(name, raw.path().to_path_buf(), error)))
             },
             progress,
         )?;
         out.into_inner()
             .map_err(|e| e.into_error())
             .and_then(|f| f.sync_all())
-            .map_err(|error| permanent(cache_error(name, raw.path.clone(), error)))?;
+            .map_err(|error| permanent(cache_error(name, raw.path().to_path_buf(), error)))?;
         if let Some(total) = total {
             if received < total {
                 return Err(transport(
@@ -1351,19 +1335,21 @@ impl Fetcher {
     }
 
     /// Undoes gzip (transfer encoding or a `.gz` body) into a second temporary file, capping
-    /// the inflated size; returns the plain file and how it was gzipped.
+    /// the inflated size with the capped gunzip every input goes through
+    /// ([`ipsieve_sources::input::gunzip_with_limit`]); returns the plain file and how it was
+    /// gzipped.
     fn gunzip(
         &self,
         entry: &SourceEntry,
         url: &str,
-        raw: TempFile,
+        raw: Temporary,
         content_gzip: bool,
         dest: &Path,
         max_bytes: u64,
-    ) -> Result<(TempFile, Option<String>), FetchError> {
+    ) -> Result<(Temporary, Option<String>), FetchError> {
         let name = entry.name.as_str();
-        let gzip_file = starts_with(&raw.path, &GZIP_MAGIC)
-            .map_err(|error| cache_error(name, raw.path.clone(), error))?;
+        let gzip_file = starts_with(raw.path(), &GZIP_MAGIC)
+            .map_err(|error| cache_error(name, raw.path().to_path_buf(), error))?;
         if !content_gzip && !gzip_file {
             return Ok((raw, None));
         }
@@ -1372,11 +1358,13 @@ impl Fetcher {
         } else {
             "gzip-file"
         };
-        let (plain, file) =
-            TempFile::create(dest).map_err(|error| cache_error(name, dest.to_path_buf(), error))?;
-        let source =
-            File::open(&raw.path).map_err(|error| cache_error(name, raw.path.clone(), error))?;
-        let mut gunzip = flate2::read::MultiGzDecoder::new(BufReader::new(source));
+        let plain = Temporary::beside(dest);
+        let file = plain
+            .create()
+            .map_err(|error| cache_error(name, dest.to_path_buf(), error))?;
+        let source = File::open(raw.path())
+            .map_err(|error| cache_error(name, raw.path().to_path_buf(), error))?;
+        let mut gunzip = input::gunzip_with_limit(BufReader::new(source), max_bytes);
         let mut out = BufWriter::new(file);
         let mut buf = vec![0u8; BLOCK];
         let mut inflated = 0u64;
@@ -1385,6 +1373,9 @@ impl Fetcher {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if input::over_limit(&e).is_some() => {
+                    return Err(too_large(entry, url, "gunzipped body", max_bytes));
+                }
                 Err(e) => {
                     return Err(rejected(
                         entry,
@@ -1397,16 +1388,13 @@ impl Fetcher {
                 }
             };
             inflated += n as u64;
-            if inflated > max_bytes {
-                return Err(too_large(entry, url, "gunzipped body", max_bytes));
-            }
             out.write_all(&buf[..n])
-                .map_err(|error| cache_error(name, plain.path.clone(), error))?;
+                .map_err(|error| cache_error(name, plain.path().to_path_buf(), error))?;
         }
         out.into_inner()
             .map_err(|e| e.into_error())
             .and_then(|f| f.sync_all())
-            .map_err(|error| cache_error(name, plain.path.clone(), error))?;
+            .map_err(|error| cache_error(name, plain.path().to_path_buf(), error))?;
         drop(raw);
         Ok((plain, Some(how.to_owned())))
     }
@@ -1420,7 +1408,7 @@ impl Fetcher {
         previous: Option<&CacheMeta>,
     ) -> Result<u64, FetchError> {
         let name = entry.name.as_str();
-        let format = entry.format.as_str();
+        let format = entry.format.name;
         let refuse = |reason: String| rejected(entry, url, reason);
         let mut head = Vec::with_capacity(1024);
         File::open(plain)
@@ -1458,15 +1446,8 @@ impl Fetcher {
                 .map_or_else(String::new, |e| format!("; first rejected entry: {e}"));
             return Err(refuse(format!("no {format} records in the body{why}")));
         }
-        let seen = u128::from(report.read) + u128::from(report.rejected);
-        if u128::from(report.rejected) * 100 > seen * u128::from(self.options.max_rejected_pct) {
-            return Err(refuse(format!(
-                "{} of {seen} entries rejected (more than {} %), e.g. {}",
-                report.rejected,
-                self.options.max_rejected_pct,
-                report.errors.first().map_or("?", String::as_str)
-            )));
-        }
+        // Too many rejected entries already failed `load_source` above, with the count and
+        // limit `ipsieve build` applies.
         if let Some(prev) = previous {
             let (now, before) = (u128::from(report.read), u128::from(prev.records));
             let shrink = entry.shrink_threshold_pct();

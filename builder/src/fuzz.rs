@@ -1,16 +1,17 @@
-//! Entry point for the `build_roundtrip` fuzz target in `fuzz/` and the tests that replay its
-//! findings, so that the target is a one-liner. Not part of the public API.
+//! The reference model of a build, and the entry point of the `build_roundtrip` fuzz target in
+//! `fuzz/` (so that the target is a one-liner). Not part of the public API.
 //!
-//! [`build_and_compare`] decodes arbitrary bytes into a few sources and up to
-//! [`MAX_ENTRIES`] overlapping IPv4 / IPv6 prefixes and ranges with categories, ASNs, providers
-//! and countries, compiles them, opens the artifact and compares the answer at every entry's
-//! first and last address and one past each with a naive reference model that scans every
-//! entry (the model of `tests/model.rs`): the smallest covering entry wins the ASN, provider
-//! and country (ties by source name), categories and sources are the union.
+//! The model ([`expected`]) answers an address by scanning every entry: the smallest covering
+//! entry wins the ASN, provider and country (ties by source name), categories and sources are
+//! the union. It is the one model: the differential tests of `tests/model.rs` use it with
+//! proptest's inputs, [`build_and_compare`] with the fuzzer's, which it decodes from arbitrary
+//! bytes into a few sources and up to [`MAX_ENTRIES`] overlapping IPv4 / IPv6 prefixes and
+//! ranges with categories, ASNs, providers and countries, then compares the answer at every
+//! entry's first and last address and one past each.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use ipsieve::{Categories, Database};
+use ipsieve::{Answer, Categories, Database, Tier};
 
 use crate::{Attrs, Builder, Limits, SourceSpec};
 
@@ -18,6 +19,10 @@ use crate::{Attrs, Builder, Limits, SourceSpec};
 pub const MAX_ENTRIES: usize = 24;
 
 const PROVIDERS: [Option<&str>; 3] = [None, Some("Acme"), Some("Mid")];
+
+fn provider(i: usize) -> Option<String> {
+    PROVIDERS[i].map(str::to_owned)
+}
 const COUNTRIES: [Option<[u8; 2]>; 4] = [None, Some(*b"US"), Some(*b"DE"), Some(*b"NL")];
 
 /// Bytes read front to back, zeros once they run out.
@@ -51,34 +56,75 @@ impl Bytes<'_> {
     }
 }
 
-struct Src {
-    name: String,
-    cats: u32,
-    provider: Option<&'static str>,
+/// A source of the model.
+#[derive(Debug, Clone)]
+pub struct Src {
+    /// Its name (sources tie-break by name).
+    pub name: String,
+    /// Categories it declares, as bits.
+    pub cats: u32,
+    /// Its provider.
+    pub provider: Option<String>,
+    /// Evidence tier (moves only the score).
+    pub tier: Tier,
+    /// Own weight in hundredths (moves only the score).
+    pub weight: u8,
 }
 
-struct Ent {
-    src: usize,
-    v6: bool,
-    lo: u128,
-    hi: u128,
-    cats: u32,
-    asn: Option<u32>,
-    provider: Option<&'static str>,
-    country: Option<[u8; 2]>,
+/// An entry of the model: an inclusive range of one family with its attributes.
+#[derive(Debug, Clone)]
+pub struct Ent {
+    /// Index of its source.
+    pub src: usize,
+    /// IPv6 (else IPv4).
+    pub v6: bool,
+    /// First address, as an integer of the family.
+    pub lo: u128,
+    /// Last address.
+    pub hi: u128,
+    /// Categories it adds, as bits.
+    pub cats: u32,
+    /// Origin ASN.
+    pub asn: Option<u32>,
+    /// Provider overriding the source's.
+    pub provider: Option<String>,
+    /// Country code.
+    pub country: Option<[u8; 2]>,
 }
 
+/// What an answer says, as the model computes it and as [`Expected::of`] reads it.
 #[derive(Debug, PartialEq)]
-struct Expected {
-    cats: u32,
-    asn: Option<u32>,
-    as_org: Option<String>,
-    provider: Option<String>,
-    country: Option<String>,
-    sources: Vec<String>,
+pub struct Expected {
+    /// Categories, as bits.
+    pub cats: u32,
+    /// Origin ASN.
+    pub asn: Option<u32>,
+    /// The AS's name.
+    pub as_org: Option<String>,
+    /// Provider.
+    pub provider: Option<String>,
+    /// Country code.
+    pub country: Option<String>,
+    /// Matching sources, by name, sorted.
+    pub sources: Vec<String>,
 }
 
-fn as_name(asn: u32) -> String {
+impl Expected {
+    /// What `a` says.
+    pub fn of(a: &Answer<'_>) -> Expected {
+        Expected {
+            cats: a.categories().bits(),
+            asn: a.asn(),
+            as_org: a.as_org().map(str::to_owned),
+            provider: a.provider().map(str::to_owned),
+            country: a.country().map(str::to_owned),
+            sources: a.sources().map(str::to_owned).collect(),
+        }
+    }
+}
+
+/// The name [`build`] gives AS `asn` (none for multiples of 3: an AS without a name).
+pub fn as_name(asn: u32) -> String {
     format!("AS-{asn} org")
 }
 
@@ -89,7 +135,9 @@ fn decode(data: &[u8]) -> (Vec<Src>, Vec<Ent>) {
         .map(|i| Src {
             name: format!("src-{}", char::from(b'a' + i as u8)),
             cats: u32::from(b.byte() & 63),
-            provider: PROVIDERS[usize::from(b.byte() % 3)],
+            provider: provider(usize::from(b.byte() % 3)),
+            tier: Tier::FirstParty,
+            weight: 100,
         })
         .collect();
     let mut ents = Vec::new();
@@ -115,22 +163,25 @@ fn decode(data: &[u8]) -> (Vec<Src>, Vec<Ent>) {
             hi,
             cats: if c & 0xC0 == 0 { u32::from(c) } else { 0 },
             asn: (f & 0x10 != 0).then(|| 1 + u32::from(b.byte() % 12)),
-            provider: PROVIDERS[usize::from(f >> 5) % 3],
+            provider: provider(usize::from(f >> 5) % 3),
             country: COUNTRIES[usize::from(f >> 6)],
         });
     }
     (srcs, ents)
 }
 
-/// The reference: scan every entry.
-fn model(srcs: &[Src], ents: &[Ent], v6: bool, x: u128) -> Expected {
+/// The reference: what an artifact built from `srcs` and `ents` must answer for address `x`
+/// of its family, found by scanning every entry.
+pub fn expected(srcs: &[Src], ents: &[Ent], v6: bool, x: u128) -> Expected {
     let cover: Vec<&Ent> = ents
         .iter()
         .filter(|e| e.v6 == v6 && e.lo <= x && x <= e.hi)
         .collect();
     let cats = cover.iter().fold(0, |a, e| a | e.cats | srcs[e.src].cats);
     let asn = smallest(srcs, &cover, |e| e.asn);
-    let provider = smallest(srcs, &cover, |e| e.provider.or(srcs[e.src].provider));
+    let provider = smallest(srcs, &cover, |e| {
+        e.provider.clone().or_else(|| srcs[e.src].provider.clone())
+    });
     let country =
         smallest(srcs, &cover, |e| e.country).map(|c| String::from_utf8_lossy(&c).into_owned());
     let mut sources: Vec<String> = cover.iter().map(|e| srcs[e.src].name.clone()).collect();
@@ -140,7 +191,7 @@ fn model(srcs: &[Src], ents: &[Ent], v6: bool, x: u128) -> Expected {
         cats,
         asn,
         as_org: asn.filter(|a| a % 3 != 0).map(as_name),
-        provider: provider.map(str::to_owned),
+        provider,
         country,
         sources,
     }
@@ -155,7 +206,8 @@ fn smallest<T: Ord>(srcs: &[Src], cover: &[&Ent], f: impl Fn(&Ent) -> Option<T>)
         .map(|(_, v)| v)
 }
 
-fn addr(v6: bool, x: u128) -> IpAddr {
+/// The address of integer `x` in its family.
+pub fn addr(v6: bool, x: u128) -> IpAddr {
     if v6 {
         IpAddr::V6(Ipv6Addr::from(x))
     } else {
@@ -163,22 +215,29 @@ fn addr(v6: bool, x: u128) -> IpAddr {
     }
 }
 
-fn build<'a>(srcs: &[Src], ents: impl Iterator<Item = &'a Ent>) -> Vec<u8> {
+/// The artifact of `srcs` and `ents` (added in the order given; sources declared in reverse,
+/// so that declaration order is exercised too), every named AS named by [`as_name`], with no
+/// limits and build time 1.
+///
+/// # Panics
+/// When the builder refuses a valid source or range, or the build fails.
+pub fn build<'a>(srcs: &[Src], ents: impl Iterator<Item = &'a Ent>) -> Vec<u8> {
     let mut b = Builder::new().build_time(1).limits(Limits::none());
-    let ids: Vec<_> = srcs
-        .iter()
-        .map(|s| {
-            let mut spec =
-                SourceSpec::new(s.name.clone(), "fuzz").categories(Categories::from_bits(s.cats));
-            spec.provider = s.provider.map(str::to_owned);
-            b.add_source(spec).expect("a valid source")
-        })
-        .collect();
+    let mut ids = vec![None; srcs.len()];
+    for (i, s) in srcs.iter().enumerate().rev() {
+        let mut spec =
+            SourceSpec::new(s.name.clone(), "model").categories(Categories::from_bits(s.cats));
+        spec.provider = s.provider.clone();
+        spec.tier = s.tier;
+        spec.weight = f32::from(s.weight) / 100.0;
+        ids[i] = Some(b.add_source(spec).expect("a valid source"));
+    }
+    let ids: Vec<_> = ids.into_iter().flatten().collect();
     for e in ents {
         let attrs = Attrs {
             categories: Categories::from_bits(e.cats),
             asn: e.asn,
-            provider: e.provider.map(str::to_owned),
+            provider: e.provider.clone(),
             country: e.country,
         };
         b.add_range(ids[e.src], addr(e.v6, e.lo), addr(e.v6, e.hi), attrs)
@@ -232,16 +291,8 @@ fn compare(db: &Database, srcs: &[Src], ents: &[Ent], v6: bool, x: u128) {
         (v6, x)
     };
     let ip = addr(v6, x);
-    let want = model(srcs, ents, v6, x);
-    let got = Expected {
-        cats: a.categories().bits(),
-        asn: a.asn(),
-        as_org: a.as_org().map(str::to_owned),
-        provider: a.provider().map(str::to_owned),
-        country: a.country().map(str::to_owned),
-        sources: a.sources().map(str::to_owned).collect(),
-    };
-    assert_eq!(got, want, "answer for {ip}");
+    let want = expected(srcs, ents, v6, x);
+    assert_eq!(Expected::of(&a), want, "answer for {ip}");
     // The reported network holds the address and the same answer at both ends.
     let net = a.network();
     assert!(net.contains(&ip), "{ip} not in its network {net}");
@@ -251,7 +302,7 @@ fn compare(db: &Database, srcs: &[Src], ents: &[Ent], v6: bool, x: u128) {
             IpAddr::V6(v) => u128::from(v),
         };
         assert_eq!(
-            model(srcs, ents, v6, e),
+            expected(srcs, ents, v6, e),
             want,
             "network {net} of {ip} at {end}"
         );

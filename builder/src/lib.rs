@@ -1,8 +1,10 @@
 //! # ipsieve-builder
 //!
 //! Compiles IP-intelligence sources (Tor exit lists, cloud and VPN ranges, BGP prefix-to-AS
-//! tables, AS names, …) into the artifact that the [`ipsieve`] crate reads, and hosts the
-//! `ipsieve` command line.
+//! tables, AS names, …) into the artifact that the [`ipsieve`] crate reads; fetches sources
+//! into a cache (feature `fetch`); compares, evaluates and exports artifacts. The `ipsieve`
+//! command line (crate `ipsieve-cli`) is thin glue over this library; docs/ARCHITECTURE.md
+//! shows where each step lives.
 //!
 //! * [`Builder`]: declare sources, add networks or ranges with attributes, compile or
 //!   [`write_to`](Builder::write_to) a path (temporary file, fsync, rename).
@@ -11,12 +13,12 @@
 //!   builder and reports what was read and rejected, per source and line.
 //! * [`cache`]: the directory `ipsieve fetch` fills and `ipsieve build --cache` reads: one
 //!   file per source plus a sidecar (URL, fetch time, validators, SHA-256, record count).
-//! * `fetch` (cargo feature `fetch`, on by default): downloads sources into the cache with
-//!   timeouts, a deadline and a minimum rate, retries, size caps, conditional requests, a
-//!   per-source redirect policy and a content check before anything replaces a cached copy,
+//! * `fetch` (cargo feature `fetch`, off by default; the command line turns it on):
+//!   downloads sources into the cache with timeouts, a deadline and a minimum rate, retries,
+//!   size caps, conditional requests, a per-source redirect policy and a content check before
+//!   anything replaces a cached copy,
 //!   one fetch per cache directory at a time; finds a dated source's newest file (a `url`
-//!   template, or an index's newest link). Build with `default-features = false` to leave
-//!   HTTP out.
+//!   template, or an index's newest link). Without the feature the crate has no HTTP stack.
 //! * [`walk`]: an artifact's runs of equal answers in address order, and the merge of two.
 //! * [`diff`]: what changed between two artifacts per category, provider and source (what
 //!   `ipsieve diff` prints and its `--max-shrink` guard reads).
@@ -74,5 +76,6 @@ pub use builder::{Attrs, Builder, Limits, MinPrefix, SourceId, SourceSpec};
 pub use compile::{CategoryCoverage, CompileStats, Compiled};
 pub use error::BuildError;
 pub use write::{
-    check_destination, kept_path, publish, publish_keeping, same_file, MAX_KEEP, STALE_TEMPORARY,
+    check_destination, kept_path, publish, publish_keeping, same_file, write_atomically, Temporary,
+    WriteError, MAX_KEEP, STALE_TEMPORARY,
 };

@@ -1,4 +1,7 @@
-//! Reading a manifest's sources with the `ipsieve-sources` parsers into a [`Builder`].
+//! Reading a manifest's sources into a [`Builder`]: each source's format (an entry of the
+//! [registry](ipsieve_sources::formats)) opens and reads its file and yields
+//! [`Entry`] values, which one sink, the same for every
+//! format, adds to the builder while counting what the report says.
 //!
 //! A bad entry is reported (source, line, reason) and skipped; the rest of the source still
 //! counts. A stream that ends in an error (a truncated download, a compressed file past
@@ -14,19 +17,14 @@
 //! the manifest marks `optional = true` is reported instead
 //! ([`SourceReport::optional_failure`]), keeping what it read before the error.
 
-use ipnet::IpNet;
-use ipsieve::Categories;
-use ipsieve_sources::rir::{Resource, RirRecord};
-use ipsieve_sources::tor_consensus::ConsensusItem;
-use ipsieve_sources::{
-    asn_list, asnames, aws, azure, bad_asn, geofeed, geofeed_json, google, icloud, input,
-    ip_location_db, ipcat, ipfetcher, iptoasn, mmdb, mrt, mullvad, oracle, pfx2as, plain, proxy,
-    rir, tor, tor_consensus, GeofeedEntry, Located, ParseError, Position,
-};
+use std::collections::BTreeMap;
 
-use crate::builder::{Attrs, Builder, SourceId};
+use ipsieve_sources::formats::{Entry, Sink, Skip};
+use ipsieve_sources::{input, ParseError, Position};
+
+use crate::builder::{Builder, SourceId};
 use crate::error::BuildError;
-use crate::manifest::{Format, Manifest, SourceEntry};
+use crate::manifest::{Manifest, SourceEntry};
 use crate::report::SourceReport;
 
 /// Reads every source of `manifest` into `builder`, calling `progress` with each source's name
@@ -66,7 +64,8 @@ pub fn load_source(entry: &SourceEntry, builder: &mut Builder) -> Result<SourceR
     let max_decompressed = entry
         .max_decompressed_bytes
         .unwrap_or(input::MAX_DECOMPRESSED);
-    let reader = input::open_with_limit(path, max_decompressed).map_err(|e| {
+    let format = entry.format;
+    let reader = format.open(path, max_decompressed).map_err(|e| {
         BuildError::Input(format!(
             "source '{}': cannot open {}: {e}",
             entry.name,
@@ -75,7 +74,7 @@ pub fn load_source(entry: &SourceEntry, builder: &mut Builder) -> Result<SourceR
     })?;
     let mut rep = SourceReport {
         name: entry.name.clone(),
-        format: entry.format.as_str().to_owned(),
+        format: format.name.to_owned(),
         optional: entry.optional.unwrap_or(false),
         ..SourceReport::default()
     };
@@ -88,299 +87,31 @@ pub fn load_source(entry: &SourceEntry, builder: &mut Builder) -> Result<SourceR
             ));
         }
     }
-    let name = entry.name.as_str();
-    // Where each entry came from, to name the lines of repeated entries.
-    let mut at = EntryLines::default();
     let mark = builder.entry_counts();
-    // Ranges of AS 0 in an IP-to-AS table: space no AS announces, skipped.
-    let mut unrouted = 0u64;
-    let net = |b: &mut Builder, n: IpNet| b.add_net(id, n, Attrs::default());
-    // A network with the country it is located in (geofeeds and their relatives).
-    let located = |b: &mut Builder, g: GeofeedEntry| {
-        let attrs = Attrs {
-            country: g.country,
-            ..Attrs::default()
-        };
-        b.add_net(id, g.network, attrs)
+    let mut into = Loading {
+        builder: &mut *builder,
+        id,
+        rep: &mut rep,
+        at: EntryLines::default(),
+        skipped: BTreeMap::new(),
     };
-    match entry.format {
-        Format::TorExitList => drain(
-            tor::parse_located(reader, name),
-            &mut rep,
-            &mut at,
-            builder,
-            |b, r| net(b, IpNet::from(r.address)),
-        ),
-        Format::IpList => drain(
-            plain::parse_located(reader, name),
-            &mut rep,
-            &mut at,
-            builder,
-            net,
-        ),
-        Format::AwsIpRanges => drain(
-            aws::parse_located(reader, name),
-            &mut rep,
-            &mut at,
-            builder,
-            |b, r| net(b, r.net),
-        ),
-        Format::GoogleCloud => drain(
-            google::parse_located(reader, name),
-            &mut rep,
-            &mut at,
-            builder,
-            |b, r| net(b, r.net),
-        ),
-        Format::Pfx2as => drain(
-            pfx2as::parse_located(reader, name),
-            &mut rep,
-            &mut at,
-            builder,
-            |b, r| {
-                let attrs = Attrs {
-                    asn: r.origins.first().copied(),
-                    ..Attrs::default()
-                };
-                b.add_net(id, r.net, attrs)
-            },
-        ),
-        Format::Asnames => drain(
-            asnames::parse_located(reader, name),
-            &mut rep,
-            &mut at,
-            builder,
-            |b, r| {
-                b.add_as_name(r.asn, r.name);
-                Ok(())
-            },
-        ),
-        Format::TorConsensus => drain(
-            tor_consensus::parse_located(reader, name),
-            &mut rep,
-            &mut at,
-            builder,
-            |b, item| match item {
-                ConsensusItem::Header(_) => Ok(()),
-                ConsensusItem::Relay(relay) => {
-                    // Exits and relay-only addresses are different facts: never both.
-                    let categories = if relay.is_exit() {
-                        Categories::TOR_EXIT
-                    } else {
-                        Categories::TOR_RELAY
-                    };
-                    for ip in relay.addresses() {
-                        let attrs = Attrs {
-                            categories,
-                            ..Attrs::default()
-                        };
-                        b.add_net(id, IpNet::from(ip), attrs)?;
-                    }
-                    Ok(())
-                }
-            },
-        ),
-        Format::RirDelegated => drain(
-            rir::parse_located(reader, name),
-            &mut rep,
-            &mut at,
-            builder,
-            |b, record| {
-                let RirRecord::Delegation(d) = record else {
-                    return Ok(());
-                };
-                let attrs = Attrs {
-                    country: d.country,
-                    ..Attrs::default()
-                };
-                match d.resource {
-                    Resource::Ipv4 { start, end } => {
-                        b.add_range(id, start.into(), end.into(), attrs)
-                    }
-                    Resource::Ipv6(net) => b.add_net(id, IpNet::V6(net), attrs),
-                    Resource::Asn { .. } => Ok(()),
-                }
-            },
-        ),
-        Format::ProxyList => drain(
-            proxy::parse_located(reader, name),
-            &mut rep,
-            &mut at,
-            builder,
-            |b, p| net(b, IpNet::from(p.address)),
-        ),
-        Format::Geofeed => drain(
-            geofeed::parse_located(reader, name),
-            &mut rep,
-            &mut at,
-            builder,
-            located,
-        ),
-        Format::IcloudEgress => drain(
-            icloud::parse_located(reader, name),
-            &mut rep,
-            &mut at,
-            builder,
-            located,
-        ),
-        Format::GeofeedJson => drain(
-            geofeed_json::parse_located(reader, name),
-            &mut rep,
-            &mut at,
-            builder,
-            located,
-        ),
-        Format::Iptoasn => drain(
-            iptoasn::parse_located(reader, name),
-            &mut rep,
-            &mut at,
-            builder,
-            |b, r| {
-                unrouted += u64::from(!r.is_routed());
-                let routed = r.is_routed();
-                as_range(
-                    b,
-                    id,
-                    (r.start, r.end),
-                    routed.then_some(r.asn),
-                    r.description,
-                )
-            },
-        ),
-        Format::IpLocationDbAsn => drain(
-            ip_location_db::parse_located(reader, name),
-            &mut rep,
-            &mut at,
-            builder,
-            |b, r| {
-                unrouted += u64::from(!r.is_routed());
-                let routed = r.is_routed();
-                as_range(b, id, (r.start, r.end), routed.then_some(r.asn), r.org)
-            },
-        ),
-        Format::Ipcat => drain(
-            ipcat::parse_located(reader, name),
-            &mut rep,
-            &mut at,
-            builder,
-            |b, r| {
-                let attrs = Attrs {
-                    provider: Some(r.name),
-                    ..Attrs::default()
-                };
-                b.add_range(id, r.start, r.end, attrs)
-            },
-        ),
-        Format::AzureServiceTags => drain(
-            azure::parse_located(reader, name),
-            &mut rep,
-            &mut at,
-            builder,
-            |b, r| net(b, r.net),
-        ),
-        Format::OracleCloud => drain(
-            oracle::parse_located(reader, name),
-            &mut rep,
-            &mut at,
-            builder,
-            |b, r| net(b, r.net),
-        ),
-        Format::IpFetcher => drain(
-            ipfetcher::parse_located(reader, name),
-            &mut rep,
-            &mut at,
-            builder,
-            net,
-        ),
-        Format::MullvadRelays => {
-            let mut inactive = 0u64;
-            drain(
-                mullvad::parse_located(reader, name),
-                &mut rep,
-                &mut at,
-                builder,
-                |b, relay| {
-                    if !relay.active {
-                        inactive += 1;
-                        return Ok(());
-                    }
-                    for ip in relay.addresses() {
-                        net(b, IpNet::from(ip))?;
-                    }
-                    Ok(())
-                },
-            );
-            if inactive > 0 {
-                rep.warnings
-                    .push(format!("{inactive} inactive relays skipped"));
-            }
-        }
-        Format::AsnList => drain(
-            asn_list::parse_located(reader, name),
-            &mut rep,
-            &mut at,
-            builder,
-            |b, r| b.add_asn(id, r.asn),
-        ),
-        Format::BadAsnList => drain(
-            bad_asn::parse_located(reader, name),
-            &mut rep,
-            &mut at,
-            builder,
-            |b, r| b.add_asn(id, r.asn),
-        ),
-        Format::Mrt => drain(
-            mrt::parse_located(reader, name),
-            &mut rep,
-            &mut at,
-            builder,
-            |b, p| {
-                let attrs = Attrs {
-                    asn: p.origins.first().copied(),
-                    ..Attrs::default()
-                };
-                b.add_net(id, p.net, attrs)
-            },
-        ),
-        Format::Mmdb => {
-            drop(reader);
-            match mmdb::MmdbDatabase::open(path, name) {
-                Err(e) => rep.fatal = Some(e.to_string()),
-                Ok(db) => {
-                    let networks = db.networks().map(|r| {
-                        r.map(|record| Located {
-                            position: Position::Whole,
-                            record,
-                        })
-                    });
-                    drain(networks, &mut rep, &mut at, builder, |b, r| {
-                        if let (Some(asn), Some(org)) = (r.asn, r.as_org.clone()) {
-                            b.add_as_name(asn, org);
-                        }
-                        b.add_net(id, r.net, mmdb_attrs(&r))
-                    });
-                }
-            }
-        }
-    }
-    if unrouted > 0 {
-        rep.warnings.push(format!(
-            "ranges of AS 0 skipped: {unrouted} (AS 0 marks space no AS announces, RFC 7607: \
-             it is no origin)"
-        ));
+    format.read(reader, &entry.name, &mut into);
+    let Loading { at, skipped, .. } = into;
+    for (why, n) in skipped {
+        rep.warnings.push(why.describe(n));
     }
     rep.warnings.extend(at.repeats(builder, mark));
     let limit = entry
         .max_reject_pct
         .unwrap_or(crate::manifest::DEFAULT_MAX_REJECT_PCT);
-    let seen = rep.read + rep.unparsable;
-    if limit < 100 && seen > 0 && rep.rejected * 100 > u64::from(limit) * seen {
+    if rep.rejects_more_than(limit) {
         return Err(BuildError::Input(format!(
-            "line {}: source '{}': {} of {seen} entries rejected, over max_reject_pct {limit}: \
+            "line {}: source '{}': {} of {} entries rejected, over max_reject_pct {limit}: \
              refusing to publish part of a broken list (first: {})",
             entry.line,
             entry.name,
             rep.rejected,
+            rep.entries_seen(),
             rep.errors.first().map_or("-", String::as_str)
         )));
     }
@@ -400,7 +131,7 @@ fn check_failure(
         (None, 0) => format!(
             "yielded no entries from {} (an empty file, or not {} data)",
             path.display(),
-            entry.format.as_str()
+            entry.format.name
         ),
         (None, _) => return Ok(()),
     };
@@ -424,59 +155,6 @@ fn check_failure(
     Err(BuildError::Input(format!("line {}: {message}", entry.line)))
 }
 
-/// A MaxMind record's flags and fields as builder attributes. Residential proxies are
-/// `proxy`; `is_anonymous` alone (without a more specific flag) asserts nothing, as MaxMind
-/// sets it only together with one of the others.
-fn mmdb_attrs(r: &mmdb::MmdbRecord) -> Attrs {
-    let mut categories = Categories::empty();
-    for (flag, c) in [
-        (r.is_anonymous_vpn, Categories::VPN),
-        (r.is_hosting_provider, Categories::HOSTING),
-        (
-            r.is_public_proxy || r.is_residential_proxy,
-            Categories::PROXY,
-        ),
-        (r.is_tor_exit_node, Categories::TOR_EXIT),
-    ] {
-        if flag {
-            categories |= c;
-        }
-    }
-    let country = r
-        .country
-        .as_deref()
-        .and_then(|c| <[u8; 2]>::try_from(c.as_bytes()).ok())
-        .filter(|c| c.iter().all(u8::is_ascii_uppercase));
-    Attrs {
-        categories,
-        // An ASN database's rows are routing data, like a prefix-to-AS table.
-        asn: r.asn,
-        provider: r.provider_name.clone(),
-        country,
-    }
-}
-
-/// An address range originated by `asn` (`None`: not routed, skipped), with the AS's name.
-fn as_range(
-    b: &mut Builder,
-    id: SourceId,
-    (start, end): (std::net::IpAddr, std::net::IpAddr),
-    asn: Option<u32>,
-    name: String,
-) -> Result<(), BuildError> {
-    let Some(asn) = asn else {
-        return Ok(());
-    };
-    if !name.is_empty() {
-        b.add_as_name(asn, name);
-    }
-    let attrs = Attrs {
-        asn: Some(asn),
-        ..Attrs::default()
-    };
-    b.add_range(id, start, end, attrs)
-}
-
 /// The source's snapshot day, if it declares one.
 fn spec_day(entry: &SourceEntry) -> Option<u32> {
     entry
@@ -497,8 +175,8 @@ impl EntryLines {
     /// `position`.
     fn note(&mut self, before: (usize, usize), after: (usize, usize), position: Position) {
         let (v4, v6) = (after.0 - before.0, after.1 - before.1);
-        self.v4.extend(std::iter::repeat(position).take(v4));
-        self.v6.extend(std::iter::repeat(position).take(v6));
+        self.v4.extend(std::iter::repeat_n(position, v4));
+        self.v6.extend(std::iter::repeat_n(position, v6));
     }
 
     /// Warnings about the entries added since `mark` that repeat an earlier entry's range: the
@@ -536,30 +214,60 @@ impl EntryLines {
     }
 }
 
-/// Feeds parsed records to `add`, counting and quoting what the parser or the builder rejects,
-/// noting in `at` where each added entry came from.
-fn drain<T>(
-    records: impl Iterator<Item = Result<Located<T>, ParseError>>,
-    rep: &mut SourceReport,
-    at: &mut EntryLines,
-    builder: &mut Builder,
-    mut add: impl FnMut(&mut Builder, T) -> Result<(), BuildError>,
-) {
-    for r in records {
-        match r {
-            Ok(Located { position, record }) => {
-                rep.read += 1;
-                let before = builder.entry_counts();
-                if let Err(e) = add(builder, record) {
-                    rep.reject(format!("{}: {position}: {e}", rep.name));
-                }
-                at.note(before, builder.entry_counts(), position);
+/// Where a source's entries go: into the builder, with what the report counts. The one place
+/// that turns what any format yields ([`Entry`]) into builder calls.
+struct Loading<'a> {
+    builder: &'a mut Builder,
+    id: SourceId,
+    rep: &'a mut SourceReport,
+    /// Where each added entry came from, to name the lines of repeated entries.
+    at: EntryLines,
+    /// Records that asserted nothing, per reason.
+    skipped: BTreeMap<Skip, u64>,
+}
+
+impl Loading<'_> {
+    fn add(&mut self, entry: Entry) -> Result<(), BuildError> {
+        let (b, id) = (&mut *self.builder, self.id);
+        match entry {
+            Entry::Net(net, attrs) => b.add_net(id, net, attrs),
+            Entry::Range(first, last, attrs) => b.add_range(id, first, last, attrs),
+            Entry::AsName(asn, name) => {
+                b.add_as_name(asn, name);
+                Ok(())
             }
-            Err(e) if e.fatal => rep.fatal = Some(e.to_string()),
-            Err(e) => {
-                rep.unparsable += 1;
-                rep.reject(e.to_string());
+            Entry::Asn(asn) => b.add_asn(id, asn),
+            Entry::Skipped(why) => {
+                *self.skipped.entry(why).or_default() += 1;
+                Ok(())
             }
+        }
+    }
+}
+
+impl Sink for Loading<'_> {
+    /// Adds a record's entries; the first the builder refuses rejects the record (quoted with
+    /// its position) and the rest of it is not added.
+    fn record(&mut self, position: Position, entries: &mut dyn Iterator<Item = Entry>) {
+        self.rep.read += 1;
+        let before = self.builder.entry_counts();
+        for entry in entries {
+            if let Err(e) = self.add(entry) {
+                let message = format!("{}: {position}: {e}", self.rep.name);
+                self.rep.reject(message);
+                break;
+            }
+        }
+        let after = self.builder.entry_counts();
+        self.at.note(before, after, position);
+    }
+
+    fn error(&mut self, e: ParseError) {
+        if e.fatal {
+            self.rep.fatal = Some(e.to_string());
+        } else {
+            self.rep.unparsable += 1;
+            self.rep.reject(e.to_string());
         }
     }
 }

@@ -3,7 +3,7 @@
 //! ```toml
 //! [[source]]
 //! name = "tor-exit-addresses"      # unique, lowercase [a-z0-9._-]
-//! format = "tor-exit-list"         # see `Format`
+//! format = "tor-exit-list"         # a name of ipsieve_sources::formats::FORMATS
 //! path = "tor/exit-addresses.gz"   # relative to the manifest's folder; gzip is detected
 //!                                  # (optional when `url` is given: then `ipsieve fetch`
 //!                                  # downloads it into a cache that `ipsieve build --cache` reads)
@@ -19,7 +19,8 @@
 //! max_shrink_pct = 50               # `ipsieve fetch` refuses a download with this much fewer
 //!                                   # records than the cached copy (0..=100, default 50)
 //! max_bytes = 268435456             # `ipsieve fetch`: largest body, before and after gunzip
-//! max_reject_pct = 10               # `ipsieve build` fails when more of the entries are rejected
+//! max_reject_pct = 10               # `ipsieve build` fails (and `ipsieve fetch` keeps the cached
+//!                                   # copy) when more of the entries are rejected
 //! min_prefix = { v4 = 24, v6 = 48 } # the widest entry the source may assert (see below)
 //! max_decompressed_bytes = 8589934592 # `ipsieve build`: a gzip / bzip2 file stops there
 //! optional = false                  # true: `ipsieve build` goes on without this source when it
@@ -88,93 +89,20 @@ use crate::builder::{MinPrefix, SourceSpec};
 use crate::dated::{self, Pattern};
 use crate::error::BuildError;
 
-/// Input formats the builder can read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Format {
-    /// TorDNSEL exit list (`ExitNode`/`ExitAddress` blocks), with or without a CollecTor header.
-    TorExitList,
-    /// One IP or CIDR per line (comments, bare hosts, zero-padded IPv6, comma-separated).
-    IpList,
-    /// AWS `ip-ranges.json`.
-    AwsIpRanges,
-    /// Google Cloud `cloud.json`.
-    GoogleCloud,
-    /// CAIDA RouteViews prefix-to-AS TSV: supplies the origin ASN.
-    Pfx2as,
-    /// CIDR-report / potaroo AS names: supplies AS organisation names.
-    Asnames,
-    /// Tor network-status consensus (full or microdesc flavour): relays with the Exit flag
-    /// (and not BadExit) are `tor_exit`, every other relay `tor_relay`, IPv4 and IPv6.
-    /// Declare no categories on such a source.
-    TorConsensus,
-    /// RIR delegated / delegated-extended statistics: registration country of IPv4 ranges
-    /// and IPv6 networks (ASN rows and unallocated space are skipped).
-    RirDelegated,
-    /// Public proxy list, `ip:port` per line.
-    ProxyList,
-    /// RFC 8805 geofeed CSV: networks with their country.
-    Geofeed,
-    /// Apple's iCloud Private Relay `egress-ip-ranges.csv` (geofeed-shaped).
-    IcloudEgress,
-    /// Vultr / ip-fetcher JSON geofeeds: networks with their country.
-    GeofeedJson,
-    /// iptoasn TSV ranges: origin ASN, AS description (not-routed rows are skipped).
-    Iptoasn,
-    /// ip-location-db ASN range CSV: origin ASN and organisation (IPv4 and IPv6).
-    IpLocationDbAsn,
-    /// ipcat datacenter ranges CSV: ranges with their provider name.
-    Ipcat,
-    /// Azure Service Tags JSON.
-    AzureServiceTags,
-    /// Oracle Cloud `public_ip_ranges.json`.
-    OracleCloud,
-    /// jonhadfield ip-fetcher JSON (`IPv4Prefixes` / `IPv6Prefixes`).
-    IpFetcher,
-    /// Mullvad relay JSON (both shapes): addresses of active relays.
-    MullvadRelays,
-    /// MRT TABLE_DUMP_V2 / TABLE_DUMP RIB dump (gzip or bzip2): origin ASN per prefix, the
-    /// most common origin across the RIB's paths.
-    Mrt,
-    /// Hosting / VPN ASN list, `AS123 # comment` per line (X4BNet `ASN.txt`): every range
-    /// whose origin AS is listed gets the source's categories (declare `tier = "asn-heuristic"`).
-    AsnList,
-    /// The bad-asn-list CSV (`ASN,Entity`), applied like [`Format::AsnList`].
-    BadAsnList,
-    /// A MaxMind DB (a licensed GeoIP2 Anonymous-IP, Anonymous-Plus, ASN or Country database):
-    /// its anonymity flags become categories, plus ASN, AS organisation, country and provider.
-    Mmdb,
-}
+/// A source's format: an entry of the [registry](ipsieve_sources::formats) of every format
+/// ipsieve reads, named in the manifest by its [`name`](ipsieve_sources::formats::Format::name)
+/// (`format = "tor-exit-list"`).
+pub type Format = &'static ipsieve_sources::formats::Format;
 
-impl Format {
-    /// The manifest spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Format::TorExitList => "tor-exit-list",
-            Format::IpList => "ip-list",
-            Format::AwsIpRanges => "aws-ip-ranges",
-            Format::GoogleCloud => "google-cloud",
-            Format::Pfx2as => "pfx2as",
-            Format::Asnames => "asnames",
-            Format::TorConsensus => "tor-consensus",
-            Format::RirDelegated => "rir-delegated",
-            Format::ProxyList => "proxy-list",
-            Format::Geofeed => "geofeed",
-            Format::IcloudEgress => "icloud-egress",
-            Format::GeofeedJson => "geofeed-json",
-            Format::Iptoasn => "iptoasn",
-            Format::IpLocationDbAsn => "ip-location-db-asn",
-            Format::Ipcat => "ipcat",
-            Format::AzureServiceTags => "azure-service-tags",
-            Format::OracleCloud => "oracle-cloud",
-            Format::IpFetcher => "ip-fetcher",
-            Format::MullvadRelays => "mullvad-relays",
-            Format::Mrt => "mrt",
-            Format::Mmdb => "mmdb",
-            Format::AsnList => "asn-list",
-            Format::BadAsnList => "bad-asn-list",
-        }
-    }
+/// Reads a `format` key: a name of the registry, or an error listing them all.
+fn format_by_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Format, D::Error> {
+    let name = String::deserialize(d)?;
+    ipsieve_sources::formats::by_name(&name).ok_or_else(|| {
+        serde::de::Error::custom(format!(
+            "unknown format '{name}' (expected one of {})",
+            ipsieve_sources::formats::names()
+        ))
+    })
 }
 
 /// One `[[source]]` table.
@@ -184,6 +112,7 @@ pub struct SourceEntry {
     /// Unique name.
     pub name: String,
     /// Input format.
+    #[serde(deserialize_with = "format_by_name")]
     pub format: Format,
     /// File to read, relative to the manifest (resolved by [`Manifest::load`]). `None` for a
     /// source that only names a `url`: `ipsieve build --cache DIR` then reads the copy that
@@ -215,8 +144,10 @@ pub struct SourceEntry {
     /// (default: the fetch command's `--max-bytes`).
     pub max_bytes: Option<u64>,
     /// `ipsieve build` fails (publishing nothing) when more than this percentage of the
-    /// source's entries are rejected, rather than publish part of a broken list (0..=100;
-    /// default [`DEFAULT_MAX_REJECT_PCT`]; 100 turns the check off).
+    /// source's entries are rejected, rather than publish part of a broken list, and `ipsieve
+    /// fetch` refuses such a download, keeping the cached copy (0..=100; default
+    /// [`DEFAULT_MAX_REJECT_PCT`]; 100 turns the check off). Counted by
+    /// [`SourceReport::rejects_more_than`](crate::report::SourceReport::rejects_more_than).
     pub max_reject_pct: Option<u8>,
     /// The widest entry the source may assert (`{ v4 = N, v6 = M }`), in place of the
     /// per-category minimums of [`Limits`](crate::Limits) (see [`SourceSpec::min_prefix`]).
@@ -579,7 +510,7 @@ impl SourceEntry {
         }
         Ok(SourceSpec {
             name: self.name.clone(),
-            format: self.format.as_str().to_owned(),
+            format: self.format.name.to_owned(),
             categories,
             provider: self.provider.clone(),
             tier,

@@ -49,6 +49,30 @@ pub struct SourceReport {
 }
 
 impl SourceReport {
+    /// Entries the source held: those parsed ([`read`](SourceReport::read)) and those the
+    /// parser could not read ([`unparsable`](SourceReport::unparsable)). A parsed entry the
+    /// builder refused is one of the `read`, so it is not counted twice.
+    pub fn entries_seen(&self) -> u64 {
+        self.read + self.unparsable
+    }
+
+    /// Whether more than `pct` percent of the [entries seen](SourceReport::entries_seen) were
+    /// rejected: the one reject count, which `ipsieve build` (the manifest's `max_reject_pct`)
+    /// and `ipsieve fetch`'s content check (the same limit) both apply. Never for 100 or a
+    /// source that held nothing.
+    ///
+    /// ```
+    /// let mut r = ipsieve_builder::report::SourceReport { read: 9, unparsable: 1, ..Default::default() };
+    /// r.reject("vpn: line 3: not an address".into()); // the unparsable line
+    /// r.reject("vpn: line 7: wider than a /16".into()); // a parsed entry the builder refused
+    /// assert_eq!((r.rejected, r.entries_seen()), (2, 10));
+    /// assert!(r.rejects_more_than(10) && !r.rejects_more_than(20));
+    /// ```
+    pub fn rejects_more_than(&self, pct: u8) -> bool {
+        let seen = u128::from(self.entries_seen());
+        pct < 100 && seen > 0 && u128::from(self.rejected) * 100 > u128::from(pct) * seen
+    }
+
     /// Records a rejected entry, quoting at most [`MAX_QUOTED_ERRORS`].
     pub fn reject(&mut self, message: String) {
         self.rejected += 1;

@@ -1,12 +1,11 @@
-//! Walking an artifact in address order: every maximal run of addresses that share one answer,
-//! and the merge of two artifacts' runs into the pieces on which both answers are constant.
+//! An artifact's ranges as integers, and the merge of two artifacts' ranges into the pieces on
+//! which both answers are constant (what [`crate::diff`] counts).
 //!
-//! The walk asks the artifact itself: it looks the first address up, takes the end of the
-//! answer's [`range`](Answer::range) as the end of the run, and looks up the next address.
-//! Pieces that the index splits (at /16 or /64 boundaries) but that point at the same record
-//! are joined again, so a run is as long as the answer stays the same. Each family is covered
-//! from its first to its last address, unknown space included (with the empty answer);
-//! IPv6 leaves out `::ffff:0:0/96`, which ipsieve answers as IPv4.
+//! The ranges come from the reader itself, [`Database::within`]: every maximal run of
+//! addresses that share one answer, each family from its first address to its last, unknown
+//! space included (with the empty answer), IPv6 without `::ffff:0:0/96` (which ipsieve answers
+//! as IPv4). [`runs`] gives them as integers of their family, for arithmetic on address
+//! counts; [`merge`] walks two artifacts side by side.
 //!
 //! ```
 //! use ipsieve::{Categories, Database};
@@ -28,7 +27,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use ipnet::{IpNet, Ipv4Net, Ipv6Net, Ipv6Subnets};
 use ipsieve::{Answer, Database};
 
 /// First address of `::ffff:0:0/96`, the IPv4-mapped block that ipsieve answers as IPv4.
@@ -81,6 +80,19 @@ impl Family {
         }
     }
 
+    /// The whole family as a network: `0.0.0.0/0` or `::/0`.
+    pub fn whole(self) -> IpNet {
+        self.net(0, 0)
+    }
+
+    /// An address of this family as an integer (`u32` values for IPv4).
+    pub fn int(ip: IpAddr) -> u128 {
+        match ip {
+            IpAddr::V4(a) => u128::from(u32::from(a)),
+            IpAddr::V6(a) => u128::from(a),
+        }
+    }
+
     /// The network of prefix length `len` starting at `x` (host bits are cleared).
     ///
     /// # Panics
@@ -112,84 +124,14 @@ pub struct Run<'a> {
     pub answer: Answer<'a>,
 }
 
-/// Iterator over the [`Run`]s of one family of an artifact, in address order. Made by [`runs`].
-#[derive(Debug)]
-pub struct Runs<'a> {
-    db: &'a Database,
-    family: Family,
-    /// The next address to look up; `None` once the family is done.
-    next: Option<u128>,
-    /// A run read but not yet returned: the next piece may continue it.
-    pending: Option<Run<'a>>,
-}
-
 /// Every run of `family` in `db`, from the family's first address to its last, unknown space
-/// included. Costs one lookup per piece of the index.
-pub fn runs(db: &Database, family: Family) -> Runs<'_> {
-    Runs {
-        db,
-        family,
-        next: Some(0),
-        pending: None,
-    }
-}
-
-impl<'a> Runs<'a> {
-    /// The next piece of the index as the artifact reports it, before joining.
-    fn piece(&mut self) -> Option<Run<'a>> {
-        let mut x = self.next?;
-        if self.family == Family::V6 && (MAPPED_FIRST..=MAPPED_LAST).contains(&x) {
-            x = MAPPED_LAST + 1;
-        }
-        let answer = match self.family {
-            Family::V4 => self.db.lookup_v4(Ipv4Addr::from(x as u32)),
-            Family::V6 => self.db.lookup_v6(Ipv6Addr::from(x)),
-        };
-        let mut last = match answer.range().1 {
-            IpAddr::V4(a) => u128::from(u32::from(a)),
-            IpAddr::V6(a) => u128::from(a),
-        };
-        // A valid artifact always answers with a range holding the address; should a damaged
-        // one not, step one address so the walk still ends.
-        if last < x {
-            last = x;
-        }
-        if self.family == Family::V6 && x < MAPPED_FIRST && last >= MAPPED_FIRST {
-            last = MAPPED_FIRST - 1;
-        }
-        self.next = if last >= self.family.last() {
-            None
-        } else {
-            Some(last + 1)
-        };
-        Some(Run {
-            first: x,
-            last,
-            answer,
-        })
-    }
-}
-
-impl<'a> Iterator for Runs<'a> {
-    type Item = Run<'a>;
-
-    fn next(&mut self) -> Option<Run<'a>> {
-        loop {
-            let Some(piece) = self.piece() else {
-                return self.pending.take();
-            };
-            match &mut self.pending {
-                Some(p)
-                    if p.last.checked_add(1) == Some(piece.first)
-                        && std::ptr::eq(p.answer.record_words(), piece.answer.record_words()) =>
-                {
-                    p.last = piece.last;
-                }
-                Some(_) => return self.pending.replace(piece),
-                None => self.pending = Some(piece),
-            }
-        }
-    }
+/// included: [`Database::within`] the whole family, as integers.
+pub fn runs(db: &Database, family: Family) -> impl Iterator<Item = Run<'_>> + '_ {
+    db.within(family.whole()).map(|r| Run {
+        first: Family::int(r.first),
+        last: Family::int(r.last),
+        answer: r.answer,
+    })
 }
 
 /// A piece of address space on which the answers of two artifacts are both constant.
@@ -207,19 +149,27 @@ pub struct Pair<'a, 'b> {
 
 /// Iterator over the [`Pair`]s of two artifacts in one family, in address order: the merge of
 /// their run sequences, cut wherever either answer changes. Made by [`merge`].
-#[derive(Debug)]
 pub struct Merge<'a, 'b> {
-    old: Runs<'a>,
-    new: Runs<'b>,
+    old: Box<dyn Iterator<Item = Run<'a>> + 'a>,
+    new: Box<dyn Iterator<Item = Run<'b>> + 'b>,
     cur_old: Option<Run<'a>>,
     cur_new: Option<Run<'b>>,
+}
+
+impl std::fmt::Debug for Merge<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Merge")
+            .field("cur_old", &self.cur_old)
+            .field("cur_new", &self.cur_new)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The pieces of `family` on which both `old` and `new` answer the same throughout: every
 /// address of the family (as [`runs`] covers it) is in exactly one pair.
 pub fn merge<'a, 'b>(old: &'a Database, new: &'b Database, family: Family) -> Merge<'a, 'b> {
-    let mut old = runs(old, family);
-    let mut new = runs(new, family);
+    let mut old: Box<dyn Iterator<Item = Run<'a>> + 'a> = Box::new(runs(old, family));
+    let mut new: Box<dyn Iterator<Item = Run<'b>> + 'b> = Box::new(runs(new, family));
     let (cur_old, cur_new) = (old.next(), new.next());
     Merge {
         old,
@@ -259,43 +209,59 @@ impl<'a, 'b> Iterator for Merge<'a, 'b> {
 }
 
 /// The largest aligned blocks that cover `first..=last` exactly, in address order, as
-/// `(start, prefix length)` in a `bits`-bit space (32 or 128).
+/// `(start, prefix length)` in a `bits`-bit space (1 to 128; 32 for IPv4, 128 for IPv6):
+/// ipnet's [`Ipv6Subnets`], with the space laid over the top `bits` bits of IPv6 (a block's
+/// prefix length is the same there).
 ///
 /// ```
 /// use ipsieve_builder::walk::cidrs;
 /// assert_eq!(cidrs(1, 6, 32), vec![(1, 32), (2, 31), (4, 31), (6, 32)]);
 /// assert_eq!(cidrs(0, u128::MAX, 128), vec![(0, 0)]);
+/// assert_eq!(cidrs(0, 1023, 10), vec![(0, 0)]);
 /// ```
 ///
 /// # Panics
-/// When `first > last`.
+/// When `first > last`, or `bits` is 0 or over 128.
 pub fn cidrs(first: u128, last: u128, bits: u8) -> Vec<(u128, u8)> {
     assert!(first <= last, "cidrs of an empty range");
-    let mut out = Vec::new();
-    let mut x = first;
-    loop {
-        // The widest block at x: limited by x's alignment and by the addresses left.
-        let align = if x == 0 {
-            u32::from(bits)
-        } else {
-            x.trailing_zeros().min(u32::from(bits))
-        };
-        let left = last - x; // addresses after x
-        let fit = if left == u128::MAX {
-            128
-        } else {
-            127 - (left + 1).leading_zeros()
-        };
-        let size_log = align.min(fit);
-        out.push((x, bits - size_log as u8));
-        let end = if size_log == 128 {
-            u128::MAX
-        } else {
-            x + ((1u128 << size_log) - 1)
-        };
-        if end >= last {
-            return out;
+    let space = Space::new(bits);
+    Ipv6Subnets::new(space.lift_first(first), space.lift_last(last), 0)
+        .map(|n| space.lower(n))
+        .collect()
+}
+
+/// A `bits`-bit integer space laid over the top bits of IPv6, so that ipnet's IPv6 block
+/// arithmetic ([`Ipv6Subnets`], [`Ipv6Net::aggregate`]) serves any width.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Space {
+    /// `128 - bits`.
+    shift: u32,
+}
+
+impl Space {
+    /// # Panics
+    /// When `bits` is 0 or over 128.
+    pub(crate) fn new(bits: u8) -> Space {
+        assert!((1..=128).contains(&bits), "a {bits}-bit space");
+        Space {
+            shift: 128 - u32::from(bits),
         }
-        x = end + 1;
+    }
+
+    /// The first IPv6 address of integer `x`'s slot.
+    pub(crate) fn lift_first(self, x: u128) -> Ipv6Addr {
+        Ipv6Addr::from(x.checked_shl(self.shift).unwrap_or(0))
+    }
+
+    /// The last IPv6 address of integer `x`'s slot.
+    pub(crate) fn lift_last(self, x: u128) -> Ipv6Addr {
+        let low = u128::MAX.checked_shr(128 - self.shift).unwrap_or(0);
+        Ipv6Addr::from(x.checked_shl(self.shift).unwrap_or(0) | low)
+    }
+
+    /// A block of the lifted space as `(start, prefix length)` of this one.
+    pub(crate) fn lower(self, n: Ipv6Net) -> (u128, u8) {
+        let start = u128::from(n.network()).checked_shr(self.shift).unwrap_or(0);
+        (start, n.prefix_len())
     }
 }

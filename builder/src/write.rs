@@ -2,7 +2,7 @@
 
 use std::fs::{self, File};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::BuildError;
@@ -14,7 +14,7 @@ fn io_err(path: &Path) -> impl Fn(std::io::Error) -> BuildError + '_ {
     }
 }
 
-/// `PID-N`, N counting up in this process: threads publishing the same path at once must not
+/// `PID-N`, N counting up in this process: threads writing the same path at once must not
 /// share a temporary file (one would truncate and overwrite the other's, and a mix could be
 /// renamed into place).
 fn unique() -> String {
@@ -26,21 +26,133 @@ fn unique() -> String {
     )
 }
 
-/// The directory of `dest` (`.` for a bare name), its file name (`fallback` when it has
-/// none) and a temporary file beside it, `.NAME.tmp-PID-N`, unique to this call.
-pub(crate) fn temp_beside(
-    dest: &Path,
-    fallback: &str,
-) -> (std::path::PathBuf, String, std::path::PathBuf) {
-    let dir = match dest.parent() {
+/// The directory a path's file lives in: its parent, `.` for a bare name.
+fn dir_of(path: &Path) -> PathBuf {
+    match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// A temporary file beside a destination, named `.NAME.tmp-PID-N` (unique to this process and
+/// call), that only [`Temporary::persist`] turns into the destination: the one way ipsieve
+/// replaces a file, whether an artifact ([`publish`]), a cached source or its sidecar
+/// ([`crate::cache`], `crate::fetch`) or an export ([`write_atomically`]). Dropped without
+/// being persisted (an error, a panic), it is removed; a process killed before either leaves
+/// it behind, where the next write of the same destination sweeps it once it is older than
+/// [`STALE_TEMPORARY`].
+#[derive(Debug)]
+pub struct Temporary {
+    path: PathBuf,
+    /// Renamed into place: nothing left to remove.
+    persisted: bool,
+}
+
+impl Temporary {
+    /// The temporary name beside `dest` (nothing is created yet).
+    pub fn beside(dest: &Path) -> Temporary {
+        let name = dest
+            .file_name()
+            .map_or_else(|| "ipsieve".into(), |n| n.to_string_lossy().into_owned());
+        Temporary {
+            path: dir_of(dest).join(format!(".{name}.tmp-{}", unique())),
+            persisted: false,
+        }
+    }
+
+    /// Its path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Creates (or truncates) the temporary file for writing.
+    ///
+    /// # Errors
+    /// The error of creating it (a missing directory, a path component that is a file).
+    pub fn create(&self) -> std::io::Result<File> {
+        File::create(&self.path)
+    }
+
+    /// Makes the temporary file `dest`: fsyncs it, renames it over `dest` (an atomic
+    /// replacement: a reader sees the old file or the new one, never a part), then fsyncs the
+    /// directory so the rename survives a crash (best effort: not every platform can).
+    ///
+    /// # Errors
+    /// The error of syncing or renaming; `dest` is then as it was and the temporary file is
+    /// removed.
+    pub fn persist(mut self, dest: &Path) -> std::io::Result<()> {
+        File::options().write(true).open(&self.path)?.sync_all()?;
+        fs::rename(&self.path, dest)?;
+        self.persisted = true;
+        if let Ok(d) = File::open(dir_of(dest)) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Temporary {
+    fn drop(&mut self) {
+        if !self.persisted {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// An I/O error of [`write_atomically`], naming the file it happened on: the temporary file
+/// while it is written and synced, the destination when it is checked or renamed over.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {}: {source}", .path.display())]
+pub struct WriteError {
+    /// The file being written, or the destination.
+    pub path: PathBuf,
+    /// The underlying error.
+    #[source]
+    pub source: std::io::Error,
+}
+
+impl From<WriteError> for std::io::Error {
+    fn from(e: WriteError) -> Self {
+        std::io::Error::new(e.source.kind(), e.to_string())
+    }
+}
+
+/// Writes `dest` the way ipsieve writes every file it publishes: `fill` writes into a
+/// [`Temporary`] beside `dest` (through a buffer), which is then persisted over `dest`, so a
+/// reader of `dest` (a firewall loader, a service mapping a file, a pipeline) sees the old file
+/// or the new one, never a part. On any failure `dest` is left as it was. Nothing is written
+/// when `dest` is there but is not a regular file ([`check_destination`]).
+///
+/// ```
+/// use std::io::Write;
+///
+/// let dest = std::env::temp_dir().join("write-atomically-example.txt");
+/// ipsieve_builder::write_atomically(&dest, |w| w.write_all(b"hello\n").map_err(std::io::Error::from))?;
+/// assert_eq!(std::fs::read(&dest)?, b"hello\n");
+/// # std::fs::remove_file(&dest)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// # Errors
+/// Whatever `fill` returns; a [`WriteError`] (converted with `From`) when `dest` is not a
+/// regular file, or creating, writing, syncing or renaming fails.
+pub fn write_atomically<T, E: From<WriteError>>(
+    dest: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> Result<T, E>,
+) -> Result<T, E> {
+    let failed = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| WriteError { path, source }
     };
-    let name = dest
-        .file_name()
-        .map_or_else(|| fallback.into(), |n| n.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(".{name}.tmp-{}", unique()));
-    (dir, name, tmp)
+    check_destination(dest, &[]).map_err(failed(dest))?;
+    let tmp = Temporary::beside(dest);
+    let file = tmp.create().map_err(failed(tmp.path()))?;
+    let mut out = std::io::BufWriter::new(file);
+    let value = fill(&mut out)?;
+    out.into_inner()
+        .map_err(|e| failed(tmp.path())(e.into_error()))?;
+    tmp.persist(dest).map_err(failed(dest))?;
+    Ok(value)
 }
 
 /// How old a temporary file beside an artifact must be before a publish removes it as the
@@ -83,13 +195,12 @@ pub(crate) fn sweep_stale(dir: &Path, name: &str) {
 /// `--out /dev/null` would replace the system's `/dev/null`), and it would replace an input
 /// the run reads (`ipsieve export --db x --out x`, `ipsieve build --out` naming its manifest).
 ///
-/// [`publish`], [`publish_keeping`] and
-/// [`export::write_atomically`](crate::export::write_atomically) check their destination with
-/// no inputs before writing; `ipsieve build` and `ipsieve export` check theirs against every
+/// [`publish`], [`publish_keeping`] and [`write_atomically`] check their destination with no
+/// inputs before writing; `ipsieve build` and `ipsieve export` check theirs against every
 /// file they read before they start.
 ///
 /// ```
-/// use std::path::Path;
+/// use std::path::{Path, PathBuf};
 ///
 /// let dir = std::env::temp_dir();
 /// let e = ipsieve_builder::check_destination(&dir, &[]).unwrap_err();
@@ -236,37 +347,27 @@ pub fn publish_keeping(bytes: &[u8], dest: &Path, keep: usize) -> Result<(), Bui
         });
     }
     check_destination(dest, &[]).map_err(io_err(dest))?;
-    let (dir, name, tmp) = temp_beside(dest, "ipsieve");
-    sweep_stale(&dir, &name);
-    let result = (|| {
-        let at_tmp = step_err(dest, format!("temporary file {}", tmp.display()));
-        let mut f = File::create(&tmp).map_err(&at_tmp)?;
-        f.write_all(bytes).map_err(&at_tmp)?;
-        f.sync_all().map_err(&at_tmp)?;
-        drop(f);
-        ipsieve::Database::open(&tmp)?;
-        if keep > 0 {
-            rotate(dest, &dir, &name, keep)?;
-        }
-        fs::rename(&tmp, dest).map_err(step_err(
-            dest,
-            format!("renaming {} over it", tmp.display()),
-        ))?;
-        if let Ok(d) = File::open(&dir) {
-            // Persist the rename; not every platform can sync a directory, so best effort.
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
+    let name = dest
+        .file_name()
+        .map_or_else(|| "ipsieve".into(), |n| n.to_string_lossy().into_owned());
+    sweep_stale(&dir_of(dest), &name);
+    let tmp = Temporary::beside(dest);
+    let at_tmp = step_err(dest, format!("temporary file {}", tmp.path().display()));
+    let mut f = tmp.create().map_err(&at_tmp)?;
+    f.write_all(bytes).map_err(&at_tmp)?;
+    f.sync_all().map_err(&at_tmp)?;
+    drop(f);
+    ipsieve::Database::open(tmp.path())?;
+    if keep > 0 {
+        rotate(dest, &name, keep)?;
     }
-    result
+    let renaming = format!("renaming {} over it", tmp.path().display());
+    tmp.persist(dest).map_err(step_err(dest, renaming))
 }
 
 /// Shifts `dest.1..dest.{keep-1}` up by one and gives the current `dest` the name `dest.1`,
 /// without writing to any of them. Nothing to do when `dest` does not exist yet.
-fn rotate(dest: &Path, dir: &Path, name: &str, keep: usize) -> Result<(), BuildError> {
+fn rotate(dest: &Path, name: &str, keep: usize) -> Result<(), BuildError> {
     match fs::symlink_metadata(dest) {
         Ok(m) if m.is_file() => {}
         Ok(_) => {
@@ -290,7 +391,7 @@ fn rotate(dest: &Path, dir: &Path, name: &str, keep: usize) -> Result<(), BuildE
     }
     // A second name for the published file, made under a temporary name and renamed into
     // place so that `dest.1` always names a complete artifact.
-    let link = dir.join(format!(".{name}.keep-{}", unique()));
+    let link = dir_of(dest).join(format!(".{name}.keep-{}", unique()));
     let _ = fs::remove_file(&link);
     let first = kept_path(dest, 1);
     let result = (|| {

@@ -4,26 +4,17 @@
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use ipsieve_builder::cache::{self, CacheMeta};
-use ipsieve_builder::fetch::{
-    CacheLock, FetchError, FetchOptions, FetchOutcome, Fetcher, LOCK_FILE,
-};
+use ipsieve_builder::fetch::{FetchError, FetchOptions, FetchOutcome, Fetcher};
 use ipsieve_builder::manifest::Manifest;
-use ipsieve_builder::{load, Builder};
 
-use crate::http::{Reply, Server};
-
-pub(crate) fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
-}
-
-pub(crate) fn real(path: &str) -> Vec<u8> {
-    std::fs::read(repo(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
+use ipsieve_testkit::fetch::{
+    cache_files, failure, fetch_all, fetcher, lines, lock, manifest, records, updated,
+};
+use ipsieve_testkit::http::{Reply, Server};
+pub(crate) use ipsieve_testkit::{fresh_dir, real};
 
 pub(crate) fn gunzip(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
@@ -42,107 +33,6 @@ pub(crate) fn gzip(bytes: &[u8]) -> Vec<u8> {
 /// A gzip bomb: `mib` members of 1 MiB of zeros each, about 1 KiB apiece on the wire.
 fn bomb(mib: usize) -> Vec<u8> {
     gzip(&vec![0u8; 1 << 20]).repeat(mib)
-}
-
-/// The first `n` lines of `bytes`.
-pub(crate) fn lines(bytes: &[u8], n: usize) -> Vec<u8> {
-    let text = String::from_utf8_lossy(bytes);
-    let mut out: String = text.lines().take(n).collect::<Vec<_>>().join("\n");
-    out.push('\n');
-    out.into_bytes()
-}
-
-pub(crate) fn fresh_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ipsieve-fetch-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Short timeouts, one retry, 10 ms backoff: the fault tests stay fast.
-pub(crate) fn fetcher() -> Fetcher {
-    Fetcher::new(
-        FetchOptions::default()
-            .timeout(Duration::from_secs(1))
-            .retries(1)
-            .backoff(Duration::from_millis(10)),
-    )
-    .unwrap()
-}
-
-/// A manifest of url-only sources: (name, format, path on the server, extra TOML lines).
-pub(crate) fn manifest(server: &Server, sources: &[(&str, &str, &str, &str)]) -> String {
-    let mut text = String::new();
-    for (name, format, path, extra) in sources {
-        text.push_str(&format!(
-            "[[source]]\nname = \"{name}\"\nformat = \"{format}\"\nurl = \"{}\"\n{extra}\n",
-            server.url(path)
-        ));
-    }
-    text
-}
-
-pub(crate) fn fetch_all(
-    f: &Fetcher,
-    m: &Manifest,
-    dir: &Path,
-) -> HashMap<String, Result<FetchOutcome, FetchError>> {
-    let lock = lock(dir);
-    m.sources
-        .iter()
-        .map(|s| (s.name.clone(), f.fetch(s, &lock, &mut |_| {})))
-        .collect()
-}
-
-/// The cache directory's lock, as `ipsieve fetch` takes it.
-pub(crate) fn lock(dir: &Path) -> CacheLock {
-    CacheLock::acquire(dir).unwrap()
-}
-
-/// Every file in the cache directory with its bytes, but the lock file.
-pub(crate) fn cache_files(dir: &Path) -> HashMap<String, Vec<u8>> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap())
-        .filter(|e| e.file_name() != LOCK_FILE)
-        .map(|e| {
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect()
-}
-
-/// Records `ipsieve build` reads from `bytes` in `format`.
-pub(crate) fn records(format: &str, bytes: &[u8]) -> u64 {
-    static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = fresh_dir(&format!("count-{n}"));
-    let file = dir.join("input");
-    std::fs::write(&file, bytes).unwrap();
-    let text = format!(
-        "[[source]]\nname = \"count\"\nformat = \"{format}\"\npath = \"{}\"\n",
-        file.display()
-    );
-    let m = Manifest::parse(&text).unwrap();
-    load::load_source(&m.sources[0], &mut Builder::new())
-        .unwrap()
-        .read
-}
-
-pub(crate) fn updated(r: &Result<FetchOutcome, FetchError>) -> (&CacheMeta, Option<&CacheMeta>) {
-    match r {
-        Ok(FetchOutcome::Updated { meta, previous }) => (meta, previous.as_deref()),
-        other => panic!("expected an update, got {other:?}"),
-    }
-}
-
-pub(crate) fn failure(r: &Result<FetchOutcome, FetchError>) -> &FetchError {
-    match r {
-        Err(e) => e,
-        Ok(o) => panic!("expected a failure, got {o:?}"),
-    }
 }
 
 const SOURCES: &[(&str, &str, &str, &str)] = &[
@@ -449,152 +339,6 @@ fn a_copy_that_no_longer_matches_its_sidecar_is_fetched_again_without_validators
     assert_eq!(meta.records, records("ip-list", &list));
 }
 
-/// The whole flow through the command line: fetch, build from the cache (fetch time becomes
-/// the snapshot date), a failed fetch keeps the copy and exits non-zero, `--offline` reports.
-#[test]
-fn cli_fetch_then_build_from_the_cache() {
-    let server = Server::start();
-    let dir = fresh_dir("cli");
-    let cache_dir = dir.join("cache");
-    let exits = real("data-sources/tests/fixtures/tor-exit-addresses.txt");
-    let aws = real("data-sources/tests/fixtures/aws-ip-ranges.json");
-    server.route("exit-addresses", vec![Reply::Ok(exits.clone(), vec![])]);
-    server.route("ip-ranges.json", vec![Reply::Ok(aws.clone(), vec![])]);
-    let text = format!(
-        "# url-only sources\n\
-         [[source]]\nname = \"tor-exits\"\nformat = \"tor-exit-list\"\nurl = \"{}\"\n\
-         categories = [\"tor_exit\"]\nprovider = \"Tor Project\"\nmax_age_days = 2\n\n\
-         [[source]]\nname = \"aws\"\nformat = \"aws-ip-ranges\"\nurl = \"{}\"\n\
-         categories = [\"hosting\"]\nprovider = \"Amazon AWS\"\nsnapshot = \"2026-08-22\"\n",
-        server.url("exit-addresses"),
-        server.url("ip-ranges.json")
-    );
-    let manifest = dir.join("sources.toml");
-    std::fs::write(&manifest, text).unwrap();
-    let fetch = |extra: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_ipsieve"))
-            .arg("fetch")
-            .arg("--sources")
-            .arg(&manifest)
-            .arg("--cache")
-            .arg(&cache_dir)
-            .args(["--timeout", "1", "--retries", "1", "--backoff-ms", "10"])
-            .args(extra)
-            .output()
-            .unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
-    let (ok, stdout, stderr) = fetch(&[]);
-    assert!(ok, "{stdout}\n{stderr}");
-    assert!(stdout.contains("tor-exits: updated: "), "{stdout}");
-    assert!(stdout.contains("fetched 2 of 2 sources"), "{stdout}");
-
-    let build = |cache: Option<&Path>| {
-        let db = dir.join("out.ipsieve");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ipsieve"));
-        cmd.args(["build", "--quiet", "--sources"])
-            .arg(&manifest)
-            .arg("--out")
-            .arg(&db)
-            .env("SOURCE_DATE_EPOCH", "1750000000");
-        if let Some(c) = cache {
-            cmd.arg("--cache").arg(c);
-        }
-        let out = cmd.output().unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-            db,
-        )
-    };
-    let (ok, stderr, db) = build(Some(&cache_dir));
-    assert!(ok, "{stderr}");
-    let stats = Command::new(env!("CARGO_BIN_EXE_ipsieve"))
-        .arg("stats")
-        .arg(&db)
-        .output()
-        .unwrap();
-    let stats = String::from_utf8_lossy(&stats.stdout).into_owned();
-    let today = ipsieve_builder::manifest::day_string((cache::unix_now() / 86_400) as u32);
-    let exits_line = stats.lines().find(|l| l.contains("tor-exits")).unwrap();
-    assert!(
-        exits_line.contains(&today),
-        "fetch day is the snapshot: {stats}"
-    );
-    let aws_line = stats.lines().find(|l| l.contains(" aws ")).unwrap();
-    assert!(
-        aws_line.contains("2026-08-22"),
-        "a manifest snapshot wins: {stats}"
-    );
-    let sha = CacheMeta::read(&cache_dir, "tor-exits").unwrap().sha256;
-    assert!(
-        stats.contains(&format!("source.tor-exits.sha256 = {sha}")),
-        "{stats}"
-    );
-    let lookup = Command::new(env!("CARGO_BIN_EXE_ipsieve"))
-        .args(["lookup", "--db"])
-        .arg(&db)
-        .arg("185.241.208.232")
-        .output()
-        .unwrap();
-    let answer = String::from_utf8_lossy(&lookup.stdout).into_owned();
-    assert!(
-        answer.contains("tor_exit") && answer.contains("tor-exits"),
-        "{answer}"
-    );
-
-    // AWS now answers with a login page: the run fails, names it, keeps its copy.
-    let aws_before = std::fs::read(cache_dir.join("aws")).unwrap();
-    server.route(
-        "ip-ranges.json",
-        vec![Reply::Ok(
-            b"<html><body>Sign in</body></html>".to_vec(),
-            vec![],
-        )],
-    );
-    let (ok, stdout, stderr) = fetch(&["--quiet"]);
-    assert!(!ok, "a failed source fails the run");
-    assert!(stdout.is_empty(), "--quiet: {stdout}");
-    assert!(
-        stderr.contains("source 'aws': GET ") && stderr.contains("HTML page"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("kept the cached copy of"), "{stderr}");
-    assert!(
-        !stderr.contains("tor-exits"),
-        "the good source is fine: {stderr}"
-    );
-    assert_eq!(std::fs::read(cache_dir.join("aws")).unwrap(), aws_before);
-
-    let (ok, stdout, _) = fetch(&["--offline"]);
-    assert!(ok);
-    assert!(stdout.contains("tor-exits: cached: "), "{stdout}");
-    assert!(stdout.contains("aws: cached: "), "{stdout}");
-
-    // Without --cache a url-only source cannot be built; the error names the line.
-    let (ok, stderr, _) = build(None);
-    assert!(!ok);
-    assert!(
-        stderr.contains("line 2: source 'tor-exits' has only a `url`"),
-        "{stderr}"
-    );
-    // A missing cached copy is named too, and --offline fails on it.
-    std::fs::remove_file(cache_dir.join("aws")).unwrap();
-    let (ok, stderr, _) = build(Some(&cache_dir));
-    assert!(!ok);
-    assert!(
-        stderr.contains("line 10: source 'aws': no cached copy"),
-        "{stderr}"
-    );
-    let (ok, _, stderr) = fetch(&["--offline"]);
-    assert!(!ok);
-    assert!(stderr.contains("source 'aws': no cached copy"), "{stderr}");
-}
-
 /// Progress is reported while a body downloads, with the size the server announced.
 #[test]
 fn progress_is_reported_during_a_download() {
@@ -821,10 +565,10 @@ fn a_full_cache_disk_keeps_the_cached_copy() {
     let server = Server::start();
     let dir = fresh_dir("enospc");
     let cache_dir = dir.join("cache");
-    let _fs = match crate::publish::Tmpfs::mount(&cache_dir, "16k") {
+    let _fs = match ipsieve_testkit::Tmpfs::mount(&cache_dir, "16k") {
         Ok(fs) => fs,
         Err(why) => {
-            println!("skipped a_full_cache_disk_keeps_the_cached_copy: {why}");
+            ipsieve_testkit::skip_privileged("a_full_cache_disk_keeps_the_cached_copy", &why);
             return;
         }
     };

@@ -34,7 +34,7 @@ fn round_trip_edge_cases() {
         let n = if v6 == 1 { 16 } else { 4 };
         for fill in [0u8, 0xFF] {
             ends.extend([2 | v6, 0x80]);
-            ends.extend(std::iter::repeat(fill).take(n));
+            ends.extend(std::iter::repeat_n(fill, n));
             ends.extend([if v6 == 1 { 128 } else { 32 }, 1]);
         }
     }

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use ipsieve::{Categories, Database};
-use ipsieve_builder::manifest::{Format, Manifest};
+use ipsieve_builder::manifest::Manifest;
 use ipsieve_builder::report::SourceReport;
 use ipsieve_builder::{load, Attrs, BuildError, Builder, Limits, MinPrefix, SourceSpec};
 use ipsieve_sources::input;
@@ -337,10 +337,12 @@ fn prefix_len_counts_like_the_limits() {
 fn category_defaults_sit_below_every_real_prefix() {
     let mut manifests = vec![root().join("data/snapshot/sources.toml")];
     let shared = root().join("sources/shared-data.toml");
-    if root().join("../shared/data/SOURCES.md").is_file() {
+    if ipsieve_testkit::require_shared_data(
+        "category_defaults_sit_below_every_real_prefix (the shared data part)",
+    )
+    .is_some()
+    {
         manifests.push(shared);
-    } else {
-        eprintln!("../shared/data is not here: measuring the vendored snapshot only");
     }
     // Per category (NAMED order): the shortest IPv4 and IPv6 prefix, with its source.
     let mut shortest: [[(u32, String); 2]; Categories::NAMED.len()] =
@@ -350,10 +352,10 @@ fn category_defaults_sit_below_every_real_prefix() {
         for entry in manifest.enabled() {
             let cats = match entry.format {
                 // Relays with the Exit flag are tor_exit, the others tor_relay.
-                Format::TorConsensus => Categories::TOR_EXIT | Categories::TOR_RELAY,
+                f if f.name == "tor-consensus" => Categories::TOR_EXIT | Categories::TOR_RELAY,
                 _ => entry.spec().unwrap().categories,
             };
-            if cats.is_empty() || matches!(entry.format, Format::AsnList | Format::BadAsnList) {
+            if cats.is_empty() || matches!(entry.format.name, "asn-list" | "bad-asn-list") {
                 continue;
             }
             // Every entry, however wide: what the limits are measured against.
@@ -584,88 +586,6 @@ fn routing_entries_leave_special_purpose_space_without_an_asn() {
     };
     b.add_net(rir, "0.0.0.0/8".parse().unwrap(), country)
         .unwrap();
-}
-
-/// The full shared-data build, as `ipsieve build --sources sources/shared-data.toml` makes it
-/// (through the binary), gives no special-purpose address an ASN: `routeviews-rib-2014` holds
-/// a default route `0.0.0.0/0` from AS16637, which answered for 10.0.0.1, 127.0.0.1,
-/// 255.255.255.255 and, through the MMDB export's IPv4 alias, ::1. Without `../shared/data`
-/// the test prints why it did nothing, except under `CI=true`, where that is a failure.
-#[test]
-fn the_full_build_gives_special_purpose_space_no_asn() {
-    let data = root().join("../shared/data");
-    if !data.join("SOURCES.md").is_file() {
-        let reason = format!("{} is not here", data.display());
-        assert_ne!(
-            std::env::var("CI").as_deref(),
-            Ok("true"),
-            "CI=true and {reason}: the full build must be checked"
-        );
-        eprintln!("skipped the full-build check of special-purpose space: {reason}");
-        return;
-    }
-    let dir = scratch("full-build");
-    let (db, report) = (dir.join("full.ipsieve"), dir.join("report.json"));
-    let ipsieve = || Command::new(env!("CARGO_BIN_EXE_ipsieve"));
-    let out = ipsieve()
-        .args(["build", "--quiet", "--sources"])
-        .arg(root().join("sources/shared-data.toml"))
-        .arg("--out")
-        .arg(&db)
-        .arg("--report-json")
-        .arg(&report)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = ipsieve()
-        .args(["lookup", "--json", "--db"])
-        .arg(&db)
-        .args(SPECIAL_ADDRESSES)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let answers: Vec<serde_json::Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert_eq!(answers.len(), SPECIAL_ADDRESSES.len());
-    for a in &answers {
-        assert!(a["asn"].is_null(), "{} has an ASN: {a}", a["ip"]);
-    }
-    let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
-    let sources = report["sources"].as_array().unwrap();
-    let rib = sources
-        .iter()
-        .find(|s| s["name"] == "routeviews-rib-2014")
-        .unwrap();
-    let errors: Vec<&str> = rib["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|e| e.as_str())
-        .collect();
-    assert!(
-        errors
-            .iter()
-            .any(|e| e.contains("0.0.0.0/0 is wider than a /8, the limit for routing entries")),
-        "{errors:?}"
-    );
-    for s in sources.iter().filter(|s| s["rejected"].as_u64() > Some(0)) {
-        eprintln!(
-            "{}: {} of {} rejected, first: {}",
-            s["name"], s["rejected"], s["read"], s["errors"][0]
-        );
-    }
 }
 
 // --- 2. IPv6 zone identifiers ------------------------------------------------------------------
@@ -1307,228 +1227,4 @@ fn a_gzip_bomb_stops_at_the_cap_and_keeps_what_came_before() {
             .unwrap_err()
             .contains("max_decompressed_bytes must be at least 1")
     );
-}
-
-/// The same cases through the binary: the report names each rejected line and the build
-/// publishes the rest.
-#[test]
-fn the_binary_reports_hostile_lines_by_source_and_line() {
-    let dir = scratch("cli");
-    let lines = ivpn(30);
-    let mut bytes = text(&lines[..10]).into_bytes();
-    bytes.extend_from_slice(b"0.0.0.0/0\n2001:db8::1%1/64\n37.19.206.105\0\n");
-    bytes.extend(std::iter::repeat(b'9').take(2 << 20));
-    bytes.push(b'\n');
-    bytes.extend_from_slice(text(&lines[10..]).as_bytes());
-    bytes.extend_from_slice(format!("{}\n", lines[0]).as_bytes());
-    std::fs::write(dir.join("vpn.txt"), bytes).unwrap();
-    std::fs::write(
-        dir.join("sources.toml"),
-        table(
-            "vpn",
-            "ip-list",
-            "vpn.txt",
-            "categories = [\"vpn\"]\nmax_reject_pct = 50",
-        ),
-    )
-    .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_ipsieve"))
-        .args(["build", "--sources"])
-        .arg(dir.join("sources.toml"))
-        .arg("--out")
-        .arg(dir.join("out.ipsieve"))
-        .env("SOURCE_DATE_EPOCH", "1750000000")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let nines = "9".repeat(80);
-    for expected in [
-        "rejected: vpn: line 11: 0.0.0.0/0 is wider than a /16, the limit for vpn entries",
-        "rejected: vpn: line 12: ipv6 zone ids (\"%...\") are not allowed (in \"2001:db8::1%1/64\")",
-        "rejected: vpn: line 13: not an ip address or network (in \"37.19.206.105\\0\")",
-        &format!("rejected: vpn: line 14: line longer than 1048576 bytes (in \"{nines}…\")"),
-        &format!(
-            "warning: entries repeating an earlier entry of this source: 1, each counted once \
-             (first: {}/32 (vpn) at line 35, as at line 1)",
-            lines[0]
-        ),
-    ] {
-        assert!(stdout.contains(expected), "{expected}\n{stdout}");
-    }
-    let db = std::fs::read(dir.join("out.ipsieve")).unwrap();
-    let db = Database::from_bytes(&db).unwrap();
-    assert!(db.lookup(ip(&lines[29])).is_vpn());
-}
-
-/// A source that stops on a fatal error or yields nothing fails the build, naming the source
-/// and the reason, and nothing is published (the artifact already there stays, same bytes and
-/// inode): an HTML login page or a truncated JSON document as the AWS source, an empty list,
-/// a corrupt gzip. Marked `optional = true`, the source is skipped instead and the report says
-/// so. Was: exit 0, an artifact published without the source.
-#[test]
-fn a_failing_source_fails_the_build_unless_optional() {
-    use std::os::unix::fs::MetadataExt;
-
-    let dir = scratch("failing-sources");
-    let mut aws = Vec::new();
-    std::io::Read::read_to_end(
-        &mut input::open(&root().join("data/snapshot/cloud/aws-ip-ranges.json.gz")).unwrap(),
-        &mut aws,
-    )
-    .unwrap();
-    let ivpn = std::fs::read(root().join("data/snapshot/vpn/ivpn.txt")).unwrap();
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(&ivpn).unwrap();
-    let mut corrupt = gz.finish().unwrap();
-    // The first bytes of the deflate stream, after the 10-byte gzip header.
-    for b in &mut corrupt[10..14] {
-        *b ^= 0xff;
-    }
-    let html = b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>Sign in to \
-                 continue</body></html>\n";
-    for (name, bytes) in [
-        ("ivpn.txt", &ivpn[..]),
-        ("aws.html", &html[..]),
-        ("aws-cut.json", &aws[..aws.len() / 2]),
-        ("empty.txt", &[][..]),
-        ("corrupt.txt.gz", &corrupt[..]),
-    ] {
-        std::fs::write(dir.join(name), bytes).unwrap();
-    }
-    let good = table("vpn-ivpn", "ip-list", "ivpn.txt", "categories = [\"vpn\"]");
-    let manifest = dir.join("sources.toml");
-    let out = dir.join("out.ipsieve");
-    let ipsieve = |extra: &[&str], out: &Path| {
-        Command::new(env!("CARGO_BIN_EXE_ipsieve"))
-            .args(["build", "--sources"])
-            .arg(&manifest)
-            .arg("--out")
-            .arg(out)
-            .args(extra)
-            .env("SOURCE_DATE_EPOCH", "1750000000")
-            .output()
-            .unwrap()
-    };
-    std::fs::write(&manifest, &good).unwrap();
-    assert!(ipsieve(&["--quiet"], &out).status.success());
-    let published = (
-        std::fs::read(&out).unwrap(),
-        std::fs::metadata(&out).unwrap().ino(),
-    );
-    let hint = "refusing to publish without it (fix or fetch the file again, or mark the source \
-                `optional = true`)";
-    let cases = [
-        (
-            "aws",
-            "aws-ip-ranges",
-            "aws.html",
-            format!(
-                "source 'aws' stopped early, {hint}: aws: line 1: invalid json (expected value); \
-                 the file is probably truncated or not an aws ip-ranges.json document"
-            ),
-        ),
-        (
-            "aws",
-            "aws-ip-ranges",
-            "aws-cut.json",
-            format!("source 'aws' stopped early, {hint}: aws: line "),
-        ),
-        (
-            "vpn-empty",
-            "ip-list",
-            "empty.txt",
-            format!(
-                "source 'vpn-empty' yielded no entries from {} (an empty file, or not ip-list \
-                 data), {hint}",
-                dir.join("empty.txt").display()
-            ),
-        ),
-        (
-            "vpn-gz",
-            "ip-list",
-            "corrupt.txt.gz",
-            format!(
-                "source 'vpn-gz' stopped early, {hint}: vpn-gz: line 1: input cannot be read \
-                 past this point (corrupt deflate stream)"
-            ),
-        ),
-    ];
-    for (name, format, file, reason) in &cases {
-        let broken = table(name, format, file, "categories = [\"vpn\"]");
-        std::fs::write(&manifest, format!("{good}{broken}")).unwrap();
-        let o = ipsieve(&["--quiet"], &out);
-        let stderr = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(1), "{file}: {stderr}");
-        let want = format!("ipsieve: {}: line 6: {reason}", manifest.display());
-        assert!(
-            stderr.starts_with(&want),
-            "{file}:\n{stderr}\nwanted\n{want}"
-        );
-        let now = (
-            std::fs::read(&out).unwrap(),
-            std::fs::metadata(&out).unwrap().ino(),
-        );
-        assert!(
-            now == published,
-            "{file}: the published artifact is untouched"
-        );
-        // The library says the same.
-        let e = build(&dir, &format!("{good}{broken}"))
-            .err()
-            .unwrap()
-            .to_string();
-        assert!(
-            want.ends_with(&e) || e.starts_with(&format!("line 6: {reason}")),
-            "{e}"
-        );
-
-        // Optional: built without it, and the report says so.
-        let optional = table(
-            name,
-            format,
-            file,
-            "categories = [\"vpn\"]\noptional = true",
-        );
-        std::fs::write(&manifest, format!("{good}{optional}")).unwrap();
-        let (out2, report) = (dir.join("optional.ipsieve"), dir.join("report.json"));
-        let o = ipsieve(&["--report-json", report.to_str().unwrap()], &out2);
-        let stdout = String::from_utf8_lossy(&o.stdout);
-        assert!(
-            o.status.success(),
-            "{file}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        assert!(
-            stdout.contains("      optional, built without it: "),
-            "{file}: {stdout}"
-        );
-        let json: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
-        let skipped = &json["sources"][1];
-        assert_eq!(skipped["name"], *name);
-        assert_eq!(skipped["optional"], true);
-        assert!(
-            skipped["optional_failure"]
-                .as_str()
-                .is_some_and(|f| f.starts_with("built without it: ")),
-            "{skipped}"
-        );
-        let db = Database::open(&out2).unwrap();
-        assert!(
-            db.lookup(ip("37.19.206.105")).is_vpn(),
-            "the good source counts"
-        );
-        let o = ipsieve(&["--quiet"], &out2);
-        assert!(o.status.success());
-        let stderr = String::from_utf8_lossy(&o.stderr);
-        assert!(
-            stderr.starts_with(&format!("ipsieve: {name}: optional, built without it: ")),
-            "{stderr}"
-        );
-    }
 }

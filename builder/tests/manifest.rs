@@ -39,9 +39,11 @@ fn bad_values_name_the_source_table_line() {
         "format = \"ip-list\"\npath = \"x.txt\"",
         "format = \"csv-thing\"\npath = \"x.txt\"",
     );
-    assert!(Manifest::parse(&bad_format)
-        .unwrap_err()
-        .contains("unknown variant `csv-thing`"));
+    let err = Manifest::parse(&bad_format).unwrap_err();
+    assert!(
+        err.contains("unknown format 'csv-thing' (expected one of tor-exit-list, "),
+        "{err}"
+    );
 }
 
 #[test]
@@ -101,7 +103,7 @@ fn default_manifest_has_an_upstream_url_for_every_format() {
         );
     }
     let formats: std::collections::BTreeSet<&str> =
-        m.sources.iter().map(|s| s.format.as_str()).collect();
+        m.sources.iter().map(|s| s.format.name).collect();
     for f in [
         "tor-exit-list",
         "ip-list",
@@ -131,7 +133,7 @@ fn default_manifest_has_an_upstream_url_for_every_format() {
     let rirs = m
         .sources
         .iter()
-        .filter(|s| s.format.as_str() == "rir-delegated" && s.enabled != Some(false))
+        .filter(|s| s.format.name == "rir-delegated" && s.enabled != Some(false))
         .count();
     assert_eq!(rirs, 5, "all five RIRs");
     // The existing manifests, with paths, still parse.

@@ -2,134 +2,17 @@
 //! are compiled, opened from bytes and probed; every answer must equal a naive reference model
 //! of the merge semantics.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr};
 
-use ipsieve::classify::Scorer;
 use ipsieve::Tier;
 use ipsieve::{Categories, Database};
-use ipsieve_builder::{Attrs, Builder, Limits, SourceSpec};
+use ipsieve_builder::fuzz::{self, addr, expected, Ent, Expected, Src};
+use ipsieve_builder::{Attrs, Builder, SourceSpec};
 use proptest::prelude::*;
 
-#[derive(Debug, Clone)]
-struct Src {
-    name: String,
-    cats: u32,
-    provider: Option<String>,
-    /// Evidence tier and own weight in hundredths (they only move the score).
-    tier: Tier,
-    weight: u8,
-}
-
-#[derive(Debug, Clone)]
-struct Ent {
-    src: usize,
-    v6: bool,
-    lo: u128,
-    hi: u128,
-    cats: u32,
-    asn: Option<u32>,
-    provider: Option<String>,
-    country: Option<[u8; 2]>,
-}
-
-#[derive(Debug, PartialEq)]
-struct Expected {
-    cats: u32,
-    asn: Option<u32>,
-    as_org: Option<String>,
-    provider: Option<String>,
-    country: Option<String>,
-    sources: Vec<String>,
-}
-
-fn as_name(asn: u32) -> String {
-    format!("AS-{asn} org")
-}
-
-/// The reference: scan every entry.
-fn model(srcs: &[Src], ents: &[Ent], v6: bool, x: u128) -> Expected {
-    let cover: Vec<&Ent> = ents
-        .iter()
-        .filter(|e| e.v6 == v6 && e.lo <= x && x <= e.hi)
-        .collect();
-    let cats = cover.iter().fold(0, |a, e| a | e.cats | srcs[e.src].cats);
-    let key = |e: &&Ent| (e.hi - e.lo, srcs[e.src].name.clone());
-    let asn = cover
-        .iter()
-        .filter_map(|e| e.asn.map(|a| (key(e), a)))
-        .min()
-        .map(|(_, a)| a);
-    let provider = cover
-        .iter()
-        .filter_map(|e| {
-            e.provider
-                .clone()
-                .or_else(|| srcs[e.src].provider.clone())
-                .map(|p| (key(e), p))
-        })
-        .min()
-        .map(|(_, p)| p);
-    let country = cover
-        .iter()
-        .filter_map(|e| e.country.map(|c| (key(e), c)))
-        .min()
-        .map(|(_, c)| String::from_utf8(c.to_vec()).unwrap());
-    let mut sources: Vec<String> = cover.iter().map(|e| srcs[e.src].name.clone()).collect();
-    sources.sort();
-    sources.dedup();
-    Expected {
-        cats,
-        asn,
-        as_org: asn.filter(|a| a % 3 != 0).map(as_name),
-        provider,
-        country,
-        sources,
-    }
-}
-
-fn addr(v6: bool, x: u128) -> IpAddr {
-    if v6 {
-        IpAddr::V6(Ipv6Addr::from(x))
-    } else {
-        IpAddr::V4(Ipv4Addr::from(x as u32))
-    }
-}
-
+/// The artifact of `ents` added in `order`.
 fn build(srcs: &[Src], ents: &[Ent], order: &[usize]) -> Vec<u8> {
-    let mut b = Builder::new().build_time(1).limits(Limits::none());
-    let mut ids = vec![None; srcs.len()];
-    // Declare sources in a permuted order too.
-    for i in (0..srcs.len()).rev() {
-        let s = &srcs[i];
-        let mut spec =
-            SourceSpec::new(s.name.clone(), "test").categories(Categories::from_bits(s.cats));
-        spec.provider = s.provider.clone();
-        spec.tier = s.tier;
-        spec.weight = f32::from(s.weight) / 100.0;
-        ids[i] = Some(b.add_source(spec).unwrap());
-    }
-    for &i in order {
-        let e = &ents[i];
-        let attrs = Attrs {
-            categories: Categories::from_bits(e.cats),
-            asn: e.asn,
-            provider: e.provider.clone(),
-            country: e.country,
-        };
-        b.add_range(
-            ids[e.src].unwrap(),
-            addr(e.v6, e.lo),
-            addr(e.v6, e.hi),
-            attrs,
-        )
-        .unwrap();
-    }
-    for e in ents {
-        if let Some(a) = e.asn.filter(|a| a % 3 != 0) {
-            b.add_as_name(a, as_name(a));
-        }
-    }
-    b.compile().unwrap().bytes
+    fuzz::build(srcs, order.iter().map(|&i| &ents[i]))
 }
 
 fn check(
@@ -148,33 +31,29 @@ fn check(
         (v6, x)
     };
     let ip = addr(v6, x);
-    let want = model(srcs, ents, v6, x);
-    let got = Expected {
-        cats: a.categories().bits(),
-        asn: a.asn(),
-        as_org: a.as_org().map(str::to_owned),
-        provider: a.provider().map(str::to_owned),
-        country: a.country().map(str::to_owned),
-        sources: a.sources().map(str::to_owned).collect(),
-    };
-    prop_assert_eq!(&got, &want, "address {}", ip);
-    // The classification: one signal per covering source, asserting what the source asserts
-    // anywhere (declared or per entry), at the source's tier and weight.
-    let mut scorer = Scorer::new(Categories::from_bits(want.cats));
-    for name in &want.sources {
-        let s = srcs.iter().position(|s| &s.name == name).unwrap();
-        let asserted = ents
-            .iter()
-            .filter(|e| e.src == s)
-            .fold(srcs[s].cats, |c, e| c | e.cats);
-        scorer.add(
-            Categories::from_bits(asserted),
-            srcs[s].tier,
-            srcs[s].weight,
-        );
-    }
-    let (verdict, score) = scorer.finish();
-    prop_assert_eq!(a.verdict(), verdict);
+    let want = expected(srcs, ents, v6, x);
+    prop_assert_eq!(&Expected::of(&a), &want, "address {}", ip);
+    // The classification, by the rules as docs/INTELLIGENCE.md writes them (not the scorer
+    // under test): one signal per covering source, asserting what the source asserts anywhere
+    // (declared or per entry), at the source's tier and weight.
+    let signals: Vec<documented::Signal> = want
+        .sources
+        .iter()
+        .map(|name| {
+            let s = srcs.iter().position(|s| &s.name == name).unwrap();
+            let asserted = ents
+                .iter()
+                .filter(|e| e.src == s)
+                .fold(srcs[s].cats, |c, e| c | e.cats);
+            documented::Signal {
+                categories: Categories::from_bits(asserted),
+                tier: srcs[s].tier,
+                weight: srcs[s].weight,
+            }
+        })
+        .collect();
+    let (score, verdict) = documented::rules().score(Categories::from_bits(want.cats), &signals);
+    prop_assert_eq!(a.verdict().as_str(), verdict);
     prop_assert!((a.score() - f32::from(score) / 100.0).abs() < 1e-6);
     // The explanation adds up to the stored score: per category the strongest signal, summed.
     let mut sum = 0u32;
@@ -194,7 +73,7 @@ fn check(
             IpAddr::V6(v) => u128::from(v),
         };
         prop_assert_eq!(
-            &model(srcs, ents, v6, e),
+            &expected(srcs, ents, v6, e),
             &want,
             "network {} of {} at {}",
             net,
@@ -583,4 +462,170 @@ fn absurd_ranges_are_rejected_with_a_reason() {
     assert!(b
         .add_source(SourceSpec::new("Bad Name", "ip-list"))
         .is_err());
+}
+
+/// The scoring rules of docs/INTELLIGENCE.md, implemented from the document alone: its tables
+/// of base weights and verdict thresholds are read from the file, and its worked examples
+/// check this implementation; the property tests above then check the artifact's scores
+/// against it. (The scorer under test, `ipsieve::classify`, is never asked.)
+mod documented {
+    use std::sync::OnceLock;
+
+    use ipsieve::{Categories, Tier};
+
+    /// One source covering an address: what it asserts, at which tier, with its own weight in
+    /// hundredths.
+    pub(super) struct Signal {
+        pub(super) categories: Categories,
+        pub(super) tier: Tier,
+        pub(super) weight: u8,
+    }
+
+    /// The documented tables.
+    pub(super) struct Rules {
+        /// Per category (by name): the base weight in hundredths per tier, strongest first.
+        weights: Vec<(Categories, [u32; 4])>,
+        /// `(verdict, score from)`, in rising order.
+        thresholds: Vec<(String, u32)>,
+    }
+
+    fn doc() -> String {
+        let path = ipsieve_testkit::repo().join("docs/INTELLIGENCE.md");
+        std::fs::read_to_string(path).expect("docs/INTELLIGENCE.md")
+    }
+
+    /// The body rows of the table between `<!-- NAME:begin -->` and `<!-- NAME:end -->`, as
+    /// trimmed cells.
+    fn table(doc: &str, name: &str) -> Vec<Vec<String>> {
+        let (begin, end) = (
+            format!("<!-- {name}:begin -->"),
+            format!("<!-- {name}:end -->"),
+        );
+        let from = doc.find(&begin).unwrap_or_else(|| panic!("no {begin}")) + begin.len();
+        let to = from + doc[from..].find(&end).unwrap_or_else(|| panic!("no {end}"));
+        doc[from..to]
+            .lines()
+            .filter(|l| l.starts_with('|'))
+            .skip(2)
+            .map(|l| {
+                l.trim()
+                    .trim_matches('|')
+                    .split('|')
+                    .map(|c| c.trim().to_owned())
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// `"0.35"` → 35.
+    fn hundredths(cell: &str) -> u32 {
+        let v: f64 = cell
+            .parse()
+            .unwrap_or_else(|_| panic!("not a number: {cell}"));
+        (v * 100.0).round() as u32
+    }
+
+    fn tier_index(tier: Tier) -> usize {
+        Tier::ALL.iter().position(|t| *t == tier).unwrap()
+    }
+
+    /// The rules, read once.
+    pub(super) fn rules() -> &'static Rules {
+        static RULES: OnceLock<Rules> = OnceLock::new();
+        RULES.get_or_init(|| {
+            let doc = doc();
+            let weights = table(&doc, "weights")
+                .into_iter()
+                .map(|row| {
+                    let name = row[0].trim_matches('`');
+                    let category = Categories::from_name(name)
+                        .unwrap_or_else(|| panic!("unknown category {name}"));
+                    (category, std::array::from_fn(|t| hundredths(&row[1 + t])))
+                })
+                .collect();
+            let thresholds = table(&doc, "thresholds")
+                .into_iter()
+                .map(|row| (row[0].trim_matches('`').to_owned(), hundredths(&row[1])))
+                .collect();
+            Rules {
+                weights,
+                thresholds,
+            }
+        })
+    }
+
+    impl Rules {
+        /// Score (hundredths) and verdict of an answer holding `held` with these signals:
+        /// rule 2 (base weight at the tier times the source's weight, rounded half up), rule 3
+        /// (with `relay` held, hosting and the asn-heuristic and keyword tiers count nothing),
+        /// rule 4 (per category the strongest signal, summed, capped at 1.00), rule 5 (the
+        /// thresholds).
+        pub(super) fn score(&self, held: Categories, signals: &[Signal]) -> (u8, &str) {
+            let relay = held.contains(Categories::RELAY);
+            let mut total = 0;
+            for &(category, base) in &self.weights {
+                if !held.contains(category) {
+                    continue;
+                }
+                let strongest = signals
+                    .iter()
+                    .filter(|s| s.categories.contains(category))
+                    .filter(|s| {
+                        !(relay
+                            && (category == Categories::HOSTING
+                                || matches!(s.tier, Tier::AsnHeuristic | Tier::Keyword)))
+                    })
+                    .map(|s| (base[tier_index(s.tier)] * u32::from(s.weight) + 50) / 100)
+                    .max()
+                    .unwrap_or(0);
+                total += strongest;
+            }
+            let score = total.min(100);
+            let verdict = self
+                .thresholds
+                .iter()
+                .rev()
+                .find(|(_, from)| score >= *from)
+                .map_or("clean", |(v, _)| v.as_str());
+            (score as u8, verdict)
+        }
+    }
+
+    /// Every worked example of the document comes out of the documented rules: the check that
+    /// this implementation says what the document says.
+    #[test]
+    fn the_documented_rules_give_every_worked_example() {
+        let rules = rules();
+        let examples = table(&doc(), "examples");
+        assert!(examples.len() >= 10, "{} examples", examples.len());
+        for row in &examples {
+            let mut held = Categories::empty();
+            let signals: Vec<Signal> = row[1]
+                .split(',')
+                .map(|cell| {
+                    // `category@tier` or `category@tier×w`.
+                    let cell = cell.trim().trim_matches('`');
+                    let (category, rest) = cell.split_once('@').expect("category@tier");
+                    let (tier, weight) = match rest.split_once('×') {
+                        Some((t, w)) => (t, hundredths(w) as u8),
+                        None => (rest, 100),
+                    };
+                    let categories = Categories::from_name(category).expect(category);
+                    held |= categories;
+                    Signal {
+                        categories,
+                        tier: Tier::from_name(tier).expect(tier),
+                        weight,
+                    }
+                })
+                .collect();
+            let (score, verdict) = rules.score(held, &signals);
+            assert_eq!(
+                (score, verdict),
+                (hundredths(&row[2]) as u8, row[3].trim_matches('`')),
+                "{}",
+                row[0]
+            );
+        }
+    }
 }

@@ -3,8 +3,6 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::path::PathBuf;
-use std::sync::OnceLock;
 
 use ipnet::IpNet;
 use ipsieve::{Database, Verdict};
@@ -12,12 +10,8 @@ use ipsieve_builder::manifest::{Manifest, SourceEntry};
 use ipsieve_builder::{load, Builder};
 use ipsieve_sources::{aws, google, input, pfx2as, plain, tor};
 
-pub(crate) fn manifest_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/snapshot/sources.toml")
-}
-
 fn manifest() -> Manifest {
-    Manifest::load(&manifest_path()).expect("vendored manifest")
+    Manifest::load(&ipsieve_testkit::snapshot::manifest()).expect("vendored manifest")
 }
 
 fn source(name: &str) -> SourceEntry {
@@ -28,18 +22,9 @@ fn source(name: &str) -> SourceEntry {
         .unwrap_or_else(|| panic!("source {name} in the vendored manifest"))
 }
 
-/// The snapshot artifact, built once per test run.
+/// The snapshot artifact, built once per test run (every source read to its end, none empty).
 pub(crate) fn artifact() -> &'static [u8] {
-    static BYTES: OnceLock<Vec<u8>> = OnceLock::new();
-    BYTES.get_or_init(|| {
-        let mut b = Builder::new().build_time(1_750_000_000);
-        let reports = load::load_manifest(&manifest(), &mut b, |_| {}).unwrap();
-        for r in &reports {
-            assert!(r.fatal.is_none(), "{}: {:?}", r.name, r.fatal);
-            assert!(r.read > 0, "{} read nothing", r.name);
-        }
-        b.compile().unwrap().bytes
-    })
+    ipsieve_testkit::snapshot::artifact()
 }
 
 fn db() -> Database {

@@ -103,3 +103,23 @@ pub(crate) fn entry_asn(text: &str) -> Result<u32, String> {
         asn => Ok(asn),
     }
 }
+
+/// This format in the [registry](crate::formats): its records, and what each asserts.
+pub(crate) struct Parser;
+
+impl crate::formats::Parse for Parser {
+    const MODULE: &'static str = "asn_list";
+    type Record = AsnEntry;
+
+    fn parse(
+        reader: Box<dyn BufRead + Send>,
+        source: &str,
+    ) -> impl Iterator<Item = Result<Located<AsnEntry>, ParseError>> {
+        parse_located(reader, source)
+    }
+
+    fn entries(r: AsnEntry) -> impl Iterator<Item = crate::formats::Entry> {
+        use crate::formats::Entry;
+        std::iter::once(Entry::Asn(r.asn))
+    }
+}

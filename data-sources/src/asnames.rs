@@ -122,3 +122,23 @@ impl LineFormat for AsNames {
         });
     }
 }
+
+/// This format in the [registry](crate::formats): its records, and what each asserts.
+pub(crate) struct Parser;
+
+impl crate::formats::Parse for Parser {
+    const MODULE: &'static str = "asnames";
+    type Record = AsName;
+
+    fn parse(
+        reader: Box<dyn BufRead + Send>,
+        source: &str,
+    ) -> impl Iterator<Item = Result<Located<AsName>, ParseError>> {
+        parse_located(reader, source)
+    }
+
+    fn entries(r: AsName) -> impl Iterator<Item = crate::formats::Entry> {
+        use crate::formats::Entry;
+        std::iter::once(Entry::AsName(r.asn, r.name))
+    }
+}

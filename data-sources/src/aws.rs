@@ -198,3 +198,23 @@ fn parse_create_date(text: &str) -> Option<Timestamp> {
     let (date, time) = (text.get(..10)?, text.get(10..)?);
     Timestamp::from_parts(date, time.strip_prefix('-')?, b'-')
 }
+
+/// This format in the [registry](crate::formats): its records, and what each asserts.
+pub(crate) struct Parser;
+
+impl crate::formats::Parse for Parser {
+    const MODULE: &'static str = "aws";
+    type Record = AwsPrefix;
+
+    fn parse(
+        reader: Box<dyn BufRead + Send>,
+        source: &str,
+    ) -> impl Iterator<Item = Result<Located<AwsPrefix>, ParseError>> {
+        parse_located(reader, source)
+    }
+
+    fn entries(r: AwsPrefix) -> impl Iterator<Item = crate::formats::Entry> {
+        use crate::formats::Entry;
+        std::iter::once(Entry::net(r.net))
+    }
+}

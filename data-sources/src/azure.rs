@@ -228,3 +228,23 @@ fn prefix(raw: &RawValue) -> Result<IpNet, String> {
         .map_err(|e| format!("bad address prefix: {}", json::message(&e)))?;
     net::parse_net(&text, false, HostBits::Reject)
 }
+
+/// This format in the [registry](crate::formats): its records, and what each asserts.
+pub(crate) struct Parser;
+
+impl crate::formats::Parse for Parser {
+    const MODULE: &'static str = "azure";
+    type Record = AzurePrefix;
+
+    fn parse(
+        reader: Box<dyn BufRead + Send>,
+        source: &str,
+    ) -> impl Iterator<Item = Result<Located<AzurePrefix>, ParseError>> {
+        parse_located(reader, source)
+    }
+
+    fn entries(r: AzurePrefix) -> impl Iterator<Item = crate::formats::Entry> {
+        use crate::formats::Entry;
+        std::iter::once(Entry::net(r.net))
+    }
+}

@@ -105,3 +105,23 @@ impl LineFormat for BadAsn {
         }
     }
 }
+
+/// This format in the [registry](crate::formats): its records, and what each asserts.
+pub(crate) struct Parser;
+
+impl crate::formats::Parse for Parser {
+    const MODULE: &'static str = "bad_asn";
+    type Record = AsnEntry;
+
+    fn parse(
+        reader: Box<dyn BufRead + Send>,
+        source: &str,
+    ) -> impl Iterator<Item = Result<Located<AsnEntry>, ParseError>> {
+        parse_located(reader, source)
+    }
+
+    fn entries(r: AsnEntry) -> impl Iterator<Item = crate::formats::Entry> {
+        use crate::formats::Entry;
+        std::iter::once(Entry::Asn(r.asn))
+    }
+}

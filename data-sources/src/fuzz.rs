@@ -1,12 +1,14 @@
 //! Entry points for the fuzz targets in `fuzz/` and the tests that replay their findings, so
 //! that each target is a one-liner. Not part of the public API.
 //!
-//! [`parse`] runs one parser over arbitrary bytes, drains every item and panics when an
-//! invariant that must hold for *any* input breaks: the parser panics or yields more items than
-//! the input could hold; an error names another source, points outside the input, quotes more
-//! than [`MAX_QUOTED`] characters or is followed by more items after a fatal one; a record holds
-//! a network with host bits set, a range that ends before it starts or spans both families, or
-//! a country that is not two uppercase ASCII letters.
+//! [`parse`] runs one format of the [registry](crate::formats) over arbitrary bytes, drains
+//! every item and panics when an invariant that must hold for *any* input breaks: the parser
+//! panics or yields more items than the input could hold; an error names another source,
+//! points outside the input, quotes more than [`MAX_QUOTED`] characters or is followed by more
+//! items after a fatal one; a record breaks an invariant its module declares (a Tor fingerprint
+//! that is not 40 hex digits, a pfx2as record without an origin, an ASN range that ends before
+//! it starts); an entry it yields holds a network with host bits set, a range that ends before
+//! it starts or spans both families, or a country that is not two uppercase ASCII letters.
 
 use std::io::Cursor;
 use std::net::IpAddr;
@@ -14,13 +16,8 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use crate::error::{Located, ParseError, Position, MAX_QUOTED};
-use crate::rir::{Resource, RirRecord};
-use crate::tor_consensus::ConsensusItem;
-use crate::{
-    asn_list, asnames, aws, azure, bad_asn, geofeed, geofeed_json, google, icloud, input,
-    ip_location_db, ipcat, ipfetcher, iptoasn, mrt, mullvad, oracle, pfx2as, plain, proxy, rir,
-    tor, tor_consensus,
-};
+use crate::formats::{self, Attrs, Entry, Parse, FORMATS};
+use crate::input;
 
 /// The minimised inputs kept under the repository's `fuzz/regressions/<target>/` (empty when
 /// the directory does not exist, as outside the repository), for the tests that replay them
@@ -54,53 +51,30 @@ const MAX_DECOMPRESSED: u64 = 1 << 20;
 #[cfg(feature = "mmdb")]
 const MAX_MMDB_ITEMS: usize = 1 << 16;
 
-/// Every format [`parse`] knows, by module name; [`parse_all`] indexes it with the first byte.
-pub const FORMATS: &[&str] = &[
-    "tor",
-    "tor_consensus",
-    "plain",
-    "aws",
-    "google",
-    "pfx2as",
-    "asnames",
-    "iptoasn",
-    "ip_location_db",
-    "asn_list",
-    "bad_asn",
-    "ipcat",
-    "azure",
-    "oracle",
-    "geofeed_json",
-    "ipfetcher",
-    "mullvad",
-    "rir",
-    "proxy",
-    "geofeed",
-    "icloud",
-    "mrt",
-    #[cfg(feature = "mmdb")]
-    "mmdb",
-];
-
-/// Picks the format from the first byte (modulo [`FORMATS`]) and parses the rest with it.
+/// Picks the format from the first byte (modulo the number of [registered](FORMATS) formats)
+/// and parses the rest with it.
 pub fn parse_all(data: &[u8]) {
     if let Some((&first, rest)) = data.split_first() {
-        parse(FORMATS[usize::from(first) % FORMATS.len()], rest);
+        FORMATS[usize::from(first) % FORMATS.len()].fuzz(rest);
     }
 }
 
-/// Parses `data` as `format` (a module name from [`FORMATS`]) and drains every item, checking
-/// the invariants of the [module docs](self). When `data` starts with a gzip or bzip2 magic it
-/// is parsed a second time through [`input::decode_with_limit`], as a source file would be.
+/// Parses `data` as the format whose parser module is `module` (`tor`, `mrt`, …) and drains
+/// every item, checking the invariants of the [module docs](self). When `data` starts with a
+/// gzip or bzip2 magic it is parsed a second time through [`input::decode_with_limit`], as a
+/// source file would be.
 ///
 /// # Panics
-/// On an unknown format name, and whenever an invariant breaks (that is the point).
-pub fn parse(format: &str, data: &[u8]) {
-    #[cfg(feature = "mmdb")]
-    if format == "mmdb" {
-        return parse_mmdb(data);
-    }
-    run(format, Cursor::new(data), data);
+/// On an unknown module name, and whenever an invariant breaks (that is the point).
+pub fn parse(module: &str, data: &[u8]) {
+    formats::by_module(module)
+        .unwrap_or_else(|| panic!("unknown format {module:?}; see ipsieve_sources::formats"))
+        .fuzz(data);
+}
+
+/// [`parse`] for one registered format: its records as read and as decompressed.
+pub(crate) fn parse_with<P: Parse>(data: &[u8]) {
+    run::<P>(Box::new(Cursor::new(data.to_vec())), data);
     if data.starts_with(&[0x1f, 0x8b]) || data.starts_with(b"BZh") {
         let decode = || input::decode_with_limit(Cursor::new(data.to_vec()), MAX_DECOMPRESSED);
         // What the parser will see, to bound its positions (up to where decoding fails).
@@ -108,13 +82,15 @@ pub fn parse(format: &str, data: &[u8]) {
         let Ok(mut whole) = decode() else { return };
         let _ = std::io::Read::read_to_end(&mut whole, &mut seen);
         if let Ok(reader) = decode() {
-            run(format, reader, &seen);
+            run::<P>(reader, &seen);
         }
     }
 }
 
+/// [`parse`] for MaxMind DBs, read whole (never decompressed): open, metadata, `verify`, then
+/// at most [`MAX_MMDB_ITEMS`] networks and the entries each yields.
 #[cfg(feature = "mmdb")]
-fn parse_mmdb(data: &[u8]) {
+pub(crate) fn parse_mmdb(data: &[u8]) {
     let db = match crate::mmdb::MmdbDatabase::from_bytes(data.to_vec(), SOURCE) {
         Ok(db) => db,
         Err(e) => return check_mmdb_error(&e, data),
@@ -128,7 +104,7 @@ fn parse_mmdb(data: &[u8]) {
     for item in db.networks().take(MAX_MMDB_ITEMS) {
         assert!(!after_fatal, "an item after a fatal error");
         match item {
-            Ok(record) => check_net(&record.net),
+            Ok(record) => crate::mmdb::entries(record).for_each(|e| check_entry(&e)),
             Err(e) => {
                 check_mmdb_error(&e, data);
                 after_fatal = e.fatal;
@@ -148,89 +124,30 @@ fn check_mmdb_error(e: &ParseError, seen: &[u8]) {
     check_error(e, seen);
 }
 
-/// Runs `format` over `reader`, whose content is `seen` (for position bounds).
-fn run<R: std::io::BufRead>(format: &str, reader: R, seen: &[u8]) {
+/// Runs `P` over `reader`, whose content is `seen` (for position bounds).
+fn run<P: Parse>(reader: Box<dyn std::io::BufRead + Send>, seen: &[u8]) {
     // A record or an error per input byte at most, plus one for an empty document.
     let max = seen.len() + 1;
-    let r = reader;
-    let s = SOURCE;
-    match format {
-        "tor" => drain(tor::parse_located(r, s), seen, max, |e| {
-            let f = &e.fingerprint;
-            let hex = |b: &u8| b.is_ascii_digit() || (b'A'..=b'F').contains(b);
-            assert!(
-                f.len() == 40 && f.bytes().all(|b| hex(&b)),
-                "fingerprint {f:?}"
-            );
-        }),
-        "tor_consensus" => drain(tor_consensus::parse_located(r, s), seen, max, |i| {
-            if let ConsensusItem::Relay(relay) = i {
-                relay.addresses().for_each(drop);
-            }
-        }),
-        "plain" => drain(plain::parse_located(r, s), seen, max, check_net),
-        "aws" => drain(aws::parse_located(r, s), seen, max, |p| check_net(&p.net)),
-        "google" => drain(google::parse_located(r, s), seen, max, |p| {
-            check_net(&p.net)
-        }),
-        "pfx2as" => drain(pfx2as::parse_located(r, s), seen, max, |p| {
-            check_net(&p.net);
-            assert!(!p.origins.is_empty(), "pfx2as record without an origin");
-        }),
-        "asnames" => drain(asnames::parse_located(r, s), seen, max, |n| {
-            check_country(n.country);
-        }),
-        "iptoasn" => drain(iptoasn::parse_located(r, s), seen, max, |x| {
-            check_range(x.start, x.end);
-            check_country(x.country);
-        }),
-        "ip_location_db" => drain(ip_location_db::parse_located(r, s), seen, max, |x| {
-            check_range(x.start, x.end)
-        }),
-        "asn_list" => drain(asn_list::parse_located(r, s), seen, max, |_| {}),
-        "bad_asn" => drain(bad_asn::parse_located(r, s), seen, max, |_| {}),
-        "ipcat" => drain(ipcat::parse_located(r, s), seen, max, |x| {
-            check_range(x.start, x.end)
-        }),
-        "azure" => drain(azure::parse_located(r, s), seen, max, |p| check_net(&p.net)),
-        "oracle" => drain(oracle::parse_located(r, s), seen, max, |p| {
-            check_net(&p.net)
-        }),
-        "geofeed_json" => drain(geofeed_json::parse_located(r, s), seen, max, |g| {
-            check_net(&g.network);
-            check_country(g.country);
-        }),
-        "ipfetcher" => drain(ipfetcher::parse_located(r, s), seen, max, check_net),
-        "mullvad" => drain(mullvad::parse_located(r, s), seen, max, |m| {
-            m.addresses().into_iter().for_each(drop);
-        }),
-        "rir" => drain(rir::parse_located(r, s), seen, max, |x| {
-            if let RirRecord::Delegation(d) = x {
-                check_country(d.country);
-                match d.resource {
-                    Resource::Ipv4 { start, end } => check_range(start.into(), end.into()),
-                    Resource::Ipv6(net) => check_net(&IpNet::V6(net)),
-                    Resource::Asn { first, last } => assert!(first <= last, "{first}-{last}"),
-                }
-                d.resource.networks().for_each(|n| check_net(&n));
-            }
-        }),
-        "proxy" => drain(proxy::parse_located(r, s), seen, max, |_| {}),
-        "geofeed" | "icloud" => {
-            let check = |g: &crate::GeofeedEntry| {
-                check_net(&g.network);
-                check_country(g.country);
-            };
-            if format == "geofeed" {
-                drain(geofeed::parse_located(r, s), seen, max, check)
-            } else {
-                drain(icloud::parse_located(r, s), seen, max, check)
-            }
+    drain(P::parse(reader, SOURCE), seen, max, |record| {
+        P::check(&record);
+        P::entries(record).for_each(|e| check_entry(&e));
+    });
+}
+
+/// What every entry must be, from any input: networks without host bits, ranges in order and
+/// in one family, countries of two uppercase letters.
+fn check_entry(e: &Entry) {
+    let attrs = |a: &Attrs| check_country(a.country);
+    match e {
+        Entry::Net(net, a) => {
+            check_net(net);
+            attrs(a);
         }
-        "mrt" => drain(mrt::parse_located(r, s), seen, max, |p| {
-            check_net(&p.net);
-        }),
-        _ => panic!("unknown format {format:?}; see ipsieve_sources::fuzz::FORMATS"),
+        Entry::Range(first, last, a) => {
+            check_range(*first, *last);
+            attrs(a);
+        }
+        Entry::AsName(..) | Entry::Asn(_) | Entry::Skipped(_) => {}
     }
 }
 
@@ -240,7 +157,7 @@ fn drain<T>(
     items: impl Iterator<Item = Result<Located<T>, ParseError>>,
     seen: &[u8],
     max_items: usize,
-    mut check: impl FnMut(&T),
+    mut check: impl FnMut(T),
 ) {
     let mut after_fatal = false;
     for (n, item) in items.enumerate() {
@@ -253,7 +170,7 @@ fn drain<T>(
         match item {
             Ok(located) => {
                 check_position(located.position, seen);
-                check(&located.record);
+                check(located.record);
             }
             Err(e) => {
                 check_error(&e, seen);
@@ -292,7 +209,7 @@ fn check_position(position: Position, seen: &[u8]) {
     }
 }
 
-fn check_net(net: &IpNet) {
+pub(crate) fn check_net(net: &IpNet) {
     assert_eq!(*net, net.trunc(), "host bits set in {net}");
 }
 

@@ -142,3 +142,22 @@ impl LineFormat for Geofeed {
         }
     }
 }
+
+/// This format in the [registry](crate::formats): its records, and what each asserts.
+pub(crate) struct Parser;
+
+impl crate::formats::Parse for Parser {
+    const MODULE: &'static str = "geofeed";
+    type Record = GeofeedEntry;
+
+    fn parse(
+        reader: Box<dyn BufRead + Send>,
+        source: &str,
+    ) -> impl Iterator<Item = Result<Located<GeofeedEntry>, ParseError>> {
+        parse_located(reader, source)
+    }
+
+    fn entries(r: GeofeedEntry) -> impl Iterator<Item = crate::formats::Entry> {
+        std::iter::once(crate::formats::located(r))
+    }
+}

@@ -236,6 +236,25 @@ fn parse_offset_date_time(text: &str) -> Option<Timestamp> {
     Some(Timestamp(local.0 - sign * (hours * 3600 + minutes * 60)))
 }
 
+/// This format in the [registry](crate::formats): its records, and what each asserts.
+pub(crate) struct Parser;
+
+impl crate::formats::Parse for Parser {
+    const MODULE: &'static str = "geofeed_json";
+    type Record = GeofeedEntry;
+
+    fn parse(
+        reader: Box<dyn BufRead + Send>,
+        source: &str,
+    ) -> impl Iterator<Item = Result<Located<GeofeedEntry>, ParseError>> {
+        parse_located(reader, source)
+    }
+
+    fn entries(r: GeofeedEntry) -> impl Iterator<Item = crate::formats::Entry> {
+        std::iter::once(crate::formats::located(r))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

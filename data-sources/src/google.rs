@@ -174,3 +174,23 @@ fn entry(raw: &RawValue) -> Result<GooglePrefix, String> {
         scope: e.scope,
     })
 }
+
+/// This format in the [registry](crate::formats): its records, and what each asserts.
+pub(crate) struct Parser;
+
+impl crate::formats::Parse for Parser {
+    const MODULE: &'static str = "google";
+    type Record = GooglePrefix;
+
+    fn parse(
+        reader: Box<dyn BufRead + Send>,
+        source: &str,
+    ) -> impl Iterator<Item = Result<Located<GooglePrefix>, ParseError>> {
+        parse_located(reader, source)
+    }
+
+    fn entries(r: GooglePrefix) -> impl Iterator<Item = crate::formats::Entry> {
+        use crate::formats::Entry;
+        std::iter::once(Entry::net(r.net))
+    }
+}

@@ -49,3 +49,22 @@ pub fn parse_located<R: BufRead>(
 ) -> impl Iterator<Item = Result<Located<GeofeedEntry>, ParseError>> {
     geofeed::parse_located(reader, source_name)
 }
+
+/// This format in the [registry](crate::formats): its records, and what each asserts.
+pub(crate) struct Parser;
+
+impl crate::formats::Parse for Parser {
+    const MODULE: &'static str = "icloud";
+    type Record = GeofeedEntry;
+
+    fn parse(
+        reader: Box<dyn BufRead + Send>,
+        source: &str,
+    ) -> impl Iterator<Item = Result<Located<GeofeedEntry>, ParseError>> {
+        parse_located(reader, source)
+    }
+
+    fn entries(r: GeofeedEntry) -> impl Iterator<Item = crate::formats::Entry> {
+        std::iter::once(crate::formats::located(r))
+    }
+}

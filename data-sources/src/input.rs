@@ -174,7 +174,7 @@ pub fn decode_with_limit(
     }
     let whole = Cursor::new(magic[..got].to_vec()).chain(reader);
     if magic[..got].starts_with(&GZIP_MAGIC) {
-        let gunzip = Capped::new(flate2::read::MultiGzDecoder::new(whole), max_decompressed);
+        let gunzip = gunzip_with_limit(whole, max_decompressed);
         Ok(Box::new(BufReader::with_capacity(BUFFER, gunzip)))
     } else if is_bzip2(&magic[..got]) {
         let bunzip = Capped::new(bzip2::read::MultiBzDecoder::new(whole), max_decompressed);
@@ -182,6 +182,36 @@ pub fn decode_with_limit(
     } else {
         Ok(Box::new(BufReader::with_capacity(BUFFER, whole)))
     }
+}
+
+/// `reader`'s gzip stream (one member or several, as `cat a.gz b.gz` makes) decompressed,
+/// failing once more than `max_decompressed` bytes have come out: the one capped gunzip, used
+/// by [`decode_with_limit`] for source files and by the fetcher for downloads. A read past the
+/// cap fails with an error [`over_limit`] recognises; a corrupt or truncated stream fails with
+/// flate2's error.
+///
+/// ```
+/// use std::io::{Read, Write};
+///
+/// let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+/// gz.write_all(&[b'a'; 10_000]).unwrap();
+/// let bomb = gz.finish().unwrap();
+/// let mut out = Vec::new();
+/// let e = ipsieve_sources::input::gunzip_with_limit(&bomb[..], 1000).read_to_end(&mut out).unwrap_err();
+/// assert_eq!(ipsieve_sources::input::over_limit(&e), Some(1000));
+/// assert_eq!(out.len(), 1000);
+/// ```
+pub fn gunzip_with_limit<R: Read>(reader: R, max_decompressed: u64) -> impl Read {
+    Capped::new(flate2::read::MultiGzDecoder::new(reader), max_decompressed)
+}
+
+/// The cap, when `e` is the error of a decompressed input that went past it (from
+/// [`gunzip_with_limit`], [`decode_with_limit`] or [`open_with_limit`]); `None` for any
+/// other error.
+pub fn over_limit(e: &io::Error) -> Option<u64> {
+    e.get_ref()
+        .and_then(|inner| inner.downcast_ref::<TooLarge>())
+        .map(|too_large| too_large.0)
 }
 
 /// A decompressor's output, failing once more than `limit` bytes have come out.
@@ -245,11 +275,8 @@ impl std::error::Error for TooLarge {}
 /// Why reading failed, for a parser's fatal error: the decompression cap, said as it is, or
 /// `otherwise` (a broken or truncated file) for any other error.
 pub(crate) fn read_failure(e: &io::Error, otherwise: impl FnOnce() -> String) -> String {
-    match e
-        .get_ref()
-        .and_then(|inner| inner.downcast_ref::<TooLarge>())
-    {
-        Some(too_large) => format!("{too_large}; check the file"),
+    match over_limit(e) {
+        Some(limit) => format!("{}; check the file", TooLarge(limit)),
         None => otherwise(),
     }
 }

@@ -131,3 +131,22 @@ impl LineFormat for AsnCsv {
         }
     }
 }
+
+/// This format in the [registry](crate::formats): its records, and what each asserts.
+pub(crate) struct Parser;
+
+impl crate::formats::Parse for Parser {
+    const MODULE: &'static str = "ip_location_db";
+    type Record = IpLocationAsn;
+
+    fn parse(
+        reader: Box<dyn BufRead + Send>,
+        source: &str,
+    ) -> impl Iterator<Item = Result<Located<IpLocationAsn>, ParseError>> {
+        parse_located(reader, source)
+    }
+
+    fn entries(r: IpLocationAsn) -> impl Iterator<Item = crate::formats::Entry> {
+        crate::formats::as_range(r.start, r.end, r.asn, r.org)
+    }
+}

@@ -111,3 +111,27 @@ impl LineFormat for Ipcat {
         }
     }
 }
+
+/// This format in the [registry](crate::formats): its records, and what each asserts.
+pub(crate) struct Parser;
+
+impl crate::formats::Parse for Parser {
+    const MODULE: &'static str = "ipcat";
+    type Record = IpcatRange;
+
+    fn parse(
+        reader: Box<dyn BufRead + Send>,
+        source: &str,
+    ) -> impl Iterator<Item = Result<Located<IpcatRange>, ParseError>> {
+        parse_located(reader, source)
+    }
+
+    fn entries(r: IpcatRange) -> impl Iterator<Item = crate::formats::Entry> {
+        use crate::formats::{Attrs, Entry};
+        let attrs = Attrs {
+            provider: Some(r.name),
+            ..Attrs::default()
+        };
+        std::iter::once(Entry::Range(r.start, r.end, attrs))
+    }
+}

@@ -113,3 +113,23 @@ fn item(raw: &RawValue, v6: bool) -> Result<IpNet, String> {
     }
     Ok(net)
 }
+
+/// This format in the [registry](crate::formats): its records, and what each asserts.
+pub(crate) struct Parser;
+
+impl crate::formats::Parse for Parser {
+    const MODULE: &'static str = "ipfetcher";
+    type Record = ipnet::IpNet;
+
+    fn parse(
+        reader: Box<dyn BufRead + Send>,
+        source: &str,
+    ) -> impl Iterator<Item = Result<Located<ipnet::IpNet>, ParseError>> {
+        parse_located(reader, source)
+    }
+
+    fn entries(r: ipnet::IpNet) -> impl Iterator<Item = crate::formats::Entry> {
+        use crate::formats::Entry;
+        std::iter::once(Entry::net(r))
+    }
+}

@@ -142,3 +142,22 @@ fn record(
         description: description.trim().to_owned(),
     })
 }
+
+/// This format in the [registry](crate::formats): its records, and what each asserts.
+pub(crate) struct Parser;
+
+impl crate::formats::Parse for Parser {
+    const MODULE: &'static str = "iptoasn";
+    type Record = IptoasnRange;
+
+    fn parse(
+        reader: Box<dyn BufRead + Send>,
+        source: &str,
+    ) -> impl Iterator<Item = Result<Located<IptoasnRange>, ParseError>> {
+        parse_located(reader, source)
+    }
+
+    fn entries(r: IptoasnRange) -> impl Iterator<Item = crate::formats::Entry> {
+        crate::formats::as_range(r.start, r.end, r.asn, r.description)
+    }
+}

@@ -1,5 +1,7 @@
-//! Streaming parsers for the upstream formats ipsieve compiles: Tor exit lists, plain address
-//! lists, AWS and Google Cloud ranges, CAIDA prefix-to-AS and AS-name lists.
+//! Streaming parsers for the upstream formats ipsieve compiles (Tor exit lists and consensuses,
+//! address lists, cloud ranges, BGP prefix-to-AS tables and RIB dumps, AS names and lists, RIR
+//! statistics, geofeeds, VPN relay lists, MaxMind databases), and the registry that declares
+//! each format once ([`formats`]).
 //!
 //! # Quick start
 //!
@@ -35,31 +37,39 @@
 //!
 //! # Formats
 //!
-//! | module | format | record |
-//! |---|---|---|
-//! | [`tor`] | TorDNSEL `exit-addresses`, live and CollecTor | [`ExitAddress`] |
-//! | [`tor_consensus`] | Tor network-status consensus, ns and microdesc flavours | [`ConsensusItem`] |
-//! | [`plain`] | one address or CIDR per line, comma-separated lines | [`ipnet::IpNet`] |
-//! | [`aws`] | AWS `ip-ranges.json` | [`AwsPrefix`] |
-//! | [`google`] | Google `cloud.json` / `goog.json` | [`GooglePrefix`] |
-//! | [`pfx2as`] | CAIDA RouteViews prefix-to-AS | [`Pfx2AsRecord`] |
-//! | [`asnames`] | potaroo / CIDR-report AS names | [`AsName`] |
-//! | [`iptoasn`] | iptoasn.com `ip2asn-*.tsv` ranges (AS 0 = not routed) | [`IptoasnRange`] |
-//! | [`ip_location_db`] | ip-location-db `asn-ipv4.csv` / `asn-ipv6.csv` ranges | [`IpLocationAsn`] |
-//! | [`asn_list`] | X4BNet `ASN.txt` (`AS123 # comment`) | [`AsnEntry`] |
-//! | [`bad_asn`] | brianhama `bad-asn-list.csv` (lenient quoting) | [`AsnEntry`] |
-//! | [`ipcat`] | client9 ipcat `datacenters.csv` ranges | [`IpcatRange`] |
-//! | [`azure`] | Azure Service Tags JSON | [`AzurePrefix`] |
-//! | [`oracle`] | Oracle Cloud `public_ip_ranges.json` | [`OraclePrefix`] |
-//! | [`geofeed_json`] | JSON geofeeds (Vultr, ip-fetcher `linode.json`) | [`GeofeedEntry`] |
-//! | [`ipfetcher`] | ip-fetcher `{"IPv4Prefixes", "IPv6Prefixes"}` lists | [`ipnet::IpNet`] |
-//! | [`mullvad`] | Mullvad relay lists, API and cached shapes | [`MullvadRelay`] |
-//! | [`rir`] | RIR delegated and delegated-extended statistics | [`RirRecord`] |
-//! | [`proxy`] | public proxy lists (`ip:port`, `scheme://ip:port`) | [`Proxy`] |
-//! | [`geofeed`] | RFC 8805 geofeed CSV (DigitalOcean, Linode) | [`GeofeedEntry`] |
-//! | [`icloud`] | iCloud Private Relay `egress-ip-ranges.csv` | [`GeofeedEntry`] |
-//! | [`mrt`] | MRT RIB dumps: `TABLE_DUMP_V2` (ADD-PATH too) and legacy `TABLE_DUMP` | [`MrtPrefix`] |
-//! | `mmdb` (feature `mmdb`) | MaxMind DB: GeoIP2 Anonymous IP / Anonymous Plus, ASN, Country | `MmdbRecord` |
+//! Every format is declared once, in the [registry](formats::FORMATS): its manifest name, its
+//! parser module, what it yields, the fixtures that seed its fuzzing. The builder's manifest
+//! and loader, the fuzz targets and this table all read that declaration (a test keeps this
+//! table equal to it; `cargo run -p ipsieve-sources --features mmdb --example formats --
+//! --markdown` prints it).
+//!
+//! <!-- formats:begin -->
+//! | manifest `format` | module | what | each record yields |
+//! |---|---|---|---|
+//! | `tor-exit-list` | [`tor`] | TorDNSEL `exit-addresses`, live and CollecTor | a network per exit address |
+//! | `tor-consensus` | [`tor_consensus`] | Tor network-status consensus, ns and microdesc flavours | a network per relay address, `tor_exit` (Exit and not BadExit) or `tor_relay` |
+//! | `ip-list` | [`plain`] | one address or CIDR per line, comma-separated lines | a network per address or CIDR |
+//! | `aws-ip-ranges` | [`aws`] | AWS `ip-ranges.json` | a network per prefix |
+//! | `google-cloud` | [`google`] | Google `cloud.json` / `goog.json` | a network per prefix |
+//! | `pfx2as` | [`pfx2as`] | CAIDA RouteViews prefix-to-AS | a network with its origin ASN (the first of a multi-origin set) |
+//! | `asnames` | [`asnames`] | potaroo / CIDR-report AS names | an AS name |
+//! | `iptoasn` | [`iptoasn`] | iptoasn.com `ip2asn-*.tsv` ranges | a range with its origin ASN, and the AS name; AS 0 (not routed) skipped |
+//! | `ip-location-db-asn` | [`ip_location_db`] | ip-location-db `asn-ipv4.csv` / `asn-ipv6.csv` ranges | a range with its origin ASN, and the AS name; AS 0 (not routed) skipped |
+//! | `asn-list` | [`asn_list`] | X4BNet `ASN.txt` (`AS123 # comment`) | an AS whose ranges get the source's categories |
+//! | `bad-asn-list` | [`bad_asn`] | brianhama `bad-asn-list.csv` (lenient quoting) | an AS whose ranges get the source's categories |
+//! | `ipcat` | [`ipcat`] | client9 ipcat `datacenters.csv` ranges | a range with its provider |
+//! | `azure-service-tags` | [`azure`] | Azure Service Tags JSON | a network per prefix |
+//! | `oracle-cloud` | [`oracle`] | Oracle Cloud `public_ip_ranges.json` | a network per CIDR |
+//! | `geofeed-json` | [`geofeed_json`] | JSON geofeeds (Vultr, ip-fetcher `linode.json`) | a network with its country |
+//! | `ip-fetcher` | [`ipfetcher`] | ip-fetcher `{"IPv4Prefixes", "IPv6Prefixes"}` lists | a network per prefix |
+//! | `mullvad-relays` | [`mullvad`] | Mullvad relay lists, API and cached shapes | a network per address of an active relay; inactive relays skipped |
+//! | `rir-delegated` | [`rir`] | RIR delegated and delegated-extended statistics | an IPv4 range or IPv6 network with its registration country (ASN rows skipped) |
+//! | `proxy-list` | [`proxy`] | public proxy lists (`ip:port`, `scheme://ip:port`) | a network per proxy address |
+//! | `geofeed` | [`geofeed`] | RFC 8805 geofeed CSV (DigitalOcean, Linode) | a network with its country |
+//! | `icloud-egress` | [`icloud`] | iCloud Private Relay `egress-ip-ranges.csv` | a network with its country |
+//! | `mrt` | [`mrt`] | MRT RIB dumps: `TABLE_DUMP_V2` (ADD-PATH too) and legacy `TABLE_DUMP` | a network with its most common origin ASN |
+//! | `mmdb` | `mmdb` (feature `mmdb`) | MaxMind DB: GeoIP2 Anonymous IP / Anonymous Plus, ASN, Country | a network with its anonymity flags as categories, ASN, provider and country, and the AS name |
+//! <!-- formats:end -->
 //!
 //! # Features
 //!
@@ -85,8 +95,10 @@
 //! # Performance
 //!
 //! Text parsers allocate only for what a record owns (the pfx2as origin list, a Tor
-//! fingerprint, an AS name). In release mode the full 998 042-row CAIDA pfx2as file parses in
-//! about 0.1 s from memory, 0.2 s including gunzip, on the development machine.
+//! fingerprint, an AS name). The throughput of every parser on the full-size files (the
+//! 998 042-row CAIDA pfx2as table parses at about 100 MiB/s from memory, a fifth slower
+//! through gunzip) is in `docs/BENCHMARKS.md`; `cargo bench -p ipsieve-benches --bench parse`
+//! measures it again (it needs `../shared/data`).
 //!
 //! # Safety and compatibility
 //!
@@ -104,6 +116,7 @@ pub mod aws;
 pub mod azure;
 pub mod bad_asn;
 pub mod error;
+pub mod formats;
 #[doc(hidden)]
 pub mod fuzz;
 pub mod geofeed;

@@ -438,3 +438,65 @@ fn db_error(source_name: &str, e: &MaxMindDbError, base: u64, len: u64) -> Parse
         fatal: false,
     }
 }
+
+/// The registry's reader of a MaxMind DB ([`crate::formats::Format`] `mmdb`): the whole
+/// database read from `reader` (at most [`MAX_MMDB`] bytes), then each network as the entries
+/// [`entries`] makes of it. A database that does not open is one fatal error.
+pub(crate) fn read_entries(
+    reader: Box<dyn std::io::BufRead + Send>,
+    source: &str,
+    sink: &mut dyn crate::formats::Sink,
+) {
+    let db = match MmdbDatabase::read(reader, source) {
+        Ok(db) => db,
+        Err(e) => return sink.error(e),
+    };
+    for item in db.networks() {
+        match item {
+            Ok(record) => sink.record(Position::Whole, &mut entries(record)),
+            Err(e) => sink.error(e),
+        }
+    }
+}
+
+/// What one MaxMind record asserts: the AS's name (when the record has both ASN and name),
+/// then its network with the anonymity flags as categories (residential proxies are `proxy`;
+/// `is_anonymous` alone asserts nothing, as MaxMind sets it only with a more specific flag),
+/// its ASN (an ASN database's rows are routing data, like a prefix-to-AS table), provider and
+/// country.
+pub(crate) fn entries(r: MmdbRecord) -> impl Iterator<Item = crate::formats::Entry> {
+    use crate::formats::{Attrs, Entry};
+    use ipsieve::Categories;
+
+    let mut categories = Categories::empty();
+    for (flag, c) in [
+        (r.is_anonymous_vpn, Categories::VPN),
+        (r.is_hosting_provider, Categories::HOSTING),
+        (
+            r.is_public_proxy || r.is_residential_proxy,
+            Categories::PROXY,
+        ),
+        (r.is_tor_exit_node, Categories::TOR_EXIT),
+    ] {
+        if flag {
+            categories |= c;
+        }
+    }
+    let country = r
+        .country
+        .as_deref()
+        .and_then(|c| <[u8; 2]>::try_from(c.as_bytes()).ok())
+        .filter(|c| c.iter().all(u8::is_ascii_uppercase));
+    let name = match (r.asn, r.as_org) {
+        (Some(asn), Some(org)) => Some(Entry::AsName(asn, org)),
+        _ => None,
+    };
+    let attrs = Attrs {
+        categories,
+        asn: r.asn,
+        provider: r.provider_name,
+        country,
+    };
+    name.into_iter()
+        .chain(std::iter::once(Entry::Net(r.net, attrs)))
+}

@@ -64,8 +64,8 @@
 //!
 //! `bgpkit-parser` is the well-kept Rust MRT library, but with default features off its
 //! `parser` feature still pulls `chrono`, `regex`, `zerocopy`, `bytes` and more (its default
-//! adds `oneio` with an HTTP stack); it needs Rust 1.88, parses every BGP attribute into owned
-//! structures we would throw away, and its own iterator logs and skips errors rather than
+//! adds `oneio` with an HTTP stack); it parses every BGP attribute into owned structures we
+//! would throw away, and its own iterator logs and skips errors rather than
 //! returning them, which does not fit this crate's fallible stream. What is needed here is
 //! the record framing, three body layouts and the `AS_PATH`: a few hundred lines over byte
 //! slices, fuzzed by the property tests, with the bounded-memory and error-position rules
@@ -841,6 +841,30 @@ impl<'a> Bytes<'a> {
     fn u16(&mut self, what: &str) -> Result<u16, String> {
         let b = self.take(2, what)?;
         Ok(u16::from_be_bytes([b[0], b[1]]))
+    }
+}
+
+/// This format in the [registry](crate::formats): its records, and what each asserts.
+pub(crate) struct Parser;
+
+impl crate::formats::Parse for Parser {
+    const MODULE: &'static str = "mrt";
+    type Record = MrtPrefix;
+
+    fn parse(
+        reader: Box<dyn BufRead + Send>,
+        source: &str,
+    ) -> impl Iterator<Item = Result<Located<MrtPrefix>, ParseError>> {
+        parse_located(reader, source)
+    }
+
+    fn entries(r: MrtPrefix) -> impl Iterator<Item = crate::formats::Entry> {
+        use crate::formats::{Attrs, Entry};
+        let attrs = Attrs {
+            asn: r.origins.first().copied(),
+            ..Attrs::default()
+        };
+        std::iter::once(Entry::Net(r.net, attrs))
     }
 }
 

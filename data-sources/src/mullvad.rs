@@ -776,3 +776,29 @@ impl Addresses {
 fn one(key: &str, text: &str) -> Result<IpAddr, String> {
     net::parse_addr(text).map_err(|r| format!("{key}: {r} ({text:?})"))
 }
+
+/// This format in the [registry](crate::formats): its records, and what each asserts.
+pub(crate) struct Parser;
+
+impl crate::formats::Parse for Parser {
+    const MODULE: &'static str = "mullvad";
+    type Record = MullvadRelay;
+
+    fn parse(
+        reader: Box<dyn BufRead + Send>,
+        source: &str,
+    ) -> impl Iterator<Item = Result<Located<MullvadRelay>, ParseError>> {
+        parse_located(reader, source)
+    }
+
+    fn entries(r: MullvadRelay) -> impl Iterator<Item = crate::formats::Entry> {
+        use crate::formats::Entry;
+        let addresses = if r.active { r.addresses() } else { Vec::new() };
+        let skipped = (!r.active).then_some(Entry::Skipped(crate::formats::Skip::InactiveRelay));
+        skipped.into_iter().chain(
+            addresses
+                .into_iter()
+                .map(|ip| Entry::net(ipnet::IpNet::from(ip))),
+        )
+    }
+}

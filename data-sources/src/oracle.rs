@@ -190,3 +190,23 @@ fn cidr(raw: &RawValue, region: &str) -> Result<OraclePrefix, String> {
         tags: e.tags.unwrap_or_default(),
     })
 }
+
+/// This format in the [registry](crate::formats): its records, and what each asserts.
+pub(crate) struct Parser;
+
+impl crate::formats::Parse for Parser {
+    const MODULE: &'static str = "oracle";
+    type Record = OraclePrefix;
+
+    fn parse(
+        reader: Box<dyn BufRead + Send>,
+        source: &str,
+    ) -> impl Iterator<Item = Result<Located<OraclePrefix>, ParseError>> {
+        parse_located(reader, source)
+    }
+
+    fn entries(r: OraclePrefix) -> impl Iterator<Item = crate::formats::Entry> {
+        use crate::formats::Entry;
+        std::iter::once(Entry::net(r.net))
+    }
+}

@@ -129,3 +129,31 @@ fn parse_origins(field: &str) -> Result<(Vec<u32>, OriginKind), String> {
     }
     Ok((origins, kind))
 }
+
+/// This format in the [registry](crate::formats): its records, and what each asserts.
+pub(crate) struct Parser;
+
+impl crate::formats::Parse for Parser {
+    const MODULE: &'static str = "pfx2as";
+    type Record = Pfx2AsRecord;
+
+    fn parse(
+        reader: Box<dyn BufRead + Send>,
+        source: &str,
+    ) -> impl Iterator<Item = Result<Located<Pfx2AsRecord>, ParseError>> {
+        parse_located(reader, source)
+    }
+
+    fn entries(r: Pfx2AsRecord) -> impl Iterator<Item = crate::formats::Entry> {
+        use crate::formats::{Attrs, Entry};
+        let attrs = Attrs {
+            asn: r.origins.first().copied(),
+            ..Attrs::default()
+        };
+        std::iter::once(Entry::Net(r.net, attrs))
+    }
+
+    fn check(r: &Pfx2AsRecord) {
+        assert!(!r.origins.is_empty(), "pfx2as record without an origin");
+    }
+}

@@ -201,3 +201,23 @@ fn is_host_name(text: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
         && text.bytes().any(|b| b.is_ascii_alphabetic())
 }
+
+/// This format in the [registry](crate::formats): its records, and what each asserts.
+pub(crate) struct Parser;
+
+impl crate::formats::Parse for Parser {
+    const MODULE: &'static str = "proxy";
+    type Record = Proxy;
+
+    fn parse(
+        reader: Box<dyn BufRead + Send>,
+        source: &str,
+    ) -> impl Iterator<Item = Result<Located<Proxy>, ParseError>> {
+        parse_located(reader, source)
+    }
+
+    fn entries(r: Proxy) -> impl Iterator<Item = crate::formats::Entry> {
+        use crate::formats::Entry;
+        std::iter::once(Entry::net(ipnet::IpNet::from(r.address)))
+    }
+}

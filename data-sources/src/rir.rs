@@ -484,3 +484,50 @@ fn date(text: &str) -> Result<Option<Timestamp>, String> {
         None => Err(format!("date {text:?} is not YYYYMMDD")),
     }
 }
+
+/// This format in the [registry](crate::formats): its records, and what each asserts.
+pub(crate) struct Parser;
+
+impl crate::formats::Parse for Parser {
+    const MODULE: &'static str = "rir";
+    type Record = RirRecord;
+
+    fn parse(
+        reader: Box<dyn BufRead + Send>,
+        source: &str,
+    ) -> impl Iterator<Item = Result<Located<RirRecord>, ParseError>> {
+        parse_located(reader, source)
+    }
+
+    fn entries(r: RirRecord) -> impl Iterator<Item = crate::formats::Entry> {
+        use crate::formats::{Attrs, Entry};
+        let entry = match r {
+            RirRecord::Delegation(d) => {
+                let attrs = Attrs {
+                    country: d.country,
+                    ..Attrs::default()
+                };
+                match d.resource {
+                    Resource::Ipv4 { start, end } => {
+                        Some(Entry::Range(start.into(), end.into(), attrs))
+                    }
+                    Resource::Ipv6(net) => Some(Entry::Net(ipnet::IpNet::V6(net), attrs)),
+                    Resource::Asn { .. } => None,
+                }
+            }
+            _ => None,
+        };
+        entry.into_iter()
+    }
+
+    fn check(r: &RirRecord) {
+        if let RirRecord::Delegation(d) = r {
+            if let Resource::Asn { first, last } = d.resource {
+                assert!(first <= last, "{first}-{last}");
+            }
+            d.resource
+                .networks()
+                .for_each(|n| crate::fuzz::check_net(&n));
+        }
+    }
+}

@@ -216,3 +216,29 @@ fn date_time(date: Option<&str>, time: Option<&str>, extra: bool) -> Option<Time
     }
     Timestamp::from_parts(date?, time?, b':')
 }
+
+/// This format in the [registry](crate::formats): its records, and what each asserts.
+pub(crate) struct Parser;
+
+impl crate::formats::Parse for Parser {
+    const MODULE: &'static str = "tor";
+    type Record = ExitAddress;
+
+    fn parse(
+        reader: Box<dyn BufRead + Send>,
+        source: &str,
+    ) -> impl Iterator<Item = Result<Located<ExitAddress>, ParseError>> {
+        parse_located(reader, source)
+    }
+
+    fn entries(r: ExitAddress) -> impl Iterator<Item = crate::formats::Entry> {
+        use crate::formats::Entry;
+        std::iter::once(Entry::net(ipnet::IpNet::from(r.address)))
+    }
+
+    fn check(r: &ExitAddress) {
+        let f = &r.fingerprint;
+        let hex = |b: u8| b.is_ascii_digit() || (b'A'..=b'F').contains(&b);
+        assert!(f.len() == 40 && f.bytes().all(hex), "fingerprint {f:?}");
+    }
+}

@@ -876,6 +876,42 @@ fn parse_ports(list: &str) -> Result<Vec<RangeInclusive<u16>>, String> {
     Ok(ports)
 }
 
+/// This format in the [registry](crate::formats): its records, and what each asserts.
+pub(crate) struct Parser;
+
+impl crate::formats::Parse for Parser {
+    const MODULE: &'static str = "tor_consensus";
+    type Record = ConsensusItem;
+
+    fn parse(
+        reader: Box<dyn BufRead + Send>,
+        source: &str,
+    ) -> impl Iterator<Item = Result<Located<ConsensusItem>, ParseError>> {
+        parse_located(reader, source)
+    }
+
+    fn entries(r: ConsensusItem) -> impl Iterator<Item = crate::formats::Entry> {
+        use crate::formats::{Attrs, Entry};
+        let relay = match r {
+            ConsensusItem::Header(_) => None,
+            ConsensusItem::Relay(relay) => Some(relay),
+        };
+        // Exits and relay-only addresses are different facts: never both.
+        let categories = match &relay {
+            Some(relay) if relay.is_exit() => ipsieve::Categories::TOR_EXIT,
+            _ => ipsieve::Categories::TOR_RELAY,
+        };
+        let addresses: Vec<IpAddr> = relay.iter().flat_map(|r| r.addresses()).collect();
+        addresses.into_iter().map(move |ip| {
+            let attrs = Attrs {
+                categories,
+                ..Attrs::default()
+            };
+            Entry::Net(ipnet::IpNet::from(ip), attrs)
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,19 +17,7 @@ pub fn fixture_bytes(name: &str) -> Vec<u8> {
     fs::read(fixture(name)).expect("fixture present")
 }
 
-/// A file under `shared/data` (beside the repository), or `None` with a printed note when the
-/// folder is absent (CI may not have it).
-pub fn shared_data(rel: &str) -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data")
-        .join(rel);
-    if path.exists() {
-        Some(path)
-    } else {
-        println!("skipped: {} not present", path.display());
-        None
-    }
-}
+pub use ipsieve_testkit::shared_data;
 
 /// Splits a parser's stream into records and errors, checking that only the last error may be
 /// fatal and that every error names `source` and a line.

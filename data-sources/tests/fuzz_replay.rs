@@ -7,63 +7,29 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use ipsieve_sources::fuzz::{parse, parse_all, regressions, FORMATS};
+use ipsieve_sources::formats::FORMATS;
+use ipsieve_sources::fuzz::{parse, parse_all, regressions};
 use proptest::prelude::*;
-
-/// The fixtures of each format, by file-name prefix (compressed ones included as they are).
-fn fixture_prefixes(format: &str) -> &'static [&'static str] {
-    match format {
-        "tor" => &["tor-exit-addresses", "tor-collector-2018-11-02"],
-        "tor_consensus" => &["tor-consensus-", "tor-collector-2018-06-01"],
-        "plain" => &[
-            "cloudflare-ips",
-            "doodad-exit-nodes.txt",
-            "secops-tor",
-            "tor-torbulkexitlist",
-            "icloud-ipv4",
-        ],
-        "aws" => &["aws-"],
-        "google" => &["google-"],
-        "pfx2as" => &["routeviews-"],
-        "asnames" => &["asnames"],
-        "iptoasn" => &["ip2asn-"],
-        "ip_location_db" => &["ip-location-db-"],
-        "asn_list" => &["x4bnet-"],
-        "bad_asn" => &["bad-asn-"],
-        "ipcat" => &["ipcat-"],
-        "azure" => &["azure-"],
-        "oracle" => &["oracle-"],
-        "geofeed_json" => &["vultr-geofeed"],
-        "ipfetcher" => &["ipfetcher-"],
-        "mullvad" => &["mullvad-"],
-        "rir" => &["rir-"],
-        "proxy" => &["proxy-"],
-        "geofeed" => &["geofeed-"],
-        "icloud" => &["icloud-egress"],
-        "mrt" => &["mrt-"],
-        "mmdb" => &["mmdb-GeoIP2-Country", "mmdb-GeoIP2-Anonymous-IP-Test.mmdb"],
-        _ => panic!("no fixtures listed for format {format:?}"),
-    }
-}
 
 fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
-/// The fixtures of `format` (at most 24 KiB each), plus the decompressed text of compressed
-/// ones so that mutations also hit the parser rather than only the decompressor.
-fn seeds(format: &str) -> Vec<Vec<u8>> {
+/// The fixtures of the `i`th registered format (at most 24 KiB each), plus the decompressed
+/// text of compressed ones so that mutations also hit the parser rather than only the
+/// decompressor.
+fn seeds(i: usize) -> Vec<Vec<u8>> {
     static SEEDS: OnceLock<Vec<Vec<Vec<u8>>>> = OnceLock::new();
-    let all = SEEDS.get_or_init(|| FORMATS.iter().map(|f| read_seeds(f)).collect());
-    let i = FORMATS.iter().position(|f| *f == format).unwrap();
+    let all = SEEDS.get_or_init(|| (0..FORMATS.len()).map(read_seeds).collect());
     all[i].clone()
 }
 
-fn read_seeds(format: &str) -> Vec<Vec<u8>> {
+fn read_seeds(i: usize) -> Vec<Vec<u8>> {
+    let format = &FORMATS[i];
     let mut names: Vec<String> = fs::read_dir(fixtures_dir())
         .expect("tests/fixtures")
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| fixture_prefixes(format).iter().any(|p| n.starts_with(p)))
+        .filter(|n| format.fixtures.iter().any(|p| n.starts_with(p)))
         .collect();
     names.sort();
     let mut out = Vec::new();
@@ -81,15 +47,15 @@ fn read_seeds(format: &str) -> Vec<Vec<u8>> {
             out.push(bytes);
         }
     }
-    assert!(!out.is_empty(), "no fixture seeds for {format}");
+    assert!(!out.is_empty(), "no fixture seeds for {}", format.name);
     out
 }
 
 #[test]
 fn fuzz_regressions_replay() {
     for format in FORMATS {
-        for data in regressions(&format!("parse_{format}")) {
-            parse(format, &data);
+        for data in regressions(&format!("parse_{}", format.module)) {
+            parse(format.module, &data);
         }
     }
     for data in regressions("parse_sources") {
@@ -99,12 +65,12 @@ fn fuzz_regressions_replay() {
 
 #[test]
 fn fixtures_and_their_truncations_parse_cleanly() {
-    for format in FORMATS {
-        for seed in seeds(format) {
-            parse(format, &seed);
+    for (i, format) in FORMATS.iter().enumerate() {
+        for seed in seeds(i) {
+            format.fuzz(&seed);
             let step = (seed.len() / 16).max(1);
             for len in (0..seed.len()).step_by(step) {
-                parse(format, &seed[..len]);
+                format.fuzz(&seed[..len]);
             }
         }
     }
@@ -148,7 +114,7 @@ fn apply(data: &mut Vec<u8>, e: &Edit) {
 /// A format and an input: a fixture of that format with a few edits, or random bytes.
 fn case() -> impl Strategy<Value = (usize, Vec<u8>)> {
     (0..FORMATS.len()).prop_flat_map(|f| {
-        let seeds = seeds(FORMATS[f]);
+        let seeds = seeds(f);
         let n = seeds.len();
         let edit = (any::<u8>(), any::<usize>(), 0usize..64, any::<u8>()).prop_map(
             |(kind, at, len, byte)| Edit {
@@ -178,7 +144,7 @@ proptest! {
 
     #[test]
     fn parsers_survive_mutated_fixtures((format, data) in case()) {
-        parse(FORMATS[format], &data);
+        FORMATS[format].fuzz(&data);
     }
 }
 

@@ -1,7 +1,8 @@
 //! The integration tests of `ipsieve-sources`: one binary, one module per parser.
 //!
 //! Fixtures in `tests/fixtures/` are trimmed real excerpts (see its README). Tests that read
-//! the full upstream files from `shared/data` skip, with a note, when that folder is absent.
+//! the full upstream files from `shared/data` skip, with a note, when that folder is absent (and
+//! fail under `CI=true`: see `ipsieve_testkit::shared_data`).
 
 mod common;
 mod fuzz_replay;
@@ -31,6 +32,7 @@ mod pfx2as;
 mod plain;
 mod proxy;
 mod real_data;
+mod registry;
 mod rir;
 mod time;
 mod tor;

@@ -12,8 +12,6 @@ use std::io::Write;
 
 use ipsieve::Database;
 
-use crate::walk::{runs, Family};
-
 /// The header row.
 pub const HEADER: [&str; 10] = [
     "start",
@@ -36,26 +34,25 @@ pub fn write(db: &Database, out: impl Write) -> std::io::Result<usize> {
     let mut w = ::csv::Writer::from_writer(out);
     w.write_record(HEADER)?;
     let mut rows = 0;
-    for family in Family::BOTH {
-        for run in runs(db, family) {
-            let a = &run.answer;
-            if a.is_empty() {
-                continue;
-            }
-            w.write_record([
-                family.addr(run.first).to_string(),
-                family.addr(run.last).to_string(),
-                a.categories().to_string(),
-                a.verdict().as_str().to_owned(),
-                format!("{:.2}", a.score()),
-                a.asn().map_or_else(String::new, |n| n.to_string()),
-                a.as_org().unwrap_or_default().to_owned(),
-                a.provider().unwrap_or_default().to_owned(),
-                a.country().unwrap_or_default().to_owned(),
-                a.sources().collect::<Vec<_>>().join(","),
-            ])?;
-            rows += 1;
+    // Every maximal range of equal answers, IPv4 then IPv6, in address order.
+    for range in db.ranges() {
+        let a = &range.answer;
+        if a.is_empty() {
+            continue;
         }
+        w.write_record([
+            range.first.to_string(),
+            range.last.to_string(),
+            a.categories().to_string(),
+            a.verdict().as_str().to_owned(),
+            format!("{:.2}", a.score()),
+            a.asn().map_or_else(String::new, |n| n.to_string()),
+            a.as_org().unwrap_or_default().to_owned(),
+            a.provider().unwrap_or_default().to_owned(),
+            a.country().unwrap_or_default().to_owned(),
+            a.sources().collect::<Vec<_>>().join(","),
+        ])?;
+        rows += 1;
     }
     w.flush()?;
     Ok(rows)

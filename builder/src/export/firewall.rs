@@ -37,12 +37,13 @@
 //! `NAME` and its sets `CATEGORY_v4`, at most 12 bytes, far below that and below 31.
 
 use std::io::Write;
+use std::net::IpAddr;
 
-use ipnet::{Ipv4Net, Ipv6Net};
+use ipnet::{Ipv4Net, Ipv4Subnets, Ipv6Net, Ipv6Subnets};
 use ipsieve::{Categories, Database};
 
 use super::ExportError;
-use crate::walk::{cidrs, runs, Family};
+use crate::walk::Space;
 
 /// The `maxelem` of every ipset (larger when a set holds more): fixed, so that
 /// `create -exist` matches the sets an earlier load made.
@@ -65,7 +66,13 @@ pub struct CategorySet {
 }
 
 /// The fewest CIDR blocks, in address order, that cover exactly the union of `ranges`
-/// (inclusive `(first, last)` pairs, in any order, overlapping or not) in a `bits`-bit space.
+/// (inclusive `(first, last)` pairs, in any order, overlapping or not) in a `bits`-bit space
+/// (1 to 128; 32 for IPv4): each range cut into blocks by ipnet's [`Ipv6Subnets`], the blocks
+/// joined by [`Ipv6Net::aggregate`], over the space laid on top of IPv6 (as
+/// [`crate::walk::cidrs`] does). [`category_sets`] does the same on addresses.
+///
+/// # Panics
+/// When `bits` is 0 or over 128.
 ///
 /// ```
 /// use ipsieve_builder::export::firewall::aggregate;
@@ -74,24 +81,22 @@ pub struct CategorySet {
 /// assert_eq!(aggregate([(a + 128, a + 511), (a, a + 127)], 32), vec![(a, 23)]);
 /// ```
 pub fn aggregate(ranges: impl IntoIterator<Item = (u128, u128)>, bits: u8) -> Vec<(u128, u8)> {
-    let mut sorted: Vec<(u128, u128)> = ranges.into_iter().collect();
-    sorted.sort_unstable();
-    let mut merged: Vec<(u128, u128)> = Vec::with_capacity(sorted.len());
-    for (first, last) in sorted {
-        match merged.last_mut() {
-            Some(prev) if prev.1 == u128::MAX || first <= prev.1 + 1 => prev.1 = prev.1.max(last),
-            _ => merged.push((first, last)),
-        }
-    }
-    merged
+    let space = Space::new(bits);
+    let blocks: Vec<Ipv6Net> = ranges
         .into_iter()
-        .flat_map(|(first, last)| cidrs(first, last, bits))
+        .flat_map(|(first, last)| {
+            Ipv6Subnets::new(space.lift_first(first), space.lift_last(last), 0)
+        })
+        .collect();
+    Ipv6Net::aggregate(&blocks)
+        .into_iter()
+        .map(|n| space.lower(n))
         .collect()
 }
 
 /// One [`CategorySet`] per category of `categories`, in the order given, repeats dropped
-/// (every category of [`Categories::NAMED`] when empty), read from `db` in one walk per
-/// family. Each entry should be one named category; others are left out.
+/// (every category of [`Categories::NAMED`] when empty), read from `db` in one walk of
+/// [`Database::ranges`]. Each entry should be one named category; others are left out.
 pub fn category_sets(db: &Database, categories: &[Categories]) -> Vec<CategorySet> {
     let mut wanted: Vec<Categories> = Vec::new();
     for &c in categories {
@@ -112,36 +117,34 @@ pub fn category_sets(db: &Database, categories: &[Categories]) -> Vec<CategorySe
             v6: Vec::new(),
         })
         .collect();
-    for family in Family::BOTH {
-        let mut ranges: Vec<Vec<(u128, u128)>> = vec![Vec::new(); sets.len()];
-        for run in runs(db, family) {
-            let cats = run.answer.categories();
-            if cats.is_empty() {
+    // One walk over the artifact's ranges: each range cut into blocks for every set whose
+    // category it has, then each set's blocks aggregated.
+    let mut v4: Vec<Vec<Ipv4Net>> = vec![Vec::new(); sets.len()];
+    let mut v6: Vec<Vec<Ipv6Net>> = vec![Vec::new(); sets.len()];
+    for range in db.ranges() {
+        let cats = range.answer.categories();
+        if cats.is_empty() {
+            continue;
+        }
+        for (i, set) in sets.iter().enumerate() {
+            if !cats.contains(set.category) {
                 continue;
             }
-            for (i, set) in sets.iter().enumerate() {
-                if cats.contains(set.category) {
-                    ranges[i].push((run.first, run.last));
+            match (range.first, range.last) {
+                (IpAddr::V4(first), IpAddr::V4(last)) => {
+                    v4[i].extend(Ipv4Subnets::new(first, last, 0));
                 }
+                (IpAddr::V6(first), IpAddr::V6(last)) => {
+                    v6[i].extend(Ipv6Subnets::new(first, last, 0));
+                }
+                // A range never spans families.
+                _ => {}
             }
         }
-        for (set, ranges) in sets.iter_mut().zip(ranges) {
-            let blocks = aggregate(ranges, family.bits());
-            match family {
-                Family::V4 => {
-                    set.v4 = blocks
-                        .into_iter()
-                        .map(|(x, len)| Ipv4Net::new((x as u32).into(), len).expect("len <= 32"))
-                        .collect();
-                }
-                Family::V6 => {
-                    set.v6 = blocks
-                        .into_iter()
-                        .map(|(x, len)| Ipv6Net::new(x.into(), len).expect("len <= 128"))
-                        .collect();
-                }
-            }
-        }
+    }
+    for ((set, v4), v6) in sets.iter_mut().zip(v4).zip(v6) {
+        set.v4 = Ipv4Net::aggregate(&v4);
+        set.v6 = Ipv6Net::aggregate(&v6);
     }
     sets
 }

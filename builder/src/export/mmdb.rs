@@ -3,8 +3,8 @@
 //!
 //! # Why our own writer
 //! crates.io has a few MMDB writers, all young 0.1 releases by one author each: `mmdb-writer`
-//! (needs Rust 1.85, above this workspace's 1.80, and brings the `bon` builder macros),
-//! `maxminddb-writer` (undocumented) and `libmaxminddb-rs` (a new reader and writer). What
+//! (brings the `bon` builder macros for a handful of setters), `maxminddb-writer`
+//! (undocumented) and `libmaxminddb-rs` (a new reader and writer). What
 //! ipsieve needs is narrow and the format is small and public (the MaxMind DB spec, version
 //! 2.0): one IPv6 search tree built from disjoint ranges, IPv4 aliased into it, a data section
 //! of a few map records shared between ranges. So this module writes the format itself, with
@@ -18,7 +18,7 @@
 //!   `1.2.3.4`. IPv6 data inside those three blocks cannot be stored and is dropped
 //!   ([`MmdbStats::shadowed_v6`] counts the ranges cut).
 //! * Ranges are sorted, adjacent ranges with equal values joined, and each range is cut into
-//!   the fewest CIDR blocks ([`cidrs`]); a block ends in a record that
+//!   the fewest CIDR blocks (ipnet's `Ipv4Subnets` / `Ipv6Subnets`); a block ends in a record that
 //!   points at its value. Addresses without a value end in an empty record (not found).
 //! * **Record size** 24, 28 or 32 bits: the smallest that holds the largest record value (node
 //!   count + 16 + data section length), unless [`MmdbWriter::record_size`] fixes one.
@@ -64,7 +64,9 @@ use std::path::Path;
 use ipsieve::{Answer, Database};
 
 use super::{write_atomically, ExportError};
-use crate::walk::{cidrs, runs, Family, MAPPED_FIRST, MAPPED_LAST};
+use ipnet::{Ipv4Subnets, Ipv6Subnets};
+
+use crate::walk::{MAPPED_FIRST, MAPPED_LAST};
 
 /// The `database_type` of ipsieve's export.
 pub const DATABASE_TYPE: &str = "ipsieve-Anonymous-IP";
@@ -345,14 +347,16 @@ impl MmdbWriter {
         tree.set(0, MAPPED_FIRST, 128, 96, Rec::Node(v4_root))?;
         tree.set(0, RESERVED_V6[2].0, 128, 16, Rec::Node(v4_root))?;
         for &(first, last, id) in &v4 {
-            for (start, len) in cidrs(u128::from(first), u128::from(last), 32) {
-                tree.set(v4_root, start, 32, len, Rec::Data(offset(id)))?;
+            for net in Ipv4Subnets::new(first.into(), last.into(), 0) {
+                let start = u128::from(u32::from(net.network()));
+                tree.set(v4_root, start, 32, net.prefix_len(), Rec::Data(offset(id)))?;
                 stats.networks += 1;
             }
         }
         for &(first, last, id) in &v6_kept {
-            for (start, len) in cidrs(first, last, 128) {
-                tree.set(0, start, 128, len, Rec::Data(offset(id)))?;
+            for net in Ipv6Subnets::new(first.into(), last.into(), 0) {
+                let start = u128::from(net.network());
+                tree.set(0, start, 128, net.prefix_len(), Rec::Data(offset(id)))?;
                 stats.networks += 1;
             }
         }
@@ -858,16 +862,20 @@ pub fn from_database(db: &Database) -> MmdbWriter {
              with MaxMind Anonymous-IP field names",
         )
         .build_epoch(db.build_time());
-    for family in Family::BOTH {
-        for run in runs(db, family) {
-            if run.answer.is_empty() {
-                continue;
+    for range in db.ranges() {
+        if range.answer.is_empty() {
+            continue;
+        }
+        let value = record(&range.answer);
+        match (range.first, range.last) {
+            (IpAddr::V4(first), IpAddr::V4(last)) => {
+                w.insert_v4(first.into(), last.into(), value);
             }
-            let value = record(&run.answer);
-            match family {
-                Family::V4 => w.insert_v4(run.first as u32, run.last as u32, value),
-                Family::V6 => w.insert_v6(run.first, run.last, value),
+            (IpAddr::V6(first), IpAddr::V6(last)) => {
+                w.insert_v6(first.into(), last.into(), value);
             }
+            // A range never spans families.
+            _ => {}
         }
     }
     w

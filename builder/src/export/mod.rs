@@ -2,10 +2,11 @@
 //! ([`csv`]), and nftables or ipset sets per category ([`firewall`]). `ipsieve export` is the
 //! command line for all of them (docs/EXPORT.md).
 //!
-//! Every export reads the artifact with the [`walk`](crate::walk) — each family in address
-//! order, one run per maximal range of addresses with the same answer — so an export says
-//! exactly what [`Database::lookup`](ipsieve::Database::lookup) says, range for range; the
-//! tests read each format back and compare it with the artifact.
+//! Every export reads the artifact with [`Database::ranges`](ipsieve::Database::ranges) — IPv4
+//! then IPv6 in address order, one range per maximal run of addresses with the same answer —
+//! so an export says exactly what [`Database::lookup`](ipsieve::Database::lookup) says, range
+//! for range; the tests read each format back and compare it with the artifact. Files are
+//! written with [`write_atomically`], the crate's one atomic write.
 //!
 //! ```
 //! use ipsieve::{Categories, Database};
@@ -34,8 +35,7 @@ pub mod csv;
 pub mod firewall;
 pub mod mmdb;
 
-use std::fs::{self, File};
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::Path;
 
 /// Why an export failed.
@@ -101,12 +101,18 @@ impl ExportError {
     }
 }
 
-/// Writes a file the way ipsieve publishes artifacts: `fill` writes into a temporary file
-/// beside `dest`, which is flushed, fsynced and renamed over `dest`, so a reader of `dest`
-/// (a firewall loader, a service mapping the MMDB) sees the old file or the new one, never a
-/// part. On failure the temporary file is removed and `dest` is left as it was. Nothing is
-/// written when `dest` is there but is not a regular file
-/// ([`check_destination`](crate::check_destination)).
+impl From<crate::WriteError> for ExportError {
+    fn from(e: crate::WriteError) -> Self {
+        ExportError::Io {
+            path: e.path.display().to_string(),
+            source: e.source,
+        }
+    }
+}
+
+/// [`crate::write_atomically`] for exports: `fill` writes into a temporary file beside
+/// `dest`, which replaces `dest` by rename once complete and synced, so a reader of `dest` (a
+/// firewall loader, a service mapping the MMDB) sees the old file or the new one, never a part.
 ///
 /// # Errors
 /// [`ExportError::Io`] when `dest` is not a regular file, on a write, sync or rename failure,
@@ -115,26 +121,5 @@ pub fn write_atomically<T>(
     dest: &Path,
     fill: impl FnOnce(&mut dyn Write) -> Result<T, ExportError>,
 ) -> Result<T, ExportError> {
-    crate::write::check_destination(dest, &[]).map_err(ExportError::io(dest))?;
-    let (dir, _, tmp) = crate::write::temp_beside(dest, "export");
-    let result = (|| {
-        let file = File::create(&tmp).map_err(ExportError::io(&tmp))?;
-        let mut out = BufWriter::new(file);
-        let value = fill(&mut out)?;
-        let file = out
-            .into_inner()
-            .map_err(|e| ExportError::io(&tmp)(e.into_error()))?;
-        file.sync_all().map_err(ExportError::io(&tmp))?;
-        drop(file);
-        fs::rename(&tmp, dest).map_err(ExportError::io(dest))?;
-        if let Ok(d) = File::open(&dir) {
-            // Persist the rename; not every platform can sync a directory, so best effort.
-            let _ = d.sync_all();
-        }
-        Ok(value)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+    crate::write_atomically(dest, fill)
 }

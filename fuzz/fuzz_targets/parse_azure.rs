@@ -1,3 +1,0 @@
-//! Arbitrary bytes through the `azure` parser (plain and through the decompressing input layer).
-#![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| ipsieve_sources::fuzz::parse("azure", data));

@@ -1,3 +1,0 @@
-//! Arbitrary bytes through the `ip_location_db` parser (plain and through the decompressing input layer).
-#![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| ipsieve_sources::fuzz::parse("ip_location_db", data));
