@@ -362,7 +362,10 @@ fn empty_build_answers_clean_everywhere() {
         }
     }
     let plain = db.lookup("2a00::1".parse().unwrap());
-    assert!(plain.special().is_none(), "2a00::1 is in no special-purpose block");
+    assert!(
+        plain.special().is_none(),
+        "2a00::1 is in no special-purpose block"
+    );
     assert_eq!(plain.network().prefix_len(), 0);
 }
 

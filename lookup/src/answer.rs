@@ -83,7 +83,7 @@ impl<'a> Answer<'a> {
     /// of unknown space around it). Worked out on demand in O(trie depth).
     pub fn network(&self) -> IpNet {
         let special = self.special().map_or(0, |s| s.network().prefix_len());
-        let len = self.db.network_len(self.ip).max(special);
+        let len = crate::special::clear_len(self.ip, self.db.network_len(self.ip).max(special));
         match self.ip {
             IpAddr::V4(a) => IpNet::V4(
                 Ipv4Net::new(a, len.min(32))

@@ -613,7 +613,11 @@ mod tests {
                 let copied = ActionClass::from_name(copied.trim_end_matches("`)")).unwrap();
                 assert_eq!(name, "custom0`–`custom7");
                 for n in 0..CUSTOM_CLASSES {
-                    assert_eq!(row(ActionClass::custom(n).unwrap()), row(copied), "custom{n}");
+                    assert_eq!(
+                        row(ActionClass::custom(n).unwrap()),
+                        row(copied),
+                        "custom{n}"
+                    );
                 }
                 continue;
             }
@@ -626,7 +630,10 @@ mod tests {
             .copied()
             .filter(|c| !c.is_custom())
             .collect();
-        assert_eq!(seen, builtins, "one documented row per built-in class, in order");
+        assert_eq!(
+            seen, builtins,
+            "one documented row per built-in class, in order"
+        );
         assert_eq!(p.weak_evidence_cap(), Some(Response::ElevateRisk));
     }
 

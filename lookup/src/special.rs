@@ -474,6 +474,34 @@ pub fn lookup(ip: IpAddr) -> Option<Special> {
         .max_by_key(|b| b.len)
 }
 
+/// The shortest prefix length, at least `len`, whose network around `ip` overlaps no block
+/// that does not hold `ip`: an answer's network never reaches into a special-purpose block
+/// from outside it (`11.0.0.1` is in `11.0.0.0/8`, not `10.0.0.0/7`), nor from a block into a
+/// more specific block inside it. `ip` is IPv4 or IPv6 as the answer gives it.
+pub(crate) fn clear_len(ip: IpAddr, len: u8) -> u8 {
+    let (x, table, bits) = match ip {
+        IpAddr::V4(a) => (u128::from(u32::from(a)), V4, 32u32),
+        IpAddr::V6(a) => (u128::from(a), V6, 128),
+    };
+    let mut len = u32::from(len).min(bits);
+    for &(first, block_len, ..) in table {
+        let last = first
+            | (u128::MAX >> (128 - bits))
+                .checked_shr(u32::from(block_len))
+                .unwrap_or(0);
+        if first <= x && x <= last {
+            continue;
+        }
+        // Both are aligned blocks of one family: the network at `len` overlaps the block only
+        // by holding it, which ends where `x` and the block's first address part.
+        let common = ((x ^ first) << (128 - bits)).leading_zeros();
+        if common >= len {
+            len = common + 1;
+        }
+    }
+    len as u8
+}
+
 /// Every registered block of both families, IPv4 first, in table order (for tools and tests).
 pub fn all() -> impl Iterator<Item = Special> {
     V4.iter()
@@ -491,6 +519,46 @@ mod tests {
             let net = s.network();
             assert_eq!(net.trunc(), net, "{} is not aligned", net);
             assert_eq!(net.prefix_len(), s.len);
+        }
+    }
+
+    #[test]
+    fn networks_stop_at_block_edges() {
+        let net = |ip: &str, len: u8| {
+            let ip: IpAddr = ip.parse().unwrap();
+            let len = clear_len(ip, len);
+            IpNet::new(ip, len).unwrap().trunc().to_string()
+        };
+        // Outside a block, the network stops short of it; inside, short of a nested block.
+        assert_eq!(net("11.0.0.1", 7), "11.0.0.0/8");
+        assert_eq!(net("11.0.0.1", 0), "11.0.0.0/8");
+        assert_eq!(net("8.8.8.8", 0), "8.0.0.0/7");
+        assert_eq!(net("192.0.0.9", 24), "192.0.0.9/32");
+        assert_eq!(net("192.0.0.128", 24), "192.0.0.128/27"); // .170 and .171 are blocks
+        assert_eq!(net("0.0.0.1", 8), "0.0.0.1/32");
+        assert_eq!(net("2a00::1", 0), "2800::/5");
+        assert_eq!(net("::2", 0), "::2/127");
+        assert_eq!(net("10.1.2.3", 8), "10.0.0.0/8");
+        assert_eq!(net("10.1.2.3", 30), "10.1.2.0/30");
+        // Whatever the start, no network overlaps a block that does not hold the address.
+        for ip in [
+            "1.1.1.1",
+            "100.63.255.255",
+            "172.32.0.1",
+            "223.255.255.255",
+            "2001:db9::1",
+            "fe7f::1",
+        ] {
+            for len in [0, 4, 9, 16] {
+                let ip: IpAddr = ip.parse().unwrap();
+                let n = IpNet::new(ip, clear_len(ip, len)).unwrap().trunc();
+                for b in all() {
+                    let bn = b.network();
+                    if !bn.contains(&ip) {
+                        assert!(!n.contains(&bn) && !bn.contains(&n), "{n} overlaps {bn}");
+                    }
+                }
+            }
         }
     }
 
