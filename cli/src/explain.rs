@@ -6,7 +6,7 @@ use std::io::Write;
 use anyhow::Result;
 
 use crate::output::escape;
-use ipsieve::{Answer, Signal};
+use ipsieve::{Answer, Signal, Verdict};
 use ipsieve_builder::manifest::day_string;
 use serde::Serialize;
 
@@ -40,14 +40,55 @@ pub(crate) fn json_signals<'a>(a: &Answer<'a>) -> Vec<JsonSignal<'a>> {
     a.signals().map(|s| JsonSignal::new(&s)).collect()
 }
 
+/// What a verdict means, in words: the verdicts speak IPLogs' vocabulary, where `vpn_detected`
+/// stands for any anonymizer (a Tor exit too).
+fn verdict_meaning(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Clean => "nothing that counts",
+        Verdict::Suspicious => "hosting space",
+        Verdict::VpnLikely => "probably an anonymizer (VPN, proxy or Tor)",
+        Verdict::VpnDetected => "an anonymizer (VPN, proxy or Tor) was detected",
+    }
+}
+
 /// The explanation of one answer for a person: verdict and score with their equivalents, what
 /// the address is, then one line per source, strongest signal first.
 pub(crate) fn print_text(out: &mut impl Write, input: &str, a: &Answer<'_>) -> Result<()> {
     writeln!(out, "{} in {}", escape(input), a.network())?;
+    if let Some(b) = a.special() {
+        writeln!(
+            out,
+            "  special-purpose: {} ({}, {}), {}{}",
+            b.name(),
+            b.rfc(),
+            b.network(),
+            if b.is_globally_reachable() {
+                "globally reachable"
+            } else {
+                "not globally reachable"
+            },
+            if b.is_bogon() {
+                "; a bogon: never a source address on the public internet"
+            } else {
+                ""
+            },
+        )?;
+    }
+    let mut signals: Vec<Signal<'_>> = a.signals().collect();
+    // Strongest first; equal weights keep source order.
+    signals.sort_by_key(|s| std::cmp::Reverse(s.weight_hundredths()));
+    // The category that decided the verdict: the strongest signal that counts.
+    let decided = signals
+        .iter()
+        .map(|s| s.counted())
+        .find(|c| !c.is_empty())
+        .map(|c| c.to_string());
     writeln!(
         out,
-        "  verdict {}, score {:.2} (trust {}, risk {}), strongest evidence {}",
+        "  verdict {} ({}{}), score {:.2} (trust {}, risk {}), strongest evidence {}",
         a.verdict(),
+        verdict_meaning(a.verdict()),
+        decided.map_or_else(String::new, |c| format!("; decided by {c}")),
         a.score(),
         a.trust_score(),
         a.risk_level(),
@@ -66,13 +107,10 @@ pub(crate) fn print_text(out: &mut impl Write, input: &str, a: &Answer<'_>) -> R
         escape(a.provider().unwrap_or("-")),
         escape(a.country().unwrap_or("-")),
     )?;
-    let mut signals: Vec<Signal<'_>> = a.signals().collect();
     if signals.is_empty() {
         writeln!(out, "  no source covers this address")?;
         return Ok(());
     }
-    // Strongest first; equal weights keep source order.
-    signals.sort_by_key(|s| std::cmp::Reverse(s.weight_hundredths()));
     let rows: Vec<[String; 4]> = signals
         .iter()
         .map(|s| {

@@ -30,6 +30,11 @@ pub(crate) struct Args {
 struct JsonAnswer<'a> {
     ip: String,
     network: String,
+    /// The IANA special-purpose block the address is in, or null.
+    special: Option<JsonSpecial>,
+    /// Special-purpose space that should never be a source address on the public internet
+    /// (private, loopback, documentation, reserved, …), as ipdata and ipapi.is report it.
+    is_bogon: bool,
     categories: Vec<&'static str>,
     verdict: &'static str,
     score: f32,
@@ -55,6 +60,19 @@ struct JsonAnswer<'a> {
     signals: Vec<explain::JsonSignal<'a>>,
 }
 
+/// An IANA special-purpose block as JSON.
+#[derive(Serialize)]
+struct JsonSpecial {
+    /// The registry's name (`Private-Use`, `Loopback`, …).
+    name: &'static str,
+    /// The registered block.
+    network: String,
+    /// The RFC that registered it.
+    rfc: &'static str,
+    /// The registry's "Globally Reachable" column.
+    globally_reachable: bool,
+}
+
 /// How `lookup` prints each answer.
 #[derive(Clone, Copy)]
 pub(crate) enum Output {
@@ -73,6 +91,13 @@ fn print_answer(out: &mut impl Write, input: &str, a: &Answer<'_>, output: Outpu
         let j = JsonAnswer {
             ip: input.to_owned(),
             network: a.network().to_string(),
+            special: a.special().map(|b| JsonSpecial {
+                name: b.name(),
+                network: b.network().to_string(),
+                rfc: b.rfc(),
+                globally_reachable: b.is_globally_reachable(),
+            }),
+            is_bogon: a.is_bogon(),
             categories: a.categories().names().collect(),
             verdict: a.verdict().as_str(),
             score: a.score(),
@@ -107,7 +132,7 @@ fn print_answer(out: &mut impl Write, input: &str, a: &Answer<'_>, output: Outpu
         };
         writeln!(
             out,
-            "{}\t{}\t{}\t{:.2}\t{}\t{}\t{}\t{}\t{}\t{}",
+            "{}\t{}\t{}\t{:.2}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
             field(input),
             a.network(),
             field(&cats),
@@ -118,6 +143,7 @@ fn print_answer(out: &mut impl Write, input: &str, a: &Answer<'_>, output: Outpu
             field(a.provider().unwrap_or_default()),
             field(a.country().unwrap_or_default()),
             field(&sources),
+            field(a.special().map_or("", |b| b.name())),
         )?;
     }
     Ok(())

@@ -49,7 +49,15 @@ enum Command {
     /// Look addresses up; `-` reads addresses from standard input, one a line.
     ///
     /// Without `--json`, one tab-separated line per address: input, network, categories,
-    /// score, verdict, ASN, AS organisation, provider, country, sources (`-` when empty).
+    /// score, verdict, ASN, AS organisation, provider, country, sources, special-purpose block
+    /// (`-` when empty).
+    ///
+    /// The verdict speaks IPLogs' vocabulary: `vpn_detected` means "an anonymizer was
+    /// detected" (a Tor exit, a VPN or a listed proxy), `vpn_likely` "probably one",
+    /// `suspicious` hosting space, `clean` nothing that counts; `explain` names the category
+    /// that decided it. The last column names the IANA special-purpose block an address is in
+    /// (`Private-Use`, `Loopback`, `Documentation`, …); `--json` has it as `special` with
+    /// `is_bogon` beside it.
     Lookup(lookup::Args),
     /// Explain answers for a person: verdict, score, trust score and risk level, then every
     /// matching source with the categories it asserts, its tier, its weight and its snapshot

@@ -82,6 +82,8 @@ fn build_then_lookup_json() {
     let keys = [
         "ip",
         "network",
+        "special",
+        "is_bogon",
         "categories",
         "verdict",
         "score",
@@ -115,6 +117,16 @@ fn build_then_lookup_json() {
     assert_eq!(lines[1]["categories"], serde_json::json!([]));
     assert_eq!(lines[1]["asn"], serde_json::Value::Null);
     assert_eq!(lines[2]["asn"], 13335, "IPv4-mapped answers like IPv4");
+    // 192.0.2.1 is documentation space: named, a bogon, its network the block.
+    assert_eq!(
+        lines[1]["special"],
+        serde_json::json!({"name": "Documentation (TEST-NET-1)", "network": "192.0.2.0/24",
+            "rfc": "RFC 5737", "globally_reachable": false})
+    );
+    assert_eq!(lines[1]["is_bogon"], true);
+    assert_eq!(lines[1]["network"], "192.0.2.0/24");
+    assert_eq!(lines[0]["special"], serde_json::Value::Null);
+    assert_eq!(lines[0]["is_bogon"], false);
 }
 
 #[test]

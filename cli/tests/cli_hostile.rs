@@ -692,7 +692,11 @@ fn control_characters_are_escaped_in_text_output() {
     inert("lookup", &tsv, true);
     assert_eq!(tsv.lines().count(), 1, "{tsv:?}");
     let fields: Vec<&str> = tsv.trim_end_matches('\n').split('\t').collect();
-    assert_eq!(fields.len(), 10, "{tsv:?}");
+    assert_eq!(fields.len(), 11, "{tsv:?}");
+    assert_eq!(
+        fields[10], "Documentation (TEST-NET-2)",
+        "198.51.100.0/24 is named"
+    );
     let escaped = "Evil\\tCorp\\u{1b}[31m\\u{9b}2J\\u{202e}\\r\\n\\u{7}\\u{7f}\\";
     assert_eq!(fields[6], escaped, "the AS name, escaped");
     assert_eq!(fields[7], escaped, "the provider, escaped");

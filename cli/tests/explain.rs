@@ -197,14 +197,41 @@ fn explain_text_shows_each_source_strongest_first() {
     for (ip, block) in PROBES.iter().zip(&blocks) {
         let a = db.lookup(ip.parse().unwrap());
         assert_eq!(block[0], format!("{ip} in {}", a.network()));
+        // A special-purpose address says so first.
+        let mut at = 1;
+        if let Some(b) = a.special() {
+            let named = format!(
+                "  special-purpose: {} ({}, {})",
+                b.name(),
+                b.rfc(),
+                b.network()
+            );
+            assert!(block[1].starts_with(&named), "{ip}: {}", block[1]);
+            assert_eq!(
+                block[1].contains("a bogon"),
+                a.is_bogon(),
+                "{ip}: {}",
+                block[1]
+            );
+            at = 2;
+        }
+        let verdict = format!("  verdict {} (", a.verdict());
         let summary = format!(
-            "  verdict {}, score {:.2} (trust {}, risk {})",
-            a.verdict(),
+            "), score {:.2} (trust {}, risk {})",
             a.score(),
             a.trust_score(),
             a.risk_level()
         );
-        assert!(block[1].starts_with(&summary), "{ip}: {}", block[1]);
+        assert!(
+            block[at].starts_with(&verdict) && block[at].contains(&summary),
+            "{ip}: {}",
+            block[at]
+        );
+        // An anonymizer verdict names the category that decided it (IPLogs' `vpn_detected`
+        // stands for a Tor exit too).
+        if a.is_anonymous() {
+            assert!(block[at].contains("; decided by "), "{ip}: {}", block[at]);
+        }
         let rows: Vec<&str> = block
             .iter()
             .skip_while(|l| l.trim() != "signals:")
