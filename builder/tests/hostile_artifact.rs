@@ -22,7 +22,7 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use ipsieve::format::trie::{self, Node, NODE, NODE_WORDS, SKIP_SHIFT, STRIDE};
+use ipsieve::format::trie::{self, Bitmap, Node, NodeLayout, NODE, SKIP_SHIFT};
 use ipsieve::format::{self, hdr, leaf, Section, HEADER_LEN};
 use ipsieve::{Database, IpNet, OpenError, Verdict};
 
@@ -372,7 +372,7 @@ fn block_probes(f: Fam, start: u128, shift: u32) -> Arc<[IpAddr]> {
 // ---------------------------------------------------------------------------------------------
 // The tries as the test sees them (layout: `ipsieve::format::trie`).
 
-/// One family's sections and layout constants.
+/// One family's sections, widths and node layout.
 #[derive(Debug, Clone, Copy)]
 struct Fam {
     top: Section,
@@ -381,9 +381,7 @@ struct Fam {
     spans: Section,
     bits: u32,
     top_bits: u32,
-    guarded: bool,
-    inline_at: usize,
-    inline: u32,
+    layout: NodeLayout,
 }
 
 const V4: Fam = Fam {
@@ -393,9 +391,7 @@ const V4: Fam = Fam {
     spans: Section::V4Spans,
     bits: 32,
     top_bits: trie::V4_TOP_BITS,
-    guarded: false,
-    inline_at: trie::V4_INLINE_AT,
-    inline: trie::V4_INLINE as u32,
+    layout: trie::V4_NODE,
 };
 
 const V6: Fam = Fam {
@@ -405,9 +401,7 @@ const V6: Fam = Fam {
     spans: Section::V6Spans,
     bits: 128,
     top_bits: trie::V6_TOP_BITS,
-    guarded: true,
-    inline_at: trie::V6_INLINE_AT,
-    inline: trie::V6_INLINE as u32,
+    layout: trie::V6_NODE,
 };
 
 impl Fam {
@@ -445,25 +439,58 @@ impl Fam {
         section(b, self.top).0 + 4 * t
     }
 
+    /// Bytes per node.
+    fn node_bytes(self) -> usize {
+        self.layout.bytes()
+    }
+
+    /// Slots of a node that resolves the full stride.
+    fn max_slots(self) -> u32 {
+        1 << self.layout.stride
+    }
+
+    /// `u32` index within a node of its first inline leaf.
+    fn inline_at(self) -> usize {
+        self.layout.inline_at()
+    }
+
+    /// Leaves a node holds inline.
+    fn inline(self) -> u32 {
+        self.layout.inline() as u32
+    }
+
+    /// Word index within a node of `child_base | leaf_base << 32`.
+    fn bases_word(self) -> usize {
+        self.layout.bases_word()
+    }
+
+    /// Word index within a node of its guard word (guarded layouts only).
+    fn guard_word(self) -> usize {
+        assert!(self.layout.guarded, "{} have no guard", self.nodes.name());
+        self.layout.bases_word() + 1
+    }
+
     /// Number of nodes.
     fn node_count(self, b: &[u8]) -> usize {
-        section(b, self.nodes).1 / 64
+        section(b, self.nodes).1 / self.node_bytes()
     }
 
     /// Byte position of node `i`.
     fn node_at(self, b: &[u8], i: usize) -> usize {
-        section(b, self.nodes).0 + 64 * i
+        section(b, self.nodes).0 + self.node_bytes() * i
     }
 
-    /// The words of node `i`.
-    fn words(self, b: &[u8], i: usize) -> [u64; NODE_WORDS] {
+    /// The words of node `i` (the layout's `words` of them).
+    fn words(self, b: &[u8], i: usize) -> Vec<u64> {
         let at = self.node_at(b, i);
-        std::array::from_fn(|k| read_le(b, at + 8 * k, 8))
+        (0..self.layout.words)
+            .map(|k| read_le(b, at + 8 * k, 8))
+            .collect()
     }
 
     /// Node `i`, decoded.
     fn node(self, b: &[u8], i: usize) -> Node {
-        Node::decode(&self.words(b, i), self.guarded)
+        Node::decode(&self.words(b, i), self.layout)
     }
 
     /// Writes word `k` of node `i`.
@@ -472,9 +499,19 @@ impl Fam {
         write_le(b, at, 8, v);
     }
 
+    /// Writes the `vector` (`leafvec` when `runs`) bitmap of node `i`: the layout's bitmap
+    /// words of `bits` (the words past them must be zero).
+    fn put_bitmap(self, b: &mut [u8], i: usize, runs: bool, bits: Bitmap) {
+        let bw = self.layout.bitmap_words;
+        assert!(bits[bw..].iter().all(|&w| w == 0), "bits past the layout");
+        for (w, &word) in bits[..bw].iter().enumerate() {
+            self.put_word(b, i, usize::from(runs) * bw + w, word);
+        }
+    }
+
     /// Byte position of inline leaf `k` of node `i`.
     fn inline_leaf_at(self, b: &[u8], i: usize, k: u32) -> usize {
-        self.node_at(b, i) + 4 * (self.inline_at + k as usize)
+        self.node_at(b, i) + 4 * (self.inline_at() + k as usize)
     }
 
     /// Byte position of leaf `i` of the leaf array.
@@ -484,8 +521,73 @@ impl Fam {
 
     /// Number of leaves of node `n` (its runs, and the outside leaf of a guarded node).
     fn leaf_count(n: &Node) -> u32 {
-        n.leafvec.count_ones() + u32::from(n.skip != 0)
+        ones(&n.leafvec) + u32::from(n.skip != 0)
     }
+}
+
+// Slot bitmaps (`[u64; 4]`: slot `s` is bit `s % 64` of word `s / 64`), written here rather
+// than taken from the crate under test.
+
+/// Whether slot `s`'s bit is set.
+fn bit(bits: &Bitmap, s: u32) -> bool {
+    bits[(s / 64) as usize] >> (s % 64) & 1 != 0
+}
+
+/// `bits` with slot `s`'s bit set.
+fn with_bit(mut bits: Bitmap, s: u32) -> Bitmap {
+    bits[(s / 64) as usize] |= 1 << (s % 64);
+    bits
+}
+
+/// `bits` with slot `s`'s bit clear.
+fn without_bit(mut bits: Bitmap, s: u32) -> Bitmap {
+    bits[(s / 64) as usize] &= !(1 << (s % 64));
+    bits
+}
+
+/// Number of set bits.
+fn ones(bits: &Bitmap) -> u32 {
+    bits.iter().map(|w| w.count_ones()).sum()
+}
+
+/// Number of set bits at and below slot `s`.
+fn ones_upto(bits: &Bitmap, s: u32) -> u32 {
+    (0..=s).filter(|&t| bit(bits, t)).count() as u32
+}
+
+/// Whether no bit is set.
+fn empty(bits: &Bitmap) -> bool {
+    bits.iter().all(|&w| w == 0)
+}
+
+/// The set slots, ascending.
+fn slots_of(bits: &Bitmap) -> Vec<u32> {
+    (0..64 * bits.len() as u32)
+        .filter(|&s| bit(bits, s))
+        .collect()
+}
+
+/// The lowest set slot.
+fn lowest(bits: &Bitmap) -> Option<u32> {
+    slots_of(bits).first().copied()
+}
+
+/// The highest set slot.
+fn highest(bits: &Bitmap) -> Option<u32> {
+    slots_of(bits).last().copied()
+}
+
+/// The bits of slots `0..n`.
+fn first_slots(n: u32) -> Bitmap {
+    std::array::from_fn(|w| {
+        let live = n.saturating_sub(64 * w as u32).min(64);
+        u64::MAX.checked_shr(64 - live).unwrap_or(0)
+    })
+}
+
+/// `a & !b`, word by word.
+fn and_not(a: &Bitmap, b: &Bitmap) -> Bitmap {
+    std::array::from_fn(|w| a[w] & !b[w])
 }
 
 /// Where a node of a valid artifact sits.
@@ -529,8 +631,8 @@ fn places(b: &[u8], f: Fam) -> Vec<Place> {
         let n = f.node(b, i);
         let q_shift = p.shift - n.skip;
         let q_start = p.start + (u128::from(n.guard) << q_shift);
-        let st = q_shift.min(STRIDE);
-        for (rank, slot) in (0..64u32).filter(|s| n.vector >> s & 1 != 0).enumerate() {
+        let st = q_shift.min(f.layout.stride);
+        for (rank, slot) in slots_of(&n.vector).into_iter().enumerate() {
             out[n.child_base as usize + rank] = Place {
                 start: q_start + (u128::from(slot) << (q_shift - st)),
                 shift: q_shift - st,
@@ -814,24 +916,27 @@ fn flipped_byte_in_the_middle_of_each_section() {
             Section::V4Top | Section::V6Top => Caught::Open(entry(index)),
             Section::V4Nodes => {
                 // An inline leaf slot of a node with fewer leaves than that.
-                let (node, word) = (index / 16, index % 16);
-                let k = (word - V4.inline_at) as u32;
-                assert!(word >= V4.inline_at && Fam::leaf_count(&V4.node(base, node)) <= k);
+                let per = V4.node_bytes() / 4;
+                let (node, word) = (index / per, index % per);
+                let k = (word - V4.inline_at()) as u32;
+                assert!(word >= V4.inline_at() && Fam::leaf_count(&V4.node(base, node)) <= k);
                 Caught::Verify(
                     format!("node {node}: an unused inline leaf slot is not zero"),
                     Effect::Unchanged,
                 )
             }
             Section::V6Nodes => {
-                // Bits 24..32 of a 64-slot node's child vector, all leaf slots that start no
+                // Bits 24..32 of a 256-slot node's child vector, all leaf slots that start no
                 // run: the node gains 8 children, which the next parent's children no longer
                 // follow.
-                let (node, word) = (index / 16, index % 16);
+                let per = V6.node_bytes() / 4;
+                let (node, word) = (index / per, index % per);
                 let n = V6.node(base, node);
                 assert_eq!(word, 0);
-                assert_eq!((n.vector | n.leafvec) & 0xFF00_0000, 0);
+                assert!(places(base, V6)[node].shift - n.skip >= V6.layout.stride);
+                assert_eq!((n.vector[0] | n.leafvec[0]) & 0xFF00_0000, 0);
                 let next = (node + 1..V6.node_count(base))
-                    .find(|&i| V6.node(base, i).vector != 0)
+                    .find(|&i| !empty(&V6.node(base, i).vector))
                     .unwrap();
                 let cb = V6.node(base, next).child_base;
                 Caught::Verify(
@@ -880,8 +985,8 @@ fn flipped_byte_in_the_middle_of_each_section() {
         let name = s.name();
         // The snapshot's probes, or for a node the probes of its block.
         let probes = match s {
-            Section::V4Nodes => places(base, V4)[index / 16].probes(V4),
-            Section::V6Nodes => places(base, V6)[index / 16].probes(V6),
+            Section::V4Nodes => places(base, V4)[index / (V4.node_bytes() / 4)].probes(V4),
+            Section::V6Nodes => places(base, V6)[index / (V6.node_bytes() / 4)].probes(V6),
             _ => snapshot_probes(),
         };
         match caught {
@@ -968,7 +1073,7 @@ fn every_byte_of_a_few_nodes_flipped() {
     // overflow leaves, the guarded IPv6 root 0 and the deepest IPv6 parent. Every file opens
     // (open does not read nodes), lookups, batches, networks, ranges and the range walk end,
     // and with the checksum recomputed `verify` names the node or leaf section, or passes
-    // (another well-formed node: a different guard, another record of the same class).
+    // (another well-formed node: another record of the same class, other runs).
     let base = artifact();
     let mut passed = Vec::new();
     let mut named_by = std::collections::BTreeMap::new();
@@ -976,9 +1081,11 @@ fn every_byte_of_a_few_nodes_flipped() {
         let pl = places(base, f);
         let count = f.node_count(base);
         let i = match pick {
-            0 => (0..count).find(|&i| f.node(base, i).vector != 0).unwrap(),
+            0 => (0..count)
+                .find(|&i| !empty(&f.node(base, i).vector))
+                .unwrap(),
             _ if f.bits == 32 => (0..count)
-                .find(|&i| Fam::leaf_count(&f.node(base, i)) > f.inline)
+                .find(|&i| Fam::leaf_count(&f.node(base, i)) > f.inline())
                 .unwrap(),
             _ => parents(base, f)
                 .into_iter()
@@ -990,13 +1097,15 @@ fn every_byte_of_a_few_nodes_flipped() {
             all.iter().copied().take(1024).collect()
         };
         let clean = clean_answers(&probes);
-        for byte in 0..64 {
+        // The bytes of the run bitmap.
+        let runs = 8 * f.layout.bitmap_words..16 * f.layout.bitmap_words;
+        for byte in 0..f.node_bytes() {
             let mut b = base.to_vec();
             b[f.node_at(base, i) + byte] ^= 0xFF;
             let db = Database::from_bytes(&b).unwrap();
             assert_checksum(&db, &b);
             // The range walk where a flip can change the structure (an inline leaf cannot).
-            let probed = probe_and_walk(db, probes.clone(), byte < 4 * f.inline_at);
+            let probed = probe_and_walk(db, probes.clone(), byte < 4 * f.inline_at());
             let changed = clean
                 .answers
                 .iter()
@@ -1007,10 +1116,11 @@ fn every_byte_of_a_few_nodes_flipped() {
                 Ok(()) => {
                     // Only where another well-formed node can result: an inline leaf's record
                     // index (another record in the same class) or the run bitmap (runs moved,
-                    // as many leaves).
-                    let inline = byte >= 4 * f.inline_at;
+                    // or runs added whose leaves read unused inline slots: zero, the empty
+                    // answer, a valid leaf).
+                    let inline = byte >= 4 * f.inline_at();
                     assert!(
-                        inline || (8..16).contains(&byte),
+                        inline || runs.contains(&byte),
                         "{} node {i} byte {byte}: verify passed",
                         f.nodes.name()
                     );
@@ -1275,7 +1385,7 @@ fn wrong_section_sizes_and_header_counts() {
 /// Nodes of family `f` in `b` that have children, in node order.
 fn parents(b: &[u8], f: Fam) -> Vec<usize> {
     (0..f.node_count(b))
-        .filter(|&i| f.node(b, i).vector != 0)
+        .filter(|&i| !empty(&f.node(b, i).vector))
         .collect()
 }
 
@@ -1286,7 +1396,7 @@ fn with_child_base(base: &[u8], f: Fam, i: usize, child_base: u32) -> Vec<u8> {
     f.put_word(
         &mut b,
         i,
-        2,
+        f.bases_word(),
         u64::from(child_base) | u64::from(n.leaf_base) << 32,
     );
     b
@@ -1365,14 +1475,14 @@ fn forward_reference_violations_terminate_and_verify_names_them() {
         // (a leaf slot that starts no run, so the leaves stay as they were) runs past the end.
         let last = *parents.last().unwrap();
         let n = f.node(base, last);
-        let st = (pl[last].shift - n.skip).min(STRIDE);
-        let slots = u64::MAX >> (64 - (1u32 << st));
+        let st = (pl[last].shift - n.skip).min(f.layout.stride);
+        let slots = first_slots(1 << st);
         // The first leaf slot always starts a run, so a free slot is never the first.
-        let free = slots & !n.vector & !n.leafvec;
-        let extra = free & free.wrapping_neg();
-        assert_ne!(extra, 0, "node {last} has a leaf slot that starts no run");
+        let free = and_not(&and_not(&slots, &n.vector), &n.leafvec);
+        let extra = lowest(&free)
+            .unwrap_or_else(|| panic!("node {last} has no leaf slot that starts no run"));
         let mut b = base.to_vec();
-        f.put_word(&mut b, last, 0, n.vector | extra);
+        f.put_bitmap(&mut b, last, false, with_bit(n.vector, extra));
         check_opens(Opens {
             what: format!(
                 "{}: the last parent (node {last}) has a child past the end",
@@ -1387,14 +1497,14 @@ fn forward_reference_violations_terminate_and_verify_names_them() {
         // The last parent without its last child: that node (the last) is an orphan. The slot
         // becomes a leaf slot that continues the run before it (or starts one); a parent left
         // without children gets child base 0, as written.
-        let top_slot = 63 - n.vector.leading_zeros();
+        let top_slot = highest(&n.vector).unwrap();
         let mut b = base.to_vec();
-        f.put_word(&mut b, last, 0, n.vector & !(1 << top_slot));
-        if slots & !n.vector & trie::upto(top_slot) == 0 {
-            f.put_word(&mut b, last, 1, n.leafvec | 1 << top_slot);
+        f.put_bitmap(&mut b, last, false, without_bit(n.vector, top_slot));
+        if (0..top_slot).all(|s| bit(&n.vector, s)) {
+            f.put_bitmap(&mut b, last, true, with_bit(n.leafvec, top_slot));
         }
-        if n.vector.count_ones() == 1 {
-            f.put_word(&mut b, last, 2, u64::from(n.leaf_base) << 32);
+        if ones(&n.vector) == 1 {
+            f.put_word(&mut b, last, f.bases_word(), u64::from(n.leaf_base) << 32);
         }
         check_opens(Opens {
             what: format!(
@@ -1517,19 +1627,19 @@ fn leaf_slots(b: &[u8], f: Fam, outside: bool) -> (Slot, Slot) {
             continue;
         }
         for k in 0..count {
-            let at = if k < f.inline {
+            let at = if k < f.inline() {
                 f.inline_leaf_at(b, i, k)
             } else {
-                f.leaf_at(b, (n.leaf_base + k - f.inline) as usize)
+                f.leaf_at(b, (n.leaf_base + k - f.inline()) as usize)
             };
             if !interesting(read_u32(b, at)) {
                 continue;
             }
-            if k < f.inline && inline.is_none() && (!outside || k == 0) {
+            if k < f.inline() && inline.is_none() && (!outside || k == 0) {
                 inline = Some(Slot::Inline(i, k));
             }
-            if k >= f.inline && overflow.is_none() {
-                overflow = Some(Slot::Overflow(i, (n.leaf_base + k - f.inline) as usize));
+            if k >= f.inline() && overflow.is_none() {
+                overflow = Some(Slot::Overflow(i, (n.leaf_base + k - f.inline()) as usize));
             }
         }
         if let (Some(a), Some(b)) = (inline, overflow) {
@@ -1739,13 +1849,22 @@ fn with_word(base: &[u8], f: Fam, i: usize, k: usize, w: impl Fn(u64) -> u64) ->
     b
 }
 
+/// `base` with the `vector` (`leafvec` when `runs`) bitmap of node `i` of family `f` replaced
+/// by `w(old)`.
+fn with_bitmap(base: &[u8], f: Fam, i: usize, runs: bool, w: impl Fn(Bitmap) -> Bitmap) -> Vec<u8> {
+    let mut b = base.to_vec();
+    let n = f.node(base, i);
+    f.put_bitmap(&mut b, i, runs, w(if runs { n.leafvec } else { n.vector }));
+    b
+}
+
 /// The value a lookup reads for leaf `k` of node `i` of family `f` in `b`: inline, or in the
 /// leaf array (0 past its end), whether or not the node has that many leaves.
 fn read_leaf(b: &[u8], f: Fam, i: usize, k: u32) -> u32 {
-    if k < f.inline {
+    if k < f.inline() {
         return read_u32(b, f.inline_leaf_at(b, i, k));
     }
-    let j = (f.node(b, i).leaf_base + k - f.inline) as usize;
+    let j = (f.node(b, i).leaf_base + k - f.inline()) as usize;
     if j < section(b, f.leaves).1 / 4 {
         read_u32(b, f.leaf_at(b, j))
     } else {
@@ -1820,7 +1939,7 @@ fn bad_guards_terminate_and_verify_names_them() {
     for (what, i, word, effect, verify) in cases {
         check_opens(Opens {
             what: format!("{}: {what} ({word:#x})", f.nodes.name()),
-            bytes: with_word(base, f, i, 3, |_| word),
+            bytes: with_word(base, f, i, f.guard_word(), |_| word),
             probes: pl[i].probes(f),
             effect,
             verify,
@@ -1839,43 +1958,48 @@ fn bad_slot_bitmaps_inline_slots_and_leaf_bases() {
         let pl = places(base, f);
         let count = f.node_count(base);
         let node = |i: usize| f.node(base, i);
-        let stride = |i: usize| (pl[i].shift - node(i).skip).min(STRIDE);
-        let slots = |i: usize| u64::MAX >> (64 - (1u32 << stride(i)));
+        let stride = |i: usize| (pl[i].shift - node(i).skip).min(f.layout.stride);
+        let slots = |i: usize| first_slots(1 << stride(i));
+        // Leaf slots that start no run.
+        let free = |i: usize, n: &Node| and_not(&and_not(&slots(i), &n.vector), &n.leafvec);
+        // The layout's last slot: past the slots of any node with a shorter stride.
+        let past = f.max_slots() - 1;
         let find = |what: &str, p: &dyn Fn(usize, &Node) -> bool| {
             (0..count)
                 .find(|&i| p(i, &node(i)))
                 .unwrap_or_else(|| panic!("{}: no node {what}", f.nodes.name()))
         };
-        let narrow = find("of fewer than 64 slots", &|i, _| stride(i) < STRIDE);
+        let narrow = find(
+            &format!("of fewer than {} slots", f.max_slots()),
+            &|i, _| stride(i) < f.layout.stride,
+        );
         // A run bit at the first child slot moves every later leaf slot to the next leaf: a
         // node where that changes a value.
         let mixed = find(
             "whose leaves move with a run bit at its first child",
             &|i, n| {
-                let c = n.vector.trailing_zeros();
                 let g = u32::from(n.skip != 0);
-                n.vector != 0
-                    && (c + 1..1 << stride(i)).any(|s| {
-                        let k = g + (n.leafvec & trie::upto(s)).count_ones() - 1;
-                        n.vector >> s & 1 == 0
+                lowest(&n.vector).is_some_and(|c| {
+                    (c + 1..1 << stride(i)).any(|s| {
+                        let k = g + ones_upto(&n.leafvec, s) - 1;
+                        !bit(&n.vector, s)
                             && read_leaf(base, f, i, k) != read_leaf(base, f, i, k + 1)
                     })
+                })
             },
         );
-        let runs = find("with two runs", &|_, n| n.leafvec.count_ones() >= 2);
+        let runs = find("with two runs", &|_, n| ones(&n.leafvec) >= 2);
         let sparse = find("with an unused inline slot", &|_, n| {
-            Fam::leaf_count(n) < f.inline
+            Fam::leaf_count(n) < f.inline()
         });
         // The last level, with a non-empty first leaf and a slot that starts no run after it.
         let last = find("at the last level", &|i, n| {
-            let free = slots(i) & !n.vector & !n.leafvec;
             stride(i) == pl[i].shift - n.skip
-                && free != 0
+                && !empty(&free(i, n))
                 && read_u32(base, f.inline_leaf_at(base, i, 0)) != 0
-                && free.trailing_zeros() < 64
         });
         let overflowing = find("with overflow leaves", &|_, n| {
-            Fam::leaf_count(n) > f.inline
+            Fam::leaf_count(n) > f.inline()
         });
         let nodes = f.nodes;
         let reason = |i: usize, why: &str| Some((nodes, format!("node {i}: {why}")));
@@ -1886,7 +2010,7 @@ fn bad_slot_bitmaps_inline_slots_and_leaf_bases() {
                     1 << stride(narrow)
                 ),
                 narrow,
-                with_word(base, f, narrow, 1, |w| w | 1 << 63),
+                with_bitmap(base, f, narrow, true, |bits| with_bit(bits, past)),
                 Effect::Unchanged,
                 reason(narrow, "slot bits past its stride"),
             ),
@@ -1896,15 +2020,15 @@ fn bad_slot_bitmaps_inline_slots_and_leaf_bases() {
                     1 << stride(narrow)
                 ),
                 narrow,
-                with_word(base, f, narrow, 0, |w| w | 1 << 63),
+                with_bitmap(base, f, narrow, false, |bits| with_bit(bits, past)),
                 Effect::Unchanged,
                 reason(narrow, "slot bits past its stride"),
             ),
             (
                 format!("node {mixed}: its first child slot also starts a run"),
                 mixed,
-                with_word(base, f, mixed, 1, |w| {
-                    w | 1 << node(mixed).vector.trailing_zeros()
+                with_bitmap(base, f, mixed, true, |bits| {
+                    with_bit(bits, lowest(&node(mixed).vector).unwrap())
                 }),
                 Effect::Changes,
                 reason(mixed, "a slot is both a child and a leaf"),
@@ -1912,7 +2036,9 @@ fn bad_slot_bitmaps_inline_slots_and_leaf_bases() {
             (
                 format!("node {runs}: its first leaf slot starts no run"),
                 runs,
-                with_word(base, f, runs, 1, |w| w & (w - 1)),
+                with_bitmap(base, f, runs, true, |bits| {
+                    without_bit(bits, lowest(&bits).unwrap())
+                }),
                 Effect::Changes,
                 reason(runs, "its first leaf slot starts no run"),
             ),
@@ -1932,25 +2058,23 @@ fn bad_slot_bitmaps_inline_slots_and_leaf_bases() {
             (
                 format!("node {last} (last level): a child slot"),
                 last,
-                {
-                    let n = node(last);
-                    let free = slots(last) & !n.vector & !n.leafvec;
-                    with_word(base, f, last, 0, |w| w | (free & free.wrapping_neg()))
-                },
+                with_bitmap(base, f, last, false, |bits| {
+                    with_bit(bits, lowest(&free(last, &node(last))).unwrap())
+                }),
                 Effect::Changes,
                 reason(last, "children below the last address bit"),
             ),
             (
                 format!("node {last} (no children): child base 7"),
                 last,
-                with_word(base, f, last, 2, |w| w | 7),
+                with_word(base, f, last, f.bases_word(), |w| w | 7),
                 Effect::Unchanged,
                 reason(last, "child base 7 without children"),
             ),
             (
                 format!("node {overflowing}: its leaf base one past its first overflow leaf"),
                 overflowing,
-                with_word(base, f, overflowing, 2, |w| w + (1 << 32)),
+                with_word(base, f, overflowing, f.bases_word(), |w| w + (1 << 32)),
                 Effect::Changes,
                 reason(
                     overflowing,
@@ -1967,7 +2091,7 @@ fn bad_slot_bitmaps_inline_slots_and_leaf_bases() {
         let (l_off, l_len) = section(base, f.leaves);
         let owner = (0..count)
             .rev()
-            .find(|&i| Fam::leaf_count(&node(i)) > f.inline)
+            .find(|&i| Fam::leaf_count(&node(i)) > f.inline())
             .unwrap();
         let mut b = base.to_vec();
         put_u64(&mut b, dir_entry(f.leaves) + 8, l_len as u64 - 4);

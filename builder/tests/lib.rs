@@ -15,7 +15,7 @@ mod fetch_guards;
 mod formats;
 mod fuzz_replay;
 mod golden;
-// mod hostile_artifact; // being adapted to 128-byte IPv6 nodes
+mod hostile_artifact;
 mod manifest;
 mod model;
 mod publish;
