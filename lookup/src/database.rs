@@ -30,7 +30,7 @@ use crate::types::{Categories, Tier};
 ///
 /// # Which constructor
 /// * [`Database::open`] (the default): reads the file into private memory, on 2 MiB pages where
-///   the OS offers them (Linux transparent huge pages). The fastest lookups; costs the file's
+///   the OS offers them (Linux transparent huge pages). Lookups as fast as on a mapping; costs the file's
 ///   size in memory per process and a few milliseconds per open; nothing done to the file
 ///   afterwards can affect it.
 /// * [`Database::open_mmap`] (`unsafe`): maps the file, sharing its pages with the page cache
@@ -102,8 +102,10 @@ impl Database {
     /// reading from it); its header and the length it declares are checked before the rest is
     /// read, so a large file that is not an artifact is refused at once. The copy sits on
     /// 2 MiB pages where the OS offers them (Linux transparent huge pages, `madvise` mode or
-    /// `always`), so the random reads of lookups miss the TLB far less often than on 4 KiB
-    /// pages (`docs/BENCHMARKS.md`), and nothing done to the file afterwards reaches it.
+    /// `always`), which spares the TLB on random reads; the lookup bench shows the private
+    /// copy and [`Database::open_mmap`] within a few percent of each other
+    /// (`docs/BENCHMARKS.md`, rows `ipsieve-asn` and `ipsieve-mmap`). Nothing done to the file
+    /// afterwards reaches the copy.
     ///
     /// # Errors
     /// [`OpenError::Io`] when the file cannot be read (or shrinks while it is read),

@@ -119,7 +119,7 @@ impl ReloadConfig {
 
     /// Whether each file is mapped with [`Database::open_mmap`] (pages shared with the page
     /// cache and other processes, opens in well under a millisecond) instead of read into
-    /// private memory with [`Database::open`] (the default: huge pages, the fastest lookups,
+    /// private memory with [`Database::open`] (the default: huge pages, lookups as fast as on a mapping,
     /// the file's size in memory per process).
     ///
     /// # Safety
