@@ -26,7 +26,7 @@ usage: scripts/nightly.sh [options]
                       `cargo install --path cli` puts it there, `cargo build --release
                       -p ipsieve-cli` makes target/release/ipsieve)
 
-Publishes DIR/ipsieve.ipsieve, DIR/report.json (ipsieve build --report-json) and
+Publishes DIR/ipsieve.db, DIR/report.json (ipsieve build --report-json) and
 DIR/ATTRIBUTION (every source with its licence, URL and snapshot date). Set SOURCE_DATE_EPOCH
 for a reproducible build time; an artifact byte-identical to the published one is left alone.
 EOF
@@ -83,7 +83,7 @@ command -v python3 >/dev/null || die "python3 is needed to write ATTRIBUTION: in
 [[ -f $sources ]] || die "no manifest at $sources: pass --sources FILE"
 
 mkdir -p "$publish" "$cache"
-artifact=ipsieve.ipsieve
+artifact=ipsieve.db
 published=$publish/$artifact
 
 # One run at a time per publish directory: two runs would each pass the guard against the same

@@ -31,14 +31,29 @@ use crate::report::SourceReport;
 /// before reading it, and returns one report per source in manifest order.
 ///
 /// # Errors
-/// [`BuildError::Input`] when a source is invalid, its file cannot be opened, it stops on a
-/// fatal error or yields no entries (unless it is `optional`), or it rejects more than its
-/// `max_reject_pct`; [`BuildError::DuplicateSource`] for a repeated name.
+/// [`BuildError::Input`] when the manifest has no enabled source, a source is invalid, its
+/// file cannot be opened, it stops on a fatal error or yields no entries (unless it is
+/// `optional`), or it rejects more than its `max_reject_pct`; [`BuildError::DuplicateSource`]
+/// for a repeated name.
 pub fn load_manifest(
     manifest: &Manifest,
     builder: &mut Builder,
     mut progress: impl FnMut(&str),
 ) -> Result<Vec<SourceReport>, BuildError> {
+    if manifest.enabled().next().is_none() {
+        // An empty artifact answers "nothing known" everywhere: published over a real one, it
+        // would silently lose every answer.
+        return Err(BuildError::Input(format!(
+            "the manifest has no enabled source ({} declared{}): nothing to build; declare a \
+             `[[source]]` (docs/MANIFEST.md) or enable one",
+            manifest.sources.len(),
+            if manifest.sources.is_empty() {
+                ""
+            } else {
+                ", every one `enabled = false`"
+            }
+        )));
+    }
     let mut reports = Vec::with_capacity(manifest.sources.len());
     for entry in manifest.enabled() {
         progress(&entry.name);

@@ -390,7 +390,17 @@ fn from_static_and_file() {
         .lookup("185.220.101.1".parse().unwrap())
         .is_tor());
     let missing = Database::open(dir.join("missing")).unwrap_err();
-    assert!(matches!(missing, OpenError::Io(_)));
+    assert!(
+        matches!(&missing, OpenError::Io(e) if e.kind() == std::io::ErrorKind::NotFound),
+        "{missing:?}"
+    );
+    // The message names the file (issue 17 item 7).
+    let shown = missing.to_string();
+    let want = format!(
+        "cannot read the artifact: {}: ",
+        dir.join("missing").display()
+    );
+    assert!(shown.starts_with(&want), "{shown}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

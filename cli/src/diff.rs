@@ -215,9 +215,37 @@ fn print_text(
             db.sources().count()
         )?;
     }
+    // The one-line verdict first: whether any answer changed, and by how much.
+    let changed_keys = d.keys.iter().filter(|k| !k.is_unchanged()).count();
+    let moved = d.largest_v4.len() + d.largest_v6.len();
+    if changed_keys == 0 && moved == 0 {
+        writeln!(
+            out,
+            "verdict: unchanged: no address changed its answer ({} categories, providers and \
+             sources compared)",
+            d.keys.len()
+        )?;
+        return Ok(());
+    }
+    let any = d.key(KeyKind::Any, "any");
+    let family = |f: Family| {
+        any.map_or_else(String::new, |k| {
+            let f = k.family(f);
+            format!("+{} -{}", f.added.addresses, f.removed.addresses)
+        })
+    };
+    writeln!(
+        out,
+        "verdict: changed: categorised addresses IPv4 {}, IPv6 {}; {changed_keys} of {} \
+         categories, providers and sources changed",
+        family(Family::V4),
+        family(Family::V6),
+        d.keys.len()
+    )?;
     let width = d
         .keys
         .iter()
+        .filter(|k| !k.is_unchanged())
         .map(|k| escape(&k.name).len())
         .max()
         .unwrap_or(0);
@@ -228,8 +256,14 @@ fn print_text(
         ("sources", KeyKind::Source),
     ] {
         writeln!(out, "\n{title}:")?;
+        // Unchanged names on one line, after the changes.
+        let mut unchanged = Vec::new();
         for k in d.of_kind(kind) {
             let name = escape(&k.name);
+            if k.is_unchanged() {
+                unchanged.push(name.into_owned());
+                continue;
+            }
             let mut any = false;
             for family in Family::BOTH {
                 let f = k.family(family);
@@ -261,6 +295,9 @@ fn print_text(
             if !any {
                 writeln!(out, "  {name:<width$}  none in either artifact")?;
             }
+        }
+        if !unchanged.is_empty() {
+            writeln!(out, "  unchanged: {}", unchanged.join(", "))?;
         }
     }
     for (family, list) in [(Family::V4, &d.largest_v4), (Family::V6, &d.largest_v6)] {

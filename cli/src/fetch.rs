@@ -379,9 +379,17 @@ fn offline_report(manifest: &Manifest, dir: &Path, quiet: bool, args: &Args) -> 
     let now = now(args);
     let mut stdout = output::stdout();
     let mut ok = true;
+    // Sources without a copy are named together at the end, not a line each.
+    let mut missing = Vec::new();
+    let (mut cached, mut stale_count, mut total) = (0usize, 0usize, 0usize);
     for entry in manifest.enabled().filter(|s| s.is_fetched()) {
+        total += 1;
         match cache::inspect(entry, dir) {
             Ok(meta) => {
+                cached += 1;
+                if stale(entry, &meta, now).is_some() {
+                    stale_count += 1;
+                }
                 if quiet {
                     continue;
                 }
@@ -404,6 +412,10 @@ fn offline_report(manifest: &Manifest, dir: &Path, quiet: bool, args: &Args) -> 
                     writeln!(stdout, "{}: not cached (built from its `path`)", entry.name)?;
                 }
             }
+            Err(cache::CacheError::Missing { name, .. }) => {
+                ok = false;
+                missing.push(name);
+            }
             Err(e) => {
                 ok = false;
                 stdout.flush()?;
@@ -412,5 +424,26 @@ fn offline_report(manifest: &Manifest, dir: &Path, quiet: bool, args: &Args) -> 
         }
     }
     stdout.flush()?;
+    if !missing.is_empty() {
+        eprintln!(
+            "ipsieve: {} of {total} sources have no cached copy in {}: {}; run `ipsieve fetch \
+             --sources {} --cache {}` first",
+            missing.len(),
+            output::escape(&dir.display().to_string()),
+            output::escape(&missing.join(", ")),
+            output::escape(&args.sources.display().to_string()),
+            output::escape(&dir.display().to_string()),
+        );
+    }
+    if !quiet {
+        writeln!(
+            stdout,
+            "cache {}: {cached} of {total} fetched sources cached ({stale_count} stale), {} \
+             missing",
+            output::escape(&dir.display().to_string()),
+            missing.len()
+        )?;
+        stdout.flush()?;
+    }
     Ok(ok)
 }

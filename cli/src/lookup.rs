@@ -20,7 +20,8 @@ pub(crate) struct Args {
     /// One JSON object per line (the same object from `lookup` and `explain`).
     #[arg(long)]
     pub(crate) json: bool,
-    /// Addresses (IPv4 or IPv6), or `-` for standard input.
+    /// Addresses (IPv4 or IPv6), or `-` for standard input (one a line; blank lines and `#`
+    /// comments are skipped).
     #[arg(required = true)]
     pub(crate) ips: Vec<String>,
 }
@@ -158,15 +159,18 @@ const STDIN: &str = "standard input";
 
 /// Runs `ipsieve lookup` (or, with [`Output::Explain`], `ipsieve explain`): answers every
 /// parseable address; returns false if any was not an address. Standard input
-/// (`-`) is read as bytes, a line at a time: a line that is not an address (invalid UTF-8
-/// included) is reported with its number and skipped, and the run goes on.
+/// (`-`) is read as bytes, a line at a time: blank lines and `#` comments are skipped, a line
+/// that is not an address (invalid UTF-8 included) is reported with its number and skipped,
+/// and the run goes on.
 pub(crate) fn run(db_path: &Path, output: Output, ips: &[String]) -> Result<bool> {
     let db = crate::open_db(db_path)?;
     let mut out = output::stdout();
     let mut ok = true;
     // One address: answered, or false after saying why not (`line` for standard input).
     let one = |text: &str, line: Option<u64>, out: &mut std::io::BufWriter<output::Stdout>| {
-        let t = text.trim();
+        // `#` starts a comment, as in the overlay file: a whole-line comment or one after the
+        // address is skipped.
+        let t = text.split('#').next().unwrap_or_default().trim();
         if t.is_empty() {
             return Ok(true);
         }

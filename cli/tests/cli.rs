@@ -144,7 +144,7 @@ fn lookup_reads_stdin_and_verify_stats_work() {
         .stdin
         .take()
         .unwrap()
-        .write_all(b"8.8.8.8\n\n2001:db8::1\n")
+        .write_all(b"# resolvers\n8.8.8.8\n\n2001:db8::1  # documentation\n   # indented\n")
         .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());

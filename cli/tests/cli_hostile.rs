@@ -741,3 +741,41 @@ fn control_characters_are_escaped_in_text_output() {
     assert_eq!(r.status.code(), Some(1));
     inert("echoed stdin", &r.stderr, false);
 }
+
+// --- issue 17 item 7: a manifest with nothing to build ------------------------------------------
+
+/// An empty manifest, or one whose every source is disabled, used to build (and publish) an
+/// artifact that knows nothing, over whatever was at `--out`. It is refused, naming the
+/// manifest, and the published artifact is left as it was.
+#[test]
+fn a_manifest_with_no_enabled_source_builds_nothing() {
+    let dir = scratch("empty-manifest");
+    let out = artifact_in(&dir);
+    let before = std::fs::read(&out).unwrap();
+    let empty = dir.join("empty.toml");
+    std::fs::write(&empty, "# no sources yet\n").unwrap();
+    let disabled = dir.join("disabled.toml");
+    std::fs::write(
+        &disabled,
+        "[[source]]\nname = \"x\"\nformat = \"ip-list\"\npath = \"list.txt\"\nenabled = false\n",
+    )
+    .unwrap();
+    for (manifest, detail) in [
+        (&empty, "(0 declared)"),
+        (&disabled, "(1 declared, every one `enabled = false`)"),
+    ] {
+        let r = run_within(&mut build_cmd(manifest, &out, &[]), None, MINUTE);
+        assert!(!r.status.success(), "{}", r.stderr);
+        let want = format!(
+            "ipsieve: {}: the manifest has no enabled source {detail}: nothing to build",
+            manifest.display()
+        );
+        assert!(r.stderr.starts_with(&want), "{}", r.stderr);
+        assert_eq!(
+            std::fs::read(&out).unwrap(),
+            before,
+            "the published artifact is kept"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -132,6 +132,55 @@ fn text_names_every_change() {
         "{}",
         top[0]
     );
+    // A one-line verdict under the header, with the library's numbers; names whose coverage
+    // did not change are listed once per section, not a line each.
+    let any = d.key(KeyKind::Any, "any").unwrap();
+    let changed = d.keys.iter().filter(|k| !k.is_unchanged()).count();
+    let verdict = format!(
+        "verdict: changed: categorised addresses IPv4 +{} -{}, IPv6 +{} -{}; {changed} of {} \
+         categories, providers and sources changed",
+        any.v4.added.addresses,
+        any.v4.removed.addresses,
+        any.v6.added.addresses,
+        any.v6.removed.addresses,
+        d.keys.len()
+    );
+    assert_eq!(text.lines().nth(2), Some(verdict.as_str()), "{text}");
+    let unchanged: Vec<&str> = d
+        .keys
+        .iter()
+        .filter(|k| k.is_unchanged())
+        .map(|k| k.name.as_str())
+        .collect();
+    for name in unchanged {
+        assert!(
+            !text.lines().any(|l| l.trim_start().starts_with(name)),
+            "{name} has a line of its own:\n{text}"
+        );
+    }
+    assert!(text.contains("  unchanged: "), "{text}");
+}
+
+#[test]
+fn an_unchanged_artifact_is_one_verdict_line() {
+    let p = pair();
+    let out = bin()
+        .arg("diff")
+        .arg(&p.old_file)
+        .arg(&p.old_file)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let d = the_diff();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines[0].starts_with("old: ") && lines[1].starts_with("new: "));
+    assert!(
+        lines[2].starts_with("verdict: unchanged: no address changed its answer ("),
+        "{text}"
+    );
+    assert!(d.keys.len() > 10, "the fixture compares many names");
 }
 
 #[test]

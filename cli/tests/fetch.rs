@@ -151,7 +151,19 @@ fn cli_fetch_then_build_from_the_cache() {
         stderr.contains("line 10: source 'aws': no cached copy"),
         "{stderr}"
     );
-    let (ok, _, stderr) = fetch(&["--offline"]);
+    let (ok, stdout, stderr) = fetch(&["--offline"]);
     assert!(!ok);
-    assert!(stderr.contains("source 'aws': no cached copy"), "{stderr}");
+    // Missing copies are named together, with the command that fetches them, and the report
+    // ends in a one-line summary.
+    assert!(
+        stderr.contains("sources have no cached copy in ")
+            && stderr.contains(": aws; run `ipsieve fetch --sources "),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let last = stdout.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("cache ") && last.ends_with(", 1 missing"),
+        "{stdout}"
+    );
 }

@@ -80,7 +80,7 @@ fn nightly_publishes_then_guards_against_a_shrunken_source() {
     let manifest_path = snapshot.join("sources.toml");
     let manifest = Manifest::load(&manifest_path).unwrap();
     let publish = dir.join("publish");
-    let artifact = publish.join("ipsieve.ipsieve");
+    let artifact = publish.join("ipsieve.db");
 
     // First run: nothing published yet, so no guard; all three files appear.
     let first = nightly(&manifest_path, &dir);
@@ -88,7 +88,7 @@ fn nightly_publishes_then_guards_against_a_shrunken_source() {
     let names: Vec<_> = published(&publish).into_iter().map(|(n, _)| n).collect();
     assert_eq!(
         names,
-        ["ATTRIBUTION", "ipsieve.ipsieve", "report.json"],
+        ["ATTRIBUTION", "ipsieve.db", "report.json"],
         "staging left behind or a file missing:\n{}",
         text(&first)
     );
@@ -196,7 +196,7 @@ fn nightly_publishes_the_newer_file_when_upstream_moves_forward() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let publish = dir.join("publish");
-    let artifact = publish.join("ipsieve.ipsieve");
+    let artifact = publish.join("ipsieve.db");
 
     let log = String::from_utf8(real("builder/tests/fixtures/dated/pfx2as-creation.log")).unwrap();
     let (older_log, newest_line) = log.trim_end().rsplit_once('\n').unwrap();

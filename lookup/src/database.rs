@@ -123,7 +123,8 @@ impl Database {
     /// # Ok::<(), ipsieve::OpenError>(())
     /// ```
     pub fn open(path: impl AsRef<Path>) -> Result<Database, OpenError> {
-        Self::from_storage(Storage::read(path.as_ref())?)
+        let path = path.as_ref();
+        Self::from_storage(Storage::read(path).map_err(|e| e.naming(path))?)
     }
 
     /// Maps the artifact at `path` read-only and validates it: opens in well under a
@@ -150,7 +151,8 @@ impl Database {
     /// ```
     pub unsafe fn open_mmap(path: impl AsRef<Path>) -> Result<Database, OpenError> {
         // SAFETY: the caller upholds `Storage::map`'s contract, which is this function's.
-        let storage = unsafe { Storage::map(path.as_ref())? };
+        let path = path.as_ref();
+        let storage = unsafe { Storage::map(path).map_err(|e| e.naming(path))? };
         Self::from_storage(storage)
     }
 

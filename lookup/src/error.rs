@@ -78,6 +78,18 @@ pub enum OpenError {
 }
 
 impl OpenError {
+    /// An [`OpenError::Io`] with `path` in its message (same kind), so that "No such file or
+    /// directory" says which file; every other variant as it is.
+    pub(crate) fn naming(self, path: &std::path::Path) -> OpenError {
+        match self {
+            OpenError::Io(e) => OpenError::Io(std::io::Error::new(
+                e.kind(),
+                format!("{}: {e}", path.display()),
+            )),
+            other => other,
+        }
+    }
+
     pub(crate) fn section(section: &'static str, reason: impl Into<String>) -> Self {
         OpenError::Section {
             section,
