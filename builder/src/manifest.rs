@@ -1,4 +1,6 @@
-//! The TOML source manifest: which sources to read, in which format, asserting what.
+//! The TOML source manifest: which sources to read, in which format, asserting what. The
+//! reference for users is `docs/MANIFEST.md`; a test (`builder/tests/manifest.rs`) fails when a
+//! key accepted here has no row and section there.
 //!
 //! ```toml
 //! [[source]]

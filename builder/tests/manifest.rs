@@ -1,6 +1,10 @@
-//! The source manifest: checks name the line, disabled sources are skipped, stale data warns.
+//! The source manifest: checks name the line, disabled sources are skipped, stale data warns,
+//! and `docs/MANIFEST.md` documents every key and has a real example of every format.
 
-use ipsieve_builder::manifest::Manifest;
+use ipsieve_builder::manifest::{
+    Manifest, DEFAULT_CANDIDATES, DEFAULT_MAX_GROW_PCT, DEFAULT_MAX_REJECT_PCT,
+    DEFAULT_MAX_SHRINK_PCT,
+};
 use ipsieve_builder::{load, Builder};
 
 const TWO: &str = r#"# comment
@@ -402,6 +406,239 @@ fn dated_source_keys_are_checked_with_the_line() {
         assert!(
             err.starts_with("line 2: source 'x': ") && err.contains(expected),
             "{keys}: expected {expected:?} in {err:?}"
+        );
+    }
+}
+
+/// `docs/MANIFEST.md`, the manifest reference for users.
+fn manifest_doc() -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/MANIFEST.md");
+    std::fs::read_to_string(path).expect("docs/MANIFEST.md")
+}
+
+/// The text of the `## ` section of `doc` whose heading line is `heading`, up to the next.
+fn doc_section<'a>(doc: &'a str, heading: &str) -> &'a str {
+    let start = doc
+        .find(&format!("\n{heading}\n"))
+        .unwrap_or_else(|| panic!("docs/MANIFEST.md has no section {heading:?}"))
+        + heading.len()
+        + 2;
+    let end = doc[start..].find("\n## ").map_or(doc.len(), |i| start + i);
+    &doc[start..end]
+}
+
+/// The subsections of a section, each headed `###` and one name in backticks, in order:
+/// (name, body).
+fn doc_subsections(section: &str) -> Vec<(String, &str)> {
+    let mut out = Vec::new();
+    let mut rest = section;
+    while let Some(at) = rest.find("\n### ") {
+        let body = &rest[at + 5..];
+        let line_end = body.find('\n').unwrap_or(body.len());
+        let title = body[..line_end].trim();
+        let name = title
+            .strip_prefix('`')
+            .and_then(|t| t.strip_suffix('`'))
+            .unwrap_or_else(|| panic!("heading '### {title}' is not one `name`"));
+        let next = body[line_end..]
+            .find("\n### ")
+            .map_or(body.len(), |i| line_end + i);
+        out.push((name.to_owned(), &body[line_end..next]));
+        rest = &body[next..];
+    }
+    out
+}
+
+/// The fields a table of the manifest accepts, as serde lists them: `deny_unknown_fields`
+/// answers a bogus key with every field of the struct, so a field added to `SourceEntry` (or
+/// `MinPrefix`, or the file's top level) shows up here without anyone keeping a list.
+fn accepted_keys(manifest_with_bogus_key: &str) -> Vec<String> {
+    let err = Manifest::parse(manifest_with_bogus_key).unwrap_err();
+    let expected = err
+        .split("unknown field `bogus_key`, expected")
+        .nth(1)
+        .unwrap_or_else(|| panic!("not serde's unknown-field message: {err}"));
+    expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Every key a `[[source]]` table accepts has a row in the key table and a `###` section of
+/// `docs/MANIFEST.md`, and the page documents no key the manifest refuses; the
+/// defaults it states are the code's, and the category and tier vocabularies are complete.
+#[test]
+fn every_manifest_key_is_documented() {
+    use std::collections::BTreeSet;
+
+    let doc = manifest_doc();
+    let source = "[[source]]\nname = \"x\"\nformat = \"ip-list\"\npath = \"x\"\n";
+    let keys = accepted_keys(&format!("{source}bogus_key = 1\n"));
+    assert!(
+        keys.len() >= 20 && keys.iter().any(|k| k == "name"),
+        "{keys:?}"
+    );
+    let accepted: BTreeSet<&str> = keys.iter().map(String::as_str).collect();
+
+    // The file's top level: only `[[source]]` tables.
+    for key in accepted_keys("bogus_key = 1\n") {
+        assert!(
+            doc.contains(&format!("`[[{key}]]`")),
+            "docs/MANIFEST.md does not describe the top-level `[[{key}]]`"
+        );
+    }
+
+    // The summary table.
+    let section = doc_section(&doc, "## Keys of a source");
+    let (begin, end) = ("<!-- keys:begin -->", "<!-- keys:end -->");
+    let from = section.find(begin).expect(begin) + begin.len();
+    let to = from + section[from..].find(end).expect(end);
+    let rows: Vec<Vec<&str>> = section[from..to]
+        .lines()
+        .filter(|l| l.starts_with('|'))
+        .skip(2) // header and alignment rows
+        .map(|l| {
+            l.trim()
+                .trim_matches('|')
+                .split('|')
+                .map(str::trim)
+                .collect()
+        })
+        .collect();
+    let cell = |key: &str, column: usize| -> &str {
+        rows.iter()
+            .find(|r| r[0] == format!("`{key}`"))
+            .unwrap_or_else(|| panic!("no row for `{key}`"))[column]
+    };
+    let in_table: BTreeSet<&str> = rows.iter().map(|r| r[0].trim_matches('`')).collect();
+    assert_eq!(
+        in_table, accepted,
+        "the key table of docs/MANIFEST.md (left) and the keys a [[source]] table accepts (right)"
+    );
+    for row in &rows {
+        assert!(
+            ["build", "fetch", "both"].contains(&row[3]),
+            "{}: read by '{}'",
+            row[0],
+            row[3]
+        );
+    }
+
+    // One `### `key`` section per key.
+    let sections = doc_subsections(section);
+    let headed: BTreeSet<&str> = sections.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        headed, accepted,
+        "the `### `key`` sections of docs/MANIFEST.md (left) and the keys a [[source]] table \
+         accepts (right)"
+    );
+    assert_eq!(sections.len(), headed.len(), "a key has two sections");
+    let body = |key: &str| {
+        sections
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, b)| *b)
+            .unwrap()
+    };
+
+    // `min_prefix`'s own keys.
+    for key in accepted_keys(&format!(
+        "{source}min_prefix = {{ v4 = 24, v6 = 48, bogus_key = 1 }}\n"
+    )) {
+        assert!(
+            body("min_prefix").contains(&format!("`{key}`")),
+            "the min_prefix section does not name `{key}`"
+        );
+    }
+
+    // Defaults stated in the table are the code's.
+    let plain = Manifest::parse(source).unwrap();
+    let entry = &plain.sources[0];
+    let spec = entry.spec().unwrap();
+    for (key, default) in [
+        ("max_shrink_pct", DEFAULT_MAX_SHRINK_PCT.to_string()),
+        ("max_reject_pct", DEFAULT_MAX_REJECT_PCT.to_string()),
+        ("max_grow_pct", DEFAULT_MAX_GROW_PCT.to_string()),
+        ("candidates", DEFAULT_CANDIDATES.to_string()),
+        (
+            "max_decompressed_bytes",
+            ipsieve_sources::input::MAX_DECOMPRESSED.to_string(),
+        ),
+        ("tier", format!("\"{}\"", spec.tier.as_str())),
+        ("weight", format!("{:.1}", spec.weight)),
+        ("enabled", (plain.enabled().count() == 1).to_string()),
+        ("categories", "[]".to_owned()),
+    ] {
+        let documented = cell(key, 2);
+        assert!(
+            documented.contains(&format!("`{default}`")),
+            "docs/MANIFEST.md says the default of `{key}` is {documented}; the code's is {default}"
+        );
+    }
+    assert_eq!(entry.shrink_threshold_pct(), DEFAULT_MAX_SHRINK_PCT);
+    assert_eq!(entry.grow_threshold_pct(), DEFAULT_MAX_GROW_PCT);
+    assert!(spec.categories.is_empty());
+
+    // The vocabularies.
+    for (_, name) in ipsieve::Categories::NAMED {
+        assert!(
+            body("categories").contains(&format!("| `{name}` |")),
+            "the categories section has no row for `{name}`"
+        );
+    }
+    for tier in ipsieve::Tier::ALL {
+        assert!(
+            body("tier").contains(&format!("| `{}` |", tier.as_str())),
+            "the tier section has no row for `{tier}`"
+        );
+    }
+}
+
+/// Every format of the registry has an example in `docs/MANIFEST.md`, in the registry's
+/// order: one `[[source]]` table of that format, valid, and copied word for word from the
+/// manifest of this repository it says it is from.
+#[test]
+fn every_format_has_a_real_example() {
+    let doc = manifest_doc();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let manifests = [
+        "sources/default.toml",
+        "sources/shared-data.toml",
+        "data/snapshot/sources.toml",
+    ];
+    let examples = doc_subsections(doc_section(&doc, "## Examples, one per format"));
+    let names: Vec<&str> = examples.iter().map(|(n, _)| n.as_str()).collect();
+    let formats: Vec<&str> = ipsieve_sources::formats::FORMATS
+        .iter()
+        .map(|f| f.name)
+        .collect();
+    assert_eq!(
+        names, formats,
+        "the examples of docs/MANIFEST.md (left) and the formats of the registry (right)"
+    );
+    for (format, body) in &examples {
+        let prose = body.replace('\n', " ");
+        let from = prose
+            .split("From `")
+            .nth(1)
+            .and_then(|t| t.split('`').next())
+            .unwrap_or_else(|| panic!("{format}: the example does not say From `FILE`"));
+        assert!(manifests.contains(&from), "{format}: from {from}?");
+        let block = body
+            .split("```toml\n")
+            .nth(1)
+            .and_then(|t| t.split("```").next())
+            .unwrap_or_else(|| panic!("{format}: no ```toml block"));
+        let m = Manifest::parse(block).unwrap_or_else(|e| panic!("{format}: {e}"));
+        assert_eq!(m.sources.len(), 1, "{format}: one [[source]] table");
+        assert_eq!(m.sources[0].format.name, *format);
+        let text = std::fs::read_to_string(root.join(from)).unwrap();
+        assert!(
+            text.contains(block),
+            "the {format} example of docs/MANIFEST.md is not in {from} word for word: copy the \
+             source's table again"
         );
     }
 }
