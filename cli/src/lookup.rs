@@ -20,6 +20,10 @@ pub(crate) struct Args {
     /// One JSON object per line (the same object from `lookup` and `explain`).
     #[arg(long)]
     pub(crate) json: bool,
+    /// Piped output (tab-separated): print a header line first. (On a terminal the table
+    /// always has one.)
+    #[arg(long)]
+    pub(crate) header: bool,
     /// Addresses (IPv4 or IPv6), or `-` for standard input (one a line; blank lines and `#`
     /// comments are skipped).
     #[arg(required = true)]
@@ -77,8 +81,14 @@ struct JsonSpecial {
 /// How `lookup` prints each answer.
 #[derive(Clone, Copy)]
 pub(crate) enum Output {
-    /// One tab-separated line.
-    Tsv,
+    /// One tab-separated line (standard output is not a terminal), after a header line when
+    /// `header` is set.
+    Tsv {
+        /// Print [`COLUMNS`] first.
+        header: bool,
+    },
+    /// For a person at a terminal: a header, then the rows with aligned columns.
+    Table,
     /// One JSON object per line.
     Json,
     /// `ipsieve explain`: a few lines for a person.
@@ -121,33 +131,110 @@ fn print_answer(out: &mut impl Write, input: &str, a: &Answer<'_>, output: Outpu
         serde_json::to_writer(&mut *out, &j)?;
         writeln!(out)?;
     } else {
-        let cats = a.categories().to_string();
-        let sources = a.sources().collect::<Vec<_>>().join(",");
-        // Every field escaped: a tab or line feed in an AS name cannot shift the columns.
-        let field = |text: &str| {
-            if text.is_empty() {
-                "-".into()
-            } else {
-                output::escape(text).into_owned()
-            }
-        };
-        writeln!(
-            out,
-            "{}\t{}\t{}\t{:.2}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
-            field(input),
-            a.network(),
-            field(&cats),
-            a.score(),
-            a.verdict(),
-            a.asn().map_or_else(|| "-".to_owned(), |n| format!("AS{n}")),
-            field(a.as_org().unwrap_or_default()),
-            field(a.provider().unwrap_or_default()),
-            field(a.country().unwrap_or_default()),
-            field(&sources),
-            field(a.special().map_or("", |b| b.name())),
-        )?;
+        let row = row(input, a);
+        match output {
+            Output::Table => write_aligned(out, &row, &WIDTHS)?,
+            _ => writeln!(out, "{}", row.join("\t"))?,
+        }
     }
     Ok(())
+}
+
+/// The columns of `lookup`'s tab-separated and table output.
+pub(crate) const COLUMNS: [&str; 11] = [
+    "address",
+    "network",
+    "categories",
+    "score",
+    "verdict",
+    "asn",
+    "as_org",
+    "provider",
+    "country",
+    "sources",
+    "special",
+];
+
+/// The widths the table pads its columns to (a longer value widens its row only): an IPv4
+/// address, a network, a few categories, and so on.
+const WIDTHS: [usize; 11] = [15, 18, 10, 5, 12, 8, 20, 20, 7, 24, 11];
+
+/// One answer's columns, every field escaped (a tab or line feed in an AS name cannot shift
+/// the columns) and `-` when empty.
+fn row(input: &str, a: &Answer<'_>) -> [String; 11] {
+    let field = |text: &str| {
+        if text.is_empty() {
+            "-".into()
+        } else {
+            output::escape(text).into_owned()
+        }
+    };
+    [
+        field(input),
+        a.network().to_string(),
+        field(&a.categories().to_string()),
+        format!("{:.2}", a.score()),
+        a.verdict().to_string(),
+        a.asn().map_or_else(|| "-".to_owned(), |n| format!("AS{n}")),
+        field(a.as_org().unwrap_or_default()),
+        field(a.provider().unwrap_or_default()),
+        field(a.country().unwrap_or_default()),
+        field(&a.sources().collect::<Vec<_>>().join(",")),
+        field(a.special().map_or("", |b| b.name())),
+    ]
+}
+
+/// One table row, each column padded to its width and two spaces apart.
+fn write_aligned<S: AsRef<str>>(out: &mut impl Write, cells: &[S], widths: &[usize]) -> Result<()> {
+    let mut line = String::new();
+    for (i, (cell, &width)) in cells.iter().zip(widths).enumerate() {
+        let cell = cell.as_ref();
+        if i + 1 == cells.len() {
+            line.push_str(cell);
+        } else {
+            let pad = width.saturating_sub(cell.chars().count());
+            line.push_str(cell);
+            line.extend(std::iter::repeat_n(' ', pad + 2));
+        }
+    }
+    writeln!(out, "{}", line.trim_end())?;
+    Ok(())
+}
+
+/// `lookup` on a terminal with every address on the command line: the rows first, then the
+/// table with each column as wide as its widest cell. (Standard input streams instead, each
+/// row as it is answered, padded to [`WIDTHS`].)
+fn table(db: &ipsieve::Database, ips: &[String], out: &mut impl Write) -> Result<bool> {
+    let mut ok = true;
+    let mut rows = Vec::new();
+    for arg in ips {
+        let t = arg.split('#').next().unwrap_or_default().trim();
+        if t.is_empty() {
+            continue;
+        }
+        match t.parse::<IpAddr>() {
+            Ok(ip) => rows.push(row(t, &db.lookup(ip))),
+            Err(_) => {
+                eprintln!(
+                    "ipsieve: '{}' is not an IPv4 or IPv6 address",
+                    output::escape(t)
+                );
+                ok = false;
+            }
+        }
+    }
+    let mut widths = COLUMNS.map(|c| c.chars().count());
+    for r in &rows {
+        for (w, cell) in widths.iter_mut().zip(r) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    write_aligned(out, &COLUMNS, &widths)?;
+    for r in &rows {
+        write_aligned(out, r, &widths)?;
+    }
+    out.flush()?;
+    Ok(ok)
 }
 
 /// Longest line `lookup -` and `explain -` read from standard input, in bytes: an address,
@@ -165,6 +252,14 @@ const STDIN: &str = "standard input";
 pub(crate) fn run(db_path: &Path, output: Output, ips: &[String]) -> Result<bool> {
     let db = crate::open_db(db_path)?;
     let mut out = output::stdout();
+    if matches!(output, Output::Table) && !ips.iter().any(|a| a == "-") {
+        return table(&db, ips, &mut out);
+    }
+    match output {
+        Output::Table => write_aligned(&mut out, &COLUMNS, &WIDTHS)?,
+        Output::Tsv { header: true } => writeln!(out, "{}", COLUMNS.join("\t"))?,
+        _ => {}
+    }
     let mut ok = true;
     // One address: answered, or false after saying why not (`line` for standard input).
     let one = |text: &str, line: Option<u64>, out: &mut std::io::BufWriter<output::Stdout>| {

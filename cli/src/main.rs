@@ -48,9 +48,10 @@ enum Command {
     Fetch(fetch::Args),
     /// Look addresses up; `-` reads addresses from standard input, one a line.
     ///
-    /// Without `--json`, one tab-separated line per address: input, network, categories,
-    /// score, verdict, ASN, AS organisation, provider, country, sources, special-purpose block
-    /// (`-` when empty).
+    /// Without `--json`: on a terminal, a table with a header and aligned columns; piped, one
+    /// tab-separated line per address (a header line first with `--header`): input, network,
+    /// categories, score, verdict, ASN, AS organisation, provider, country, sources,
+    /// special-purpose block (`-` when empty).
     ///
     /// The verdict speaks IPLogs' vocabulary: `vpn_detected` means "an anonymizer was
     /// detected" (a Tor exit, a VPN or a listed proxy), `vpn_likely` "probably one",
@@ -102,8 +103,10 @@ impl Command {
             Command::Lookup(a) => {
                 let output = if a.json {
                     lookup::Output::Json
+                } else if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                    lookup::Output::Table
                 } else {
-                    lookup::Output::Tsv
+                    lookup::Output::Tsv { header: a.header }
                 };
                 lookup::run(&a.db, output, &a.ips)
             }

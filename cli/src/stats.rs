@@ -68,17 +68,51 @@ pub(crate) fn run(path: &Path, json: bool) -> Result<()> {
         writeln!(out, "meta:        {k} = {v}")?;
     }
     writeln!(out, "sources:")?;
-    for s in db.sources() {
-        writeln!(
-            out,
-            "  {:<28} {:<14} {:<14} {:<10} {:<24} {}",
-            output::escape(s.name()),
-            output::escape(s.format()),
-            s.tier(),
-            s.snapshot_day().map_or_else(|| "-".to_owned(), day_string),
-            s.categories().to_string(),
-            output::escape(s.licence().unwrap_or("-"))
-        )?;
+    // A header, then columns as wide as their widest cell (names and formats vary in length).
+    let rows: Vec<[String; 6]> = db
+        .sources()
+        .map(|s| {
+            let cats = s.categories().to_string();
+            [
+                output::escape(s.name()).into_owned(),
+                output::escape(s.format()).into_owned(),
+                s.tier().to_string(),
+                s.snapshot_day().map_or_else(|| "-".to_owned(), day_string),
+                if cats.is_empty() {
+                    "-".to_owned()
+                } else {
+                    cats
+                },
+                output::escape(s.licence().unwrap_or("-")).into_owned(),
+            ]
+        })
+        .collect();
+    let header = [
+        "name",
+        "format",
+        "tier",
+        "snapshot",
+        "categories",
+        "licence",
+    ];
+    let mut widths = header.map(str::len);
+    for r in &rows {
+        for (w, cell) in widths.iter_mut().zip(r) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let header = header.map(str::to_owned);
+    for r in std::iter::once(&header).chain(&rows) {
+        let mut line = String::from(" ");
+        for (cell, w) in r.iter().zip(widths) {
+            line.push(' ');
+            line.push_str(cell);
+            line.extend(std::iter::repeat_n(
+                ' ',
+                w.saturating_sub(cell.chars().count()) + 1,
+            ));
+        }
+        writeln!(out, "{}", line.trim_end())?;
     }
     out.flush()?;
     Ok(())

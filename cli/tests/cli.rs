@@ -241,3 +241,98 @@ fn bad_lines_are_reported_with_source_and_line() {
     assert!(text.lines().next().unwrap().contains("\tvpn\t"), "{text}");
     assert!(text.lines().nth(1).unwrap().contains("\t-\t"), "{text}");
 }
+
+/// On a terminal `lookup` prints a header and aligned columns (checked under a pseudo-terminal
+/// made by util-linux `script`); piped it prints plain tab-separated lines, with a header line
+/// only when `--header` is given (issue 17 item 4).
+#[test]
+fn lookup_aligns_a_table_on_a_terminal_and_stays_tsv_when_piped() {
+    let db = built();
+    let ips = ["185.241.208.232", "104.28.28.1", "10.0.0.1", "2606:54c0::1"];
+    let columns = [
+        "address",
+        "network",
+        "categories",
+        "score",
+        "verdict",
+        "asn",
+        "as_org",
+        "provider",
+        "country",
+        "sources",
+        "special",
+    ];
+
+    // Piped: no header unless asked for, tabs between fields.
+    let piped = |extra: &[&str]| {
+        let out = bin()
+            .args(["lookup", "--db"])
+            .arg(&db)
+            .args(extra)
+            .args(ips)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let plain = piped(&[]);
+    assert_eq!(plain.lines().count(), ips.len(), "{plain}");
+    assert!(plain
+        .lines()
+        .all(|l| l.split('\t').count() == columns.len()));
+    let with_header = piped(&["--header"]);
+    assert_eq!(
+        with_header.lines().next(),
+        Some(columns.join("\t").as_str())
+    );
+    assert_eq!(
+        with_header.lines().skip(1).collect::<Vec<_>>(),
+        plain.lines().collect::<Vec<_>>()
+    );
+
+    // On a terminal.
+    let command = format!(
+        "{} lookup --db {} {}",
+        env!("CARGO_BIN_EXE_ipsieve"),
+        db.display(),
+        ips.join(" ")
+    );
+    let Ok(out) = Command::new("script")
+        .args(["-q", "-e", "-c", &command, "/dev/null"])
+        .output()
+    else {
+        ipsieve_testkit::skip(
+            "lookup_aligns_a_table_on_a_terminal_and_stays_tsv_when_piped (terminal part)",
+            "util-linux `script` (to make a pseudo-terminal) is not installed",
+        );
+        return;
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap().replace("\r\n", "\n");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), ips.len() + 1, "{text}");
+    assert!(!text.contains('\t'), "{text}");
+    // Each column starts where its header does, in every row: cut at the header's column
+    // starts, a row gives exactly the TSV fields (a provider like "Tor Project" has spaces).
+    let starts: Vec<usize> = columns.iter().map(|c| lines[0].find(c).unwrap()).collect();
+    assert_eq!(lines[0].split_whitespace().collect::<Vec<_>>(), columns);
+    let tsv: Vec<Vec<&str>> = plain.lines().map(|l| l.split('\t').collect()).collect();
+    for (line, cells) in lines[1..].iter().zip(&tsv) {
+        let cut: Vec<&str> = (0..columns.len())
+            .map(|i| {
+                let end = starts
+                    .get(i + 1)
+                    .copied()
+                    .unwrap_or(line.len())
+                    .min(line.len());
+                assert!(i == 0 || line.as_bytes()[starts[i] - 1] == b' ', "{line}");
+                line[starts[i]..end].trim_end()
+            })
+            .collect();
+        assert_eq!(cut, *cells, "{line}");
+    }
+}
