@@ -150,9 +150,9 @@ impl Database {
     /// # Ok::<(), ipsieve::OpenError>(())
     /// ```
     pub unsafe fn open_mmap(path: impl AsRef<Path>) -> Result<Database, OpenError> {
-        // SAFETY: the caller upholds `Storage::map`'s contract, which is this function's.
         let path = path.as_ref();
-        let storage = unsafe { Storage::map(path).map_err(|e| e.naming(path))? };
+        // SAFETY: the caller upholds `Storage::map`'s contract, which is this function's.
+        let storage = unsafe { Storage::map(path) }.map_err(|e| e.naming(path))?;
         Self::from_storage(storage)
     }
 
