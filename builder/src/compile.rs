@@ -40,18 +40,17 @@ pub struct CompileStats {
     pub index_bytes: usize,
     /// Per category name: (IPv4 ranges, IPv4 addresses, IPv6 ranges, IPv6 addresses).
     pub per_category: Vec<(&'static str, CategoryCoverage)>,
-    /// Entries accepted per source name (IPv4 + IPv6).
-    pub entries_per_source: Vec<(String, usize)>,
 }
 
 /// Coverage of one category.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CategoryCoverage {
-    /// IPv4 ranges with the category.
+    /// Maximal runs of consecutive IPv4 addresses with the category (adjacent ranges that
+    /// differ only in other fields count once), as `diff` and the coverage report count them.
     pub v4_ranges: u64,
     /// IPv4 addresses covered.
     pub v4_addresses: u64,
-    /// IPv6 ranges with the category.
+    /// The same for IPv6.
     pub v6_ranges: u64,
     /// IPv6 addresses covered (saturating).
     pub v6_addresses: u128,
@@ -268,18 +267,26 @@ impl Strings {
     }
 }
 
+/// Per category bit: (maximal runs of consecutive addresses with the category, addresses).
+/// A run may span several ranges that differ in something else (an ASN, a provider), so the
+/// count is the same one `diff` and the report's coverage give: one meaning of "ranges".
 fn coverage(ranges: &[(u128, u32)], records: &[RecordKey], top: u128) -> Vec<(u64, u128)> {
     let mut per = vec![(0u64, 0u128); 32];
+    let mut prev = 0u32;
     for (i, &(start, r)) in ranges.iter().enumerate() {
         let end = ranges.get(i + 1).map_or(top, |&(s, _)| s - 1);
         let size = (end - start).saturating_add(1);
         let cats = records[r as usize].cats;
         for (b, slot) in per.iter_mut().enumerate() {
             if cats & (1 << b) != 0 {
-                slot.0 += 1;
+                // The ranges tile the space, so the previous one is the adjacent one.
+                if prev & (1 << b) == 0 {
+                    slot.0 += 1;
+                }
                 slot.1 = slot.1.saturating_add(size);
             }
         }
+        prev = cats;
     }
     per
 }
@@ -503,16 +510,6 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
             )
         })
         .collect();
-    let mut per_source = vec![0usize; b.sources.len()];
-    for e in b.v4.iter().chain(&b.v6) {
-        per_source[e.src as usize] += 1;
-    }
-    let entries_per_source = b
-        .sources
-        .iter()
-        .zip(per_source)
-        .map(|(s, n)| (s.name.clone(), n))
-        .collect();
     Ok(Compiled {
         bytes,
         stats: CompileStats {
@@ -520,7 +517,6 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
             records: records.len(),
             index_bytes,
             per_category,
-            entries_per_source,
         },
     })
 }

@@ -115,7 +115,12 @@ pub fn load_source(entry: &SourceEntry, builder: &mut Builder) -> Result<SourceR
     for (why, n) in skipped {
         rep.warnings.push(why.describe(n));
     }
-    rep.warnings.extend(at.repeats(builder, mark));
+    let (duplicates, warnings) = at.repeats(builder, mark);
+    rep.duplicates = duplicates;
+    rep.warnings.extend(warnings);
+    let now = builder.entry_counts();
+    let added = (now.0 - mark.0 + now.1 - mark.1) as u64;
+    rep.entries = added.saturating_sub(duplicates) + rep.names;
     let limit = entry
         .max_reject_pct
         .unwrap_or(crate::manifest::DEFAULT_MAX_REJECT_PCT);
@@ -194,24 +199,17 @@ impl EntryLines {
         self.v6.extend(std::iter::repeat_n(position, v6));
     }
 
-    /// Warnings about the entries added since `mark` that repeat an earlier entry's range: the
-    /// same entry again (counted once in the artifact), or the same range with other
-    /// attributes (resolved as the compiler always does, by the smallest value).
-    fn repeats(&self, builder: &Builder, mark: (usize, usize)) -> Vec<String> {
+    /// The entries added since `mark` that repeat an earlier entry's range: how many are the
+    /// same entry again (counted once in the artifact: a normal property of many lists, so no
+    /// warning), and a warning for those with the same range and other attributes (resolved
+    /// as the compiler always does, by the smallest value), naming the first pair.
+    fn repeats(&self, builder: &Builder, mark: (usize, usize)) -> (u64, Vec<String>) {
         let mut out = Vec::new();
+        let mut same = 0;
         for (v6, from, at) in [(false, mark.0, &self.v4), (true, mark.1, &self.v6)] {
             let r = builder.repeats_since(v6, from);
             let pos = |i: usize| at.get(i).map_or(Position::Whole, |p| *p);
-            if let Some((earlier, later)) = r.first_same {
-                out.push(format!(
-                    "entries repeating an earlier entry of this source: {}, each counted once \
-                     (first: {} at {}, as at {})",
-                    r.same,
-                    builder.entry_summary(v6, from + later),
-                    pos(later),
-                    pos(earlier)
-                ));
-            }
+            same += r.same;
             if let Some((earlier, later)) = r.first_differing {
                 out.push(format!(
                     "entries restating an earlier entry's range with other attributes: {} \
@@ -225,7 +223,7 @@ impl EntryLines {
                 ));
             }
         }
-        out
+        (same, out)
     }
 }
 
@@ -249,9 +247,14 @@ impl Loading<'_> {
             Entry::Range(first, last, attrs) => b.add_range(id, first, last, attrs),
             Entry::AsName(asn, name) => {
                 b.add_as_name(asn, name);
+                self.rep.names += 1;
                 Ok(())
             }
-            Entry::Asn(asn) => b.add_asn(id, asn),
+            Entry::Asn(asn) => {
+                b.add_asn(id, asn)?;
+                self.rep.names += 1;
+                Ok(())
+            }
             Entry::Skipped(why) => {
                 *self.skipped.entry(why).or_default() += 1;
                 Ok(())

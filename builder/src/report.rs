@@ -34,8 +34,19 @@ pub struct SourceReport {
     /// (no entry read), or "built with the N entries read before it stopped: …". `None` when
     /// the source did not fail.
     pub optional_failure: Option<String>,
-    /// Entries added to the build (networks and ranges).
+    /// Distinct entries the source adds to the build: networks and ranges (an entry equal to
+    /// an earlier one of the source in range and every attribute counts once: see
+    /// [`duplicates`](SourceReport::duplicates)), AS names and ASN-list entries. Each `read`
+    /// entry is one of: `entries`, `duplicates`, rejected after parsing, or skipped (with a
+    /// warning saying why).
     pub entries: u64,
+    /// Entries equal to an earlier entry of the same source (the Tor exit list names an
+    /// address once per relay behind it; AWS lists a prefix once per service): read, counted
+    /// once, not an error.
+    pub duplicates: u64,
+    /// AS names and ASN-list entries added (they are `entries` too, but no range).
+    #[serde(skip)]
+    pub names: u64,
     /// Warnings that do not reject anything: stale data, entries repeating an earlier entry
     /// of the source (or its range with other attributes), AS 0 ranges skipped.
     pub warnings: Vec<String>,
@@ -145,16 +156,6 @@ impl BuildReport {
         artifact_bytes: usize,
         elapsed: Duration,
     ) -> Self {
-        let mut sources = sources;
-        for s in &mut sources {
-            if let Some((_, n)) = stats
-                .entries_per_source
-                .iter()
-                .find(|(name, _)| *name == s.name)
-            {
-                s.entries = *n as u64;
-            }
-        }
         BuildReport {
             sources,
             ranges: stats.ranges,
@@ -214,14 +215,14 @@ impl fmt::Display for BuildReport {
         writeln!(f, "sources:")?;
         writeln!(
             f,
-            "  {:<32} {:>10} {:>9} {:>10}",
-            "name", "read", "rejected", "entries"
+            "  {:<32} {:>10} {:>9} {:>10} {:>10}",
+            "name", "read", "rejected", "duplicates", "entries"
         )?;
         for s in &self.sources {
             writeln!(
                 f,
-                "  {:<32} {:>10} {:>9} {:>10}",
-                s.name, s.read, s.rejected, s.entries
+                "  {:<32} {:>10} {:>9} {:>10} {:>10}",
+                s.name, s.read, s.rejected, s.duplicates, s.entries
             )?;
             for e in &s.errors {
                 writeln!(f, "      rejected: {e}")?;

@@ -278,8 +278,25 @@ fn report_json_holds_counts_and_coverage() {
     for s in sources {
         assert!(s["read"].as_u64().unwrap() > 0, "{s}");
         assert!(s["rejected"].is_u64() && s["entries"].is_u64(), "{s}");
+        // Every entry read is an entry, a duplicate or rejected (this manifest skips none).
+        let n = |k: &str| s[k].as_u64().unwrap();
+        assert_eq!(
+            n("read"),
+            n("entries") + n("duplicates") + (n("rejected") - n("unparsable")),
+            "{s}"
+        );
     }
     let coverage = v["coverage"].as_array().unwrap();
+    // One meaning of "ranges": the categories section and the coverage section agree.
+    for c in v["categories"].as_array().unwrap() {
+        let same = coverage
+            .iter()
+            .find(|l| l["kind"] == "category" && l["name"] == c["category"])
+            .unwrap_or_else(|| panic!("no coverage line for {c}"));
+        for k in ["v4_ranges", "v4_addresses", "v6_ranges", "v6_addresses"] {
+            assert_eq!(c[k], same[k], "{k}: {c} against {same}");
+        }
+    }
     let mut compared = 0;
     for ((kind, name), [v4, v6]) in &refs {
         let line = coverage
