@@ -84,7 +84,7 @@ pub(crate) fn run(args: Args) -> Result<()> {
     } = args;
     let (out, report_json, cache_dir) = (out.as_path(), report_json.as_deref(), cache.as_deref());
     let started = Instant::now();
-    let progress = progress::Progress::new(quiet, started);
+    let mut progress = progress::Progress::new(quiet, started);
     let manifest_path = match sources {
         Some(p) => p,
         None => default_manifest()?,
@@ -121,10 +121,11 @@ pub(crate) fn run(args: Args) -> Result<()> {
         writable(report, &inputs)?;
     }
     let total = manifest.enabled().count();
+    progress.steps("reading sources", total as u64);
     let mut read = 0;
     let reports = load::load_manifest(&manifest, &mut builder, |name| {
+        progress.step(read, name);
         read += 1;
-        progress.phase(format_args!("reading {name} ({read} of {total})"));
     })
     .with_context(|| format!("{}", manifest_path.display()))?;
     progress.phase(format_args!("compiling"));
@@ -157,6 +158,10 @@ pub(crate) fn run(args: Args) -> Result<()> {
         })
         .with_context(|| format!("writing {}", path.display()))?;
     }
+    progress.finish(format_args!(
+        "built {}",
+        output::escape(&out.display().to_string())
+    ));
     if !quiet {
         let mut stdout = output::stdout();
         writeln!(stdout, "{}", output::escape_lines(&report.to_string()))?;

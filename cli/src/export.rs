@@ -75,6 +75,16 @@ pub(crate) fn run(args: &Args) -> Result<()> {
         day_string((db.build_time() / 86_400) as u32),
         db.build_time(),
     );
+    // A spinner on a terminal while the ranges are walked and written (the full build's MMDB
+    // takes seconds).
+    let mut progress = crate::progress::Progress::new(stdout, std::time::Instant::now());
+    progress.phase(format_args!(
+        "exporting {} to {}",
+        args.format
+            .to_possible_value()
+            .map_or_else(String::new, |v| v.get_name().to_owned()),
+        crate::output::escape(&args.out.display().to_string())
+    ));
     let summary = match args.format {
         Format::Mmdb => {
             let stats = mmdb::from_database(&db)
@@ -129,6 +139,7 @@ pub(crate) fn run(args: &Args) -> Result<()> {
             format!("{} sets, {blocks} CIDR blocks", sets.len() * 2)
         }
     };
+    drop(progress);
     if !stdout {
         let out = args.out.display().to_string();
         eprintln!("wrote {}: {summary}", crate::output::escape(&out));

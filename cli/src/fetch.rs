@@ -211,28 +211,16 @@ fn fetch(manifest: &Manifest, dir: &Path, quiet: bool, args: &Args) -> Result<bo
     let lock = CacheLock::acquire(dir)?;
     let mut out = output::stdout();
     let (mut tried, mut failed) = (0, 0);
+    // A bar per download on a terminal; nothing on standard error when piped or --quiet
+    // (the one result line per source on standard output says what happened).
+    let mut progress = crate::progress::Progress::new(quiet, std::time::Instant::now());
     for entry in manifest.enabled().filter(|s| s.is_fetched()) {
         tried += 1;
-        if !quiet {
-            eprintln!("fetching {}…", entry.name);
-        }
+        progress.download(&entry.name);
         let result = fetcher.fetch(entry, &lock, &mut |p| {
-            if !quiet {
-                let of = p.total.map_or_else(String::new, |t| {
-                    format!(
-                        " of {} ({:.0} %)",
-                        size(t),
-                        p.received as f64 * 100.0 / t as f64
-                    )
-                });
-                eprintln!(
-                    "  {}: {}{of}, {:.0} s",
-                    p.source,
-                    size(p.received),
-                    p.elapsed.as_secs_f64()
-                );
-            }
+            progress.received(p.received, p.total);
         });
+        progress.clear();
         let now = now(args);
         match result {
             Ok(FetchOutcome::Updated { meta, previous }) => {

@@ -336,3 +336,42 @@ fn lookup_aligns_a_table_on_a_terminal_and_stays_tsv_when_piped() {
         assert_eq!(cut, *cells, "{line}");
     }
 }
+
+/// `ipsieve build` shows progress (a bar over the sources, then a spinner per phase) on a
+/// terminal, and nothing on standard error when piped or with `--quiet` (issue 17 item 8).
+#[test]
+fn build_progress_shows_on_a_terminal_only() {
+    let dir = std::env::temp_dir().join(format!("ipsieve-cli-progress-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("db");
+    let piped = bin().args(["build", "--out"]).arg(&out).output().unwrap();
+    assert!(piped.status.success());
+    assert!(
+        piped.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
+    let command = format!(
+        "{} build --out {}",
+        env!("CARGO_BIN_EXE_ipsieve"),
+        out.display()
+    );
+    for (extra, shown) in [("", true), (" --quiet", false)] {
+        let Ok(tty) = Command::new("script")
+            .args(["-q", "-e", "-c", &format!("{command}{extra}"), "/dev/null"])
+            .output()
+        else {
+            ipsieve_testkit::skip(
+                "build_progress_shows_on_a_terminal_only",
+                "util-linux `script` (to make a pseudo-terminal) is not installed",
+            );
+            return;
+        };
+        assert!(tty.status.success());
+        let text = String::from_utf8_lossy(&tty.stdout);
+        assert_eq!(text.contains("reading sources ["), shown, "{text}");
+        assert_eq!(text.contains(" tor-exit-addresses"), shown, "{text}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
