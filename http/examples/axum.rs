@@ -1,7 +1,7 @@
 //! An axum service with ipsieve in its request path: copy it and change the routes.
 //!
 //! ```sh
-//! cargo run --release -p ipsieve-builder -- build --out ipsieve.db    # the vendored snapshot
+//! cargo try build --out ipsieve.db                                 # the vendored snapshot
 //! cargo run -p ipsieve-http --example axum                             # listens on 127.0.0.1:3000
 //! curl -i -X POST localhost:3000/checkout                              # 200: you are clean
 //! # Behind a proxy: trust its X-Forwarded-For (here: requests from this machine).

@@ -13,7 +13,7 @@
 //! (`-` for the golden artifact).
 //! Without `ARTIFACT`, the repository's golden artifact (tiny: its lookups stay in cache).
 //! Build the full-size one to measure lookups as a service sees them:
-//! `cargo run --release -p ipsieve-builder -- build --sources sources/shared-data.toml --out full.db`.
+//! `cargo try build --sources sources/shared-data.toml --out full.db`.
 
 use std::convert::Infallible;
 use std::future::Future;
