@@ -1219,3 +1219,57 @@ fn a_gzip_bomb_stops_at_the_cap_and_keeps_what_came_before() {
             .contains("max_decompressed_bytes must be at least 1")
     );
 }
+
+/// With the RIRs' delegation files among the sources, `is_bogon` also names space that no RIR
+/// has delegated (issue 17 item 3); without them only special-purpose space is a bogon. The
+/// real APNIC excerpt delegates 1.0.0.0/24, 2001:200::/35, 2001:200:2000::/35 and
+/// 2001:de3::/48.
+#[test]
+fn undelegated_space_is_a_bogon_when_rir_files_were_read() {
+    assert_eq!(
+        ipsieve::special::RIR_DELEGATED_FORMAT,
+        ipsieve_sources::formats::FORMATS
+            .iter()
+            .find(|f| f.module == "rir")
+            .map(|f| f.name)
+            .unwrap(),
+        "the lookup crate names the registry's format"
+    );
+    let dir = scratch("rir-bogons");
+    let rir = fixture("rir-apnic.txt").display().to_string();
+    std::fs::write(dir.join("vpn.txt"), "1.0.1.7\n").unwrap();
+    let vpn = table("vpn", "ip-list", "vpn.txt", "categories = [\"vpn\"]");
+    let with = build(
+        &dir,
+        &[table("apnic", "rir-delegated", &rir, ""), vpn.clone()].concat(),
+    )
+    .unwrap()
+    .db();
+    let without = build(&dir, &vpn).unwrap().db();
+    assert!(with.has_rir_delegations() && !without.has_rir_delegations());
+    for (addr, bogon_with, bogon_without) in [
+        ("1.0.0.1", false, false),         // delegated (AU, assigned)
+        ("1.0.1.7", true, false),          // not delegated, even with a VPN listing it
+        ("8.8.8.8", true, false),          // not in this excerpt's delegations
+        ("10.0.0.1", true, true),          // private-use: special, a bogon either way
+        ("192.0.2.1", true, true),         // documentation
+        ("2001:200::1", false, false),     // delegated
+        ("2001:200:4000::1", true, false), // past the two /35s
+        ("2001:de3::9", false, false),     // delegated (assigned /48)
+        ("2002::1", false, false),         // 6to4: special, globally reachable, no bogon
+        ("2001:db8::1", true, true),       // documentation
+        ("::ffff:1.0.0.1", false, false),  // IPv4-mapped answers as IPv4
+    ] {
+        let (w, wo) = (with.lookup(ip(addr)), without.lookup(ip(addr)));
+        assert_eq!(
+            (w.is_bogon(), wo.is_bogon()),
+            (bogon_with, bogon_without),
+            "{addr}"
+        );
+    }
+    assert!(
+        with.lookup(ip("1.0.1.7")).is_vpn(),
+        "the bogon flag does not hide evidence"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -74,6 +74,13 @@ pub(crate) fn print_text(out: &mut impl Write, input: &str, a: &Answer<'_>) -> R
             },
         )?;
     }
+    if a.special().is_none() && a.is_bogon() {
+        writeln!(
+            out,
+            "  not delegated by any RIR (none of the artifact's RIR delegation files lists it): \
+             a bogon, never a source address on the public internet"
+        )?;
+    }
     let mut signals: Vec<Signal<'_>> = a.signals().collect();
     // Strongest first; equal weights keep source order.
     signals.sort_by_key(|s| std::cmp::Reverse(s.weight_hundredths()));

@@ -132,11 +132,23 @@ impl<'a> Answer<'a> {
     pub fn special(&self) -> Option<crate::special::Special> {
         crate::special::lookup(self.ip)
     }
-    /// Whether the address is a bogon: special-purpose space that cannot be a real client on the
-    /// public internet ([`crate::special::Special::is_bogon`]). A request from a bogon source
-    /// address over the internet was spoofed.
+    /// Whether the address is a bogon in the usual operator sense: special-purpose space that
+    /// cannot be a real client on the public internet ([`crate::special::Special::is_bogon`]),
+    /// or, when the artifact was built with the RIRs' delegation files
+    /// ([`Database::has_rir_delegations`]), space that no RIR has delegated (allocated or
+    /// assigned). A request from a bogon source address over the internet was spoofed.
+    /// Special-purpose blocks that are globally reachable (6to4, AS112, NAT64) are not bogons.
+    /// Reads the record's sources when the address is in no special-purpose block.
     pub fn is_bogon(&self) -> bool {
-        self.special().is_some_and(|s| s.is_bogon())
+        match self.special() {
+            Some(block) => block.is_bogon(),
+            None => {
+                self.db.has_rir_delegations()
+                    && !self
+                        .signals()
+                        .any(|s| s.format() == crate::special::RIR_DELEGATED_FORMAT)
+            }
+        }
     }
     /// A Tor exit (measured exit address or a relay with the Exit flag). Relays without the
     /// exit role are [`Answer::is_tor_relay`] and are not anonymous traffic by themselves.

@@ -42,6 +42,9 @@ use crate::types::{Categories, Tier};
 pub struct Database {
     cell: Cell,
     layout: Layout,
+    /// Whether a source of the artifact is an RIR delegation file (format
+    /// [`crate::special::RIR_DELEGATED_FORMAT`]): then space no RIR delegated is a bogon.
+    delegations: bool,
 }
 
 /// The sections a lookup reads, sliced once at open (so a lookup does no slicing of its own).
@@ -201,9 +204,17 @@ impl Database {
     pub(crate) fn from_storage(storage: Storage) -> Result<Database, OpenError> {
         let layout = Layout::read(storage.bytes())?;
         let cell = Cell::new(storage, |s| Hot::new(&layout, s.bytes()));
-        let db = Database { cell, layout };
+        let mut db = Database {
+            cell,
+            layout,
+            delegations: false,
+        };
         db.validate_top::<V4>()?;
         db.validate_top::<V6>()?;
+        let delegations = db
+            .sources()
+            .any(|s| s.format() == crate::special::RIR_DELEGATED_FORMAT);
+        db.delegations = delegations;
         Ok(db)
     }
 
@@ -246,6 +257,13 @@ impl Database {
     #[inline(always)]
     pub(crate) fn trie<F: Family>(&self) -> Trie<'_, F> {
         F::trie(self.cell.borrow_dependent())
+    }
+
+    /// Whether the artifact was built with RIR delegation files (a source of format
+    /// `rir-delegated`): then [`Answer::is_bogon`](crate::Answer::is_bogon) also names space
+    /// that no RIR has delegated.
+    pub fn has_rir_delegations(&self) -> bool {
+        self.delegations
     }
 
     /// Checks the whole-file checksum, every string and record, the class table and every

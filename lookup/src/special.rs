@@ -23,6 +23,11 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
+/// The source format of the RIRs' delegated statistics files (`ipsieve-sources`' `rir`
+/// parser): an artifact built with one knows which space has been delegated, so
+/// [`crate::Answer::is_bogon`] can name what has not.
+pub const RIR_DELEGATED_FORMAT: &str = "rir-delegated";
+
 /// One block of a special-purpose registry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Special {
