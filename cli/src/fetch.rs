@@ -345,8 +345,9 @@ fn resolve_only(manifest: &Manifest, dir: Option<&Path>, args: &Args) -> Result<
 }
 
 #[cfg(not(feature = "fetch"))]
-const NO_FETCH: &str =
-    "this ipsieve was built without the `fetch` feature: only `ipsieve fetch --offline` works";
+const NO_FETCH: &str = "this ipsieve was built without the `fetch` feature (as `cargo try` \
+    builds it): only `ipsieve fetch --offline` works; `cargo install --locked --path cli` or \
+    `cargo run --release -p ipsieve-cli -- fetch …` has the whole command line";
 
 #[cfg(not(feature = "fetch"))]
 fn fetch(_: &Manifest, _: &Path, _: bool, _: &Args) -> Result<bool> {

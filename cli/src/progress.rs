@@ -53,6 +53,7 @@ impl Progress {
 
     /// Starts a download of `name`: a bar of bytes once the size is known
     /// ([`Progress::received`]), a byte count until then.
+    #[cfg_attr(not(feature = "fetch"), allow(dead_code))]
     pub(crate) fn download(&mut self, name: &str) {
         if !self.on {
             return;
@@ -71,6 +72,7 @@ impl Progress {
     }
 
     /// `received` bytes of the current download, of `total` when the server said.
+    #[cfg_attr(not(feature = "fetch"), allow(dead_code))]
     pub(crate) fn received(&self, received: u64, total: Option<u64>) {
         let Some(bar) = &self.bar else {
             return;
