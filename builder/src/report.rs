@@ -216,13 +216,19 @@ impl fmt::Display for BuildReport {
         writeln!(
             f,
             "  {:<32} {:>10} {:>9} {:>10} {:>10}",
-            "name", "read", "rejected", "duplicates", "entries"
+            "name", "seen", "rejected", "duplicates", "entries"
         )?;
+        // `seen` = every entry the source held (parsed or not): seen = rejected + duplicates +
+        // entries, plus any skipped with a warning.
         for s in &self.sources {
             writeln!(
                 f,
                 "  {:<32} {:>10} {:>9} {:>10} {:>10}",
-                s.name, s.read, s.rejected, s.duplicates, s.entries
+                s.name,
+                s.entries_seen(),
+                s.rejected,
+                s.duplicates,
+                s.entries
             )?;
             for e in &s.errors {
                 writeln!(f, "      rejected: {e}")?;

@@ -242,10 +242,12 @@ fn progress_shows_at_a_terminal() {
     };
     let shown = at_terminal("");
     for phase in [
-        "reading vpn-ivpn (1 of 2)",
-        "reading vpn-ovpn (2 of 2)",
+        "reading sources [",
+        "0/2 vpn-ivpn",
+        "1/2 vpn-ovpn",
         "compiling",
         "writing",
+        "] built ",
     ] {
         assert!(shown.contains(phase), "no '{phase}' in:\n{shown}");
     }

@@ -222,7 +222,7 @@ fn the_binary_reports_hostile_lines_by_source_and_line() {
     assert_eq!(
         n(4),
         n(1) - n(2) - n(3),
-        "entries = read - rejected - duplicates: {row:?}"
+        "entries = seen - rejected - duplicates: {row:?}"
     );
     assert!(!stdout.contains("repeating an earlier entry"), "{stdout}");
     let db = std::fs::read(dir.join("out.ipsieve")).unwrap();
