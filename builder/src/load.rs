@@ -109,9 +109,12 @@ pub fn load_source(entry: &SourceEntry, builder: &mut Builder) -> Result<SourceR
         rep: &mut rep,
         at: EntryLines::default(),
         skipped: BTreeMap::new(),
+        names: 0,
     };
     format.read(reader, &entry.name, &mut into);
-    let Loading { at, skipped, .. } = into;
+    let Loading {
+        at, skipped, names, ..
+    } = into;
     for (why, n) in skipped {
         rep.warnings.push(why.describe(n));
     }
@@ -120,7 +123,7 @@ pub fn load_source(entry: &SourceEntry, builder: &mut Builder) -> Result<SourceR
     rep.warnings.extend(warnings);
     let now = builder.entry_counts();
     let added = (now.0 - mark.0 + now.1 - mark.1) as u64;
-    rep.entries = added.saturating_sub(duplicates) + rep.names;
+    rep.entries = added.saturating_sub(duplicates) + names;
     let limit = entry
         .max_reject_pct
         .unwrap_or(crate::manifest::DEFAULT_MAX_REJECT_PCT);
@@ -237,6 +240,8 @@ struct Loading<'a> {
     at: EntryLines,
     /// Records that asserted nothing, per reason.
     skipped: BTreeMap<Skip, u64>,
+    /// AS names and ASN-list entries added: entries without a range.
+    names: u64,
 }
 
 impl Loading<'_> {
@@ -247,12 +252,12 @@ impl Loading<'_> {
             Entry::Range(first, last, attrs) => b.add_range(id, first, last, attrs),
             Entry::AsName(asn, name) => {
                 b.add_as_name(asn, name);
-                self.rep.names += 1;
+                self.names += 1;
                 Ok(())
             }
             Entry::Asn(asn) => {
                 b.add_asn(id, asn)?;
-                self.rep.names += 1;
+                self.names += 1;
                 Ok(())
             }
             Entry::Skipped(why) => {

@@ -44,9 +44,6 @@ pub struct SourceReport {
     /// address once per relay behind it; AWS lists a prefix once per service): read, counted
     /// once, not an error.
     pub duplicates: u64,
-    /// AS names and ASN-list entries added (they are `entries` too, but no range).
-    #[serde(skip)]
-    pub names: u64,
     /// Warnings that do not reject anything: stale data, entries repeating an earlier entry
     /// of the source (or its range with other attributes), AS 0 ranges skipped.
     pub warnings: Vec<String>,

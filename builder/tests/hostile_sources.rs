@@ -7,7 +7,8 @@
 //! A test binary of its own: the 100 MiB line test measures the peak memory of a process that
 //! runs nothing else.
 
-use std::io::{BufRead, Write};
+use ipsieve_testkit::{ivpn, real_lines, table, text};
+use std::io::Write;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -19,47 +20,16 @@ use ipsieve_builder::{load, Attrs, BuildError, Builder, Limits, MinPrefix, Sourc
 use ipsieve_sources::input;
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+    ipsieve_testkit::repo()
 }
 
 fn fixture(name: &str) -> PathBuf {
     root().join("data-sources/tests/fixtures").join(name)
 }
 
-/// The first `n` lines of a real file (gzip undone) that are neither blank nor comments.
-fn real_lines(path: &Path, n: usize) -> Vec<String> {
-    let lines: Vec<String> = input::open(path)
-        .unwrap()
-        .lines()
-        .map(Result::unwrap)
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .take(n)
-        .collect();
-    assert_eq!(lines.len(), n, "{}", path.display());
-    lines
-}
-
-/// The first lines of `data/snapshot/vpn/ivpn.txt`, IVPN's server addresses.
-fn ivpn(n: usize) -> Vec<String> {
-    real_lines(&root().join("data/snapshot/vpn/ivpn.txt"), n)
-}
-
 /// An empty scratch directory for one test.
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ipsieve-hostile-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// `lines` joined with `\n`, each terminated.
-fn text(lines: &[impl AsRef<str>]) -> String {
-    lines.iter().map(|l| format!("{}\n", l.as_ref())).collect()
-}
-
-/// One `[[source]]` table.
-fn table(name: &str, format: &str, path: &str, extra: &str) -> String {
-    format!("[[source]]\nname = \"{name}\"\nformat = \"{format}\"\npath = \"{path}\"\n{extra}\n")
+    ipsieve_testkit::fresh_dir(&format!("hostile-{name}"))
 }
 
 /// What building a manifest gave: one report per source, and the artifact.

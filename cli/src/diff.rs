@@ -227,9 +227,9 @@ fn print_text(
         )?;
         return Ok(());
     }
-    let any = d.key(KeyKind::Any, "any");
+    let total = d.key(KeyKind::Any, "any");
     let family = |f: Family| {
-        any.map_or_else(String::new, |k| {
+        total.map_or_else(String::new, |k| {
             let f = k.family(f);
             format!("+{} -{}", f.added.addresses, f.removed.addresses)
         })

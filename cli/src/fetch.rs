@@ -376,13 +376,12 @@ fn offline_report(manifest: &Manifest, dir: &Path, quiet: bool, args: &Args) -> 
         match cache::inspect(entry, dir) {
             Ok(meta) => {
                 cached += 1;
-                if stale(entry, &meta, now).is_some() {
-                    stale_count += 1;
-                }
+                let stale = stale(entry, &meta, now);
+                stale_count += usize::from(stale.is_some());
                 if quiet {
                     continue;
                 }
-                let stale = stale(entry, &meta, now).map_or_else(String::new, |s| format!("; {s}"));
+                let stale = stale.map_or_else(String::new, |s| format!("; {s}"));
                 writeln!(
                     stdout,
                     "{}: cached: {} records, {}, fetched {} ({} ago){}{}",

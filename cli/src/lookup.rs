@@ -133,7 +133,7 @@ fn print_answer(out: &mut impl Write, input: &str, a: &Answer<'_>, output: Outpu
     } else {
         let row = row(input, a);
         match output {
-            Output::Table => write_aligned(out, &row, &WIDTHS)?,
+            Output::Table => output::write_row(out, "", &row, &WIDTHS)?,
             _ => writeln!(out, "{}", row.join("\t"))?,
         }
     }
@@ -184,21 +184,10 @@ fn row(input: &str, a: &Answer<'_>) -> [String; 11] {
     ]
 }
 
-/// One table row, each column padded to its width and two spaces apart.
-fn write_aligned<S: AsRef<str>>(out: &mut impl Write, cells: &[S], widths: &[usize]) -> Result<()> {
-    let mut line = String::new();
-    for (i, (cell, &width)) in cells.iter().zip(widths).enumerate() {
-        let cell = cell.as_ref();
-        if i + 1 == cells.len() {
-            line.push_str(cell);
-        } else {
-            let pad = width.saturating_sub(cell.chars().count());
-            line.push_str(cell);
-            line.extend(std::iter::repeat_n(' ', pad + 2));
-        }
-    }
-    writeln!(out, "{}", line.trim_end())?;
-    Ok(())
+/// The address in a line or argument: `#` starts a comment, as in the overlay file (a
+/// whole-line comment, or one after the address), and blanks around it do not count.
+fn address_text(line: &str) -> &str {
+    line.split('#').next().unwrap_or_default().trim()
 }
 
 /// `lookup` on a terminal with every address on the command line: the rows first, then the
@@ -208,7 +197,7 @@ fn table(db: &ipsieve::Database, ips: &[String], out: &mut impl Write) -> Result
     let mut ok = true;
     let mut rows = Vec::new();
     for arg in ips {
-        let t = arg.split('#').next().unwrap_or_default().trim();
+        let t = address_text(arg);
         if t.is_empty() {
             continue;
         }
@@ -223,15 +212,10 @@ fn table(db: &ipsieve::Database, ips: &[String], out: &mut impl Write) -> Result
             }
         }
     }
-    let mut widths = COLUMNS.map(|c| c.chars().count());
+    let widths = output::fitted_widths(&COLUMNS, &rows);
+    output::write_row(out, "", &COLUMNS, &widths)?;
     for r in &rows {
-        for (w, cell) in widths.iter_mut().zip(r) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    write_aligned(out, &COLUMNS, &widths)?;
-    for r in &rows {
-        write_aligned(out, r, &widths)?;
+        output::write_row(out, "", r, &widths)?;
     }
     out.flush()?;
     Ok(ok)
@@ -256,16 +240,14 @@ pub(crate) fn run(db_path: &Path, output: Output, ips: &[String]) -> Result<bool
         return table(&db, ips, &mut out);
     }
     match output {
-        Output::Table => write_aligned(&mut out, &COLUMNS, &WIDTHS)?,
+        Output::Table => output::write_row(&mut out, "", &COLUMNS, &WIDTHS)?,
         Output::Tsv { header: true } => writeln!(out, "{}", COLUMNS.join("\t"))?,
         _ => {}
     }
     let mut ok = true;
     // One address: answered, or false after saying why not (`line` for standard input).
     let one = |text: &str, line: Option<u64>, out: &mut std::io::BufWriter<output::Stdout>| {
-        // `#` starts a comment, as in the overlay file: a whole-line comment or one after the
-        // address is skipped.
-        let t = text.split('#').next().unwrap_or_default().trim();
+        let t = address_text(text);
         if t.is_empty() {
             return Ok(true);
         }

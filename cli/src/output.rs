@@ -90,3 +90,34 @@ fn escape_keeping(text: &str, keep: Option<char>) -> Cow<'_, str> {
 fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
+
+/// Each column's width for a table with `header` over `rows`: its widest cell, in characters.
+pub(crate) fn fitted_widths<R: AsRef<[String]>>(header: &[&str], rows: &[R]) -> Vec<usize> {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (w, cell) in widths.iter_mut().zip(r.as_ref()) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    widths
+}
+
+/// One table row after `indent`: each cell padded to its width, two spaces between columns,
+/// no trailing blanks (a longer cell widens its row only).
+pub(crate) fn write_row<S: AsRef<str>>(
+    out: &mut impl Write,
+    indent: &str,
+    cells: &[S],
+    widths: &[usize],
+) -> io::Result<()> {
+    let mut line = String::from(indent);
+    for (cell, &width) in cells.iter().zip(widths) {
+        let cell = cell.as_ref();
+        line.push_str(cell);
+        line.extend(std::iter::repeat_n(
+            ' ',
+            width.saturating_sub(cell.chars().count()) + 2,
+        ));
+    }
+    writeln!(out, "{}", line.trim_end())
+}

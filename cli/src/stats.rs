@@ -95,24 +95,10 @@ pub(crate) fn run(path: &Path, json: bool) -> Result<()> {
         "categories",
         "licence",
     ];
-    let mut widths = header.map(str::len);
+    let widths = output::fitted_widths(&header, &rows);
+    output::write_row(&mut out, "  ", &header, &widths)?;
     for r in &rows {
-        for (w, cell) in widths.iter_mut().zip(r) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let header = header.map(str::to_owned);
-    for r in std::iter::once(&header).chain(&rows) {
-        let mut line = String::from(" ");
-        for (cell, w) in r.iter().zip(widths) {
-            line.push(' ');
-            line.push_str(cell);
-            line.extend(std::iter::repeat_n(
-                ' ',
-                w.saturating_sub(cell.chars().count()) + 1,
-            ));
-        }
-        writeln!(out, "{}", line.trim_end())?;
+        output::write_row(&mut out, "  ", r, &widths)?;
     }
     out.flush()?;
     Ok(())

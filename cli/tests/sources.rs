@@ -3,7 +3,8 @@
 //! shared-data build gives special-purpose space no ASN. The library side is
 //! `builder/tests/hostile_sources.rs`.
 
-use std::io::{BufRead, Write};
+use ipsieve_testkit::{ivpn, table, text};
+use std::io::Write;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,43 +15,12 @@ use ipsieve_builder::{load, BuildError, Builder};
 use ipsieve_sources::input;
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// The first `n` lines of a real file (gzip undone) that are neither blank nor comments.
-fn real_lines(path: &Path, n: usize) -> Vec<String> {
-    let lines: Vec<String> = input::open(path)
-        .unwrap()
-        .lines()
-        .map(Result::unwrap)
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .take(n)
-        .collect();
-    assert_eq!(lines.len(), n, "{}", path.display());
-    lines
-}
-
-/// The first lines of `data/snapshot/vpn/ivpn.txt`, IVPN's server addresses.
-fn ivpn(n: usize) -> Vec<String> {
-    real_lines(&root().join("data/snapshot/vpn/ivpn.txt"), n)
+    ipsieve_testkit::repo()
 }
 
 /// An empty scratch directory for one test.
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ipsieve-hostile-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// `lines` joined with `\n`, each terminated.
-fn text(lines: &[impl AsRef<str>]) -> String {
-    lines.iter().map(|l| format!("{}\n", l.as_ref())).collect()
-}
-
-/// One `[[source]]` table.
-fn table(name: &str, format: &str, path: &str, extra: &str) -> String {
-    format!("[[source]]\nname = \"{name}\"\nformat = \"{format}\"\npath = \"{path}\"\n{extra}\n")
+    ipsieve_testkit::fresh_dir(&format!("sources-{name}"))
 }
 
 /// Writes `manifest` to `dir/sources.toml` and builds it with the library as `ipsieve build`

@@ -484,22 +484,18 @@ pub fn lookup(ip: IpAddr) -> Option<Special> {
 /// from outside it (`11.0.0.1` is in `11.0.0.0/8`, not `10.0.0.0/7`), nor from a block into a
 /// more specific block inside it. `ip` is IPv4 or IPv6 as the answer gives it.
 pub(crate) fn clear_len(ip: IpAddr, len: u8) -> u8 {
-    let (x, table, bits) = match ip {
-        IpAddr::V4(a) => (u128::from(u32::from(a)), V4, 32u32),
-        IpAddr::V6(a) => (u128::from(a), V6, 128),
+    let (x, table, v6, bits) = match ip {
+        IpAddr::V4(a) => (u128::from(u32::from(a)), V4, false, 32u32),
+        IpAddr::V6(a) => (u128::from(a), V6, true, 128),
     };
     let mut len = u32::from(len).min(bits);
-    for &(first, block_len, ..) in table {
-        let last = first
-            | (u128::MAX >> (128 - bits))
-                .checked_shr(u32::from(block_len))
-                .unwrap_or(0);
-        if first <= x && x <= last {
+    for b in table.iter().map(|row| block(row, v6)) {
+        if b.first <= x && x <= b.last() {
             continue;
         }
         // Both are aligned blocks of one family: the network at `len` overlaps the block only
         // by holding it, which ends where `x` and the block's first address part.
-        let common = ((x ^ first) << (128 - bits)).leading_zeros();
+        let common = ((x ^ b.first) << (128 - bits)).leading_zeros();
         if common >= len {
             len = common + 1;
         }

@@ -61,6 +61,38 @@ pub fn fresh_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// The first `n` lines of a real file (gzip undone) that are neither blank nor comments.
+///
+/// # Panics
+/// When the file cannot be read or has fewer such lines.
+pub fn real_lines(path: &Path, n: usize) -> Vec<String> {
+    use std::io::BufRead;
+    let lines: Vec<String> = ipsieve_sources::input::open(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .map(Result::unwrap)
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .take(n)
+        .collect();
+    assert_eq!(lines.len(), n, "{}", path.display());
+    lines
+}
+
+/// The first `n` lines of `data/snapshot/vpn/ivpn.txt`, IVPN's server addresses.
+pub fn ivpn(n: usize) -> Vec<String> {
+    real_lines(&repo().join("data/snapshot/vpn/ivpn.txt"), n)
+}
+
+/// `lines` joined with `\n`, each terminated.
+pub fn text(lines: &[impl AsRef<str>]) -> String {
+    lines.iter().map(|l| format!("{}\n", l.as_ref())).collect()
+}
+
+/// One manifest `[[source]]` table with a `path`, then `extra` lines.
+pub fn table(name: &str, format: &str, path: &str, extra: &str) -> String {
+    format!("[[source]]\nname = \"{name}\"\nformat = \"{format}\"\npath = \"{path}\"\n{extra}\n")
+}
+
 /// The shared data mirror beside the repository, `../shared/data`, whether it is there or not.
 pub fn shared_data_dir() -> PathBuf {
     repo().join("../shared/data")

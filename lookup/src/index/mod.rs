@@ -116,22 +116,9 @@ impl<'a, F: Family> Trie<'a, F> {
         self.leaves.get(i as usize).copied().unwrap_or(0)
     }
 
-    /// Leaf `k` of node `w`: inline, or the step that reads it from the leaf array.
-    #[inline(always)]
-    fn node_leaf(w: &[u64], n: &Node, k: u32) -> Step {
-        match inline_leaf(w, F::LAYOUT, k) {
-            Some(v) => Step::Done(v),
-            None => Step::Leaf(
-                n.leaf_base
-                    .wrapping_add(k)
-                    .wrapping_sub(F::LAYOUT.inline() as u32),
-            ),
-        }
-    }
-
     /// The value of leaf `k` of node `w` (cold paths).
     fn node_leaf_value(self, w: &[u64], n: &Node, k: u32) -> u32 {
-        match Self::node_leaf(w, n, k) {
+        match Self::node_leaf(w, n.leaf_base, k) {
             Step::Done(v) => v,
             Step::Leaf(i) => self.leaf(i),
             Step::Node { .. } => 0,
@@ -165,7 +152,7 @@ impl<'a, F: Family> Trie<'a, F> {
                 }
                 if F::bits(x, shift, skip) != g & ((1u64 << SKIP_SHIFT) - 1) {
                     // Outside the guarded sub-block: the node's leaf 0.
-                    return Self::inline_or_overflow(w, bases, 0);
+                    return Self::node_leaf(w, (bases >> 32) as u32, 0);
                 }
                 shift -= skip;
                 guarded = 1;
@@ -199,18 +186,18 @@ impl<'a, F: Family> Trie<'a, F> {
             }
         } else {
             let k = guarded + rank(1);
-            Self::inline_or_overflow(w, bases, k.wrapping_sub(1))
+            Self::node_leaf(w, (bases >> 32) as u32, k.wrapping_sub(1))
         }
     }
 
-    /// Leaf `k` of the node with words `w` and bases word `bases`: inline, or the step that
-    /// reads it from the leaf array.
+    /// Leaf `k` of the node with words `w` whose overflow leaves start at `leaf_base`: inline,
+    /// or the step that reads it from the leaf array.
     #[inline(always)]
-    fn inline_or_overflow(w: &[u64], bases: u64, k: u32) -> Step {
+    fn node_leaf(w: &[u64], leaf_base: u32, k: u32) -> Step {
         match inline_leaf(w, F::LAYOUT, k) {
             Some(v) => Step::Done(v),
             None => Step::Leaf(
-                ((bases >> 32) as u32)
+                leaf_base
                     .wrapping_add(k)
                     .wrapping_sub(F::LAYOUT.inline() as u32),
             ),
