@@ -14,7 +14,10 @@
 use std::collections::{BTreeSet, HashMap};
 
 use ipsieve::classify::{weak_categories, Scorer};
-use ipsieve::format::{self, class, hdr, leaf, rec, src, Section, HEADER_LEN, NONE, SECTION_COUNT};
+use ipsieve::format::{
+    self, class, hdr, hot, leaf, rec, src, Section, DIRECTORY_SLOTS, HEADER_LEN, NONE,
+    SECTION_COUNT,
+};
 use ipsieve::Categories;
 
 use crate::builder::{Builder, Entry};
@@ -361,6 +364,7 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
     let mut set_offsets = vec![0u32];
     let mut set_items: Vec<u32> = Vec::new();
     let mut record_words = Vec::with_capacity(records.len() * rec::WORDS);
+    let mut hot_words = Vec::with_capacity(records.len() * hot::WORDS);
     // Summary classes (class 0 is the empty summary, the empty record's) and each record's
     // leaf value.
     let mut class_words: Vec<u32> = vec![0];
@@ -407,6 +411,7 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
             },
             0,
         ];
+        hot_words.extend_from_slice(&hot::of_record(&words));
         record_words.extend_from_slice(&words);
         // The summary leaves carry: categories, the weak ones (for the policy) and verdict.
         let weak = weak_categories(
@@ -478,6 +483,7 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
         (Section::Meta, le(&meta_words)),
         (Section::V4Spans, v4_trie.spans),
         (Section::V6Spans, v6_trie.spans),
+        (Section::Hot, le(&hot_words)),
     ];
     let index_bytes = sections
         .iter()
@@ -535,7 +541,7 @@ fn serialise(
     counts: &[(usize, u32)],
 ) -> Vec<u8> {
     let mut out = vec![0u8; HEADER_LEN];
-    let mut dir = [(0u64, 0u64); SECTION_COUNT];
+    let mut dir = [(0u64, 0u64); DIRECTORY_SLOTS];
     for (s, data) in sections.iter_mut() {
         if data.is_empty() {
             continue;

@@ -1,4 +1,4 @@
-//! The golden artifact of format 2 (`lookup/tests/golden/v2.ipsieve`), built from a handful
+//! The golden artifact of format 3 (`lookup/tests/golden/v3.ipsieve`), built from a handful
 //! of real entries copied from the vendored snapshot. The lookup crate's tests and docs read
 //! it; this test proves the builder still produces it byte for byte. It records a fixed
 //! `builder` metadata value, so a crate version bump does not change it. After an intentional
@@ -70,9 +70,9 @@ pub(crate) fn golden_build() -> Vec<u8> {
 }
 
 #[test]
-fn golden_v2_is_reproduced() {
+fn golden_v3_is_reproduced() {
     let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../lookup/tests/golden/v2.ipsieve");
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../lookup/tests/golden/v3.ipsieve");
     let fresh = golden_build();
     if std::env::var_os("IPSIEVE_BLESS").is_some() {
         std::fs::write(&path, &fresh).unwrap();

@@ -790,7 +790,7 @@ fn truncated_at_every_section_boundary() {
             assert_eq!(
                 err.to_string(),
                 format!(
-                    "not an ipsieve artifact: {cut} bytes is shorter than the 320-byte header \
+                    "not an ipsieve artifact: {cut} bytes is shorter than the 384-byte header \
                      (truncated download?)"
                 )
             );
@@ -981,6 +981,13 @@ fn flipped_byte_in_the_middle_of_each_section() {
             Section::V4Spans | Section::V6Spans => {
                 Caught::Verify("does not match the top table".into(), Effect::Any)
             }
+            Section::Hot => Caught::Verify(
+                format!(
+                    "entry {0} does not match record {0}'s ASN and country",
+                    index / format::hot::WORDS
+                ),
+                Effect::Any,
+            ),
         };
         let name = s.name();
         // The snapshot's probes, or for a node the probes of its block.
@@ -2228,7 +2235,7 @@ fn future_format_versions() {
         b
     };
     let current = format::FORMAT_MAJOR;
-    assert_eq!(current, 2);
+    assert_eq!(current, 3);
     for (major, minor) in [
         (current + 1, 0),
         (current + 1, format::FORMAT_MINOR + 1),
@@ -2273,6 +2280,63 @@ fn future_format_versions() {
     }
 }
 
+/// A later minor version adds sections in the directory's spare entries: a reader of this
+/// version checks their bounds and overlap, ignores their contents and answers as before;
+/// a spare entry past the declared count, or one that overlaps a known section, is refused.
+#[test]
+fn a_later_minors_extra_section_is_checked_and_ignored() {
+    let base = artifact();
+    let expected = snapshot_answers();
+    let with_extra = |count: u32, slot: usize, at: Option<u64>| {
+        let mut b = base.to_vec();
+        let end = (b.len() as u64).next_multiple_of(format::SECTION_ALIGN as u64);
+        b.resize(end as usize + 128, 0xA5);
+        b[hdr::MINOR..hdr::MINOR + 2].copy_from_slice(&(format::FORMAT_MINOR + 1).to_le_bytes());
+        write_u32(&mut b, hdr::SECTION_COUNT, count);
+        let entry = hdr::DIRECTORY + 16 * slot;
+        write_le(&mut b, entry, 8, at.unwrap_or(end));
+        write_le(&mut b, entry + 8, 8, 100);
+        let len = b.len() as u64;
+        write_le(&mut b, hdr::FILE_LEN, 8, len);
+        seal_file(&mut b);
+        b
+    };
+    let spare = format::SECTION_COUNT;
+    // Within the count: opens, answers and verifies as before.
+    let b = with_extra(spare as u32 + 1, spare, None);
+    let db = Database::from_bytes(&b).unwrap();
+    db.verify().unwrap();
+    let probed = probe(db, snapshot_probes());
+    assert_eq!(probed.answers, expected.answers);
+    // Past the count, over a known section, past the end of the file: refused.
+    let records = read_le(base, hdr::DIRECTORY + 16 * Section::Records as usize, 8);
+    for (b, want) in [
+        (
+            with_extra(spare as u32, spare, None),
+            "a directory entry past the section count is not zero".to_owned(),
+        ),
+        (
+            with_extra(spare as u32 + 1, spare, Some(records)),
+            "overlaps section 'records'".to_owned(),
+        ),
+        (
+            with_extra(
+                format::DIRECTORY_SLOTS as u32,
+                format::DIRECTORY_SLOTS - 1,
+                Some(1 << 40),
+            ),
+            format!("offset {} + length 100 lies outside", 1u64 << 40),
+        ),
+        (
+            with_extra(format::DIRECTORY_SLOTS as u32 + 1, spare, None),
+            "section count is not in 17..=20".to_owned(),
+        ),
+    ] {
+        let err = Database::from_bytes(&b).unwrap_err();
+        assert!(err.to_string().contains(&want), "{err} (wanted {want})");
+    }
+}
+
 #[test]
 fn format_1_golden_is_refused_from_bytes_and_from_files() {
     let v1: &[u8] = include_bytes!("../../lookup/tests/golden/v1.ipsieve");
@@ -2285,7 +2349,7 @@ fn format_1_golden_is_refused_from_bytes_and_from_files() {
         );
         assert_eq!(
             err.to_string(),
-            "artifact format 1.0 is not supported by this ipsieve (reads 2.x): rebuild the \
+            "artifact format 1.0 is not supported by this ipsieve (reads 3.x): rebuild the \
              artifact with this version of ipsieve"
         );
     }

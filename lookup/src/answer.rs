@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
 use crate::database::Database;
-use crate::format::{class, rec, NONE};
+use crate::format::{class, hot, rec, NONE};
 use crate::types::{Categories, Verdict};
 
 /// The words of the empty record (nothing known), used for record 0 of every artifact.
@@ -203,11 +203,11 @@ impl<'a> Answer<'a> {
         self.rec()[rec::SOURCE_SET] == NONE
     }
 
-    /// Origin ASN of the most specific BGP prefix covering the address.
+    /// Origin ASN of the most specific BGP prefix covering the address. Reads the record's
+    /// 8-byte entry in the dense hot column, not the record.
     #[inline]
     pub fn asn(&self) -> Option<u32> {
-        let r = self.rec();
-        (r[rec::FLAGS] & rec::FLAG_HAS_ASN != 0).then_some(r[rec::ASN])
+        hot::asn(self.db.hot(self.leaf))
     }
     /// Name of the origin AS's organisation.
     #[inline]
@@ -220,12 +220,13 @@ impl<'a> Answer<'a> {
     pub fn provider(&self) -> Option<&'a str> {
         self.db.string(self.rec()[rec::PROVIDER])
     }
-    /// ISO 3166-1 alpha-2 country code, from the most specific source that carries one.
+    /// ISO 3166-1 alpha-2 country code, from the most specific source that carries one. Reads
+    /// the hot column, as [`Answer::asn`] does.
     #[inline]
     pub fn country(&self) -> Option<&'a str> {
-        let words: &'a [u32] = self.rec();
+        let words: &'a [u32] = self.db.hot(self.leaf);
         let bytes: &'a [u8] = bytemuck::cast_slice(words);
-        let at = rec::COUNTRY_VERDICT_SCORE * 4;
+        let at = hot::COUNTRY_FLAGS * 4;
         let cc = bytes.get(at..at + 2)?;
         if cc == [0, 0] {
             return None;
@@ -263,7 +264,7 @@ impl<'a> Answer<'a> {
     /// (see [`crate::classify`] and `docs/INTELLIGENCE.md`). Allocation-free.
     ///
     /// ```
-    /// let db = ipsieve::Database::from_bytes(include_bytes!("../tests/golden/v2.ipsieve"))?;
+    /// let db = ipsieve::Database::from_bytes(include_bytes!("../tests/golden/v3.ipsieve"))?;
     /// let a = db.lookup("185.220.101.1".parse().unwrap());
     /// for s in a.signals() {
     ///     println!("{} ({}, {}): {} weight {:.2}", s.name(), s.format(), s.tier(), s.categories(), s.weight());
@@ -352,7 +353,7 @@ impl<'a> Answer<'a> {
 ///
 /// ```
 /// use std::sync::Arc;
-/// let db = Arc::new(ipsieve::Database::from_bytes(include_bytes!("../tests/golden/v2.ipsieve"))?);
+/// let db = Arc::new(ipsieve::Database::from_bytes(include_bytes!("../tests/golden/v3.ipsieve"))?);
 /// let owned = ipsieve::OwnedAnswer::new(Arc::clone(&db), "185.220.101.1".parse().unwrap());
 /// let handed_on = owned.clone(); // a reference count and a few words
 /// assert!(handed_on.get().is_tor());

@@ -12,7 +12,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use crate::answer::Answer;
 use crate::database::Database;
-use crate::format::{leaf, rec, Section};
+use crate::format::{hot, leaf, Section};
 use crate::index::v4::V4;
 use crate::index::v6::V6;
 use crate::index::{Family, Step, Trie};
@@ -167,10 +167,11 @@ impl<'a, I: Iterator<Item = IpAddr>> LookupMany<'a, I> {
         // IPv6 descents are long (up to 14 nodes, three to four inside real ranges): they go
         // level by level together.
         walk(t6, &mut self.walkers[..live], &mut self.leaves);
-        // The records' lines, for callers that read a record field.
-        let records: &[[u32; rec::WORDS]] = self.db.slice(Section::Records);
+        // The hot column's entries (ASN, country), for callers that read those: the fields
+        // most callers read past the summary.
+        let column: &[[u32; hot::WORDS]] = self.db.slice(Section::Hot);
         for &v in &self.leaves[..n] {
-            prefetch(records, leaf::record(v) as usize);
+            prefetch(column, leaf::record(v) as usize);
         }
         self.len = n;
         self.next = 0;

@@ -1,7 +1,7 @@
 //! The artifact's binary layout: the one definition shared by the reader (this crate) and the
 //! writer (`ipsieve-builder`), so the two can never drift. `docs/FORMAT.md` is the prose spec.
 //!
-//! Everything is little-endian. The file is a 320-byte header ([`hdr`]) followed by sections, each
+//! Everything is little-endian. The file is a 384-byte header ([`hdr`]) followed by sections, each
 //! starting on a 64-byte boundary, each a flat array of one integer type.
 
 /// First eight bytes of every artifact. The high byte and the CR LF / SUB bytes catch files
@@ -10,17 +10,21 @@ pub const MAGIC: [u8; 8] = *b"\x89IPSV\r\n\x1a";
 /// Written as a native `u32`; reads back as this value only on a little-endian host.
 pub const ENDIAN_PROBE: u32 = 0x0A0B_0C0D;
 /// Incompatible layout changes bump the major version; readers refuse other majors.
-pub const FORMAT_MAJOR: u16 = 2;
+pub const FORMAT_MAJOR: u16 = 3;
 /// Compatible additions bump the minor version; readers accept any minor of their major.
 pub const FORMAT_MINOR: u16 = 0;
 /// Size of the fixed header in bytes (a multiple of 64, so sections stay aligned).
-pub const HEADER_LEN: usize = 320;
+pub const HEADER_LEN: usize = 384;
 /// Alignment of every section's offset.
 pub const SECTION_ALIGN: usize = 64;
-/// Number of entries in the section directory.
-pub const SECTION_COUNT: usize = 16;
+/// Number of sections this version defines (the directory entries in use).
+pub const SECTION_COUNT: usize = 17;
+/// Entries the directory has room for: a later minor version adds sections in the spare
+/// ones, which readers of an earlier minor check for bounds and overlap and otherwise ignore.
+pub const DIRECTORY_SLOTS: usize = 20;
 
-const _: () = assert!(HEADER_LEN == 64 + SECTION_COUNT * 16);
+const _: () = assert!(HEADER_LEN == 64 + DIRECTORY_SLOTS * 16);
+const _: () = assert!(SECTION_COUNT <= DIRECTORY_SLOTS);
 const _: () = assert!(HEADER_LEN % 64 == 0);
 
 /// The sections, in directory order. The directory gives each an (offset, length in bytes).
@@ -63,6 +67,10 @@ pub enum Section {
     V4Spans = 14,
     /// `[u8; 2^16]`: the same for the IPv6 top table.
     V6Spans = 15,
+    /// `[[u32; 2]; n]`: per record, the fields read on every lookup that reads one ([`hot`]:
+    /// ASN and country), a dense copy of the record's own so that those reads touch 8 bytes of
+    /// a small table instead of the record's line.
+    Hot = 16,
 }
 
 impl Section {
@@ -84,6 +92,7 @@ impl Section {
         Section::Meta,
         Section::V4Spans,
         Section::V6Spans,
+        Section::Hot,
     ];
 
     /// Size in bytes of one element of this section's array (a node for the node sections).
@@ -92,6 +101,7 @@ impl Section {
             Section::V4Nodes => trie::V4_NODE.bytes(),
             Section::V6Nodes => trie::V6_NODE.bytes(),
             Section::StrBlob | Section::V4Spans | Section::V6Spans => 1,
+            Section::Hot => hot::BYTES,
             _ => 4,
         }
     }
@@ -121,6 +131,7 @@ impl Section {
             Section::Meta => "metadata",
             Section::V4Spans => "ipv4 top spans",
             Section::V6Spans => "ipv6 top spans",
+            Section::Hot => "hot record fields",
         }
     }
 }
@@ -461,6 +472,50 @@ pub mod rec {
     pub const FLAG_HAS_ASN: u32 = 1;
 }
 
+/// The hot column ([`Section::Hot`]): two `u32` words per record, derived from the record.
+pub mod hot {
+    use super::rec;
+
+    /// Words per entry.
+    pub const WORDS: usize = 2;
+    /// Bytes per entry.
+    pub const BYTES: usize = WORDS * 4;
+    /// The record's ASN ([`rec::ASN`]); 0 when the record has none.
+    pub const ASN: usize = 0;
+    /// Bits 0..16: the record's country code bytes (0 = none); bit 16: [`HAS_ASN`]; the rest
+    /// zero.
+    pub const COUNTRY_FLAGS: usize = 1;
+    /// Set when the record carries an ASN.
+    pub const HAS_ASN: u32 = 1 << 16;
+
+    /// The hot entry of a record: the one derivation, used by the builder to write the
+    /// column and by `verify` to check it.
+    pub const fn of_record(r: &[u32; rec::WORDS]) -> [u32; WORDS] {
+        let has_asn = r[rec::FLAGS] & rec::FLAG_HAS_ASN != 0;
+        [
+            if has_asn { r[rec::ASN] } else { 0 },
+            (r[rec::COUNTRY_VERDICT_SCORE] & 0xFFFF) | if has_asn { HAS_ASN } else { 0 },
+        ]
+    }
+
+    /// The ASN of a hot entry.
+    #[inline(always)]
+    pub const fn asn(e: &[u32; WORDS]) -> Option<u32> {
+        if e[COUNTRY_FLAGS] & HAS_ASN != 0 {
+            Some(e[ASN])
+        } else {
+            None
+        }
+    }
+
+    /// The country code bytes of a hot entry (`[0, 0]` for none).
+    #[inline(always)]
+    pub const fn country(e: &[u32; WORDS]) -> [u8; 2] {
+        let w = e[COUNTRY_FLAGS];
+        [w as u8, (w >> 8) as u8]
+    }
+}
+
 /// Source-table layout: eight `u32` words per source.
 pub mod src {
     /// Words per source.
@@ -495,7 +550,8 @@ pub mod hdr {
     pub const MINOR: usize = 14;
     /// `u32` header length.
     pub const HEADER_LEN: usize = 16;
-    /// `u32` number of directory entries.
+    /// `u32` number of directory entries in use: [`super::SECTION_COUNT`] in this version, up
+    /// to [`super::DIRECTORY_SLOTS`] in a later minor one.
     pub const SECTION_COUNT: usize = 20;
     /// `u64` total file length.
     pub const FILE_LEN: usize = 24;
@@ -513,16 +569,29 @@ pub mod hdr {
     pub const SOURCE_COUNT: usize = 56;
     /// `u32` number of source sets.
     pub const SET_COUNT: usize = 60;
-    /// Start of the section directory: `SECTION_COUNT` × (`u64` offset, `u64` length).
+    /// Start of the section directory: [`super::DIRECTORY_SLOTS`] × (`u64` offset, `u64`
+    /// length); entries past the header's section count are zero.
     pub const DIRECTORY: usize = 64;
 }
 
-/// CRC-32 of `header` (at least [`HEADER_LEN`] bytes) with both checksum fields read as zero.
-pub fn header_crc(header: &[u8]) -> u32 {
+/// CRC-32 of the header at the start of `file` (at least [`HEADER_LEN`] bytes) with both
+/// checksum fields read as zero. The header is as long as its length field says (every
+/// version's header carries its own length there, so an artifact of another major version
+/// is named by its version, not refused as a checksum failure), or [`HEADER_LEN`] when that
+/// length is impossible.
+pub fn header_crc(file: &[u8]) -> u32 {
+    let declared = file
+        .get(hdr::HEADER_LEN..hdr::HEADER_LEN + 4)
+        .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize);
+    let len = if (hdr::DIRECTORY..=file.len()).contains(&declared) {
+        declared
+    } else {
+        HEADER_LEN.min(file.len())
+    };
     let mut h = crc32fast::Hasher::new();
-    h.update(&header[..hdr::FILE_CRC]);
+    h.update(file.get(..hdr::FILE_CRC).unwrap_or(&[]));
     h.update(&[0u8; 8]);
-    h.update(&header[hdr::HEADER_CRC + 4..HEADER_LEN]);
+    h.update(file.get(hdr::HEADER_CRC + 4..len).unwrap_or(&[]));
     h.finalize()
 }
 

@@ -2,7 +2,9 @@
 //! independent of the data's size.
 
 use crate::error::OpenError;
-use crate::format::{self, hdr, rec, src, Section, HEADER_LEN, NONE, SECTION_COUNT};
+use crate::format::{
+    self, hdr, hot, rec, src, Section, DIRECTORY_SLOTS, HEADER_LEN, NONE, SECTION_COUNT,
+};
 use crate::types::Tier;
 
 fn read_u16(b: &[u8], at: usize) -> u16 {
@@ -43,10 +45,10 @@ pub(crate) fn check_prefix(b: &[u8], file_len: u64) -> Result<(), OpenError> {
         return Err(OpenError::UnsupportedVersion { major, minor });
     }
     if read_u32(b, hdr::HEADER_LEN) as usize != HEADER_LEN {
-        return Err(OpenError::Header("header length is not 320"));
+        return Err(OpenError::Header("header length is not 384"));
     }
-    if read_u32(b, hdr::SECTION_COUNT) as usize != SECTION_COUNT {
-        return Err(OpenError::Header("section count is not 16"));
+    if !(SECTION_COUNT..=DIRECTORY_SLOTS).contains(&(read_u32(b, hdr::SECTION_COUNT) as usize)) {
+        return Err(OpenError::Header("section count is not in 17..=20"));
     }
     let expected = read_u64(b, hdr::FILE_LEN);
     if expected != file_len {
@@ -158,6 +160,7 @@ impl Layout {
             return Err(OpenError::Header("record count out of range"));
         }
         expect(Section::Records, self.record_count * rec::WORDS)?;
+        expect(Section::Hot, self.record_count * hot::WORDS)?;
         expect(Section::StrOffsets, self.string_count + 1)?;
         expect(Section::Sources, self.source_count * src::WORDS)?;
         expect(Section::SetOffsets, self.set_count + 1)?;
@@ -255,64 +258,87 @@ impl Layout {
 }
 
 /// Reads the section directory and checks bounds, alignment, element size and overlap; a
-/// section of length 0 must have offset 0.
+/// section of length 0 must have offset 0. Entries a later minor version added (past this
+/// version's sections, within the header's count) get the same checks but for the element
+/// size, and are otherwise ignored; entries past the count must be zero.
 fn read_directory(b: &[u8]) -> Result<[(usize, usize); SECTION_COUNT], OpenError> {
+    let entry = |i: usize| {
+        let at = hdr::DIRECTORY + 16 * i;
+        (read_u64(b, at), read_u64(b, at + 8))
+    };
+    let used = read_u32(b, hdr::SECTION_COUNT) as usize;
+    if (used..DIRECTORY_SLOTS).any(|i| entry(i) != (0, 0)) {
+        return Err(OpenError::Header(
+            "a directory entry past the section count is not zero",
+        ));
+    }
+    let mut spans: Vec<(usize, usize, usize)> = Vec::with_capacity(used);
+    for i in SECTION_COUNT..used {
+        let (off, len) = entry(i);
+        let checked =
+            check_entry(b, off, len, 1).map_err(|why| OpenError::section(LATER_SECTION, why))?;
+        if let Some((a, e)) = checked {
+            spans.push((a, e, i));
+        }
+    }
     let mut out = [(0usize, 0usize); SECTION_COUNT];
     for s in Section::ALL {
-        let at = hdr::DIRECTORY + 16 * s as usize;
-        let (off, len) = (read_u64(b, at), read_u64(b, at + 8));
-        let end = off
-            .checked_add(len)
-            .filter(|&e| e <= b.len() as u64)
-            .ok_or_else(|| {
-                OpenError::section(
-                    s.name(),
-                    format!(
-                        "offset {off} + length {len} lies outside the {}-byte file",
-                        b.len()
-                    ),
-                )
-            })?;
-        if len == 0 {
-            if off != 0 {
-                return Err(OpenError::section(
-                    s.name(),
-                    format!("absent (length 0) but its offset is {off}, not 0"),
-                ));
-            }
-            continue;
+        let (off, len) = entry(s as usize);
+        let checked = check_entry(b, off, len, s.elem_size())
+            .map_err(|why| OpenError::section(s.name(), why))?;
+        if let Some(range) = checked {
+            out[s as usize] = range;
+            spans.push((range.0, range.1, s as usize));
         }
-        if off < HEADER_LEN as u64 {
-            return Err(OpenError::section(s.name(), "overlaps the header"));
-        }
-        if off % format::SECTION_ALIGN as u64 != 0 {
-            return Err(OpenError::section(
-                s.name(),
-                format!("offset {off} is not 64-byte aligned"),
-            ));
-        }
-        if len % s.elem_size() as u64 != 0 {
-            return Err(OpenError::section(
-                s.name(),
-                format!("length {len} is not a multiple of {}", s.elem_size()),
-            ));
-        }
-        out[s as usize] = (off as usize, end as usize);
     }
-    let mut spans: Vec<(usize, usize, Section)> = Section::ALL
-        .into_iter()
-        .map(|s| (out[s as usize].0, out[s as usize].1, s))
-        .filter(|(a, e, _)| e > a)
-        .collect();
     // Ties in directory order, so that of two sections at one offset the later is named.
-    spans.sort_unstable_by_key(|&(a, _, s)| (a, s as usize));
+    spans.sort_unstable_by_key(|&(a, _, i)| (a, i));
+    let name = |i: usize| Section::ALL.get(i).map_or(LATER_SECTION, |s| s.name());
     for w in spans.windows(2) {
         if w[1].0 < w[0].1 {
             return Err(OpenError::section(
-                w[1].2.name(),
-                format!("overlaps section '{}'", w[0].2.name()),
+                name(w[1].2),
+                format!("overlaps section '{}'", name(w[0].2)),
             ));
         }
     }
     Ok(out)
+}
+
+/// How errors name a section that a later minor version added.
+const LATER_SECTION: &str = "section of a later minor version";
+
+/// Checks one directory entry against the file: `None` for an absent section (length 0,
+/// offset 0), else its byte range.
+fn check_entry(
+    b: &[u8],
+    off: u64,
+    len: u64,
+    elem_size: usize,
+) -> Result<Option<(usize, usize)>, String> {
+    let end = off
+        .checked_add(len)
+        .filter(|&e| e <= b.len() as u64)
+        .ok_or_else(|| {
+            format!(
+                "offset {off} + length {len} lies outside the {}-byte file",
+                b.len()
+            )
+        })?;
+    if len == 0 {
+        if off != 0 {
+            return Err(format!("absent (length 0) but its offset is {off}, not 0"));
+        }
+        return Ok(None);
+    }
+    if off < HEADER_LEN as u64 {
+        return Err("overlaps the header".to_owned());
+    }
+    if off % format::SECTION_ALIGN as u64 != 0 {
+        return Err(format!("offset {off} is not 64-byte aligned"));
+    }
+    if len % elem_size as u64 != 0 {
+        return Err(format!("length {len} is not a multiple of {elem_size}"));
+    }
+    Ok(Some((off as usize, end as usize)))
 }

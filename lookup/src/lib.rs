@@ -11,7 +11,7 @@
 //! use ipsieve::Database;
 //!
 //! // `Database::open("ipsieve.db")` reads a file; tests and embedded uses take bytes.
-//! let db = Database::from_bytes(include_bytes!("../tests/golden/v2.ipsieve"))?;
+//! let db = Database::from_bytes(include_bytes!("../tests/golden/v3.ipsieve"))?;
 //!
 //! let answer = db.lookup("185.220.101.1".parse().unwrap());
 //! assert!(answer.is_tor());
@@ -68,7 +68,7 @@
 //! ```
 //! use ipsieve::{ActionClass, BucketKey, Database, Overlay, Policy, Response, V6Bucket};
 //!
-//! let db = Database::from_bytes(include_bytes!("../tests/golden/v2.ipsieve"))?;
+//! let db = Database::from_bytes(include_bytes!("../tests/golden/v3.ipsieve"))?;
 //! // Normally `Overlay::load("/etc/ipsieve/overlay.txt")`.
 //! let overlay = Overlay::parse(
 //!     "overlay.txt",

@@ -4,7 +4,7 @@
 //! Files are opened without blocking and must be regular files: a FIFO, a device or a
 //! directory is refused before anything is read, and a private copy is read only after the
 //! header and the length it declares check out, so a large file that is not an artifact costs
-//! one 320-byte read.
+//! one 384-byte read.
 
 use std::fs::File;
 use std::io::Read;

@@ -4,7 +4,7 @@
 use crate::database::{record_summary, Database};
 use crate::error::OpenError;
 use crate::format::trie::{has, inline_leaf, Node, MAX_SKIP, NODE};
-use crate::format::{class, leaf, rec, Section, NONE};
+use crate::format::{class, hot, leaf, rec, Section, NONE};
 use crate::index::v4::V4;
 use crate::index::v6::V6;
 use crate::index::Family;
@@ -45,7 +45,7 @@ fn strings(db: &Database) -> Result<(), OpenError> {
     Ok(())
 }
 
-/// Every record field in range; returns each record's summary class word.
+/// Every record field in range and the hot column equal to the records; returns each record's summary class word.
 fn records(db: &Database) -> Result<Vec<u32>, OpenError> {
     let string_ok = |i: u32| i == NONE || (i as usize) < db.string_count();
     let records: &[[u32; rec::WORDS]] = db.raw_slice(Section::Records);
@@ -68,6 +68,17 @@ fn records(db: &Database) -> Result<Vec<u32>, OpenError> {
             ));
         }
         summaries.push(record_summary(db, r));
+    }
+    // The hot column is the records' ASN and country, entry for entry (open checked its
+    // length against the record count).
+    let column: &[[u32; hot::WORDS]] = db.raw_slice(Section::Hot);
+    if let Some(i) =
+        (0..records.len()).find(|&i| column.get(i) != Some(&hot::of_record(&records[i])))
+    {
+        return Err(bad(
+            Section::Hot,
+            format!("entry {i} does not match record {i}'s ASN and country"),
+        ));
     }
     Ok(summaries)
 }

@@ -18,10 +18,10 @@ fn format_1_golden_is_refused() {
 }
 
 #[test]
-fn format_2_golden() {
-    let db = Database::from_bytes(include_bytes!("golden/v2.ipsieve")).unwrap();
+fn format_3_golden() {
+    let db = Database::from_bytes(include_bytes!("golden/v3.ipsieve")).unwrap();
     db.verify().unwrap();
-    assert_eq!(db.format_version().0, 2);
+    assert_eq!(db.format_version().0, 3);
     assert_eq!(db.build_time(), 1_750_000_000);
 
     let tor = db.lookup("185.220.101.1".parse().unwrap());
@@ -66,7 +66,7 @@ fn format_2_golden() {
 /// and every file under `fuzz/regressions/open_artifact/` (minimised crashers, once found).
 #[test]
 fn fuzz_entry_point_replays() {
-    let golden = include_bytes!("golden/v2.ipsieve");
+    let golden = include_bytes!("golden/v3.ipsieve");
     ipsieve::fuzz::open_and_lookup(golden);
     for len in (0..golden.len()).step_by(64) {
         ipsieve::fuzz::open_and_lookup(&golden[..len]);
@@ -92,7 +92,7 @@ fn a_range_scan_stays_short_when_the_spans_lie() {
     // nodes it is bounded, ending the range after at most the budget, instead of crossing all
     // 2^18 entries on every call (a fuzz input that did so took over 10 s per execution).
     use ipsieve::format::{hdr, Section};
-    let golden = include_bytes!("golden/v2.ipsieve");
+    let golden = include_bytes!("golden/v3.ipsieve");
     let entry = |a: std::net::IpAddr| match a {
         std::net::IpAddr::V4(a) => u32::from(a) >> 14,
         std::net::IpAddr::V6(_) => unreachable!(),

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use ipsieve::{Database, OpenError, ReloadConfig, SharedDatabase};
 
-const GOLDEN: &[u8] = include_bytes!("golden/v2.ipsieve");
+const GOLDEN: &[u8] = include_bytes!("golden/v3.ipsieve");
 
 /// A scratch directory under the target directory, removed at drop.
 struct Scratch(PathBuf);
@@ -134,7 +134,7 @@ fn a_fifo_renamed_over_a_shared_database_is_a_failed_reload() {
     assert!(!handle.is_polling());
 }
 
-/// Item 10: a large file that is not an artifact is refused from its first 320 bytes, not read
+/// Item 10: a large file that is not an artifact is refused from its first 384 bytes, not read
 /// whole first (a 2 GB file used to be read into memory, 8.5 s and 2.1 GB, before refusal); the
 /// same for a real header whose declared length is not the file's.
 #[test]
