@@ -106,6 +106,40 @@ struct Ranks {
     provider: Vec<u32>,
     /// ASN → (source rank, categories) of every ASN-list source naming it, by rank.
     asn_lists: HashMap<u32, Vec<(u32, u32)>>,
+    /// Source rank → snapshot day.
+    day: Vec<Option<u32>>,
+    /// The newest snapshot day of a source that lists Tor exits (see [`tor_relay_rule`]).
+    newest_exit_list: Option<u32>,
+}
+
+/// The Tor relay rule (`docs/INTELLIGENCE.md`, "Newer evidence"): newer first-party evidence
+/// that an address is a relay and not an exit outweighs older exit claims. Given, for the
+/// sources covering a range, which assert `tor_exit` and which assert `tor_relay` there (by
+/// rank, as `(exit entries, relay entries)` counts), decides whether the range's `tor_exit`
+/// is superseded: some source dated `r` sees a relay there and no exit; every source calling
+/// it an exit is dated before `r` (an undated one is never overruled); and the build holds a
+/// list of exits dated `r` or later (which does not name it, or its claim would be dated `r`
+/// or later). A Tor consensus is both: its relays without the Exit flag are relays and not
+/// exits, and its Exit-flagged relays are that day's exit list.
+fn tor_exit_superseded(ranks: &Ranks, tor: &[[u32; 2]], active: &[u32]) -> bool {
+    let mut relay_day: Option<u32> = None;
+    let mut exit_day: Option<u32> = None;
+    for &rank in active {
+        let [exits, relays] = tor[rank as usize];
+        let day = ranks.day[rank as usize];
+        if exits > 0 {
+            match day {
+                None => return false,
+                Some(d) => exit_day = exit_day.max(Some(d)),
+            }
+        } else if relays > 0 {
+            relay_day = relay_day.max(day);
+        }
+    }
+    match (relay_day, exit_day, ranks.newest_exit_list) {
+        (Some(r), Some(e), Some(census)) => e < r && census >= r,
+        _ => false,
+    }
 }
 
 fn rank_by<T: Ord>(items: &[T]) -> Vec<u32> {
@@ -144,6 +178,9 @@ fn sweep(
     let nsrc = ranks.source.len();
     let mut cat_count = [0u32; 32];
     let mut src_count = vec![0u32; nsrc];
+    // Per source rank: active entries asserting tor_exit, and tor_relay.
+    let mut tor = vec![[0u32; 2]; nsrc];
+    let tor_bits = [Categories::TOR_EXIT.bits(), Categories::TOR_RELAY.bits()];
     let mut asn: Active<u32> = BTreeSet::new();
     let mut provider: Active<u32> = BTreeSet::new();
     let mut country: Active<[u8; 2]> = BTreeSet::new();
@@ -187,6 +224,15 @@ fn sweep(
             } else {
                 src_count[srank as usize] -= 1;
             }
+            for (count, bit) in tor[srank as usize].iter_mut().zip(tor_bits) {
+                if e.cats & bit != 0 {
+                    if start {
+                        *count += 1;
+                    } else {
+                        *count -= 1;
+                    }
+                }
+            }
             let toggle = |key: (u128, u32, u32, usize), set: &mut Active<u32>| {
                 if start {
                     set.insert(key);
@@ -227,6 +273,9 @@ fn sweep(
                 .filter(|&r| src_count[r as usize] > 0)
                 .collect(),
         };
+        if key.cats & tor_bits[0] != 0 && tor_exit_superseded(ranks, &tor, &key.sources) {
+            key.cats = (key.cats & !tor_bits[0]) | tor_bits[1];
+        }
         // ASN-list sources: the range's origin AS (from the most specific routing entry) is
         // on the list, so the list's categories apply and the list joins the sources.
         if let Some(lists) = key.asn.and_then(|a| ranks.asn_lists.get(&a)) {
@@ -312,10 +361,24 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
         v.dedup();
         asn_lists.insert(asn, v);
     }
+    let asserted = asserted_categories(b);
+    let mut day = vec![None; b.sources.len()];
+    for (i, s) in b.sources.iter().enumerate() {
+        day[source_rank[i] as usize] = s.snapshot_day;
+    }
+    let newest_exit_list = b
+        .sources
+        .iter()
+        .zip(&asserted)
+        .filter(|(_, c)| c.contains(Categories::TOR_EXIT))
+        .filter_map(|(s, _)| s.snapshot_day)
+        .max();
     let ranks = Ranks {
         source: source_rank,
         provider: rank_by(&b.providers),
         asn_lists,
+        day,
+        newest_exit_list,
     };
     // Provider rank → string.
     let mut provider_by_rank = vec![""; b.providers.len()];
@@ -344,7 +407,6 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
 
     // Strings and sources, in a content-determined order.
     let mut strings = Strings::default();
-    let asserted = asserted_categories(b);
     let mut source_words = Vec::with_capacity(b.sources.len() * src::WORDS);
     for &i in &source_by_rank {
         let s = &b.sources[i];
@@ -393,6 +455,14 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
             scorer.add(asserted[i], s.tier, weight_hundredths(s.weight));
         }
         let (verdict, score) = scorer.finish();
+        // The newest snapshot day of a source asserting one of the answer's categories here.
+        let last_seen = r
+            .sources
+            .iter()
+            .map(|&rank| source_by_rank[rank as usize])
+            .filter(|&i| asserted[i].bits() & r.cats != 0)
+            .filter_map(|i| b.sources[i].snapshot_day)
+            .max();
         let cc = r.country.unwrap_or([0, 0]);
         let words = [
             r.cats,
@@ -409,7 +479,7 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
             } else {
                 0
             },
-            0,
+            last_seen.unwrap_or(NONE),
         ];
         hot_words.extend_from_slice(&hot::of_record(&words));
         record_words.extend_from_slice(&words);

@@ -88,6 +88,7 @@ struct Exported {
     score: f64,
     #[serde(default)]
     sources: Vec<String>,
+    network_last_seen: Option<String>,
 }
 
 /// What the export must say for an address whose ipsieve answer is `a`.
@@ -112,6 +113,7 @@ fn expected(a: &Answer<'_>) -> Option<Exported> {
         verdict: a.verdict().as_str().to_owned(),
         score: f64::from((a.score() * 100.0).round()) / 100.0,
         sources: a.sources().map(str::to_owned).collect(),
+        network_last_seen: a.last_seen_day().map(ipsieve_builder::manifest::day_string),
     })
 }
 

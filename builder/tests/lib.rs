@@ -7,6 +7,7 @@ mod corrupt;
 #[cfg(feature = "fetch")]
 mod dated;
 mod diff;
+mod evidence;
 mod export;
 #[cfg(feature = "fetch")]
 mod fetch;

@@ -102,10 +102,15 @@ pub(crate) fn print_text(out: &mut impl Write, input: &str, a: &Answer<'_>) -> R
         a.tier().map_or("none", |t| t.as_str()),
     )?;
     let cats = a.categories().to_string();
+    let cats = match a.last_seen_day() {
+        Some(day) => format!("{cats} (last seen {})", day_string(day)),
+        None if cats.is_empty() => "-".to_owned(),
+        None => cats,
+    };
     writeln!(
         out,
         "  categories {}; {}; provider {}; country {}",
-        if cats.is_empty() { "-" } else { &cats },
+        cats,
         match (a.asn(), a.as_org()) {
             (Some(n), Some(org)) => format!("AS{n} {}", escape(org)),
             (Some(n), None) => format!("AS{n}"),

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use ipsieve::Answer;
+use ipsieve_builder::manifest::day_string;
 use serde::Serialize;
 
 use crate::{explain, output};
@@ -48,6 +49,9 @@ struct JsonAnswer<'a> {
     provider: Option<&'a str>,
     country: Option<&'a str>,
     sources: Vec<&'a str>,
+    /// The newest snapshot date (`YYYY-MM-DD`) of a source asserting one of the categories,
+    /// or null.
+    last_seen: Option<String>,
     /// ip2geoapi-style, 0..=100, higher is more trustworthy.
     trust_score: u8,
     /// ip2geoapi-style: low, medium, high, critical.
@@ -117,6 +121,7 @@ fn print_answer(out: &mut impl Write, input: &str, a: &Answer<'_>, output: Outpu
             provider: a.provider(),
             country: a.country(),
             sources: a.sources().collect(),
+            last_seen: a.last_seen_day().map(day_string),
             trust_score: a.trust_score(),
             risk_level: a.risk_level().as_str(),
             tier: a.tier().map(|t| t.as_str()),

@@ -92,6 +92,7 @@ fn build_then_lookup_json() {
         "provider",
         "country",
         "sources",
+        "last_seen",
         "trust_score",
         "risk_level",
         "tier",

@@ -49,6 +49,7 @@ struct Exported {
     score: f64,
     #[serde(default)]
     sources: Vec<String>,
+    network_last_seen: Option<String>,
 }
 
 #[test]
@@ -77,6 +78,8 @@ fn mmdb_export_is_deterministic_and_written_by_the_command_line() {
     let ip = Family::V4.addr(tor.first);
     let got: Exported = reader.lookup(ip).unwrap().decode().unwrap().unwrap();
     assert!(got.is_tor_exit_node && got.is_anonymous, "{ip}: {got:?}");
+    // The exit list's snapshot day (data/snapshot/sources.toml).
+    assert_eq!(got.network_last_seen.as_deref(), Some("2024-03-12"), "{ip}");
 
     // A binary format is not written to standard output.
     let o = bin()

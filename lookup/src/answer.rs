@@ -9,7 +9,7 @@ use crate::format::{class, hot, rec, NONE};
 use crate::types::{Categories, Verdict};
 
 /// The words of the empty record (nothing known), used for record 0 of every artifact.
-pub(crate) static EMPTY_RECORD: [u32; rec::WORDS] = [0, 0, NONE, NONE, 0, NONE, 0, 0];
+pub(crate) static EMPTY_RECORD: [u32; rec::WORDS] = [0, 0, NONE, NONE, 0, NONE, 0, NONE];
 
 /// What the artifact knows about one address.
 ///
@@ -232,6 +232,15 @@ impl<'a> Answer<'a> {
             return None;
         }
         std::str::from_utf8(cc).ok()
+    }
+    /// When the evidence was last seen: the newest snapshot day (days since 1970-01-01, UTC)
+    /// of a source asserting one of the answer's categories here; `None` when the answer has
+    /// no category or no such source is dated. Like MaxMind's `network_last_seen`: an
+    /// address a list gave up years ago answers an old day. Reads the record.
+    #[inline]
+    pub fn last_seen_day(&self) -> Option<u32> {
+        let day = self.rec()[rec::LAST_SEEN];
+        (day != NONE).then_some(day)
     }
     /// The verdict. Reads no record.
     #[inline]

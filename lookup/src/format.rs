@@ -466,8 +466,9 @@ pub mod rec {
     pub const SOURCE_SET: usize = 5;
     /// Flag bits ([`FLAG_HAS_ASN`]).
     pub const FLAGS: usize = 6;
-    /// Reserved, zero.
-    pub const RESERVED: usize = 7;
+    /// The newest snapshot day (days since 1970-01-01) of a source asserting one of the
+    /// record's categories, or [`crate::format::NONE`] (no category, or no dated source).
+    pub const LAST_SEEN: usize = 7;
     /// Set when the record carries an ASN.
     pub const FLAG_HAS_ASN: u32 = 1;
 }

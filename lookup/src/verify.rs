@@ -60,7 +60,8 @@ fn records(db: &Database) -> Result<Vec<u32>, OpenError> {
             && r[rec::CATEGORIES] & !crate::Categories::KNOWN_BITS == 0
             && country_ok
             && (cvs >> 16) as u8 <= 3
-            && (cvs >> 24) <= 100;
+            && (cvs >> 24) <= 100
+            && (r[rec::CATEGORIES] != 0 || r[rec::LAST_SEEN] == NONE);
         if !ok {
             return Err(bad(
                 Section::Records,

@@ -848,6 +848,12 @@ pub fn record(a: &Answer<'_>) -> Value {
     if !sources.is_empty() {
         m.push(("sources".into(), Value::Array(sources)));
     }
+    if let Some(day) = a.last_seen_day() {
+        m.push((
+            "network_last_seen".into(),
+            Value::String(crate::manifest::day_string(day)),
+        ));
+    }
     Value::Map(m)
 }
 
