@@ -19,7 +19,8 @@ use axum::Router;
 use ipsieve::{ActionClass, Answer, Categories, Verdict};
 use ipsieve_builder::manifest::day_string;
 use ipsieve_http::{AddrSource, ClientAddr, Decision, RequestId, Sieve, REQUEST_ID_HEADER};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 use super::metrics::{route_index, Metrics};
 use crate::lookup::JsonSpecial;
@@ -43,6 +44,9 @@ pub(crate) struct AppState {
 }
 
 type Shared = Arc<AppState>;
+
+/// A JSON object as parsed.
+type Object = Map<String, Value>;
 
 /// The router: every route, the JSON 404 and 405, the body limit and the counting middleware.
 pub(crate) fn router(state: Shared) -> Router {
@@ -173,11 +177,8 @@ fn clip(text: &str, max: usize) -> String {
     out
 }
 
-/// Reads the body (within `--body-timeout` and `--max-body`) and parses it as `T`.
-async fn read_json<T: serde::de::DeserializeOwned>(
-    s: &AppState,
-    request: Request,
-) -> Result<T, ApiError> {
+/// Reads the body (within `--body-timeout` and `--max-body`) and parses it as a JSON object.
+async fn read_json(s: &AppState, request: Request) -> Result<Object, ApiError> {
     let bytes = match tokio::time::timeout(s.body_timeout, Bytes::from_request(request, &())).await
     {
         Err(_) => {
@@ -208,22 +209,32 @@ async fn read_json<T: serde::de::DeserializeOwned>(
         }
         Ok(Ok(b)) => b,
     };
-    serde_json::from_slice(&bytes).map_err(|e| {
-        use serde_json::error::Category;
-        match e.classify() {
-            Category::Data => ApiError::bad_request(
-                "invalid_request",
-                format!(
-                    "the JSON does not have the expected shape: {}",
-                    clip(&e.to_string(), 200)
-                ),
-            ),
-            _ => ApiError::bad_request(
-                "malformed_json",
-                format!("the body is not valid JSON: {}", clip(&e.to_string(), 200)),
-            ),
-        }
-    })
+    match serde_json::from_slice(&bytes) {
+        Ok(Value::Object(o)) => Ok(o),
+        Ok(_) => Err(ApiError::bad_request(
+            "invalid_request",
+            "the body must be a JSON object",
+        )),
+        Err(e) => Err(ApiError::bad_request(
+            "malformed_json",
+            format!("the body is not valid JSON: {}", clip(&e.to_string(), 200)),
+        )),
+    }
+}
+
+/// The string field `name` of a request object.
+fn string_field<'a>(o: &'a Object, name: &str) -> Result<&'a str, ApiError> {
+    match o.get(name) {
+        Some(Value::String(s)) => Ok(s),
+        None => Err(ApiError::bad_request(
+            "invalid_request",
+            format!("the body has no `{name}` field"),
+        )),
+        Some(_) => Err(ApiError::bad_request(
+            "invalid_request",
+            format!("`{name}` must be a string"),
+        )),
+    }
 }
 
 /// An address from client text (blanks around it allowed).
@@ -273,11 +284,6 @@ const ANONYMIZER: Categories = Categories::TOR_EXIT
 /// `AS64496`.
 fn asn_text(a: &Answer<'_>) -> Option<String> {
     a.asn().map(|n| format!("AS{n}"))
-}
-
-#[derive(Deserialize)]
-struct CheckRequest {
-    ip: String,
 }
 
 /// `POST /v1/check`: IPLogs' answer.
@@ -386,8 +392,8 @@ impl<'a> CheckAnswer<'a> {
 async fn check(State(s): State<Shared>, request: Request) -> Response {
     let id = request_id(request.headers());
     let answer = async {
-        let body: CheckRequest = read_json(&s, request).await?;
-        let d = s.judge(parse_ip(&body.ip)?, &id)?;
+        let body = read_json(&s, request).await?;
+        let d = s.judge(parse_ip(string_field(&body, "ip")?)?, &id)?;
         let a = d.answer().ok_or_else(no_database)?;
         Ok::<_, ApiError>(json_response(
             StatusCode::OK,
@@ -396,11 +402,6 @@ async fn check(State(s): State<Shared>, request: Request) -> Response {
         ))
     };
     answer.await.unwrap_or_else(|e| e.response(&id))
-}
-
-#[derive(Deserialize)]
-struct BulkRequest {
-    ips: Vec<String>,
 }
 
 /// One row of `POST /v1/bulk-check`.
@@ -424,18 +425,39 @@ struct BulkAnswer<'a> {
 async fn bulk_check(State(s): State<Shared>, request: Request) -> Response {
     let id = request_id(request.headers());
     let answer = async {
-        let body: BulkRequest = read_json(&s, request).await?;
-        if body.ips.len() > BULK_MAX {
+        let body = read_json(&s, request).await?;
+        let list = match body.get("ips") {
+            Some(Value::Array(list)) => list,
+            None => {
+                return Err(ApiError::bad_request(
+                    "invalid_request",
+                    "the body has no `ips` field",
+                ))
+            }
+            Some(_) => {
+                return Err(ApiError::bad_request(
+                    "invalid_request",
+                    "`ips` must be an array of strings",
+                ))
+            }
+        };
+        if list.len() > BULK_MAX {
             return Err(ApiError::bad_request(
                 "too_many_ips",
                 format!(
                     "at most {BULK_MAX} addresses per request; this one has {}",
-                    body.ips.len()
+                    list.len()
                 ),
             ));
         }
-        let mut ips = Vec::with_capacity(body.ips.len());
-        for (i, text) in body.ips.iter().enumerate() {
+        let mut ips = Vec::with_capacity(list.len());
+        for (i, item) in list.iter().enumerate() {
+            let Value::String(text) = item else {
+                return Err(ApiError::bad_request(
+                    "invalid_request",
+                    format!("ips[{i}] must be a string"),
+                ));
+            };
             let ip = parse_ip(text).map_err(|e| ApiError {
                 message: format!("ips[{i}]: {}", e.message),
                 ..e
