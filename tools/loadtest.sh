@@ -89,7 +89,7 @@ LUA
 run() {
     local name=$1 script=$2
     echo
-    echo "== $name"
+    echo "== $name (rustc processes running: $(pgrep -c rustc || true); load average $(cut -d' ' -f1-3 /proc/loadavg))"
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$script" "$url" | tee "$work/$name.txt"
     if grep -q -e "Non-2xx" -e "Socket errors" "$work/$name.txt"; then
         echo "loadtest: $name: errors (above)" >&2

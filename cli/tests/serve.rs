@@ -728,3 +728,81 @@ fn serve_drains_an_in_flight_request_at_sigterm() {
     assert!(status.unwrap().success(), "{status:?}: {}", s.stderr());
     assert!(s.stderr().contains("draining"), "{}", s.stderr());
 }
+
+#[test]
+fn serve_ip_me_believes_forwarding_headers_only_from_trusted_proxies() {
+    let db = own_copy("forwarded");
+    let me = |s: &Server, header: Option<&str>| {
+        let mut r = s.http.get(format!("{}/ip/me", s.url));
+        if let Some(h) = header {
+            r = r.header("x-forwarded-for", h);
+        }
+        let (status, v) = reply(r.send().unwrap());
+        assert_eq!(status, 200, "{v}");
+        v
+    };
+    // This test's client (loopback) is a trusted proxy: the rightmost untrusted hop counts.
+    let trusted = Server::start(
+        &db,
+        &[
+            "--client-ip-header",
+            "x-forwarded-for",
+            "--trust-proxy",
+            "127.0.0.0/8",
+        ],
+    );
+    let v = me(&trusted, Some(&format!("203.0.113.9, {TOR}")));
+    assert_eq!(v["ip"], TOR);
+    assert_eq!(v["security"]["isTor"], true);
+    assert_eq!(me(&trusted, None)["ip"], "127.0.0.1", "a proxy without the header");
+    drop(trusted);
+
+    // Trusting another network: the header is ignored (and counted); the peer is judged.
+    let untrusted = Server::start(
+        &db,
+        &[
+            "--client-ip-header",
+            "x-forwarded-for",
+            "--trust-proxy",
+            "10.0.0.0/8",
+        ],
+    );
+    let v = me(&untrusted, Some(TOR));
+    assert_eq!(v["ip"], "127.0.0.1");
+    assert_eq!(v["security"]["isTor"], false);
+    let (_, stats) = untrusted.get("/internal/stats");
+    assert_eq!(stats["forwardingHeadersIgnored"], 1, "{stats}");
+    drop(untrusted);
+
+    // A bad configuration is refused at start.
+    let out = bin()
+        .arg("serve")
+        .arg("--db")
+        .arg(&db)
+        .args(["--client-ip-header", "x-forwarded-for", "--trust-proxy", "nonsense"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--trust-proxy"), "{stderr}");
+}
+
+#[test]
+fn serve_refuses_to_start_without_an_artifact() {
+    let dir = ipsieve_testkit::fresh_dir("serve-none");
+    let bad = dir.join("bad.ipsieve");
+    std::fs::write(&bad, b"<html>not an artifact</html>").unwrap();
+    for db in [dir.join("missing.ipsieve"), bad] {
+        let out = bin()
+            .arg("serve")
+            .arg("--db")
+            .arg(&db)
+            .args(["--listen", "127.0.0.1:0"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        assert!(out.stdout.is_empty(), "printed an address without an artifact");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("opening"), "{stderr}");
+    }
+}
