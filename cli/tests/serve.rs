@@ -754,7 +754,11 @@ fn serve_ip_me_believes_forwarding_headers_only_from_trusted_proxies() {
     let v = me(&trusted, Some(&format!("203.0.113.9, {TOR}")));
     assert_eq!(v["ip"], TOR);
     assert_eq!(v["security"]["isTor"], true);
-    assert_eq!(me(&trusted, None)["ip"], "127.0.0.1", "a proxy without the header");
+    assert_eq!(
+        me(&trusted, None)["ip"],
+        "127.0.0.1",
+        "a proxy without the header"
+    );
     drop(trusted);
 
     // Trusting another network: the header is ignored (and counted); the peer is judged.
@@ -779,7 +783,12 @@ fn serve_ip_me_believes_forwarding_headers_only_from_trusted_proxies() {
         .arg("serve")
         .arg("--db")
         .arg(&db)
-        .args(["--client-ip-header", "x-forwarded-for", "--trust-proxy", "nonsense"])
+        .args([
+            "--client-ip-header",
+            "x-forwarded-for",
+            "--trust-proxy",
+            "nonsense",
+        ])
         .output()
         .unwrap();
     assert!(!out.status.success());
@@ -801,7 +810,10 @@ fn serve_refuses_to_start_without_an_artifact() {
             .output()
             .unwrap();
         assert!(!out.status.success());
-        assert!(out.stdout.is_empty(), "printed an address without an artifact");
+        assert!(
+            out.stdout.is_empty(),
+            "printed an address without an artifact"
+        );
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains("opening"), "{stderr}");
     }
