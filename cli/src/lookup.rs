@@ -69,9 +69,9 @@ struct JsonAnswer<'a> {
     signals: Vec<explain::JsonSignal<'a>>,
 }
 
-/// An IANA special-purpose block as JSON.
+/// An IANA special-purpose block as JSON (also `special` in `ipsieve serve`'s answers).
 #[derive(Serialize)]
-struct JsonSpecial {
+pub(crate) struct JsonSpecial {
     /// The registry's name (`Private-Use`, `Loopback`, …).
     name: &'static str,
     /// The registered block.
@@ -80,6 +80,18 @@ struct JsonSpecial {
     rfc: &'static str,
     /// The registry's "Globally Reachable" column.
     globally_reachable: bool,
+}
+
+impl JsonSpecial {
+    /// The block holding the answer's address, if any.
+    pub(crate) fn of(a: &Answer<'_>) -> Option<JsonSpecial> {
+        a.special().map(|b| JsonSpecial {
+            name: b.name(),
+            network: b.network().to_string(),
+            rfc: b.rfc(),
+            globally_reachable: b.is_globally_reachable(),
+        })
+    }
 }
 
 /// How `lookup` prints each answer.
@@ -106,12 +118,7 @@ fn print_answer(out: &mut impl Write, input: &str, a: &Answer<'_>, output: Outpu
         let j = JsonAnswer {
             ip: input.to_owned(),
             network: a.network().to_string(),
-            special: a.special().map(|b| JsonSpecial {
-                name: b.name(),
-                network: b.network().to_string(),
-                rfc: b.rfc(),
-                globally_reachable: b.is_globally_reachable(),
-            }),
+            special: JsonSpecial::of(a),
             is_bogon: a.is_bogon(),
             categories: a.categories().names().collect(),
             verdict: a.verdict().as_str(),

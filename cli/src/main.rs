@@ -18,6 +18,7 @@ mod fetch;
 mod lookup;
 mod output;
 mod progress;
+mod serve;
 mod stats;
 mod verify;
 
@@ -91,6 +92,12 @@ enum Command {
     /// CSV of `ip,expected_category` rows (docs/ACCURACY.md); a bad row is reported with its
     /// line number, the rest still count, and the run exits non-zero.
     Eval(eval::Args),
+    /// Serve the artifact over HTTP: a self-hosted JSON API in the shapes of IPLogs
+    /// (`POST /v1/check`, `POST /v1/bulk-check`) and ip2geoapi (`GET /ip/{ip}`), with
+    /// `/healthz`, Prometheus `/metrics` and `/internal/stats` (docs/HTTP.md). Prints the bound
+    /// address on standard output, logs to standard error, reloads a replaced artifact, and
+    /// drains the requests in flight at SIGTERM or SIGINT.
+    Serve(serve::Args),
 }
 
 impl Command {
@@ -123,6 +130,7 @@ impl Command {
             Command::Diff(args) => diff::run(&args),
             Command::Export(args) => export::run(&args).map(|()| true),
             Command::Eval(args) => eval::run(&args),
+            Command::Serve(args) => serve::run(&args),
         }
     }
 }

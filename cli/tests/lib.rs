@@ -17,4 +17,6 @@ mod fetch;
 mod fetch_guards;
 mod pipeline;
 mod publish;
+#[cfg(feature = "serve")]
+mod serve;
 mod sources;
