@@ -853,6 +853,10 @@ fn truncated_then_zero_filled_is_refused_or_caught_by_the_checksum() {
         for cut in [off, off + 1, off + len - 1] {
             let mut b = base.to_vec();
             b[cut..].fill(0);
+            if b == base {
+                // The tail was zeros already (the hot column's last byte is always zero).
+                continue;
+            }
             match Database::from_bytes(&b) {
                 Err(err) => {
                     let (blamed, reason) = named(&err).unwrap_or_else(|| panic!("{err:?}"));
@@ -1174,8 +1178,8 @@ struct Entry {
     len: u64,
     /// The section before it in the file, with its offset and length.
     prev: Option<(Section, u64, u64)>,
-    /// The section after it in the file.
-    next: Option<Section>,
+    /// The section after it in the file, with its offset.
+    next: Option<(Section, u64)>,
     /// Length of the whole artifact.
     file_len: u64,
 }
@@ -1263,8 +1267,10 @@ fn hostile_directory_entries_name_the_section() {
         }),
         ("runs into the next section", |e| {
             let why = format!("overlaps section '{}'", e.s.name());
-            let l = e.len + 64.max(e.s.elem_size() as u64);
-            Some(((e.off, l), (e.next?, why)))
+            // One element past the next section's start (which may be a short last section).
+            let (next, next_off) = e.next?;
+            let l = (next_off - e.off + 1).next_multiple_of(e.s.elem_size() as u64);
+            Some(((e.off, l), (next, why)))
         }),
     ];
     for base in [artifact(), &small_artifact()[..]] {
@@ -1279,7 +1285,7 @@ fn hostile_directory_entries_name_the_section() {
                     let (ps, po, pl) = sections[p];
                     (ps, po as u64, pl as u64)
                 }),
-                next: sections.get(i + 1).map(|n| n.0),
+                next: sections.get(i + 1).map(|n| (n.0, n.1 as u64)),
                 file_len: base.len() as u64,
             };
             for (what, rewrite) in &cases {
