@@ -452,7 +452,8 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
         for &rank in &r.sources {
             let i = source_by_rank[rank as usize];
             let s = &b.sources[i];
-            scorer.add(asserted[i], s.tier, weight_hundredths(s.weight));
+            let age = ipsieve::classify::evidence_age(b.build_time, s.snapshot_day);
+            scorer.add_aged(asserted[i], s.tier, weight_hundredths(s.weight), age);
         }
         let (verdict, score) = scorer.finish();
         // The newest snapshot day of a source asserting one of the answer's categories here.

@@ -63,8 +63,23 @@ fn every_exit_address_is_a_tor_exit() {
     for x in &exits {
         let a = db.lookup(x.address);
         assert!(a.is_tor() && a.is_anonymous(), "{}", x.address);
-        assert_eq!(a.verdict(), Verdict::VpnDetected);
-        assert!(a.sources().any(|s| s == "tor-exit-addresses"));
+        // The list of 2024-03-12 is 460 days old at the snapshot's build time (2025-06-15):
+        // its weight has decayed to the floor, half of a fresh listing's (vpn_likely, not
+        // vpn_detected; docs/INTELLIGENCE.md, "Decay with age").
+        let tor = a
+            .signals()
+            .find(|s| s.name() == "tor-exit-addresses")
+            .unwrap();
+        assert_eq!(tor.age_days(), Some(460), "{}", x.address);
+        assert_eq!(tor.weight_hundredths(), 50, "{}", x.address);
+        let alone = a.categories() == ipsieve::Categories::TOR_EXIT;
+        let expected = if alone {
+            Verdict::VpnLikely
+        } else {
+            // e.g. an exit in AWS space: 0.50 + hosting 0.35.
+            a.verdict().max(Verdict::VpnLikely)
+        };
+        assert_eq!(a.verdict(), expected, "{}", x.address);
     }
 }
 

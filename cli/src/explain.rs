@@ -20,6 +20,9 @@ pub(crate) struct JsonSignal<'a> {
     weight: f32,
     /// `YYYY-MM-DD`, or null when the source has no date.
     snapshot: Option<String>,
+    /// Days between the snapshot and the build, which the weight decays by; null when the
+    /// source has no date.
+    age_days: Option<u32>,
 }
 
 impl<'a> JsonSignal<'a> {
@@ -31,6 +34,7 @@ impl<'a> JsonSignal<'a> {
             tier: s.tier().as_str(),
             weight: s.weight(),
             snapshot: s.snapshot_day().map(day_string),
+            age_days: s.age_days(),
         }
     }
 }
@@ -152,7 +156,11 @@ pub(crate) fn print_text(out: &mut impl Write, input: &str, a: &Answer<'_>) -> R
             r[2],
             r[3],
             s.weight(),
-            s.snapshot_day().map_or_else(|| "-".to_owned(), day_string),
+            match (s.snapshot_day(), s.age_days()) {
+                (Some(day), Some(age)) => format!("{} ({age} days old)", day_string(day)),
+                (Some(day), None) => day_string(day),
+                (None, _) => "-".to_owned(),
+            },
             w0 = widths[0],
             w1 = widths[1],
             w2 = widths[2],

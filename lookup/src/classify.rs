@@ -10,8 +10,10 @@
 //! 1. **Signals.** Every source covering the address is a signal. Its categories are the
 //!    categories the source asserts that the answer holds ([`signal_categories`]).
 //! 2. **Weight per category.** A signal's weight for one of its categories is
-//!    [`BASE_WEIGHTS`]`[category][tier]` scaled by the source's own weight (0..=1, default 1),
-//!    in hundredths, rounded ([`category_weight`]).
+//!    [`BASE_WEIGHTS`]`[category][tier]` scaled by the source's own weight (0..=1, default 1)
+//!    and by the decay of evidence of the source's age at build time ([`decay_percent`]: a
+//!    half-life per category, [`HALF_LIVES`], never below [`DECAY_FLOOR`]), in hundredths,
+//!    rounded ([`aged_category_weight`]).
 //! 3. **Privacy relays.** When the answer holds `relay`, a signal's `hosting` counts nothing,
 //!    and neither does any signal of the `asn-heuristic` or `keyword` tier ([`counted`]): relay
 //!    egress runs on CDN address space by design, so a hosting or ASN-wide rule says nothing
@@ -33,6 +35,74 @@ pub const BASE_WEIGHTS: [(Categories, [u8; 4]); 6] = [
     (Categories::HOSTING, [35, 30, 15, 5]),
     (Categories::RELAY, [10, 8, 4, 2]),
 ];
+
+/// Half-life in days of each category's evidence: a listing that old counts half of what a
+/// fresh one does ([`decay_percent`]). Tor relays change role and address and public proxies
+/// die within days; VPN servers move in months; hosting ranges change hands in years. Rows in
+/// [`Categories::NAMED`] order.
+pub const HALF_LIVES: [(Categories, u32); 6] = [
+    (Categories::TOR_EXIT, 30),
+    (Categories::TOR_RELAY, 30),
+    (Categories::VPN, 365),
+    (Categories::PROXY, 14),
+    (Categories::HOSTING, 1095),
+    (Categories::RELAY, 365),
+];
+
+/// The least share of its fresh weight, in percent, that evidence keeps however old it is: a
+/// stale listing drops towards a lower verdict instead of standing forever, but is never
+/// ignored (the category itself stays in the answer).
+pub const DECAY_FLOOR: u8 = 50;
+
+/// The share of its fresh weight, in percent ([`DECAY_FLOOR`]..=100), that evidence of one
+/// category keeps when it is `age_days` old at build time: `100 × 2^(−age / half-life)`,
+/// rounded, never below the floor. 100 when the age is unknown (an undated source) or for an
+/// empty or unknown category.
+///
+/// ```
+/// use ipsieve::classify::decay_percent;
+/// use ipsieve::Categories;
+///
+/// assert_eq!(decay_percent(Categories::TOR_EXIT, Some(0)), 100);
+/// assert_eq!(decay_percent(Categories::TOR_EXIT, Some(15)), 71); // half a half-life
+/// assert_eq!(decay_percent(Categories::TOR_EXIT, Some(30)), 50);
+/// assert_eq!(decay_percent(Categories::TOR_EXIT, Some(400)), 50); // the floor
+/// assert_eq!(decay_percent(Categories::HOSTING, Some(365)), 79);
+/// assert_eq!(decay_percent(Categories::VPN, None), 100);
+/// ```
+pub fn decay_percent(category: Categories, age_days: Option<u32>) -> u8 {
+    let (Some(age), Some(&(_, half_life))) =
+        (age_days, HALF_LIVES.iter().find(|(c, _)| *c == category))
+    else {
+        return 100;
+    };
+    let kept = 100.0 * 0.5f64.powf(f64::from(age) / f64::from(half_life.max(1)));
+    kept.round().clamp(f64::from(DECAY_FLOOR), 100.0) as u8
+}
+
+/// [`category_weight`] of evidence `age_days` old at build time: `round(base × source_weight
+/// × decay / 10^4)` with the decay of [`decay_percent`]; equal to [`category_weight`] for fresh
+/// or undated evidence.
+pub fn aged_category_weight(
+    category: Categories,
+    tier: Tier,
+    source_weight: u8,
+    age_days: Option<u32>,
+) -> u8 {
+    let fresh = category_weight(category, tier, 100);
+    let sw = u32::from(source_weight.min(100));
+    let decay = u32::from(decay_percent(category, age_days));
+    ((u32::from(fresh) * sw * decay + 5_000) / 10_000) as u8
+}
+
+/// The age in days at build time of evidence from `snapshot_day` (days since 1970-01-01), for
+/// an artifact built at `build_time` (Unix seconds): `None` for an undated source, 0 for a
+/// snapshot dated after the build.
+pub fn evidence_age(build_time: u64, snapshot_day: Option<u32>) -> Option<u32> {
+    let build_day = build_time / 86_400;
+    snapshot_day
+        .map(|day| u32::try_from(build_day.saturating_sub(u64::from(day))).unwrap_or(u32::MAX))
+}
 
 /// Lowest score (hundredths) of the verdict `vpn_detected`.
 pub const DETECTED_FROM: u8 = 75;
@@ -88,29 +158,22 @@ pub const fn category_weight(category: Categories, tier: Tier, source_weight: u8
     0
 }
 
-/// The weight of a whole signal, in hundredths: the largest [`category_weight`] of the
+/// The weight of a whole signal, in hundredths: the largest [`aged_category_weight`] of the
 /// categories that count ([`counted`]); 0 when none does.
-#[inline]
-pub const fn signal_weight(
+pub fn signal_weight(
     signal: Categories,
     tier: Tier,
     source_weight: u8,
+    age_days: Option<u32>,
     answer: Categories,
 ) -> u8 {
     let c = counted(signal, tier, answer);
-    let mut best = 0;
-    let mut i = 0;
-    while i < BASE_WEIGHTS.len() {
-        let cat = BASE_WEIGHTS[i].0;
-        if c.bits() & cat.bits() != 0 {
-            let w = category_weight(cat, tier, source_weight);
-            if w > best {
-                best = w;
-            }
-        }
-        i += 1;
-    }
-    best
+    BASE_WEIGHTS
+        .iter()
+        .filter(|(cat, _)| c.contains(*cat))
+        .map(|&(cat, _)| aged_category_weight(cat, tier, source_weight, age_days))
+        .max()
+        .unwrap_or(0)
 }
 
 /// The verdict of a score in hundredths: `vpn_detected` from [`DETECTED_FROM`], `vpn_likely`
@@ -176,13 +239,26 @@ impl Scorer {
     }
 
     /// Adds the signal of one source: the categories it asserts (anything outside the answer
-    /// is ignored), its tier and its own weight in hundredths.
+    /// is ignored), its tier and its own weight in hundredths; fresh evidence (see
+    /// [`Scorer::add_aged`]).
     pub fn add(&mut self, asserted: Categories, tier: Tier, source_weight: u8) {
+        self.add_aged(asserted, tier, source_weight, None);
+    }
+
+    /// [`Scorer::add`] for evidence `age_days` old at build time ([`evidence_age`]; `None`:
+    /// undated), whose weights decay ([`decay_percent`]).
+    pub fn add_aged(
+        &mut self,
+        asserted: Categories,
+        tier: Tier,
+        source_weight: u8,
+        age_days: Option<u32>,
+    ) {
         let signal = signal_categories(asserted, self.answer);
         let c = counted(signal, tier, self.answer);
         for (best, &(cat, _)) in self.best.iter_mut().zip(&BASE_WEIGHTS) {
             if c.contains(cat) {
-                *best = (*best).max(category_weight(cat, tier, source_weight));
+                *best = (*best).max(aged_category_weight(cat, tier, source_weight, age_days));
             }
         }
     }
@@ -269,6 +345,37 @@ mod tests {
     }
 
     #[test]
+    fn half_lives_follow_named_order_and_decay_is_bounded() {
+        for ((cat, half_life), (named, _)) in HALF_LIVES.iter().zip(Categories::NAMED) {
+            assert_eq!(*cat, named);
+            assert_eq!(decay_percent(*cat, Some(*half_life)), 50);
+            let mut last = 100;
+            for age in [0, 1, half_life / 2, *half_life, 10 * half_life, u32::MAX] {
+                let d = decay_percent(*cat, Some(age));
+                assert!((DECAY_FLOOR..=last).contains(&d), "{cat:?} {age}: {d}");
+                last = d;
+            }
+        }
+        // Fresh and undated evidence weigh as before.
+        for (cat, _) in BASE_WEIGHTS {
+            for tier in Tier::ALL {
+                for sw in [0, 37, 100] {
+                    let fresh = category_weight(cat, tier, sw);
+                    assert_eq!(aged_category_weight(cat, tier, sw, None), fresh);
+                    assert_eq!(aged_category_weight(cat, tier, sw, Some(0)), fresh);
+                }
+            }
+        }
+        // A year-old Tor exit listing: vpn_detected drops to vpn_likely.
+        let mut s = Scorer::new(Categories::TOR_EXIT);
+        s.add_aged(Categories::TOR_EXIT, Tier::FirstParty, 100, Some(365));
+        assert_eq!(s.finish(), (Verdict::VpnLikely, 50));
+        assert_eq!(evidence_age(86_400 * 100, Some(90)), Some(10));
+        assert_eq!(evidence_age(86_400 * 100, Some(200)), Some(0));
+        assert_eq!(evidence_age(86_400 * 100, None), None);
+    }
+
+    #[test]
     fn thresholds() {
         let v = |s| verdict_for_score(s);
         assert_eq!(
@@ -297,7 +404,7 @@ mod tests {
         s.add(Categories::VPN, Tier::AsnHeuristic, 100);
         assert_eq!(s.finish(), (Verdict::Clean, 10));
         assert_eq!(
-            signal_weight(Categories::HOSTING, Tier::FirstParty, 100, answer),
+            signal_weight(Categories::HOSTING, Tier::FirstParty, 100, None, answer),
             0
         );
         // A VPN's own list still counts on relay space.

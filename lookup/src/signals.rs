@@ -14,6 +14,8 @@ pub struct Signal<'a> {
     source: SourceInfo<'a>,
     categories: Categories,
     weight: u8,
+    /// Age of the source's evidence at build time, in days (`None`: undated).
+    age: Option<u32>,
     /// All categories of the answer (rule 3 depends on them).
     answer: Categories,
 }
@@ -27,6 +29,7 @@ impl std::fmt::Debug for Signal<'_> {
             .field("tier", &self.tier())
             .field("weight", &self.weight())
             .field("snapshot_day", &self.snapshot_day())
+            .field("age_days", &self.age)
             .finish()
     }
 }
@@ -71,7 +74,13 @@ impl<'a> Signal<'a> {
         if !self.counted().contains(category) {
             return 0;
         }
-        classify::category_weight(category, self.tier(), source_weight(&self.source))
+        classify::aged_category_weight(category, self.tier(), source_weight(&self.source), self.age)
+    }
+    /// How old the source's evidence was when the artifact was built, in days (`None` for an
+    /// undated source): the age its weights decay by ([`classify::decay_percent`]).
+    #[inline]
+    pub fn age_days(&self) -> Option<u32> {
+        self.age
     }
     /// The categories that count towards the score: [`Signal::categories`] minus what a
     /// privacy relay discounts (rule 3 of [`crate::classify`]).
@@ -131,16 +140,19 @@ impl<'a> Iterator for Signals<'a> {
                 continue;
             };
             let categories = classify::signal_categories(source.categories(), self.answer);
+            let age = classify::evidence_age(self.db.build_time(), source.snapshot_day());
             let weight = classify::signal_weight(
                 categories,
                 source.tier(),
                 source_weight(&source),
+                age,
                 self.answer,
             );
             return Some(Signal {
                 source,
                 categories,
                 weight,
+                age,
                 answer: self.answer,
             });
         }

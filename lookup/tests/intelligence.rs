@@ -1,7 +1,7 @@
 //! The classification rules as documented in `docs/INTELLIGENCE.md` are the rules in
 //! `ipsieve::classify`, and the golden artifact's answers explain themselves.
 
-use ipsieve::classify::{self, Scorer, BASE_WEIGHTS};
+use ipsieve::classify::{self, Scorer, BASE_WEIGHTS, DECAY_FLOOR, HALF_LIVES};
 use ipsieve::{Categories, Database, RiskLevel, Tier, Verdict};
 
 fn doc() -> String {
@@ -55,6 +55,23 @@ fn documented_weights_are_the_code() {
             assert_eq!(classify::category_weight(cat, *tier, 100), w);
         }
     }
+}
+
+#[test]
+fn documented_half_lives_are_the_code() {
+    let rows = table(&doc(), "half-lives");
+    assert_eq!(rows.len(), HALF_LIVES.len());
+    for (row, &(cat, days)) in rows.iter().zip(&HALF_LIVES) {
+        assert_eq!(Categories::from_name(&row[0]), Some(cat), "row {row:?}");
+        assert_eq!(row[1], days.to_string(), "{}", row[0]);
+        // "after a year": the percentage kept, as documented.
+        let kept = format!("{} %", classify::decay_percent(cat, Some(365)));
+        assert_eq!(row[2], kept, "{}", row[0]);
+    }
+    assert!(
+        doc().contains(&format!("never below {DECAY_FLOOR} %")),
+        "the floor is documented"
+    );
 }
 
 #[test]
