@@ -183,6 +183,13 @@ fn publish(live: &Path, bytes: &[u8]) {
     std::fs::rename(&tmp, live).unwrap();
 }
 
+/// The keys of a JSON object, sorted.
+fn sorted_keys(v: &Value) -> Vec<&str> {
+    let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    keys
+}
+
 fn health(s: &Server) -> Value {
     let (status, v) = s.get("/healthz");
     assert_eq!(status, 200, "{v}");
@@ -220,15 +227,8 @@ fn serve_answers_in_the_api_shapes() {
     assert_eq!(info["vpn_provider_sources"], json!(["tor-exit-addresses"]));
     assert_eq!(tor["special"], Value::Null);
     assert_eq!(tor["request_id"].as_str().unwrap().len(), 20);
-    let mut keys: Vec<&str> = tor
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(|k| k.as_str())
-        .collect();
-    keys.sort_unstable();
     assert_eq!(
-        keys,
+        sorted_keys(&tor),
         [
             "confidence",
             "ip_info",
@@ -285,15 +285,8 @@ fn serve_answers_in_the_api_shapes() {
     assert_eq!(sec["proxyType"], "TOR");
     assert_eq!(sec["trustScore"], 50);
     assert_eq!(sec["riskLevel"], "high");
-    let mut keys: Vec<&str> = sec
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(|k| k.as_str())
-        .collect();
-    keys.sort_unstable();
     assert_eq!(
-        keys,
+        sorted_keys(&sec),
         [
             "isAnonymous",
             "isHosting",
@@ -346,15 +339,8 @@ fn serve_answers_in_the_api_shapes() {
     assert_eq!(rows[1]["asn"], "AS32727");
     assert_eq!(rows[2]["provider"], "Amazon AWS");
     assert_eq!(rows[4]["asn"], Value::Null);
-    let mut keys: Vec<&str> = rows[0]
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(|k| k.as_str())
-        .collect();
-    keys.sort_unstable();
     assert_eq!(
-        keys,
+        sorted_keys(&rows[0]),
         ["asn", "country", "ip", "provider", "score", "verdict"]
     );
     let (status, bulk) = s.post("/v1/bulk-check", r#"{"ips": []}"#);
