@@ -286,7 +286,7 @@ fn serve_answers_in_the_api_shapes() {
     assert_eq!(sec["trustScore"], 50);
     assert_eq!(sec["riskLevel"], "high");
     assert_eq!(
-        sorted_keys(&sec),
+        sorted_keys(sec),
         [
             "isAnonymous",
             "isHosting",
