@@ -508,13 +508,6 @@ pub mod hot {
             None
         }
     }
-
-    /// The country code bytes of a hot entry (`[0, 0]` for none).
-    #[inline(always)]
-    pub const fn country(e: &[u32; WORDS]) -> [u8; 2] {
-        let w = e[COUNTRY_FLAGS];
-        [w as u8, (w >> 8) as u8]
-    }
 }
 
 /// Source-table layout: eight `u32` words per source.
