@@ -805,4 +805,41 @@ fn serve_refuses_to_start_without_an_artifact() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains("opening"), "{stderr}");
     }
+    // Absurd limits and durations are refused before anything starts.
+    for (flag, value, why) in [
+        ("--max-body", "0", "0 is not in 1..=16777216"),
+        ("--max-body", "18446744073709551616", "number too large"),
+        (
+            "--max-body",
+            "99999999999",
+            "99999999999 is not in 1..=16777216",
+        ),
+        ("--header-timeout", "0s", "give a duration above zero"),
+        (
+            "--body-timeout",
+            "100000s",
+            "give a duration above zero and at most a day",
+        ),
+        ("--poll-interval", "1e20", "the unit must be ms, s or m"),
+    ] {
+        let out = bin()
+            .args([
+                "serve",
+                "--db",
+                "x.ipsieve",
+                "--listen",
+                "127.0.0.1:0",
+                flag,
+                value,
+            ])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{flag} {value}");
+        assert!(out.stdout.is_empty(), "{flag} {value}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(flag) && stderr.contains(why),
+            "{flag} {value}: {stderr}"
+        );
+    }
 }

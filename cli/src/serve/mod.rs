@@ -32,9 +32,10 @@ pub(crate) struct Args {
     /// output as `http://ADDRESS:PORT`; logs go to standard error (RUST_LOG sets the level).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub(crate) listen: SocketAddr,
-    /// The largest request body accepted, in bytes; a larger one gets 413.
-    #[arg(long, default_value_t = 64 * 1024)]
-    pub(crate) max_body: usize,
+    /// The largest request body accepted, in bytes (1 to 16 MiB); a larger one gets 413.
+    #[arg(long, default_value_t = 64 * 1024,
+          value_parser = clap::value_parser!(u64).range(1..=16 << 20))]
+    pub(crate) max_body: u64,
     /// How long a client may take to send a request's headers (`10s`, `500ms`); a slower one
     /// has its connection closed.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]

@@ -68,7 +68,8 @@ async fn serve(args: &Args, sieve: Sieve, shared: SharedDatabase) -> Result<bool
     let state = Arc::new(AppState {
         sieve,
         metrics: Metrics::default(),
-        max_body: args.max_body,
+        // At most 16 MiB (checked by clap): fits any usize.
+        max_body: usize::try_from(args.max_body).unwrap_or(usize::MAX),
         body_timeout: args.body_timeout,
         started: Instant::now(),
     });
