@@ -163,25 +163,11 @@ def write_manifest(path, sources, enabled):
         f.write(''.join(out))
 
 
-def data_day(sources):
-    """The newest snapshot date of the manifest: the day every artifact here is built as of
-    (SOURCE_DATE_EPOCH), so that evidence decays by its age on the data's own day, not on the
-    day the script runs, and the page stays the same for the same data."""
-    days = [s['snapshot'] for s in sources if 'snapshot' in s]
-    if not days:
-        die('no source of the manifest has a snapshot date')
-    return max(days)
-
-
 def build(work, name, sources, enabled):
     manifest = os.path.join(work, f'{name}.toml')
     db = os.path.join(work, f'{name}.ipsieve')
     write_manifest(manifest, sources, enabled)
-    day = datetime.date.fromisoformat(str(data_day(sources)))
-    epoch = int(datetime.datetime(day.year, day.month, day.day,
-                                  tzinfo=datetime.timezone.utc).timestamp())
-    run([BIN, 'build', '--quiet', '--sources', manifest, '--out', db],
-        env={**os.environ, 'SOURCE_DATE_EPOCH': str(epoch)})
+    run([BIN, 'build', '--quiet', '--sources', manifest, '--out', db])
     return db
 
 
@@ -478,10 +464,7 @@ def render(sources, by_name, enabled, loo, negatives, neg_total, flagged_neg, ho
       'the repository, and takes about two minutes; without the data it says so and writes '
       'nothing):\n\n')
     w('```sh\npython3 tools/eval_accuracy.py\n```\n\n')
-    w(f'Sampling is seeded (seed {args.seed}), and every artifact is built as of the newest '
-      f'snapshot date of the manifest ({data_day(sources)}, as `SOURCE_DATE_EPOCH`), so that '
-      'evidence decays by its age on the data\'s own day (docs/INTELLIGENCE.md, "Decay with '
-      'age"): the same data gives the same page.\n\n')
+    w(f'Sampling is seeded (seed {args.seed}); the same data gives the same page.\n\n')
 
     # headline
     tor_new = next(r for r in loo if r['x']['id'] == 'tor-newest')

@@ -432,6 +432,10 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
     let mut class_words: Vec<u32> = vec![0];
     let mut class_ids: HashMap<u32, u32> = HashMap::from([(0, 0)]);
     let mut leaf_values: Vec<u32> = Vec::with_capacity(records.len());
+    // The day every source's evidence ages to (the reader works out the same from the
+    // source table).
+    let data_day =
+        ipsieve::classify::data_day(b.build_time, b.sources.iter().map(|s| s.snapshot_day));
     for r in &records {
         let set = if r.sources.is_empty() {
             NONE
@@ -452,7 +456,7 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
         for &rank in &r.sources {
             let i = source_by_rank[rank as usize];
             let s = &b.sources[i];
-            let age = ipsieve::classify::evidence_age(b.build_time, s.snapshot_day);
+            let age = ipsieve::classify::evidence_age(data_day, s.snapshot_day);
             scorer.add_aged(asserted[i], s.tier, weight_hundredths(s.weight), age);
         }
         let (verdict, score) = scorer.finish();

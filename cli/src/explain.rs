@@ -20,8 +20,8 @@ pub(crate) struct JsonSignal<'a> {
     weight: f32,
     /// `YYYY-MM-DD`, or null when the source has no date.
     snapshot: Option<String>,
-    /// Days between the snapshot and the build, which the weight decays by; null when the
-    /// source has no date.
+    /// Days between the snapshot and the artifact's data day (its newest snapshot, or the
+    /// build day if earlier), which the weight decays by; null when the source has no date.
     age_days: Option<u32>,
 }
 
@@ -157,7 +157,12 @@ pub(crate) fn print_text(out: &mut impl Write, input: &str, a: &Answer<'_>) -> R
             r[3],
             s.weight(),
             match (s.snapshot_day(), s.age_days()) {
-                (Some(day), Some(age)) => format!("{} ({age} days old)", day_string(day)),
+                // The age counts to the artifact's data day (its newest snapshot).
+                (Some(day), Some(age)) => format!(
+                    "{} ({age} days old on {})",
+                    day_string(day),
+                    day_string(day.saturating_add(age))
+                ),
                 (Some(day), None) => day_string(day),
                 (None, _) => "-".to_owned(),
             },

@@ -11,7 +11,8 @@
 //!    categories the source asserts that the answer holds ([`signal_categories`]).
 //! 2. **Weight per category.** A signal's weight for one of its categories is
 //!    [`BASE_WEIGHTS`]`[category][tier]` scaled by the source's own weight (0..=1, default 1)
-//!    and by the decay of evidence of the source's age at build time ([`decay_percent`]: a
+//!    and by the decay of evidence of the source's age at the artifact's [`data_day`]
+//!    ([`decay_percent`]: a
 //!    half-life per category, [`HALF_LIVES`], never below [`DECAY_FLOOR`]), in hundredths,
 //!    rounded ([`aged_category_weight`]).
 //! 3. **Privacy relays.** When the answer holds `relay`, a signal's `hosting` counts nothing,
@@ -55,7 +56,7 @@ pub const HALF_LIVES: [(Categories, u32); 6] = [
 pub const DECAY_FLOOR: u8 = 50;
 
 /// The share of its fresh weight, in percent ([`DECAY_FLOOR`]..=100), that evidence of one
-/// category keeps when it is `age_days` old at build time: `100 × 2^(−age / half-life)`,
+/// category keeps when it is `age_days` old at the artifact's data day ([`data_day`]): `100 × 2^(−age / half-life)`,
 /// rounded, never below the floor. 100 when the age is unknown (an undated source) or for an
 /// empty or unknown category.
 ///
@@ -80,7 +81,7 @@ pub fn decay_percent(category: Categories, age_days: Option<u32>) -> u8 {
     kept.round().clamp(f64::from(DECAY_FLOOR), 100.0) as u8
 }
 
-/// [`category_weight`] of evidence `age_days` old at build time: `round(base × source_weight
+/// [`category_weight`] of evidence `age_days` old: `round(base × source_weight
 /// × decay / 10^4)` with the decay of [`decay_percent`]; equal to [`category_weight`] for fresh
 /// or undated evidence.
 pub fn aged_category_weight(
@@ -95,13 +96,25 @@ pub fn aged_category_weight(
     ((u32::from(fresh) * sw * decay + 5_000) / 10_000) as u8
 }
 
-/// The age in days at build time of evidence from `snapshot_day` (days since 1970-01-01), for
-/// an artifact built at `build_time` (Unix seconds): `None` for an undated source, 0 for a
-/// snapshot dated after the build.
-pub fn evidence_age(build_time: u64, snapshot_day: Option<u32>) -> Option<u32> {
-    let build_day = build_time / 86_400;
-    snapshot_day
-        .map(|day| u32::try_from(build_day.saturating_sub(u64::from(day))).unwrap_or(u32::MAX))
+/// The day an artifact's evidence ages are counted to: its *data day*, the newest snapshot
+/// date among its sources, or the build day if that is earlier (days since 1970-01-01). A
+/// nightly build of fresh data has its build day as data day; a build of old data (the
+/// vendored snapshot, years later) ages each source by how much older it is than the freshest
+/// evidence beside it, so the same data always gives the same scores whenever it is built.
+/// Staleness of the whole artifact is `ipsieve stats`' and the fetch's `max_age_days`' business.
+pub fn data_day(build_time: u64, snapshot_days: impl IntoIterator<Item = Option<u32>>) -> u32 {
+    let build_day = u32::try_from(build_time / 86_400).unwrap_or(u32::MAX);
+    snapshot_days
+        .into_iter()
+        .flatten()
+        .max()
+        .map_or(build_day, |newest| newest.min(build_day))
+}
+
+/// The age in days of evidence from `snapshot_day` in an artifact whose [`data_day`] is
+/// `data_day`: `None` for an undated source, 0 for a snapshot dated on or after it.
+pub fn evidence_age(data_day: u32, snapshot_day: Option<u32>) -> Option<u32> {
+    snapshot_day.map(|day| data_day.saturating_sub(day))
 }
 
 /// Lowest score (hundredths) of the verdict `vpn_detected`.
@@ -245,8 +258,8 @@ impl Scorer {
         self.add_aged(asserted, tier, source_weight, None);
     }
 
-    /// [`Scorer::add`] for evidence `age_days` old at build time ([`evidence_age`]; `None`:
-    /// undated), whose weights decay ([`decay_percent`]).
+    /// [`Scorer::add`] for evidence `age_days` old ([`evidence_age`]; `None`: undated), whose
+    /// weights decay ([`decay_percent`]).
     pub fn add_aged(
         &mut self,
         asserted: Categories,
@@ -370,9 +383,14 @@ mod tests {
         let mut s = Scorer::new(Categories::TOR_EXIT);
         s.add_aged(Categories::TOR_EXIT, Tier::FirstParty, 100, Some(365));
         assert_eq!(s.finish(), (Verdict::VpnLikely, 50));
-        assert_eq!(evidence_age(86_400 * 100, Some(90)), Some(10));
-        assert_eq!(evidence_age(86_400 * 100, Some(200)), Some(0));
-        assert_eq!(evidence_age(86_400 * 100, None), None);
+        assert_eq!(evidence_age(100, Some(90)), Some(10));
+        assert_eq!(evidence_age(100, Some(200)), Some(0));
+        assert_eq!(evidence_age(100, None), None);
+        // The newest snapshot, unless the build is older; the build day without dated sources.
+        let t = 86_400 * 100 + 5;
+        assert_eq!(data_day(t, [Some(90), None, Some(60)]), 90);
+        assert_eq!(data_day(t, [Some(120), Some(60)]), 100);
+        assert_eq!(data_day(t, [None]), 100);
     }
 
     #[test]

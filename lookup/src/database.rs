@@ -45,6 +45,8 @@ pub struct Database {
     /// Whether a source of the artifact is an RIR delegation file (format
     /// [`crate::special::RIR_DELEGATED_FORMAT`]): then space no RIR delegated is a bogon.
     delegations: bool,
+    /// The day evidence ages are counted to ([`crate::classify::data_day`]).
+    data_day: u32,
 }
 
 /// The sections a lookup reads, sliced once at open (so a lookup does no slicing of its own).
@@ -210,6 +212,7 @@ impl Database {
             cell,
             layout,
             delegations: false,
+            data_day: 0,
         };
         db.validate_top::<V4>()?;
         db.validate_top::<V6>()?;
@@ -217,6 +220,8 @@ impl Database {
             .sources()
             .any(|s| s.format() == crate::special::RIR_DELEGATED_FORMAT);
         db.delegations = delegations;
+        db.data_day =
+            crate::classify::data_day(db.build_time(), db.sources().map(|s| s.snapshot_day()));
         Ok(db)
     }
 
@@ -556,6 +561,13 @@ impl Database {
     /// Build time, Unix seconds (UTC).
     pub fn build_time(&self) -> u64 {
         self.layout.build_time
+    }
+
+    /// The artifact's data day (days since 1970-01-01): the newest snapshot date among its
+    /// sources, or the build day if earlier. Each signal's evidence ages from its source's
+    /// snapshot to this day ([`crate::Signal::age_days`], [`crate::classify::data_day`]).
+    pub fn data_day(&self) -> u32 {
+        self.data_day
     }
 
     /// The artifact's format version (major, minor).

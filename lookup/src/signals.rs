@@ -14,7 +14,7 @@ pub struct Signal<'a> {
     source: SourceInfo<'a>,
     categories: Categories,
     weight: u8,
-    /// Age of the source's evidence at build time, in days (`None`: undated).
+    /// Age of the source's evidence at the artifact's data day, in days (`None`: undated).
     age: Option<u32>,
     /// All categories of the answer (rule 3 depends on them).
     answer: Categories,
@@ -76,8 +76,9 @@ impl<'a> Signal<'a> {
         }
         classify::aged_category_weight(category, self.tier(), source_weight(&self.source), self.age)
     }
-    /// How old the source's evidence was when the artifact was built, in days (`None` for an
-    /// undated source): the age its weights decay by ([`classify::decay_percent`]).
+    /// How much older the source's snapshot is than the artifact's data day
+    /// ([`Database::data_day`](crate::Database::data_day)), in days (`None` for an undated
+    /// source): the age its weights decay by ([`classify::decay_percent`]).
     #[inline]
     pub fn age_days(&self) -> Option<u32> {
         self.age
@@ -140,7 +141,7 @@ impl<'a> Iterator for Signals<'a> {
                 continue;
             };
             let categories = classify::signal_categories(source.categories(), self.answer);
-            let age = classify::evidence_age(self.db.build_time(), source.snapshot_day());
+            let age = classify::evidence_age(self.db.data_day(), source.snapshot_day());
             let weight = classify::signal_weight(
                 categories,
                 source.tier(),
