@@ -188,15 +188,6 @@ impl LabelError {
     }
 }
 
-/// At most 80 characters of offending text, for messages.
-fn excerpt(s: &str) -> String {
-    const MAX: usize = 80;
-    match s.char_indices().nth(MAX) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_owned(),
-    }
-}
-
 /// Reads a labels file (see the [module docs](self) for the shape): one item per label row,
 /// in file order; a bad row is an `Err` naming its line and the stream goes on. After an I/O
 /// error ([`LabelError::is_fatal`]) the stream ends.
@@ -251,16 +242,16 @@ fn parse_row(line: usize, text: &str, fields: &[&str]) -> Result<Label, LabelErr
         return Err(LabelError::Fields {
             line,
             found: fields.len(),
-            text: excerpt(text),
+            text: ipsieve_sources::error::truncate(text),
         });
     };
     let ip = ip.parse::<IpAddr>().map_err(|_| LabelError::Address {
         line,
-        text: excerpt(ip),
+        text: ipsieve_sources::error::truncate(ip),
     })?;
     let expected = Expected::from_name(expected).ok_or_else(|| LabelError::Category {
         line,
-        text: excerpt(expected),
+        text: ipsieve_sources::error::truncate(expected),
     })?;
     Ok(Label { line, ip, expected })
 }

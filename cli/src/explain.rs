@@ -57,7 +57,14 @@ fn verdict_meaning(v: Verdict) -> &'static str {
 
 /// The explanation of one answer for a person: verdict and score with their equivalents, what
 /// the address is, then one line per source, strongest signal first.
-pub(crate) fn print_text(out: &mut impl Write, input: &str, a: &Answer<'_>) -> Result<()> {
+/// `data_day` is the artifact's ([`ipsieve::Database::data_day`]): the day each signal's age
+/// counts to.
+pub(crate) fn print_text(
+    out: &mut impl Write,
+    input: &str,
+    a: &Answer<'_>,
+    data_day: u32,
+) -> Result<()> {
     writeln!(out, "{} in {}", escape(input), a.network())?;
     if let Some(b) = a.special() {
         writeln!(
@@ -157,11 +164,10 @@ pub(crate) fn print_text(out: &mut impl Write, input: &str, a: &Answer<'_>) -> R
             r[3],
             s.weight(),
             match (s.snapshot_day(), s.age_days()) {
-                // The age counts to the artifact's data day (its newest snapshot).
                 (Some(day), Some(age)) => format!(
                     "{} ({age} days old on {})",
                     day_string(day),
-                    day_string(day.saturating_add(age))
+                    day_string(data_day)
                 ),
                 (Some(day), None) => day_string(day),
                 (None, _) => "-".to_owned(),

@@ -111,9 +111,16 @@ pub(crate) enum Output {
     Explain,
 }
 
-fn print_answer(out: &mut impl Write, input: &str, a: &Answer<'_>, output: Output) -> Result<()> {
+/// `data_day` is the artifact's, for `explain`'s ages.
+fn print_answer(
+    out: &mut impl Write,
+    input: &str,
+    a: &Answer<'_>,
+    output: Output,
+    data_day: u32,
+) -> Result<()> {
     if let Output::Explain = output {
-        explain::print_text(out, input, a)?;
+        explain::print_text(out, input, a, data_day)?;
     } else if let Output::Json = output {
         let j = JsonAnswer {
             ip: input.to_owned(),
@@ -264,7 +271,7 @@ pub(crate) fn run(db_path: &Path, output: Output, ips: &[String]) -> Result<bool
             return Ok(true);
         }
         if let Ok(ip) = t.parse::<IpAddr>() {
-            print_answer(out, t, &db.lookup(ip), output)?;
+            print_answer(out, t, &db.lookup(ip), output, db.data_day())?;
             return Ok(true);
         }
         out.flush()?;

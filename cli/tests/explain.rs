@@ -267,6 +267,13 @@ fn explain_text_shows_each_source_strongest_first() {
             let sig = a.signals().find(|s| s.name() == cols[0]).unwrap();
             assert_eq!(cols[at + 1], format!("{:.2}", sig.weight()));
             assert_eq!(cols[at + 3], snapshot, "{row}");
+            // Each dated signal's age counts to the artifact's data day: here the build day
+            // (2025-06-15), earlier than the newest snapshots (2026-08-22), whose age is 0.
+            if let Some(age) = sig.age_days() {
+                assert_eq!(db.data_day(), 20_254);
+                let ends = format!("({age} days old on 2025-06-15)");
+                assert!(row.trim_end().ends_with(&ends), "{row}");
+            }
             let cats = sig.categories().to_string();
             assert_eq!(cols[2], if cats.is_empty() { "-" } else { &cats }, "{row}");
         }

@@ -19,6 +19,7 @@ use axum::Router;
 use ipsieve::{ActionClass, Answer, Categories, Verdict};
 use ipsieve_builder::manifest::day_string;
 use ipsieve_http::{AddrSource, ClientAddr, Decision, RequestId, Sieve, REQUEST_ID_HEADER};
+use ipsieve_sources::error::truncate;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -168,15 +169,6 @@ fn request_id(headers: &HeaderMap) -> RequestId {
     RequestId::from_headers(headers).unwrap_or_else(RequestId::generate)
 }
 
-/// At most `max` characters of client text, for messages.
-fn clip(text: &str, max: usize) -> String {
-    let mut out: String = text.chars().take(max).collect();
-    if out.len() < text.len() {
-        out.push('…');
-    }
-    out
-}
-
 /// Reads the body (within `--body-timeout` and `--max-body`) and parses it as a JSON object.
 async fn read_json(s: &AppState, request: Request) -> Result<Object, ApiError> {
     let bytes = match tokio::time::timeout(s.body_timeout, Bytes::from_request(request, &())).await
@@ -201,10 +193,7 @@ async fn read_json(s: &AppState, request: Request) -> Result<Object, ApiError> {
         Ok(Err(e)) => {
             return Err(ApiError::bad_request(
                 "unreadable_body",
-                format!(
-                    "cannot read the request body: {}",
-                    clip(&e.body_text(), 200)
-                ),
+                format!("cannot read the request body: {}", truncate(&e.body_text())),
             ))
         }
         Ok(Ok(b)) => b,
@@ -217,7 +206,7 @@ async fn read_json(s: &AppState, request: Request) -> Result<Object, ApiError> {
         )),
         Err(e) => Err(ApiError::bad_request(
             "malformed_json",
-            format!("the body is not valid JSON: {}", clip(&e.to_string(), 200)),
+            format!("the body is not valid JSON: {}", truncate(&e.to_string())),
         )),
     }
 }
@@ -242,7 +231,7 @@ fn parse_ip(text: &str) -> Result<IpAddr, ApiError> {
     text.trim().parse().map_err(|_| {
         ApiError::bad_request(
             "invalid_ip",
-            format!("'{}' is not an IPv4 or IPv6 address", clip(text, 64)),
+            format!("'{}' is not an IPv4 or IPv6 address", truncate(text)),
         )
     })
 }
@@ -568,7 +557,7 @@ async fn ip(
     let id = request_id(&headers);
     let answer = || {
         let Path(text) =
-            path.map_err(|e| ApiError::bad_request("invalid_ip", clip(&e.body_text(), 200)))?;
+            path.map_err(|e| ApiError::bad_request("invalid_ip", truncate(&e.body_text())))?;
         let ip = parse_ip(&text)?;
         let d = s.judge(ip, &id)?;
         let a = d.answer().ok_or_else(no_database)?;
@@ -704,7 +693,7 @@ async fn not_found(method: Method, uri: Uri, headers: HeaderMap) -> Response {
         "not_found",
         format!(
             "no route {method} {}; the routes are {ROUTE_LIST}",
-            clip(uri.path(), 200)
+            truncate(uri.path())
         ),
     )
     .response(&request_id(&headers))
@@ -716,7 +705,7 @@ async fn method_not_allowed(method: Method, uri: Uri, headers: HeaderMap) -> Res
         "method_not_allowed",
         format!(
             "{method} is not allowed on {}; the routes are {ROUTE_LIST}",
-            clip(uri.path(), 200)
+            truncate(uri.path())
         ),
     )
     .response(&request_id(&headers))
