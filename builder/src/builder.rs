@@ -1,6 +1,6 @@
 //! The [`Builder`]: declare sources, add their entries, then compile an artifact.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ops::RangeInclusive;
 use std::path::Path;
@@ -318,6 +318,10 @@ pub struct Builder {
     pub(crate) providers: Vec<String>,
     provider_ids: HashMap<String, u32>,
     pub(crate) as_names: BTreeMap<u32, String>,
+    /// ASN → the organisations its names give ([`crate::siblings::org_key`]).
+    pub(crate) as_orgs: BTreeMap<u32, BTreeSet<String>>,
+    /// ASN → its registered country ([`Builder::add_as_country`]).
+    pub(crate) as_country: BTreeMap<u32, [u8; 2]>,
     /// ASN → the ASN-list sources naming it.
     pub(crate) asn_lists: BTreeMap<u32, Vec<u32>>,
     pub(crate) build_time: u64,
@@ -571,9 +575,23 @@ impl Builder {
         Ok(())
     }
 
-    /// Records the organisation name of an AS (the last name given for an ASN wins).
+    /// Records the organisation name of an AS (the last name given for an ASN wins as the
+    /// answers' `as_org`). Every name given also names the AS's organisation for the
+    /// AS-organisation sibling rule ([`crate::siblings`]).
     pub fn add_as_name(&mut self, asn: u32, name: impl Into<String>) {
-        self.as_names.insert(asn, name.into());
+        let name = name.into();
+        if let Some(org) = crate::siblings::org_key(&name) {
+            self.as_orgs.entry(asn).or_default().insert(org);
+        }
+        self.as_names.insert(asn, name);
+    }
+
+    /// Records the country an AS is registered in (two letters; the alphabetically first
+    /// wins when sources differ, so the order of sources does not matter). The sibling rule's
+    /// eyeball guard compares an AS with its country's routed space ([`crate::siblings`]).
+    pub fn add_as_country(&mut self, asn: u32, cc: [u8; 2]) {
+        let slot = self.as_country.entry(asn).or_insert(cc);
+        *slot = (*slot).min(cc);
     }
 
     /// Number of entries added so far (IPv4, IPv6).

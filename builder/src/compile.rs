@@ -20,8 +20,9 @@ use ipsieve::format::{
 };
 use ipsieve::Categories;
 
-use crate::builder::{Builder, Entry};
+use crate::builder::{Builder, Entry, SourceSpec};
 use crate::error::BuildError;
+use crate::siblings::{self, SiblingLine};
 
 /// A compiled artifact and figures about it.
 #[derive(Debug, Clone)]
@@ -43,6 +44,8 @@ pub struct CompileStats {
     pub index_bytes: usize,
     /// Per category name: (IPv4 ranges, IPv4 addresses, IPv6 ranges, IPv6 addresses).
     pub per_category: Vec<(&'static str, CategoryCoverage)>,
+    /// The sources the AS-organisation sibling rule derived ([`crate::siblings`]).
+    pub siblings: Vec<SiblingLine>,
 }
 
 /// Coverage of one category.
@@ -85,8 +88,8 @@ impl RecordKey {
 
 /// The categories each source asserts, by source index: those it declares, plus those its
 /// entries add (a Tor consensus declares none and asserts `tor_exit` and `tor_relay`).
-fn asserted_categories(b: &Builder) -> Vec<Categories> {
-    let mut cats: Vec<Categories> = b.sources.iter().map(|s| s.categories).collect();
+fn asserted_categories(b: &Builder, sources: &[SourceSpec]) -> Vec<Categories> {
+    let mut cats: Vec<Categories> = sources.iter().map(|s| s.categories).collect();
     for e in b.v4.iter().chain(&b.v6) {
         cats[e.src as usize] |= Categories::from_bits(e.cats);
     }
@@ -344,16 +347,19 @@ fn coverage(ranges: &[(u128, u32)], records: &[RecordKey], top: u128) -> Vec<(u6
 }
 
 pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
-    let names: Vec<&str> = b.sources.iter().map(|s| s.name.as_str()).collect();
+    // The builder's sources plus those the AS-organisation sibling rule derives.
+    let derived = siblings::derive(b);
+    let sources = &derived.sources[..];
+    let names: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
     let source_rank = rank_by(&names);
     let mut asn_lists: HashMap<u32, Vec<(u32, u32)>> = HashMap::new();
-    for (&asn, srcs) in &b.asn_lists {
+    for (&asn, srcs) in &derived.asn_lists {
         let mut v: Vec<(u32, u32)> = srcs
             .iter()
             .map(|&s| {
                 (
                     source_rank[s as usize],
-                    b.sources[s as usize].categories.bits(),
+                    sources[s as usize].categories.bits(),
                 )
             })
             .collect();
@@ -361,13 +367,12 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
         v.dedup();
         asn_lists.insert(asn, v);
     }
-    let asserted = asserted_categories(b);
-    let mut day = vec![None; b.sources.len()];
-    for (i, s) in b.sources.iter().enumerate() {
+    let asserted = asserted_categories(b, sources);
+    let mut day = vec![None; sources.len()];
+    for (i, s) in sources.iter().enumerate() {
         day[source_rank[i] as usize] = s.snapshot_day;
     }
-    let newest_exit_list = b
-        .sources
+    let newest_exit_list = sources
         .iter()
         .zip(&asserted)
         .filter(|(_, c)| c.contains(Categories::TOR_EXIT))
@@ -386,7 +391,7 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
         provider_by_rank[ranks.provider[i] as usize] = p.as_str();
     }
     // Source rank → source index.
-    let mut source_by_rank = vec![0usize; b.sources.len()];
+    let mut source_by_rank = vec![0usize; sources.len()];
     for (i, &r) in ranks.source.iter().enumerate() {
         source_by_rank[r as usize] = i;
     }
@@ -407,9 +412,9 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
 
     // Strings and sources, in a content-determined order.
     let mut strings = Strings::default();
-    let mut source_words = Vec::with_capacity(b.sources.len() * src::WORDS);
+    let mut source_words = Vec::with_capacity(sources.len() * src::WORDS);
     for &i in &source_by_rank {
-        let s = &b.sources[i];
+        let s = &sources[i];
         let words = [
             strings.id(&s.name),
             strings.id(&s.format),
@@ -435,7 +440,7 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
     // The day every source's evidence ages to (the reader works out the same from the
     // source table).
     let data_day =
-        ipsieve::classify::data_day(b.build_time, b.sources.iter().map(|s| s.snapshot_day));
+        ipsieve::classify::data_day(b.build_time, sources.iter().map(|s| s.snapshot_day));
     for r in &records {
         let set = if r.sources.is_empty() {
             NONE
@@ -455,7 +460,7 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
         let mut scorer = Scorer::new(Categories::from_bits(r.cats));
         for &rank in &r.sources {
             let i = source_by_rank[rank as usize];
-            let s = &b.sources[i];
+            let s = &sources[i];
             let age = ipsieve::classify::evidence_age(data_day, s.snapshot_day);
             scorer.add_aged(asserted[i], s.tier, weight_hundredths(s.weight), age);
         }
@@ -466,7 +471,7 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
             .iter()
             .map(|&rank| source_by_rank[rank as usize])
             .filter(|&i| asserted[i].bits() & r.cats != 0)
-            .filter_map(|i| b.sources[i].snapshot_day)
+            .filter_map(|i| sources[i].snapshot_day)
             .max();
         let cc = r.country.unwrap_or([0, 0]);
         let words = [
@@ -493,7 +498,7 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
             Categories::from_bits(r.cats),
             r.sources.iter().map(|&rank| {
                 let i = source_by_rank[rank as usize];
-                (asserted[i], b.sources[i].tier)
+                (asserted[i], sources[i].tier)
             }),
         );
         let summary = class::encode(r.cats, weak.bits(), verdict as u32);
@@ -569,7 +574,7 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
     let counts = [
         (hdr::RECORD_COUNT, records.len() as u32),
         (hdr::STRING_COUNT, string_count as u32),
-        (hdr::SOURCE_COUNT, b.sources.len() as u32),
+        (hdr::SOURCE_COUNT, sources.len() as u32),
         (hdr::SET_COUNT, set_offsets.len() as u32 - 1),
     ];
     let bytes = serialise(&mut sections, b.build_time, &counts);
@@ -598,6 +603,7 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
             records: records.len(),
             index_bytes,
             per_category,
+            siblings: derived.lines,
         },
     })
 }

@@ -67,6 +67,7 @@ pub mod fuzz;
 pub mod load;
 pub mod manifest;
 pub mod report;
+pub mod siblings;
 mod special;
 mod trie;
 pub mod walk;

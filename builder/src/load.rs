@@ -255,6 +255,11 @@ impl Loading<'_> {
                 self.names += 1;
                 Ok(())
             }
+            Entry::AsCountry(asn, cc) => {
+                b.add_as_country(asn, cc);
+                self.names += 1;
+                Ok(())
+            }
             Entry::Asn(asn) => {
                 b.add_asn(id, asn)?;
                 self.names += 1;

@@ -488,7 +488,7 @@ impl SourceEntry {
             None => Tier::FirstParty,
             Some(t) => Tier::from_name(t).ok_or_else(|| {
                 fail(format!(
-                    "unknown tier '{t}' (expected first-party, curated, asn-heuristic or keyword)"
+                    "unknown tier '{t}' (expected first-party, curated, asn-heuristic, asn-sibling or keyword)"
                 ))
             })?,
         };

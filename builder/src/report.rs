@@ -103,6 +103,9 @@ pub struct BuildReport {
     pub index_bytes: usize,
     /// Per category: IPv4 ranges and addresses, IPv6 ranges and addresses.
     pub categories: Vec<CategoryLine>,
+    /// The sources the AS-organisation sibling rule derived, with the ASNs that inherit and
+    /// those held back ([`crate::siblings`]).
+    pub siblings: Vec<crate::siblings::SiblingLine>,
     /// Artifact size in bytes.
     pub artifact_bytes: usize,
     /// Wall-clock build time in seconds.
@@ -169,6 +172,7 @@ impl BuildReport {
                     v6_addresses: c.v6_addresses.to_string(),
                 })
                 .collect(),
+            siblings: stats.siblings.clone(),
             artifact_bytes,
             seconds: elapsed.as_secs_f64(),
             coverage: Vec::new(),
@@ -258,6 +262,26 @@ impl fmt::Display for BuildReport {
                 f,
                 "  {:<10} {:>10} {:>14} {:>10} {:>40}",
                 c.category, c.v4_ranges, c.v4_addresses, c.v6_ranges, c.v6_addresses
+            )?;
+        }
+        if !self.siblings.is_empty() {
+            writeln!(f, "AS-organisation siblings:")?;
+        }
+        for l in &self.siblings {
+            let held = |why| l.held_back.iter().filter(|h| h.1 == why).count();
+            writeln!(
+                f,
+                "  {}: {} ASNs inherit {}'s categories; held back: {} for their share of a \
+                 country's routed space, {} for an organisation that runs such a network, {} \
+                 for announcing more than their organisation's listed ASNs; {} generic \
+                 organisation names skipped",
+                l.source,
+                l.asns.len(),
+                l.from,
+                held(crate::siblings::HeldBack::EyeballShare),
+                held(crate::siblings::HeldBack::EyeballOrganisation),
+                held(crate::siblings::HeldBack::BiggerThanListed),
+                l.generic_orgs
             )?;
         }
         writeln!(

@@ -9,7 +9,7 @@ use ipsieve_sources::fuzz::regressions;
 use proptest::prelude::*;
 
 /// A valid artifact whose header the header-fuzz inputs keep.
-const GOLDEN: &[u8] = include_bytes!("../../lookup/tests/golden/v3.ipsieve");
+const GOLDEN: &[u8] = include_bytes!("../../lookup/tests/golden/v4.ipsieve");
 
 #[test]
 fn fuzz_regressions_replay() {

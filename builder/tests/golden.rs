@@ -1,4 +1,4 @@
-//! The golden artifact of format 3 (`lookup/tests/golden/v3.ipsieve`), built from a handful
+//! The golden artifact of format 4 (`lookup/tests/golden/v4.ipsieve`), built from a handful
 //! of real entries copied from the vendored snapshot. The lookup crate's tests and docs read
 //! it; this test proves the builder still produces it byte for byte. It records a fixed
 //! `builder` metadata value, so a crate version bump does not change it. After an intentional
@@ -45,6 +45,17 @@ pub(crate) fn golden_build() -> Vec<u8> {
     let bgp = b
         .add_source(spec("caida-pfx2as", "pfx2as", Categories::empty(), None))
         .unwrap();
+    let dc = b
+        .add_source(
+            spec(
+                "x4bnet-datacenter-asns",
+                "asn-list",
+                Categories::HOSTING,
+                None,
+            )
+            .tier(ipsieve::Tier::AsnHeuristic),
+        )
+        .unwrap();
     let plain = Attrs::default;
     // tor/exit-addresses.gz: "ExitAddress 185.220.101.1 2024-03-12 14:02:58"
     b.add_net(tor, "185.220.101.1/32".parse().unwrap(), plain())
@@ -56,7 +67,14 @@ pub(crate) fn golden_build() -> Vec<u8> {
     b.add_net(relay, "2606:54c0::/35".parse().unwrap(), plain())
         .unwrap();
     // bgp/routeviews-rv2-20240406.pfx2as: "185.220.101.0\t24\t60729", "1.1.1.0\t24\t13335"
-    for (net, asn) in [("185.220.101.0/24", 60729), ("1.1.1.0/24", 13335)] {
+    // "8.8.8.0\t24\t15169", "34.1.82.0\t24\t19527", "3.8.0.0\t14\t16509"
+    for (net, asn) in [
+        ("185.220.101.0/24", 60729),
+        ("1.1.1.0/24", 13335),
+        ("8.8.8.0/24", 15169),
+        ("34.1.82.0/24", 19527),
+        ("3.8.0.0/14", 16509),
+    ] {
         let attrs = Attrs {
             asn: Some(asn),
             ..Attrs::default()
@@ -66,13 +84,25 @@ pub(crate) fn golden_build() -> Vec<u8> {
     // asn/asnames: "AS60729       ZWIEBELFREUNDE, AT", "AS13335       CLOUDFLARENET, US"
     b.add_as_name(60729, "ZWIEBELFREUNDE");
     b.add_as_name(13335, "CLOUDFLARENET");
+    // asn/asnames: "AS15169       GOOGLE, US", "AS19527       GOOGLE-2, US", "AS16509
+    // AMAZON-02, US" (the countries: AS19527 announces a small share of US space here).
+    b.add_as_name(15169, "GOOGLE, US");
+    b.add_as_name(19527, "GOOGLE-2, US");
+    b.add_as_name(16509, "AMAZON-02, US");
+    // bgp/ip-location-db-asn/asn-ipv4.csv.gz: "8.8.8.0,8.8.8.255,15169,Google LLC",
+    // "34.1.82.0,34.1.82.255,19527,Google LLC": one organisation, so AS19527, on no list,
+    // inherits AS15169's listing as an `asn-sibling`.
+    b.add_as_name(15169, "Google LLC");
+    b.add_as_name(19527, "Google LLC");
+    // asn/x4bnet-lists_vpn/input/datacenter/ASN.txt: "AS15169 # GOOGLE - Google Inc., US"
+    b.add_asn(dc, 15169).unwrap();
     b.compile().unwrap().bytes
 }
 
 #[test]
-fn golden_v3_is_reproduced() {
+fn golden_v4_is_reproduced() {
     let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../lookup/tests/golden/v3.ipsieve");
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../lookup/tests/golden/v4.ipsieve");
     let fresh = golden_build();
     if std::env::var_os("IPSIEVE_BLESS").is_some() {
         std::fs::write(&path, &fresh).unwrap();
@@ -81,6 +111,6 @@ fn golden_v3_is_reproduced() {
         std::fs::read(&path).expect("golden artifact (regenerate with IPSIEVE_BLESS=1)");
     assert!(
         committed == fresh,
-        "the builder no longer reproduces the format-1 golden artifact"
+        "the builder no longer reproduces the format-4 golden artifact"
     );
 }

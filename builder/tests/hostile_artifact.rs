@@ -2241,7 +2241,7 @@ fn future_format_versions() {
         b
     };
     let current = format::FORMAT_MAJOR;
-    assert_eq!(current, 3);
+    assert_eq!(current, 4);
     for (major, minor) in [
         (current + 1, 0),
         (current + 1, format::FORMAT_MINOR + 1),
@@ -2355,7 +2355,7 @@ fn format_1_golden_is_refused_from_bytes_and_from_files() {
         );
         assert_eq!(
             err.to_string(),
-            "artifact format 1.0 is not supported by this ipsieve (reads 3.x): rebuild the \
+            "artifact format 1.0 is not supported by this ipsieve (reads 4.x): rebuild the \
              artifact with this version of ipsieve"
         );
     }

@@ -20,4 +20,5 @@ mod hostile_artifact;
 mod manifest;
 mod model;
 mod publish;
+mod siblings;
 mod snapshot;

@@ -585,8 +585,7 @@ mod documented {
                     .filter(|s| s.categories.contains(category))
                     .filter(|s| {
                         !(relay
-                            && (category == Categories::HOSTING
-                                || matches!(s.tier, Tier::AsnHeuristic | Tier::Keyword)))
+                            && (category == Categories::HOSTING || s.tier >= Tier::AsnHeuristic))
                     })
                     .map(|s| (base[tier_index(s.tier)] * u32::from(s.weight) + 50) / 100)
                     .max()

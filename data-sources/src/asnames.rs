@@ -139,6 +139,7 @@ impl crate::formats::Parse for Parser {
 
     fn entries(r: AsName) -> impl Iterator<Item = crate::formats::Entry> {
         use crate::formats::Entry;
-        std::iter::once(Entry::AsName(r.asn, r.name))
+        let country = r.country.map(|cc| Entry::AsCountry(r.asn, cc));
+        std::iter::once(Entry::AsName(r.asn, r.name)).chain(country)
     }
 }

@@ -348,6 +348,8 @@ pub enum Entry {
     Range(IpAddr, IpAddr, Attrs),
     /// The name of an AS.
     AsName(u32, String),
+    /// The country an AS is registered in (ISO 3166 alpha-2, upper case).
+    AsCountry(u32, [u8; 2]),
     /// An AS: every range it originates gets the source's categories (the ASN lists).
     Asn(u32),
     /// A record that asserts nothing, and why (counted and reported per source).

@@ -147,7 +147,7 @@ fn check_entry(e: &Entry) {
             check_range(*first, *last);
             attrs(a);
         }
-        Entry::AsName(..) | Entry::Asn(_) | Entry::Skipped(_) => {}
+        Entry::AsName(..) | Entry::AsCountry(..) | Entry::Asn(_) | Entry::Skipped(_) => {}
     }
 }
 

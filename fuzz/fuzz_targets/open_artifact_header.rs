@@ -2,4 +2,4 @@
 #![no_main]
 libfuzzer_sys::fuzz_target!(|data: &[u8]| ipsieve::fuzz::open_with_valid_header(GOLDEN, data));
 /// A valid artifact whose header the inputs keep.
-const GOLDEN: &[u8] = include_bytes!("../../lookup/tests/golden/v3.ipsieve");
+const GOLDEN: &[u8] = include_bytes!("../../lookup/tests/golden/v4.ipsieve");

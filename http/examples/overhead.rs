@@ -75,7 +75,7 @@ fn now<F: Future>(f: F) -> F::Output {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let db = match std::env::args().nth(1).filter(|a| a != "-") {
         Some(path) => Database::open(path)?,
-        None => Database::from_bytes(include_bytes!("../../lookup/tests/golden/v3.ipsieve"))?,
+        None => Database::from_bytes(include_bytes!("../../lookup/tests/golden/v4.ipsieve"))?,
     };
     let only = std::env::args().nth(2);
     let run = |name: &str| only.as_deref().is_none_or(|o| o == name);

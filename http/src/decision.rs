@@ -198,7 +198,7 @@ impl Judged {
 /// use ipsieve::{ActionClass, Database, Response};
 /// use ipsieve_http::{AddrSource, ClientAddr, Sieve};
 ///
-/// let db = Database::from_bytes(include_bytes!("../../lookup/tests/golden/v3.ipsieve"))?;
+/// let db = Database::from_bytes(include_bytes!("../../lookup/tests/golden/v4.ipsieve"))?;
 /// let sieve = Sieve::builder().database(db).build()?;
 /// let tor = ClientAddr::new("185.220.101.1".parse()?, AddrSource::Socket);
 /// let d = sieve.judge_addr(ActionClass::PAYMENT, Some(tor), None);

@@ -16,7 +16,7 @@
 //!
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 //! // A service names the file: `Sieve::builder().database_path("ipsieve.db")`, hot-reloaded.
-//! let db = Database::from_bytes(include_bytes!("../../lookup/tests/golden/v3.ipsieve"))?;
+//! let db = Database::from_bytes(include_bytes!("../../lookup/tests/golden/v4.ipsieve"))?;
 //! let sieve = Sieve::builder().database(db).build()?;
 //!
 //! async fn pay(Extension(d): Extension<Decision>) -> &'static str {

@@ -119,7 +119,7 @@ impl<'a> Answer<'a> {
     pub fn categories(&self) -> Categories {
         Categories::from_bits(class::categories(self.summary()))
     }
-    /// The categories only weak evidence supports (asn-heuristic or keyword sources; see
+    /// The categories only weak evidence supports (asn-heuristic, asn-sibling or keyword sources; see
     /// [`crate::classify::weak_categories`]). Reads no record.
     #[inline]
     pub fn weak_categories(&self) -> Categories {
@@ -273,7 +273,7 @@ impl<'a> Answer<'a> {
     /// (see [`crate::classify`] and `docs/INTELLIGENCE.md`). Allocation-free.
     ///
     /// ```
-    /// let db = ipsieve::Database::from_bytes(include_bytes!("../tests/golden/v3.ipsieve"))?;
+    /// let db = ipsieve::Database::from_bytes(include_bytes!("../tests/golden/v4.ipsieve"))?;
     /// let a = db.lookup("185.220.101.1".parse().unwrap());
     /// for s in a.signals() {
     ///     println!("{} ({}, {}): {} weight {:.2}", s.name(), s.format(), s.tier(), s.categories(), s.weight());
@@ -362,7 +362,7 @@ impl<'a> Answer<'a> {
 ///
 /// ```
 /// use std::sync::Arc;
-/// let db = Arc::new(ipsieve::Database::from_bytes(include_bytes!("../tests/golden/v3.ipsieve"))?);
+/// let db = Arc::new(ipsieve::Database::from_bytes(include_bytes!("../tests/golden/v4.ipsieve"))?);
 /// let owned = ipsieve::OwnedAnswer::new(Arc::clone(&db), "185.220.101.1".parse().unwrap());
 /// let handed_on = owned.clone(); // a reference count and a few words
 /// assert!(handed_on.get().is_tor());

@@ -16,7 +16,8 @@
 //!    half-life per category, [`HALF_LIVES`], never below [`DECAY_FLOOR`]), in hundredths,
 //!    rounded ([`aged_category_weight`]).
 //! 3. **Privacy relays.** When the answer holds `relay`, a signal's `hosting` counts nothing,
-//!    and neither does any signal of the `asn-heuristic` or `keyword` tier ([`counted`]): relay
+//!    and neither does any signal of the `asn-heuristic`, `asn-sibling` or `keyword` tier
+//!    ([`counted`]): relay
 //!    egress runs on CDN address space by design, so a hosting or ASN-wide rule says nothing
 //!    about the user behind it.
 //! 4. **Score.** Per category, the strongest signal counts (corroboration does not add up);
@@ -27,14 +28,14 @@ use crate::types::{Categories, RiskLevel, Tier, Verdict};
 
 /// Weight of one category asserted at one evidence tier, in hundredths, before the source's
 /// own weight scales it. Rows in [`Categories::NAMED`] order; columns in [`Tier::ALL`] order
-/// (first-party, curated, asn-heuristic, keyword).
-pub const BASE_WEIGHTS: [(Categories, [u8; 4]); 6] = [
-    (Categories::TOR_EXIT, [100, 90, 20, 10]),
-    (Categories::TOR_RELAY, [10, 8, 4, 2]),
-    (Categories::VPN, [90, 80, 10, 5]),
-    (Categories::PROXY, [70, 60, 10, 5]),
-    (Categories::HOSTING, [35, 30, 15, 5]),
-    (Categories::RELAY, [10, 8, 4, 2]),
+/// (first-party, curated, asn-heuristic, asn-sibling, keyword).
+pub const BASE_WEIGHTS: [(Categories, [u8; 5]); 6] = [
+    (Categories::TOR_EXIT, [100, 90, 20, 15, 10]),
+    (Categories::TOR_RELAY, [10, 8, 4, 3, 2]),
+    (Categories::VPN, [90, 80, 10, 8, 5]),
+    (Categories::PROXY, [70, 60, 10, 8, 5]),
+    (Categories::HOSTING, [35, 30, 15, 10, 5]),
+    (Categories::RELAY, [10, 8, 4, 3, 2]),
 ];
 
 /// Half-life in days of each category's evidence: a listing that old counts half of what a
@@ -137,14 +138,14 @@ pub const fn signal_categories(asserted: Categories, answer: Categories) -> Cate
 }
 
 /// Of a signal's categories, those that count towards the score (rule 3): everything, unless
-/// the answer holds `relay`, in which case `hosting` never counts and an `asn-heuristic` or
-/// `keyword` signal counts nothing.
+/// the answer holds `relay`, in which case `hosting` never counts and an `asn-heuristic`,
+/// `asn-sibling` or `keyword` signal counts nothing.
 #[inline]
 pub const fn counted(signal: Categories, tier: Tier, answer: Categories) -> Categories {
     if answer.bits() & Categories::RELAY.bits() == 0 {
         return signal;
     }
-    if matches!(tier, Tier::AsnHeuristic | Tier::Keyword) {
+    if (tier as u8) >= Tier::AsnHeuristic as u8 {
         return Categories::empty();
     }
     Categories::from_bits(signal.bits() & !Categories::HOSTING.bits())
@@ -285,7 +286,7 @@ impl Scorer {
 }
 
 /// The categories of `answer` whose strongest asserting source is weaker than `curated`
-/// (`asn-heuristic` or `keyword` evidence only): the ones [`crate::Policy`] never blocks on.
+/// (`asn-heuristic`, `asn-sibling` or `keyword` evidence only): the ones [`crate::Policy`] never blocks on.
 /// `sources` are the matching sources as (categories they assert, tier). The builder stores the
 /// result in the leaf's summary class, so [`crate::Policy::decide`] reads no record.
 ///

@@ -192,7 +192,7 @@ impl Database {
     /// ```
     /// #[repr(C, align(64))]
     /// struct Aligned<T: ?Sized>(T);
-    /// static DB: &Aligned<[u8]> = &Aligned(*include_bytes!("../tests/golden/v3.ipsieve"));
+    /// static DB: &Aligned<[u8]> = &Aligned(*include_bytes!("../tests/golden/v4.ipsieve"));
     ///
     /// let db = ipsieve::Database::from_static(&DB.0)?;
     /// assert!(db.lookup("185.220.101.1".parse().unwrap()).is_tor());
@@ -328,7 +328,7 @@ impl Database {
     /// Never allocates (the group lives inside the iterator), never panics.
     ///
     /// ```
-    /// # let db = ipsieve::Database::from_bytes(include_bytes!("../tests/golden/v3.ipsieve"))?;
+    /// # let db = ipsieve::Database::from_bytes(include_bytes!("../tests/golden/v4.ipsieve"))?;
     /// let ips: Vec<std::net::IpAddr> = vec!["185.220.101.1".parse()?, "192.0.2.1".parse()?];
     /// let tor = db.lookup_many(ips.iter().copied()).filter(|a| a.is_tor()).count();
     /// assert_eq!(tor, 1);
@@ -364,7 +364,7 @@ impl Database {
     /// the space.
     ///
     /// ```
-    /// # let db = ipsieve::Database::from_bytes(include_bytes!("../tests/golden/v3.ipsieve"))?;
+    /// # let db = ipsieve::Database::from_bytes(include_bytes!("../tests/golden/v4.ipsieve"))?;
     /// let tor: Vec<_> = db.ranges().filter(|r| r.answer.is_tor()).map(|r| r.first).collect();
     /// assert!(tor.contains(&"185.220.101.1".parse()?));
     /// # Ok::<(), Box<dyn std::error::Error>>(())

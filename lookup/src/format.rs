@@ -10,7 +10,7 @@ pub const MAGIC: [u8; 8] = *b"\x89IPSV\r\n\x1a";
 /// Written as a native `u32`; reads back as this value only on a little-endian host.
 pub const ENDIAN_PROBE: u32 = 0x0A0B_0C0D;
 /// Incompatible layout changes bump the major version; readers refuse other majors.
-pub const FORMAT_MAJOR: u16 = 3;
+pub const FORMAT_MAJOR: u16 = 4;
 /// Compatible additions bump the minor version; readers accept any minor of their major.
 pub const FORMAT_MINOR: u16 = 0;
 /// Size of the fixed header in bytes (a multiple of 64, so sections stay aligned).
@@ -187,7 +187,7 @@ pub mod class {
     //! categories, verdict and the policy's evidence check never read the record.
     //!
     //! Bits 0..8: categories; 8..16: the *weak* categories (those that only sources of the
-    //! `asn-heuristic` or `keyword` tier assert here, see [`crate::Policy`]); 16..18: verdict;
+    //! `asn-heuristic`, `asn-sibling` or `keyword` tier assert here, see [`crate::Policy`]); 16..18: verdict;
     //! the rest zero. Class 0 is the empty summary (no category, `clean`).
 
     /// Bit position of the weak categories.

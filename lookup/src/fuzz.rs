@@ -67,7 +67,7 @@ pub fn open_and_lookup(data: &[u8]) {
 }
 
 /// Runs [`open_and_lookup`] on inputs that start with a valid header, taken from `valid` (an
-/// artifact of the current format version, e.g. `lookup/tests/golden/v3.ipsieve`; callers pass
+/// artifact of the current format version, e.g. `lookup/tests/golden/v4.ipsieve`; callers pass
 /// it so that the library does not embed it), so inputs get past the magic, version, header
 /// checksum and length checks. The first byte of `data`
 /// picks the shape: even, the golden artifact with the rest spliced over its payload (a

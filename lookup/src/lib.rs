@@ -11,7 +11,7 @@
 //! use ipsieve::Database;
 //!
 //! // `Database::open("ipsieve.db")` reads a file; tests and embedded uses take bytes.
-//! let db = Database::from_bytes(include_bytes!("../tests/golden/v3.ipsieve"))?;
+//! let db = Database::from_bytes(include_bytes!("../tests/golden/v4.ipsieve"))?;
 //!
 //! let answer = db.lookup("185.220.101.1".parse().unwrap());
 //! assert!(answer.is_tor());
@@ -44,7 +44,7 @@
 //!
 //! The [`Verdict`] (IPLogs' `clean`, `suspicious`, `vpn_likely`, `vpn_detected`) and the score
 //! in 0..=1 come from weighted signals, one per matching source, weighted by category and
-//! evidence [`Tier`] (first-party > curated > asn-heuristic > keyword) by the rules of
+//! evidence [`Tier`] (first-party > curated > asn-heuristic > asn-sibling > keyword) by the rules of
 //! [`classify`] (`docs/INTELLIGENCE.md`). [`Answer::signals`] explains them source by source,
 //! without allocating. The fields of other services are derived: ip2geoapi's
 //! [`Answer::trust_score`] and [`Answer::risk_level`], MaxMind's [`Answer::is_anonymous`],
@@ -68,7 +68,7 @@
 //! ```
 //! use ipsieve::{ActionClass, BucketKey, Database, Overlay, Policy, Response, V6Bucket};
 //!
-//! let db = Database::from_bytes(include_bytes!("../tests/golden/v3.ipsieve"))?;
+//! let db = Database::from_bytes(include_bytes!("../tests/golden/v4.ipsieve"))?;
 //! // Normally `Overlay::load("/etc/ipsieve/overlay.txt")`.
 //! let overlay = Overlay::parse(
 //!     "overlay.txt",

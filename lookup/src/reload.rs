@@ -352,7 +352,7 @@ impl Drop for Poller {
 /// let dir = std::env::temp_dir().join(format!("ipsieve-doc-reload-{}", std::process::id()));
 /// std::fs::create_dir_all(&dir)?;
 /// let live = dir.join("ipsieve.db");
-/// std::fs::write(&live, include_bytes!("../tests/golden/v3.ipsieve"))?;
+/// std::fs::write(&live, include_bytes!("../tests/golden/v4.ipsieve"))?;
 ///
 /// let handle = SharedDatabase::open_with(&live, ReloadConfig::new().poll_interval(None))?;
 /// let db = handle.load(); // one artifact for as long as `db` lives
@@ -512,7 +512,7 @@ impl SharedDatabase {
 /// # let dir = std::env::temp_dir().join(format!("ipsieve-doc-cache-{}", std::process::id()));
 /// # std::fs::create_dir_all(&dir)?;
 /// # let live = dir.join("ipsieve.db");
-/// # std::fs::write(&live, include_bytes!("../tests/golden/v3.ipsieve"))?;
+/// # std::fs::write(&live, include_bytes!("../tests/golden/v4.ipsieve"))?;
 /// let handle = ipsieve::SharedDatabase::open(&live)?;
 /// let mut cache = handle.cache(); // move into the worker thread
 /// let answer = cache.load().lookup("185.220.101.1".parse().unwrap());

@@ -207,16 +207,20 @@ pub enum Tier {
     Curated = 1,
     /// Inferred from the origin ASN of a BGP prefix.
     AsnHeuristic = 2,
+    /// Inherited by an unlisted ASN from a listed ASN of the same organisation
+    /// (`docs/INTELLIGENCE.md`, "AS-organisation siblings").
+    AsnSibling = 3,
     /// Inferred from names or keywords.
-    Keyword = 3,
+    Keyword = 4,
 }
 
 impl Tier {
     /// All tiers, strongest first.
-    pub const ALL: [Tier; 4] = [
+    pub const ALL: [Tier; 5] = [
         Tier::FirstParty,
         Tier::Curated,
         Tier::AsnHeuristic,
+        Tier::AsnSibling,
         Tier::Keyword,
     ];
     /// From the stored byte.
@@ -225,16 +229,18 @@ impl Tier {
             0 => Some(Tier::FirstParty),
             1 => Some(Tier::Curated),
             2 => Some(Tier::AsnHeuristic),
-            3 => Some(Tier::Keyword),
+            3 => Some(Tier::AsnSibling),
+            4 => Some(Tier::Keyword),
             _ => None,
         }
     }
-    /// The stable name (`first-party`, `curated`, `asn-heuristic`, `keyword`).
+    /// The stable name (`first-party`, `curated`, `asn-heuristic`, `asn-sibling`, `keyword`).
     pub const fn as_str(self) -> &'static str {
         match self {
             Tier::FirstParty => "first-party",
             Tier::Curated => "curated",
             Tier::AsnHeuristic => "asn-heuristic",
+            Tier::AsnSibling => "asn-sibling",
             Tier::Keyword => "keyword",
         }
     }

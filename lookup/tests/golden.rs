@@ -17,11 +17,24 @@ fn format_1_golden_is_refused() {
     assert!(err.to_string().contains("rebuild the artifact"), "{err}");
 }
 
+/// Format 3 (tiers numbered without `asn-sibling`) is refused by version too.
 #[test]
-fn format_3_golden() {
-    let db = Database::from_bytes(include_bytes!("golden/v3.ipsieve")).unwrap();
+fn format_3_golden_is_refused() {
+    let err = Database::from_bytes(include_bytes!("golden/v3.ipsieve")).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ipsieve::OpenError::UnsupportedVersion { major: 3, minor: 0 }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn format_4_golden() {
+    let db = Database::from_bytes(include_bytes!("golden/v4.ipsieve")).unwrap();
     db.verify().unwrap();
-    assert_eq!(db.format_version().0, 3);
+    assert_eq!(db.format_version().0, 4);
     assert_eq!(db.build_time(), 1_750_000_000);
 
     let tor = db.lookup("185.220.101.1".parse().unwrap());
@@ -57,16 +70,39 @@ fn format_3_golden() {
     assert_eq!(mapped.asn(), Some(13335));
     assert_eq!(mapped.ip().to_string(), "1.1.1.1");
 
+    // AS15169 is on the hosting-ASN list; AS19527, of the same organisation, inherits it at
+    // the weaker `asn-sibling` tier through the derived source.
+    let listed = db.lookup("8.8.8.8".parse().unwrap());
+    assert_eq!(listed.categories(), Categories::HOSTING);
+    assert_eq!(
+        listed.sources().collect::<Vec<_>>(),
+        ["caida-pfx2as", "x4bnet-datacenter-asns"]
+    );
+    let sibling = db.lookup("34.1.82.1".parse().unwrap());
+    assert_eq!(sibling.categories(), Categories::HOSTING);
+    assert_eq!(sibling.weak_categories(), Categories::HOSTING);
+    assert_eq!(sibling.as_org(), Some("Google LLC"));
+    assert_eq!(
+        sibling.sources().collect::<Vec<_>>(),
+        ["caida-pfx2as", "x4bnet-datacenter-asns.sibling"]
+    );
+    let tier = db
+        .sources()
+        .find(|s| s.name() == "x4bnet-datacenter-asns.sibling")
+        .map(|s| (s.tier(), s.format()));
+    assert_eq!(tier, Some((ipsieve::Tier::AsnSibling, "asn-sibling")));
+    assert!(sibling.score() < listed.score());
+
     let none = db.lookup("192.0.2.1".parse().unwrap());
     assert!(none.is_empty() && none.categories().is_empty());
-    assert_eq!(db.sources().count(), 4);
+    assert_eq!(db.sources().count(), 6);
 }
 
 /// The fuzz entry point survives the golden artifact, every truncation of it at 64-byte steps,
 /// and every file under `fuzz/regressions/open_artifact/` (minimised crashers, once found).
 #[test]
 fn fuzz_entry_point_replays() {
-    let golden = include_bytes!("golden/v3.ipsieve");
+    let golden = include_bytes!("golden/v4.ipsieve");
     ipsieve::fuzz::open_and_lookup(golden);
     for len in (0..golden.len()).step_by(64) {
         ipsieve::fuzz::open_and_lookup(&golden[..len]);
@@ -92,7 +128,7 @@ fn a_range_scan_stays_short_when_the_spans_lie() {
     // nodes it is bounded, ending the range after at most the budget, instead of crossing all
     // 2^18 entries on every call (a fuzz input that did so took over 10 s per execution).
     use ipsieve::format::{hdr, Section};
-    let golden = include_bytes!("golden/v3.ipsieve");
+    let golden = include_bytes!("golden/v4.ipsieve");
     let entry = |a: std::net::IpAddr| match a {
         std::net::IpAddr::V4(a) => u32::from(a) >> 14,
         std::net::IpAddr::V6(_) => unreachable!(),

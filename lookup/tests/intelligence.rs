@@ -169,7 +169,7 @@ fn issue_rules_hold_for_every_tier() {
 }
 
 fn golden() -> Database {
-    Database::from_bytes(include_bytes!("golden/v3.ipsieve")).unwrap()
+    Database::from_bytes(include_bytes!("golden/v4.ipsieve")).unwrap()
 }
 
 /// Per category the strongest signal, summed and capped: must equal the stored score.

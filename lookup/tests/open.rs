@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use ipsieve::{Database, OpenError, ReloadConfig, SharedDatabase};
 
-const GOLDEN: &[u8] = include_bytes!("golden/v3.ipsieve");
+const GOLDEN: &[u8] = include_bytes!("golden/v4.ipsieve");
 
 /// A scratch directory under the target directory, removed at drop.
 struct Scratch(PathBuf);

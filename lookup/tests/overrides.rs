@@ -11,7 +11,7 @@ use ipsieve::{
 use proptest::prelude::*;
 
 fn golden() -> Database {
-    Database::from_bytes(include_bytes!("golden/v3.ipsieve")).unwrap()
+    Database::from_bytes(include_bytes!("golden/v4.ipsieve")).unwrap()
 }
 
 fn ip(s: &str) -> IpAddr {

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use ipsieve::format::{self, hdr};
 use ipsieve::{Database, OpenError, ReloadConfig, SharedDatabase};
 
-const GOLDEN: &[u8] = include_bytes!("golden/v3.ipsieve");
+const GOLDEN: &[u8] = include_bytes!("golden/v4.ipsieve");
 const GOLDEN_TIME: u64 = 1_750_000_000;
 const GOLDEN_ORG: &str = "ZWIEBELFREUNDE";
 const TOR: &str = "185.220.101.1";

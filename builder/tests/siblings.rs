@@ -1,0 +1,210 @@
+//! AS-organisation siblings (`docs/INTELLIGENCE.md`, "AS-organisation siblings") on real
+//! excerpts (`fixtures/asn-siblings/README.md`): Google's AS19527, on no list, inherits the
+//! hosting listing of AS15169 through the organisation name both carry; Telekom Malaysia's
+//! eyeball AS4788 does not inherit its data-centre sibling's (it announces most of Malaysia's
+//! routed space in the excerpt), and neither does AS29447, Iliad Italia's mobile network, which
+//! ip-location-db names after its sister Scaleway (it announces more than the listed Scaleway
+//! AS).
+
+use ipsieve::{Categories, Database, Tier};
+use ipsieve_builder::manifest::Manifest;
+use ipsieve_builder::siblings::HeldBack;
+use ipsieve_builder::{load, Attrs, Builder, Compiled, SourceSpec};
+
+const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/asn-siblings");
+
+fn source(name: &str, format: &str, file: &str, extra: &str) -> String {
+    format!(
+        "[[source]]\nname = \"{name}\"\nformat = \"{format}\"\npath = \"{DIR}/{file}\"\n\
+         tier = \"first-party\"\n{extra}\n"
+    )
+}
+
+/// Compiles the excerpts; `with_org_names`: whether ip-location-db's organisation names are in.
+fn build(with_org_names: bool, reversed: bool) -> Compiled {
+    let mut parts = vec![
+        source(
+            "caida-pfx2as",
+            "pfx2as",
+            "routeviews-rv2-20240406-excerpt.pfx2as",
+            "",
+        ),
+        source("asnames", "asnames", "asnames-excerpt.txt", ""),
+        source(
+            "x4bnet-datacenter-asns",
+            "asn-list",
+            "x4bnet-datacenter-ASN-excerpt.txt",
+            "categories = [\"hosting\"]\n",
+        )
+        .replace("first-party", "asn-heuristic"),
+    ];
+    if with_org_names {
+        parts.push(
+            source(
+                "ip-location-db-asn-v4",
+                "ip-location-db-asn",
+                "ip-location-db-asn-ipv4-excerpt.csv",
+                "",
+            )
+            .replace("first-party", "curated"),
+        );
+    }
+    if reversed {
+        parts.reverse();
+    }
+    let m = Manifest::parse(&parts.concat()).unwrap();
+    let mut b = Builder::new().build_time(1_796_601_000);
+    load::load_manifest(&m, &mut b, |_| {}).unwrap();
+    b.compile().unwrap()
+}
+
+fn ask(db: &Database, ip: &str) -> (Categories, Vec<String>) {
+    let a = db.lookup(ip.parse().unwrap());
+    (a.categories(), a.sources().map(str::to_owned).collect())
+}
+
+#[test]
+fn a_sibling_of_a_listed_asn_inherits_at_the_weaker_tier() {
+    let compiled = build(true, false);
+    let db = Database::from_bytes(&compiled.bytes).unwrap();
+    db.verify().unwrap();
+
+    // AS15169, listed: hosting at asn-heuristic.
+    let listed = db.lookup("8.8.8.8".parse().unwrap());
+    assert_eq!(listed.categories(), Categories::HOSTING);
+    // AS19527, "Google LLC" like AS15169, on no list: inherits through the derived source.
+    let sibling = db.lookup("34.1.82.1".parse().unwrap());
+    assert_eq!(sibling.asn(), Some(19527));
+    assert_eq!(sibling.categories(), Categories::HOSTING);
+    assert_eq!(sibling.weak_categories(), Categories::HOSTING);
+    assert!(sibling
+        .sources()
+        .any(|s| s == "x4bnet-datacenter-asns.sibling"));
+    assert!(!sibling.sources().any(|s| s == "x4bnet-datacenter-asns"));
+    assert!(sibling.score() < listed.score(), "a sibling weighs less");
+    let derived = db
+        .sources()
+        .find(|s| s.name() == "x4bnet-datacenter-asns.sibling")
+        .unwrap();
+    assert_eq!(derived.tier(), Tier::AsnSibling);
+    assert_eq!(derived.format(), "asn-sibling");
+    assert_eq!(derived.categories(), Categories::HOSTING);
+
+    let line = &compiled.stats.siblings[0];
+    assert_eq!(line.from, "x4bnet-datacenter-asns");
+    assert_eq!(line.asns, [19527]);
+}
+
+#[test]
+fn eyeball_networks_and_bigger_siblings_are_held_back() {
+    let compiled = build(true, false);
+    let db = Database::from_bytes(&compiled.bytes).unwrap();
+    // TM Net (AS4788), "TM TECHNOLOGY SERVICES SDN BHD" like the listed data centre AS17971,
+    // announces most of Malaysia's routed space here: an eyeball network.
+    let (cats, _) = ask(&db, "175.136.0.1");
+    assert!(cats.is_empty(), "{cats:?}");
+    assert_eq!(ask(&db, "49.236.192.1").0, Categories::HOSTING);
+    // Iliad Italia's mobile AS29447, named "SCALEWAY S.A.S." like the listed AS202023, a /12
+    // against the listed /17.
+    assert!(ask(&db, "78.208.0.1").0.is_empty());
+    assert_eq!(ask(&db, "139.26.0.1").0, Categories::HOSTING);
+
+    let held = &compiled.stats.siblings[0].held_back;
+    assert!(held.contains(&(4788, HeldBack::EyeballShare)), "{held:?}");
+    assert!(
+        held.contains(&(29447, HeldBack::BiggerThanListed)),
+        "{held:?}"
+    );
+}
+
+#[test]
+fn a_bare_handle_names_no_organisation() {
+    // Without ip-location-db, the AS names are bare handles ("GOOGLE, US", "GOOGLE-2, US"):
+    // nothing links AS19527 to AS15169, and nothing is derived.
+    let compiled = build(false, false);
+    let db = Database::from_bytes(&compiled.bytes).unwrap();
+    assert!(ask(&db, "34.1.82.1").0.is_empty());
+    assert!(db.sources().all(|s| !s.name().ends_with(".sibling")));
+    // (The CIDR report's descriptions of AS4788 and AS17971, "TM Net, Internet Service
+    // Provider" and "TM-VADS DC Hosting", differ too.)
+    assert!(compiled.stats.siblings.is_empty());
+}
+
+#[test]
+fn the_rule_does_not_depend_on_the_order_of_sources() {
+    let (a, b) = (build(true, false), build(true, true));
+    let lines = |c: &Compiled| format!("{:?}", c.stats.siblings);
+    assert_eq!(lines(&a), lines(&b));
+    let (a, b) = (
+        Database::from_bytes(&a.bytes).unwrap(),
+        Database::from_bytes(&b.bytes).unwrap(),
+    );
+    for ip in [
+        "8.8.8.8",
+        "34.1.82.1",
+        "175.136.0.1",
+        "78.208.0.1",
+        "139.26.0.1",
+    ] {
+        assert_eq!(ask(&a, ip), ask(&b, ip), "{ip}");
+    }
+}
+
+#[test]
+fn organisation_names_shared_by_many_asns_are_not_used() {
+    // A name carried by 40 ASNs links nothing: ip-location-db names 132 ASNs "DoD Network
+    // Information Center" (bgp/ip-location-db-asn).
+    let mut b = Builder::new();
+    let bgp = b.add_source(SourceSpec::new("bgp", "pfx2as")).unwrap();
+    let list = b
+        .add_source(
+            SourceSpec::new("dc-asns", "asn-list")
+                .categories(Categories::HOSTING)
+                .tier(Tier::AsnHeuristic),
+        )
+        .unwrap();
+    for i in 0..40u32 {
+        let asn = 64_512 + i;
+        let net = format!("45.{i}.0.0/24");
+        let attrs = Attrs {
+            asn: Some(asn),
+            ..Attrs::default()
+        };
+        b.add_net(bgp, net.parse().unwrap(), attrs).unwrap();
+        b.add_as_name(asn, "DoD Network Information Center");
+    }
+    b.add_asn(list, 64_512).unwrap();
+    let compiled = b.compile().unwrap();
+    let line = &compiled.stats.siblings[0];
+    assert_eq!(line.generic_orgs, 1, "{line:?}");
+    assert!(
+        line.asns.is_empty() && line.held_back.is_empty(),
+        "{line:?}"
+    );
+    let db = Database::from_bytes(&compiled.bytes).unwrap();
+    assert!(db
+        .lookup("45.1.0.1".parse().unwrap())
+        .categories()
+        .is_empty());
+}
+
+#[test]
+fn the_build_report_names_the_derived_sources() {
+    let compiled = build(true, false);
+    let report = ipsieve_builder::report::BuildReport::new(
+        Vec::new(),
+        &compiled.stats,
+        compiled.bytes.len(),
+        std::time::Duration::ZERO,
+    );
+    let text = report.to_string();
+    assert!(
+        text.contains(
+            "x4bnet-datacenter-asns.sibling: 1 ASNs inherit x4bnet-datacenter-asns's categories; \
+             held back: 1 for their share of a country's routed space, 0 for an organisation \
+             that runs such a network, 1 for announcing more than their organisation's listed \
+             ASNs"
+        ),
+        "{text}"
+    );
+}
