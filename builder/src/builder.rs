@@ -580,6 +580,10 @@ impl Builder {
     /// AS-organisation sibling rule ([`crate::siblings`]).
     pub fn add_as_name(&mut self, asn: u32, name: impl Into<String>) {
         let name = name.into();
+        if self.as_names.get(&asn) == Some(&name) {
+            // Range after range of one AS carries its name again (ip-location-db, iptoasn).
+            return;
+        }
         if let Some(org) = crate::siblings::org_key(&name) {
             self.as_orgs.entry(asn).or_default().insert(org);
         }

@@ -256,8 +256,8 @@ impl Loading<'_> {
                 Ok(())
             }
             Entry::AsCountry(asn, cc) => {
+                // Part of the AS-name record beside it, counted with the name.
                 b.add_as_country(asn, cc);
-                self.names += 1;
                 Ok(())
             }
             Entry::Asn(asn) => {
