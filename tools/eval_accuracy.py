@@ -121,13 +121,15 @@ ISPS = [
     (45609, 'Bharti Airtel', 'IN', 'mobile'),
 ]
 
-# Relay-only checks: a source listing Tor relays, and what marks its exits (the same
-# publication), so relay-only means "listed, and not an exit in the same snapshot".
+# Relay-only checks (issue 18's definition): a source listing Tor relays; relay-only means
+# listed without being an exit there, and named as an exit by no exit list (a source declaring
+# `tor_exit`) of the same day or later.
 RELAY_ONLY = [
-    dict(id='consensus', title='newest consensus (microdesc), relays without the Exit flag',
-         source='tor-consensus-microdesc', exits_from=None),
-    dict(id='doodad', title='doodad-labs relay list minus its exit list of the same day',
-         source='doodad-tor-relays', exits_from='doodad-tor-exits'),
+    dict(id='consensus', title='newest consensus (microdesc): relays without the Exit flag that '
+         'no exit list of that day or later names',
+         source='tor-consensus-microdesc'),
+    dict(id='doodad', title='doodad-labs relay list minus the exit lists of that day or later',
+         source='doodad-tor-relays'),
 ]
 
 
@@ -353,8 +355,13 @@ def measure(work, sources, by_name, enabled, rng, args):
     for r in RELAY_ONLY:
         only = build(work, f'relay-{r["id"]}', sources, {r['source']})
         exits = set()
+        day = by_name[r['source']].get('snapshot', '')
+        r['exits_from'] = sorted(
+            n for n in enabled if n != r['source']
+            and 'tor_exit' in by_name[n].get('categories', [])
+            and by_name[n].get('snapshot', '') >= day)
         if r['exits_from']:
-            ex = build(work, f'relay-{r["id"]}-exits', sources, {r['exits_from']})
+            ex = build(work, f'relay-{r["id"]}-exits', sources, set(r['exits_from']))
             for runs in runs_of(ex, 'tor_exit').values():
                 for a, b, _ in runs:
                     exits.update(range(a, b + 1) if b - a < 1 << 16 else (a, b))
@@ -679,7 +686,9 @@ def render(sources, by_name, enabled, loo, negatives, neg_total, flagged_neg, ho
         for f in r['fam'].values():
             for k, c in f['flagged']['by_source'].items():
                 srcs[k] = srcs.get(k, 0) + c
-        w(f'| {r["r"]["title"]} | `{r["r"]["source"]}` ({snap(r["r"]["source"])}) | {lab} | '
+        minus = ', '.join(f'`{n}` ({snap(n)})' for n in r['r']['exits_from']) or 'none'
+        w(f'| {r["r"]["title"]} | `{r["r"]["source"]}` ({snap(r["r"]["source"])}), minus the '
+          f'exits of {minus} | {lab} | '
           f'{pct(rel, lab)} | {frac(ex, lab)} | {sources_line(dict(by_source=srcs)) or "–"} |\n')
     w('\nThe label source itself is left out of the last column: a Tor consensus asserts both '
       '`tor_exit` and `tor_relay`, and format 1.0 shows a source\'s signal with every category it '
@@ -703,7 +712,18 @@ def render(sources, by_name, enabled, loo, negatives, neg_total, flagged_neg, ho
       'government customers, and home users can run proxies, Tor relays and VPN servers. The '
       'prefix-to-AS file is IPv4 only, so IPv6 false positives are not measured.\n')
     w('* One address per run, at most a few thousand per list: a sample, with the sampling error '
-      'that implies (the targets table gives the 95 % intervals).\n\n')
+      'that implies (the targets table gives the 95 % intervals).\n')
+    w('* **VPN brands without a list of their own.** NordVPN, Surfshark, ExpressVPN, CyberGhost '
+      'and PureVPN have no parser and no source yet (issue 18, part 3): their servers are found '
+      'only through ASN lists and what the builder derives from them, so as `vpn` where their '
+      'operators\' ASNs are on X4BNet\'s VPN-ASN list (NordVPN\'s Packethub AS136787 and '
+      'AS207137 and its sibling ASNs AS141039, AS147049 and AS272096, Surfshark\'s AS209854, '
+      'M247\'s AS9009) and otherwise as `hosting` at best. No server list of these brands is in '
+      '`../shared/data` (it is kept out as an evaluation hold-out), so none is measured here.\n')
+    w('* **Residential negatives flagged `hosting`** come from curated IP lists, not the ASN '
+      'rules: X4BNet\'s datacenter list still holds Sprint\'s former blocks (68.240.0.0/13, '
+      '174.144.0.0/12, 184.192.0.0/10) that T-Mobile US announces, and ipcat (last changed '
+      'in 2019) holds ranges now used by Reliance Jio.\n\n')
 
     w('## Data snapshots\n\n')
     w('Every source enabled in `sources/shared-data.toml` (the full build):\n\n')
