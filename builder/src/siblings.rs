@@ -310,7 +310,7 @@ pub(crate) fn derive(b: &Builder) -> Derived {
     let eyeball = |asn: u32| {
         let (v4, v6) = space.get(&asn).copied().unwrap_or_default();
         let (t4, t6) = match country(asn) {
-            Some(cc) => country_total[&Some(cc)],
+            Some(cc) => country_total.get(&Some(cc)).copied().unwrap_or_default(),
             None => everywhere,
         };
         let big = |n: u128, t: u128| {

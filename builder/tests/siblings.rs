@@ -208,3 +208,36 @@ fn the_build_report_names_the_derived_sources() {
         "{text}"
     );
 }
+
+#[test]
+fn a_sibling_that_announces_nothing_in_a_country_with_no_routes_is_handled() {
+    // AS64501 carries the listed AS64500's organisation and a country no routed AS has, and
+    // announces nothing itself: it inherits (it is no bigger than the evidence and no eyeball
+    // network), and nothing divides by an empty country.
+    let mut b = Builder::new();
+    let bgp = b.add_source(SourceSpec::new("bgp", "pfx2as")).unwrap();
+    let list = b
+        .add_source(
+            SourceSpec::new("dc-asns", "asn-list")
+                .categories(Categories::HOSTING)
+                .tier(Tier::AsnHeuristic),
+        )
+        .unwrap();
+    let attrs = Attrs {
+        asn: Some(64_500),
+        ..Attrs::default()
+    };
+    b.add_net(bgp, "45.1.0.0/24".parse().unwrap(), attrs)
+        .unwrap();
+    b.add_as_name(64_500, "Example Hosting GmbH");
+    b.add_as_name(64_501, "Example Hosting GmbH");
+    b.add_as_country(64_500, *b"DE");
+    b.add_as_country(64_501, *b"ZZ");
+    b.add_asn(list, 64_500).unwrap();
+    let compiled = b.compile().unwrap();
+    assert_eq!(compiled.stats.siblings[0].asns, [64_501]);
+    Database::from_bytes(&compiled.bytes)
+        .unwrap()
+        .verify()
+        .unwrap();
+}
