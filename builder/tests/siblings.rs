@@ -10,6 +10,7 @@ use ipsieve::{Categories, Database, Tier};
 use ipsieve_builder::manifest::Manifest;
 use ipsieve_builder::siblings::HeldBack;
 use ipsieve_builder::{load, Attrs, Builder, Compiled, SourceSpec};
+use proptest::prelude::*;
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/asn-siblings");
 
@@ -240,4 +241,150 @@ fn a_sibling_that_announces_nothing_in_a_country_with_no_routes_is_handled() {
         .unwrap()
         .verify()
         .unwrap();
+}
+
+/// One AS of a generated build: /24s it announces, a /12 too?, organisation names, country,
+/// listed?
+#[derive(Debug, Clone)]
+struct GenAs {
+    blocks: u8,
+    big: bool,
+    orgs: Vec<usize>,
+    country: Option<usize>,
+    listed: bool,
+}
+
+const ORGS: [&str; 3] = ["Alpha Hosting GmbH", "Beta Net Inc.", "Gamma Cloud S.A."];
+const CCS: [[u8; 2]; 2] = [*b"DE", *b"FR"];
+
+fn gen_as() -> impl Strategy<Value = GenAs> {
+    (
+        0u8..6,
+        proptest::bool::weighted(0.15),
+        proptest::collection::vec(0usize..3, 0..3),
+        proptest::option::of(0usize..2),
+        proptest::bool::weighted(0.3),
+    )
+        .prop_map(|(blocks, big, orgs, country, listed)| GenAs {
+            blocks,
+            big,
+            orgs,
+            country,
+            listed,
+        })
+}
+
+/// The rule as docs/INTELLIGENCE.md states it, naively: the ASNs that inherit.
+fn model(ases: &[GenAs]) -> std::collections::BTreeSet<usize> {
+    let space = |i: usize| u64::from(ases[i].blocks) * 256 + u64::from(ases[i].big) * (1 << 20);
+    let total = |c: Option<usize>| -> u64 {
+        (0..ases.len())
+            .filter(|&j| c.is_none() || ases[j].country == c)
+            .map(space)
+            .sum()
+    };
+    let eyeball = |i: usize| {
+        let t = total(ases[i].country);
+        t > 0 && space(i) * 1000 >= t * 10
+    };
+    let mut inherit = std::collections::BTreeSet::new();
+    for org in 0..ORGS.len() {
+        let members: Vec<usize> = (0..ases.len())
+            .filter(|&i| ases[i].orgs.contains(&org))
+            .collect();
+        if !members.iter().any(|&i| ases[i].listed) {
+            continue;
+        }
+        let listed_space: u64 = members
+            .iter()
+            .filter(|&&i| ases[i].listed)
+            .map(|&i| space(i))
+            .sum();
+        let unlisted: Vec<usize> = members
+            .iter()
+            .copied()
+            .filter(|&i| !ases[i].listed)
+            .collect();
+        if unlisted.iter().any(|&i| eyeball(i)) {
+            continue;
+        }
+        // No IPv6 here: an AS announcing nothing is never bigger than the evidence.
+        inherit.extend(unlisted.into_iter().filter(|&i| space(i) <= listed_space));
+    }
+    inherit
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    /// Generated builds of up to 10 ASes with shared organisation names, countries and sizes:
+    /// the ASes that inherit are the model's, each of their routes answers `hosting` through the
+    /// derived source only, and every other unlisted AS's routes answer nothing.
+    #[test]
+    fn the_sibling_rule_equals_a_naive_model(mut ases in proptest::collection::vec(gen_as(), 1..10)) {
+        // Background: a /12 in each country and one without, so that a few /24s are a small
+        // share of a country and a /12 a large one.
+        for country in [Some(0), Some(1), None] {
+            ases.push(GenAs { blocks: 0, big: true, orgs: Vec::new(), country, listed: false });
+        }
+        let mut b = Builder::new();
+        let bgp = b.add_source(SourceSpec::new("bgp", "pfx2as")).unwrap();
+        let list = b
+            .add_source(
+                SourceSpec::new("dc", "asn-list")
+                    .categories(Categories::HOSTING)
+                    .tier(Tier::AsnHeuristic),
+            )
+            .unwrap();
+        let asn = |i: usize| 64_500 + i as u32;
+        for (i, a) in ases.iter().enumerate() {
+            let attrs = Attrs { asn: Some(asn(i)), ..Attrs::default() };
+            for j in 0..a.blocks {
+                let net = format!("45.{i}.{j}.0/24").parse().unwrap();
+                b.add_net(bgp, net, attrs.clone()).unwrap();
+            }
+            if a.big {
+                let net = format!("46.{}.0.0/12", 16 * i).parse().unwrap();
+                b.add_net(bgp, net, attrs).unwrap();
+            }
+            for &o in &a.orgs {
+                b.add_as_name(asn(i), ORGS[o]);
+            }
+            if let Some(c) = a.country {
+                b.add_as_country(asn(i), CCS[c]);
+            }
+            if a.listed {
+                b.add_asn(list, asn(i)).unwrap();
+            }
+        }
+        let compiled = b.compile().unwrap();
+        let want = model(&ases);
+        let got: std::collections::BTreeSet<usize> = compiled
+            .stats
+            .siblings
+            .iter()
+            .flat_map(|l| l.asns.iter().map(|&a| (a - 64_500) as usize))
+            .collect();
+        prop_assert_eq!(&got, &want);
+        let db = Database::from_bytes(&compiled.bytes).unwrap();
+        db.verify().unwrap();
+        for (i, a) in ases.iter().enumerate() {
+            let probe = match (a.blocks, a.big) {
+                (0, false) => continue,
+                (0, true) => format!("46.{}.0.1", 16 * i),
+                _ => format!("45.{i}.0.1"),
+            };
+            let answer = db.lookup(probe.parse().unwrap());
+            let sources: Vec<&str> = answer.sources().collect();
+            if a.listed {
+                prop_assert_eq!(answer.categories(), Categories::HOSTING);
+                prop_assert_eq!(sources, ["bgp", "dc"]);
+            } else if want.contains(&i) {
+                prop_assert_eq!(answer.categories(), Categories::HOSTING);
+                prop_assert_eq!(sources, ["bgp", "dc.sibling"]);
+            } else {
+                prop_assert!(answer.categories().is_empty());
+            }
+        }
+    }
 }
