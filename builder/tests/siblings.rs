@@ -9,7 +9,7 @@
 use ipsieve::{Categories, Database, Tier};
 use ipsieve_builder::manifest::Manifest;
 use ipsieve_builder::siblings::HeldBack;
-use ipsieve_builder::{load, Attrs, Builder, Compiled, SourceSpec};
+use ipsieve_builder::{load, Attrs, Builder, Compiled, SourceId, SourceSpec};
 use proptest::prelude::*;
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/asn-siblings");
@@ -57,6 +57,17 @@ fn build(with_org_names: bool, reversed: bool) -> Compiled {
     let mut b = Builder::new().build_time(1_796_601_000);
     load::load_manifest(&m, &mut b, |_| {}).unwrap();
     b.compile().unwrap()
+}
+
+/// A builder with a routing source `bgp` and a hosting ASN list named `list`.
+fn routing_and_list(list: &str) -> (Builder, SourceId, SourceId) {
+    let mut b = Builder::new();
+    let bgp = b.add_source(SourceSpec::new("bgp", "pfx2as")).unwrap();
+    let spec = SourceSpec::new(list, "asn-list")
+        .categories(Categories::HOSTING)
+        .tier(Tier::AsnHeuristic);
+    let list = b.add_source(spec).unwrap();
+    (b, bgp, list)
 }
 
 fn ask(db: &Database, ip: &str) -> (Categories, Vec<String>) {
@@ -155,15 +166,7 @@ fn the_rule_does_not_depend_on_the_order_of_sources() {
 fn organisation_names_shared_by_many_asns_are_not_used() {
     // A name carried by 40 ASNs links nothing: ip-location-db names 132 ASNs "DoD Network
     // Information Center" (bgp/ip-location-db-asn).
-    let mut b = Builder::new();
-    let bgp = b.add_source(SourceSpec::new("bgp", "pfx2as")).unwrap();
-    let list = b
-        .add_source(
-            SourceSpec::new("dc-asns", "asn-list")
-                .categories(Categories::HOSTING)
-                .tier(Tier::AsnHeuristic),
-        )
-        .unwrap();
+    let (mut b, bgp, list) = routing_and_list("dc-asns");
     for i in 0..40u32 {
         let asn = 64_512 + i;
         let net = format!("45.{i}.0.0/24");
@@ -215,15 +218,7 @@ fn a_sibling_that_announces_nothing_in_a_country_with_no_routes_is_handled() {
     // AS64501 carries the listed AS64500's organisation and a country no routed AS has, and
     // announces nothing itself: it inherits (it is no bigger than the evidence and no eyeball
     // network), and nothing divides by an empty country.
-    let mut b = Builder::new();
-    let bgp = b.add_source(SourceSpec::new("bgp", "pfx2as")).unwrap();
-    let list = b
-        .add_source(
-            SourceSpec::new("dc-asns", "asn-list")
-                .categories(Categories::HOSTING)
-                .tier(Tier::AsnHeuristic),
-        )
-        .unwrap();
+    let (mut b, bgp, list) = routing_and_list("dc-asns");
     let attrs = Attrs {
         asn: Some(64_500),
         ..Attrs::default()
@@ -327,15 +322,7 @@ proptest! {
         for country in [Some(0), Some(1), None] {
             ases.push(GenAs { blocks: 0, big: true, orgs: Vec::new(), country, listed: false });
         }
-        let mut b = Builder::new();
-        let bgp = b.add_source(SourceSpec::new("bgp", "pfx2as")).unwrap();
-        let list = b
-            .add_source(
-                SourceSpec::new("dc", "asn-list")
-                    .categories(Categories::HOSTING)
-                    .tier(Tier::AsnHeuristic),
-            )
-            .unwrap();
+        let (mut b, bgp, list) = routing_and_list("dc");
         let asn = |i: usize| 64_500 + i as u32;
         for (i, a) in ases.iter().enumerate() {
             let attrs = Attrs { asn: Some(asn(i)), ..Attrs::default() };
