@@ -495,21 +495,18 @@ def render(sources, by_name, enabled, loo, negatives, neg_total, flagged_neg, ho
     w('| target | measured | 95 % interval | met |\n|---|---|---|---|\n')
     w(f'| Tor exits of the newest list, build from the older Tor sources only: ≥ 80 % '
       f'`tor_exit` | {frac(tor_found, t["labels"])} | {wilson(tor_found, t["labels"])} | {met(tor_found, t["labels"], at_least=0.8)} |\n')
-    for r in vpn_rows:
+    def held_out_row(r, target, cats, at_least):
         s = summed(r['fam'], 'without')
-        n = s['any_of']({'vpn', 'hosting'})
-        w(f'| {r["x"]["title"]} held out: ≥ 90 % flagged `vpn` or `hosting` | '
-          f'{frac(n, s["labels"])} | {wilson(n, s["labels"])} | {met(n, s["labels"], at_least=0.9)} |\n')
+        n = s['any_of'](cats)
+        w(f'| {r["x"]["title"]} held out: {target} | {frac(n, s["labels"])} | '
+          f'{wilson(n, s["labels"])} | {met(n, s["labels"], at_least=at_least)} |\n')
+
     for r in vpn_rows:
-        s = summed(r['fam'], 'without')
-        n = s['any_of']({'vpn'})
-        w(f'| {r["x"]["title"]} held out: flagged `vpn` itself (aim ≥ 80 %) | '
-          f'{frac(n, s["labels"])} | {wilson(n, s["labels"])} | {met(n, s["labels"], at_least=0.8)} |\n')
+        held_out_row(r, '≥ 90 % flagged `vpn` or `hosting`', {'vpn', 'hosting'}, 0.9)
+    for r in vpn_rows:
+        held_out_row(r, 'flagged `vpn` itself (aim ≥ 80 %)', {'vpn'}, 0.8)
     for r in (r for r in loo if r['x']['expected'] == 'hosting'):
-        s = summed(r['fam'], 'without')
-        n = s['any_of']({'hosting'})
-        w(f'| {r["x"]["title"]} held out: ≥ 85 % `hosting` | '
-          f'{frac(n, s["labels"])} | {wilson(n, s["labels"])} | {met(n, s["labels"], at_least=0.85)} |\n')
+        held_out_row(r, '≥ 85 % `hosting`', {'hosting'}, 0.85)
     n_ah = neg_total['any_of'](ANONYMOUS | {'hosting'})
     w(f'| residential and mobile ISPs flagged anonymous or `hosting`: ≤ 0.3 % | '
       f'{frac(n_ah, neg_total["labels"], 2)} | {wilson(n_ah, neg_total["labels"])} | {met(n_ah, neg_total["labels"], at_most=0.003)} |\n')

@@ -351,14 +351,15 @@ pub(crate) fn derive(b: &Builder) -> Derived {
                 .fold((0u128, 0u128), |s, t| {
                     (s.0.saturating_add(t.0), s.1.saturating_add(t.1))
                 });
-            // The members the list (or another list asserting as much) does not vouch for.
+            // The members no list asserting as much vouches for (this list's own included).
             let unlisted = || {
-                family.iter().copied().filter(|a| {
-                    !on_list.contains(a)
-                        && !listed.get(a).is_some_and(|c| c.contains(spec.categories))
-                })
+                family
+                    .iter()
+                    .copied()
+                    .filter(|a| !listed.get(a).is_some_and(|c| c.contains(spec.categories)))
             };
             let eyeball_org = unlisted().any(eyeball);
+            let inheriting = inherit.len();
             for asn in unlisted() {
                 let (v4, v6) = space.get(&asn).copied().unwrap_or_default();
                 let why = if eyeball(asn) {
@@ -375,17 +376,17 @@ pub(crate) fn derive(b: &Builder) -> Derived {
                         held.entry(asn).or_insert(w);
                     }
                     None => {
-                        if inherit.insert(asn) {
-                            line.orgs.push(org.to_owned());
-                        }
+                        inherit.insert(asn);
                     }
                 }
+            }
+            if inherit.len() > inheriting {
+                line.orgs.push(org.to_owned());
             }
         }
         // Held back through one organisation, inheriting through another: it inherits.
         held.retain(|a, _| !inherit.contains(a));
         line.asns = inherit.iter().copied().collect();
-        line.orgs.dedup();
         line.held_back = held.into_iter().collect();
         if line.asns.is_empty() && line.held_back.is_empty() && line.generic_orgs == 0 {
             continue;

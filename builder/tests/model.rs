@@ -583,10 +583,7 @@ mod documented {
                 let strongest = signals
                     .iter()
                     .filter(|s| s.categories.contains(category))
-                    .filter(|s| {
-                        !(relay
-                            && (category == Categories::HOSTING || s.tier >= Tier::AsnHeuristic))
-                    })
+                    .filter(|s| !(relay && (category == Categories::HOSTING || s.tier.is_weak())))
                     .map(|s| (base[tier_index(s.tier)] * u32::from(s.weight) + 50) / 100)
                     .max()
                     .unwrap_or(0);

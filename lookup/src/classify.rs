@@ -145,7 +145,7 @@ pub const fn counted(signal: Categories, tier: Tier, answer: Categories) -> Cate
     if answer.bits() & Categories::RELAY.bits() == 0 {
         return signal;
     }
-    if (tier as u8) >= Tier::AsnHeuristic as u8 {
+    if tier.is_weak() {
         return Categories::empty();
     }
     Categories::from_bits(signal.bits() & !Categories::HOSTING.bits())
@@ -315,7 +315,7 @@ pub fn weak_categories(
     }
     let mut weak = Categories::empty();
     for (slot, (c, _)) in strongest.iter().zip(Categories::NAMED) {
-        if slot.is_some_and(|t| t > Tier::Curated) {
+        if slot.is_some_and(Tier::is_weak) {
             weak |= c;
         }
     }

@@ -234,6 +234,12 @@ impl Tier {
             _ => None,
         }
     }
+    /// Weak evidence: inferred (`asn-heuristic`, `asn-sibling`, `keyword`) rather than
+    /// published by the operator or a curator. The policy never blocks on it alone, and it
+    /// counts nothing at a privacy relay (`docs/INTELLIGENCE.md`).
+    pub const fn is_weak(self) -> bool {
+        self as u8 >= Tier::AsnHeuristic as u8
+    }
     /// The stable name (`first-party`, `curated`, `asn-heuristic`, `asn-sibling`, `keyword`).
     pub const fn as_str(self) -> &'static str {
         match self {
