@@ -45,7 +45,15 @@ fn prefetch<T>(items: &[T], i: usize) {
 #[inline(always)]
 fn preload<F: Family>(t: Trie<'_, F>, step: Step) {
     match step {
-        Step::Node { index, .. } => prefetch(t.nodes, index as usize),
+        Step::Node { index, .. } => {
+            prefetch(t.nodes, index as usize);
+            // An IPv6 node is two lines; its step reads both (bitmaps, then bases and leaves).
+            if std::mem::size_of::<F::Node>() > 64 {
+                if let Some(n) = t.nodes.get(index as usize) {
+                    prefetch(&n.as_ref()[8..], 0);
+                }
+            }
+        }
         Step::Leaf(i) => prefetch(t.leaves, i as usize),
         Step::Done(_) => {}
     }

@@ -10,7 +10,9 @@
 pub(crate) mod v4;
 pub(crate) mod v6;
 
-use crate::format::trie::{any, has, inline_leaf, rank, upto, Node, NodeLayout, NODE, SKIP_SHIFT};
+use crate::format::trie::{
+    any, has, inline_leaf, rank, upto, Node, NodeLayout, MAX_BITMAP_WORDS, NODE, SKIP_SHIFT,
+};
 use crate::format::Section;
 
 /// What differs between the IPv4 and the IPv6 trie.
@@ -165,14 +167,17 @@ impl<'a, F: Family> Trie<'a, F> {
         let slot = F::bits(x, shift, st) as u32;
         let at = (slot >> 6) as usize;
         let below = upto(slot);
-        // Set bits of bitmap `b` (0: children, 1: leaf runs) at and below `slot`.
+        // Set bits of bitmap `b` (0: children, 1: leaf runs) at and below `slot`: word `at`
+        // under `below`, plus every word under its [`BEFORE`] mask (all of it before `at`,
+        // nothing from `at` on), without a branch on `at`. (A loop adding the words before
+        // `at` mispredicted about three times per IPv6 lookup in callgrind's branch
+        // simulation, 60 % of the lookup's mispredictions.)
+        let before = &BEFORE[at & (MAX_BITMAP_WORDS - 1)];
         let rank = |b: usize| {
             let base = b * layout.bitmap_words;
             let mut n = (word(base + at) & below).count_ones();
-            for i in 0..layout.bitmap_words {
-                if i < at {
-                    n += word(base + i).count_ones();
-                }
+            for (i, m) in before.iter().enumerate().take(layout.bitmap_words) {
+                n += (word(base + i) & m).count_ones();
             }
             n
         };
@@ -329,6 +334,22 @@ impl<'a, F: Family> Trie<'a, F> {
         }
     }
 }
+
+/// `BEFORE[at][i]`: all of bitmap word `i` when it lies before word `at`, else nothing (the
+/// branch-free rank of [`Trie::step`]).
+const BEFORE: [[u64; MAX_BITMAP_WORDS]; MAX_BITMAP_WORDS] = {
+    let mut t = [[0; MAX_BITMAP_WORDS]; MAX_BITMAP_WORDS];
+    let mut at = 0;
+    while at < MAX_BITMAP_WORDS {
+        let mut i = 0;
+        while i < at {
+            t[at][i] = u64::MAX;
+            i += 1;
+        }
+        at += 1;
+    }
+    t
+};
 
 /// The lowest `bits` bits set (all 128 for 128).
 fn low_mask(bits: u32) -> u128 {
