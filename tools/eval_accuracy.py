@@ -711,12 +711,22 @@ def render(sources, by_name, enabled, loo, negatives, neg_total, flagged_neg, ho
     w('* One address per run, at most a few thousand per list: a sample, with the sampling error '
       'that implies (the targets table gives the 95 % intervals).\n')
     w('* **VPN brands without a list of their own.** NordVPN, Surfshark, ExpressVPN, CyberGhost '
-      'and PureVPN have no parser and no source yet (issue 18, part 3): their servers are found '
-      'only through ASN lists and what the builder derives from them, so as `vpn` where their '
-      'operators\' ASNs are on X4BNet\'s VPN-ASN list (NordVPN\'s Packethub AS136787 and '
-      'AS207137 and its sibling ASNs AS141039, AS147049 and AS272096, Surfshark\'s AS209854, '
-      'M247\'s AS9009) and otherwise as `hosting` at best. No server list of these brands is in '
-      '`../shared/data` (it is kept out as an evaluation hold-out), so none is measured here.\n')
+      'and PureVPN publish no server list in a fetchable form. The default manifest reads them, '
+      'with about twenty more brands, from the server lists gluetun maintains '
+      '(`gluetun-vpn-servers`, format `gluetun-servers`: each address answers `vpn` with its '
+      'brand as the provider). No copy of that file, and no server list of these brands, is in '
+      '`../shared/data` (NordVPN\'s and Surfshark\'s are kept out as an evaluation hold-out), so '
+      'the build measured here does not read it: here their servers are found only through ASN '
+      'lists and what the builder derives from them, as `vpn` where their operators\' ASNs are on '
+      'X4BNet\'s VPN-ASN list (NordVPN\'s Packethub AS136787 and AS207137 and its sibling ASNs '
+      'AS141039, AS147049 and AS272096, Surfshark\'s AS209854, M247\'s AS9009) and otherwise as '
+      '`hosting` at best. gluetun refreshes each brand\'s section when its updater runs (weeks '
+      'to months apart), so addresses a brand added since are missed until then.\n')
+    w('* **Brands still uncovered.** Widely used VPNs that gluetun does not carry and that '
+      'publish no server list, addresses or hostnames, that this project found: Hotspot Shield, '
+      'TunnelBear, hide.me, Atlas VPN and the VPNs sold with antivirus suites (Norton, Avast, '
+      'Kaspersky, McAfee). Their exits are flagged only where they sit in hosting space or on a '
+      'VPN-ASN list.\n')
     w('* **Residential negatives flagged `hosting`** come from curated IP lists, not the ASN '
       'rules: X4BNet\'s datacenter list still holds Sprint\'s former blocks (68.240.0.0/13, '
       '174.144.0.0/12, 184.192.0.0/10) that T-Mobile US announces, and ipcat (last changed '

@@ -50,6 +50,7 @@ const SOURCES: &[(&str, &str, &str, &str)] = &[
     ("vpn-riseupvpn", "ip-list", "vpn/riseupvpn.txt", ""),
     ("oracle", "oracle-cloud", "oracle/public_ip_ranges.json", ""),
     ("cloudflare", "ip-list", "cloudflare/ips", ""),
+    ("gluetun", "gluetun-servers", "gluetun/servers.json", ""),
 ];
 
 #[test]
@@ -67,6 +68,7 @@ fn faults_keep_the_cached_copy_and_good_sources_still_update() {
     let oracle = real("data-sources/tests/fixtures/oracle-public_ip_ranges.json");
     let cf_v4 = real("data-sources/tests/fixtures/cloudflare-ips-v4");
     let cf_v6 = real("data-sources/tests/fixtures/cloudflare-ips-v6");
+    let gluetun = real("data-sources/tests/fixtures/gluetun-servers.json");
 
     // First run: everything good. AWS comes gzipped in transit, the Tor list and the pfx2as
     // table are published as .gz files.
@@ -92,6 +94,10 @@ fn faults_keep_the_cached_copy_and_good_sources_still_update() {
         vec![Reply::Etag(oracle.clone(), "\"oci-v1\"")],
     );
     server.route("cloudflare/ips", vec![Reply::Ok(cf_v4.clone(), vec![])]);
+    server.route(
+        "gluetun/servers.json",
+        vec![Reply::Ok(gluetun.clone(), vec![])],
+    );
     let f = fetcher();
     let first = fetch_all(&f, &m, &dir);
     for (name, r) in &first {
@@ -103,6 +109,7 @@ fn faults_keep_the_cached_copy_and_good_sources_still_update() {
         assert_eq!(Some(&meta.url), entry.url.as_ref());
     }
     assert_eq!(updated(&first["vpn-ivpn"]).0.records, 264);
+    assert_eq!(updated(&first["gluetun"]).0.records, 15);
     assert_eq!(
         updated(&first["aws"]).0.records,
         records("aws-ip-ranges", &aws)
@@ -177,6 +184,12 @@ fn faults_keep_the_cached_copy_and_good_sources_still_update() {
     cf.push(b'\n');
     cf.extend_from_slice(&cf_v6);
     server.route("cloudflare/ips", vec![Reply::Ok(cf.clone(), vec![])]);
+    // A complete HTTP response whose JSON document stops in the middle (a mirror caught
+    // mid-write): every server before the cut parses, the document does not.
+    server.route(
+        "gluetun/servers.json",
+        vec![Reply::Ok(gluetun[..gluetun.len() / 2].to_vec(), vec![])],
+    );
     let second = fetch_all(&f, &m, &dir);
 
     let expect = |name: &str, kind: &str, reason: &str| {
@@ -226,6 +239,17 @@ fn faults_keep_the_cached_copy_and_good_sources_still_update() {
         "the gunzipped body is larger than 1048576 bytes",
     );
     expect("vpn-ovpn", "rejected", "the body is empty");
+    expect(
+        "gluetun",
+        "rejected",
+        "stopped early, refusing to publish without it",
+    );
+    expect(
+        "gluetun",
+        "rejected",
+        "invalid json (EOF while parsing a string); the file is probably truncated or not a \
+         gluetun server list",
+    );
 
     // 500, then the changed list on the retry.
     let (meta, previous) = updated(&second["vpn-riseupvpn"]);

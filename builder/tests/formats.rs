@@ -11,8 +11,8 @@ use ipsieve_builder::{load, Builder, Limits};
 use ipsieve_sources::rir::{Resource, RirRecord};
 use ipsieve_sources::tor_consensus::ConsensusItem;
 use ipsieve_sources::{
-    asn_list, azure, bad_asn, geofeed, geofeed_json, input, ip_location_db, ipcat, ipfetcher, mmdb,
-    mrt, mullvad, oracle, pfx2as, proxy, rir, tor_consensus,
+    asn_list, azure, bad_asn, geofeed, geofeed_json, gluetun, input, ip_location_db, ipcat,
+    ipfetcher, mmdb, mrt, mullvad, oracle, pfx2as, proxy, rir, tor_consensus,
 };
 
 fn fixture(name: &str) -> PathBuf {
@@ -175,6 +175,22 @@ fn vpn_proxy_and_hosting_lists_flag_their_addresses() {
             assert!(a.is_vpn() && a.provider() == Some("Mullvad"), "{ip}");
         }
     }
+    // One source, many brands: each address answers with its server's provider.
+    let file = "gluetun-servers.json";
+    let db = build_one("gluetun-servers", file, "categories = [\"vpn\"]");
+    let servers: Vec<_> = gluetun::parse(open(file), file)
+        .map(Result::unwrap)
+        .collect();
+    let mut brands = HashSet::new();
+    for s in &servers {
+        for &ip in &s.addresses {
+            let a = db.lookup(ip);
+            assert!(a.is_vpn(), "{ip}");
+            assert_eq!(a.provider(), Some(s.provider.as_str()), "{ip}");
+            brands.insert(a.provider().unwrap().to_owned());
+        }
+    }
+    assert_eq!(brands.len(), 5, "{brands:?}");
     let file = "proxy-monosans-all.txt";
     let db = build_one("proxy-list", file, "categories = [\"proxy\"]");
     for p in proxy::parse(open(file), file) {

@@ -128,6 +128,7 @@ fn default_manifest_has_an_upstream_url_for_every_format() {
         "oracle-cloud",
         "ip-fetcher",
         "mullvad-relays",
+        "gluetun-servers",
         "mrt",
         "asn-list",
         "bad-asn-list",

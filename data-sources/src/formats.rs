@@ -53,7 +53,7 @@ use ipsieve::Categories;
 
 use crate::error::{Located, ParseError, Position};
 use crate::{
-    asn_list, asnames, aws, azure, bad_asn, geofeed, geofeed_json, google, icloud, input,
+    asn_list, asnames, aws, azure, bad_asn, geofeed, geofeed_json, gluetun, google, icloud, input,
     ip_location_db, ipcat, ipfetcher, iptoasn, mrt, mullvad, oracle, pfx2as, plain, proxy, rir,
     tor, tor_consensus,
 };
@@ -167,6 +167,12 @@ pub static FORMATS: &[Format] = &[
         "Mullvad relay lists, API and cached shapes",
         "a network per address of an active relay; inactive relays skipped",
         &["mullvad-"],
+    ),
+    Format::of::<gluetun::Parser>(
+        "gluetun-servers",
+        "gluetun's `servers.json`: VPN servers of NordVPN, Surfshark, ExpressVPN and more",
+        "a network per server address, with the server's provider",
+        &["gluetun-"],
     ),
     Format::of::<rir::Parser>(
         "rir-delegated",

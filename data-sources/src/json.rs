@@ -122,13 +122,7 @@ impl<'a> Array<'a> {
     pub(crate) fn items(self, doc: &str) -> Items {
         let text = self.0.get();
         // The array is a slice of `doc`; an array from elsewhere (never the case) walks empty.
-        let start = (text.as_ptr() as usize)
-            .checked_sub(doc.as_ptr() as usize)
-            .filter(|&at| {
-                doc.get(at..at.saturating_add(text.len()))
-                    .is_some_and(|slice| std::ptr::eq(slice, text))
-            });
-        match start {
+        match offset_in(doc, text) {
             // Past the `[`, up to the `]`.
             Some(start) if text.len() >= 2 => Items {
                 at: start + 1,
@@ -137,6 +131,17 @@ impl<'a> Array<'a> {
             _ => Items::default(),
         }
     }
+}
+
+/// The byte offset of `text` in `doc` when `text` is a slice of `doc` (a raw value borrowed from
+/// the document), else `None`.
+pub(crate) fn offset_in(doc: &str, text: &str) -> Option<usize> {
+    (text.as_ptr() as usize)
+        .checked_sub(doc.as_ptr() as usize)
+        .filter(|&at| {
+            doc.get(at..at.saturating_add(text.len()))
+                .is_some_and(|slice| std::ptr::eq(slice, text))
+        })
 }
 
 /// A validator that reads a `T` and keeps nothing: `Vec<Checked<T>>` checks every item of an

@@ -63,6 +63,7 @@
 //! | `geofeed-json` | [`geofeed_json`] | JSON geofeeds (Vultr, ip-fetcher `linode.json`) | a network with its country |
 //! | `ip-fetcher` | [`ipfetcher`] | ip-fetcher `{"IPv4Prefixes", "IPv6Prefixes"}` lists | a network per prefix |
 //! | `mullvad-relays` | [`mullvad`] | Mullvad relay lists, API and cached shapes | a network per address of an active relay; inactive relays skipped |
+//! | `gluetun-servers` | [`gluetun`] | gluetun's `servers.json`: VPN servers of NordVPN, Surfshark, ExpressVPN and more | a network per server address, with the server's provider |
 //! | `rir-delegated` | [`rir`] | RIR delegated and delegated-extended statistics | an IPv4 range or IPv6 network with its registration country (ASN rows skipped) |
 //! | `proxy-list` | [`proxy`] | public proxy lists (`ip:port`, `scheme://ip:port`) | a network per proxy address |
 //! | `geofeed` | [`geofeed`] | RFC 8805 geofeed CSV (DigitalOcean, Linode) | a network with its country |
@@ -121,6 +122,7 @@ pub mod formats;
 pub mod fuzz;
 pub mod geofeed;
 pub mod geofeed_json;
+pub mod gluetun;
 pub mod google;
 pub mod icloud;
 pub mod input;
@@ -154,6 +156,7 @@ pub use azure::{AzureDocument, AzurePrefix};
 pub use error::{Located, ParseError, Position};
 pub use geofeed::GeofeedEntry;
 pub use geofeed_json::GeofeedJsonDocument;
+pub use gluetun::GluetunServer;
 pub use google::{GoogleDocument, GooglePrefix};
 pub use ip_location_db::IpLocationAsn;
 pub use ipcat::IpcatRange;

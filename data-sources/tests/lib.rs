@@ -15,6 +15,7 @@ mod azure;
 mod bad_asn;
 mod geofeed;
 mod geofeed_json;
+mod gluetun;
 mod google;
 mod input;
 mod input_bzip2;
