@@ -26,7 +26,8 @@
 //! real file is about 3 MB). Invalid JSON, a document that is not an object, one that is too
 //! large, or one with no provider section at all is a fatal error. A top-level value other
 //! than the `version` number that is not a provider section (an object with a `servers`
-//! array) is one recoverable error at its line, naming the provider; so is a server that is
+//! array), or whose key is longer than 64 bytes, is one recoverable error at its line, naming
+//! the provider; so is a server that is
 //! not an object, lacks `ips`, lists no address, or has an address that does not parse
 //! (naming its hostname when it has one). The other servers still count.
 
@@ -37,11 +38,14 @@ use std::net::IpAddr;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::error::{Located, ParseError, Position};
+use crate::error::{truncate, Located, ParseError, Position};
 use crate::json::{self, Array, Items};
 use crate::net;
 
 const WHAT: &str = "a gluetun server list (an object of provider sections)";
+
+/// The longest provider key read (gluetun's longest is 23 bytes).
+const MAX_PROVIDER: usize = 64;
 
 /// Display names of gluetun's provider keys, as answers name the operator. Keys are those of
 /// gluetun's `servers.json`; a key not listed here is kept as written.
@@ -157,14 +161,23 @@ fn open(reader: impl Read, source_name: &str) -> Result<json::Walk<Sections>, Pa
             continue;
         }
         let provider = provider_name(&key).to_owned();
-        let section = match json::from_object::<RawSection<'_>>(raw) {
+        let parsed = if key.len() > MAX_PROVIDER {
+            // Every address would carry the name: a hostile key must not be copied per entry.
+            Err(format!("a key of {} bytes names no provider", key.len()))
+        } else {
+            json::from_object::<RawSection<'_>>(raw)
+        };
+        let section = match parsed {
             Ok(s) => Section::Servers {
                 provider,
                 items: s.servers.items(&text),
             },
             Err(reason) => Section::Bad {
                 span: span_of(&text, raw),
-                reason: format!("provider {key:?}: not a provider section ({reason})"),
+                reason: format!(
+                    "provider {:?}: not a provider section ({reason})",
+                    truncate(&key)
+                ),
             },
         };
         sections.push(section);
@@ -240,7 +253,7 @@ fn server(raw: &RawValue, provider: &str) -> Result<GluetunServer, String> {
         json::from_object(raw).map_err(|e| format!("{provider}: bad server: {e}"))?;
     let name = s.hostname.as_deref().map_or_else(
         || format!("{provider} server"),
-        |h| format!("{provider} {h}"),
+        |h| format!("{provider} {}", truncate(h)),
     );
     let ips = s.ips.ok_or_else(|| format!("{name}: no \"ips\""))?;
     if ips.is_empty() {
@@ -248,7 +261,7 @@ fn server(raw: &RawValue, provider: &str) -> Result<GluetunServer, String> {
     }
     let addresses = ips
         .iter()
-        .map(|ip| net::parse_addr(ip).map_err(|r| format!("{name}: {ip:?}: {r}")))
+        .map(|ip| net::parse_addr(ip).map_err(|r| format!("{name}: {:?}: {r}", truncate(ip))))
         .collect::<Result<Vec<IpAddr>, String>>()?;
     Ok(GluetunServer {
         provider: provider.to_owned(),

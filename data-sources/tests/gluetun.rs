@@ -149,6 +149,26 @@ fn bad_sections_and_servers_are_recoverable_and_the_rest_counts() {
 }
 
 #[test]
+fn endless_keys_and_names_are_cut() {
+    let key = "k".repeat(100_000);
+    let host = "h".repeat(100_000);
+    let doc = format!(
+        "{{\"{key}\": {{\"servers\": [{{\"ips\": [\"1.2.3.4\"]}}]}},\n\
+         \"nordvpn\": {{\"servers\": [{{\"hostname\": \"{host}\", \"ips\": [\"{host}\"]}}]}}}}"
+    );
+    let (servers, errors) = parse_str(&doc);
+    assert!(servers.is_empty());
+    assert_eq!(errors.len(), 2);
+    assert!(errors[0]
+        .reason
+        .ends_with("not a provider section (a key of 100000 bytes names no provider)"));
+    assert_eq!(errors[1].position, Position::Line(2));
+    for e in &errors {
+        assert!(e.reason.len() < 400, "{} bytes", e.reason.len());
+    }
+}
+
+#[test]
 fn documents_that_are_not_server_lists_are_fatal() {
     let what = "a gluetun server list (an object of provider sections)";
     let cases = [
