@@ -803,4 +803,65 @@ Events shown:     Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw Bc Bcm Bi Bim
         );
         assert_eq!(annotate_model(text), Some(cache_model_flags()));
     }
+
+    /// The full-size part fails on each figure it guards, mispredictions included, and only
+    /// beyond the headroom.
+    #[test]
+    fn cache_part_fails_on_each_guarded_figure() {
+        let n = CACHE_LOOKUPS as u64;
+        // Per lookup: 40 instructions, 0.1 LL misses, 0.3 mispredictions.
+        let annotate = |instr: u64, ll: u64, mispred: u64| {
+            let mut text = String::from(
+                "I1 cache: 32768 B, 64 B, 8-way associative\n\
+                 D1 cache: 32768 B, 64 B, 8-way associative\n\
+                 LL cache: 8388608 B, 64 B, 16-way associative\n\
+                 Events shown:     Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw Bc Bcm Bi Bim\n",
+            );
+            for w in CACHE_WORKLOADS {
+                for p in PATHS {
+                    let f = format!("{p}_{}", w.replace('-', "_"));
+                    text.push_str(&format!(
+                        "{} 0 0 0 {n} 0 0 {} 0 {n} {} 0 0  ???:gate::gate_cache_{f} [/x/gate]\n",
+                        instr * n / 10,
+                        ll * n / 100,
+                        mispred * n / 100,
+                    ));
+                }
+            }
+            text
+        };
+        let dir = std::env::temp_dir().join(format!("ipsieve-gate-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let run = |text: String, committed: Option<&CacheThresholds>| {
+            let path = dir.join("annotate.txt");
+            std::fs::write(&path, text).unwrap();
+            compare_cache(path.to_str().unwrap(), committed).unwrap()
+        };
+        let (_, failed, blessed) = run(annotate(400, 10, 30), None);
+        assert!(!failed);
+        let limit = blessed.workload["ipv6-inside"]["single"];
+        assert_eq!(
+            (limit.instructions, limit.ll_misses, limit.mispredicts),
+            (40.0, 0.1, 0.3)
+        );
+        for (text, verdict) in [
+            (annotate(400, 10, 30), None),
+            // Within the headroom: +10 % and the slack.
+            (annotate(440, 12, 38), None),
+            (annotate(450, 10, 30), Some("REGRESSION (instructions)")),
+            (annotate(400, 13, 30), Some("REGRESSION (LL misses)")),
+            (annotate(400, 10, 39), Some("REGRESSION (mispredictions)")),
+            (
+                annotate(450, 10, 60),
+                Some("REGRESSION (instructions, mispredictions)"),
+            ),
+        ] {
+            let (table, failed, _) = run(text, Some(&blessed));
+            assert_eq!(failed, verdict.is_some(), "{table}");
+            if let Some(v) = verdict {
+                assert_eq!(table.matches(v).count(), 9, "{table}");
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
