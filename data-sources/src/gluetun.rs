@@ -26,7 +26,7 @@
 //! real file is about 3 MB). Invalid JSON, a document that is not an object, one that is too
 //! large, or one with no provider section at all is a fatal error. A top-level value other
 //! than the `version` number that is not a provider section (an object with a `servers`
-//! array), or whose key is longer than 64 bytes, is one recoverable error at its line, naming
+//! array), or whose key is empty or longer than 64 bytes, is one recoverable error at its line, naming
 //! the provider; so is a server that is
 //! not an object, lacks `ips`, lists no address, or has an address that does not parse
 //! (naming its hostname when it has one). The other servers still count.
@@ -161,8 +161,9 @@ fn open(reader: impl Read, source_name: &str) -> Result<json::Walk<Sections>, Pa
             continue;
         }
         let provider = provider_name(&key).to_owned();
-        let parsed = if key.len() > MAX_PROVIDER {
-            // Every address would carry the name: a hostile key must not be copied per entry.
+        let parsed = if key.is_empty() || key.len() > MAX_PROVIDER {
+            // Every address carries the name: an empty one names nobody, and a hostile one
+            // must not be copied per entry.
             Err(format!("a key of {} bytes names no provider", key.len()))
         } else {
             json::from_object::<RawSection<'_>>(raw)
@@ -186,9 +187,8 @@ fn open(reader: impl Read, source_name: &str) -> Result<json::Walk<Sections>, Pa
         let reason = format!("not {WHAT}: it has no provider section");
         return Err(ParseError::fatal(source_name, Position::Line(1), reason));
     }
-    sections.reverse();
     let walker = Sections {
-        sections,
+        sections: sections.into_iter(),
         current: None,
     };
     Ok(json::Walk::new(text, source_name, walker))
@@ -212,9 +212,9 @@ struct RawServer {
     ips: Option<Vec<String>>,
 }
 
-/// The sections not yet walked (last first) and the servers of the one being walked.
+/// The sections not yet walked and the servers of the one being walked.
 struct Sections {
-    sections: Vec<Section>,
+    sections: std::vec::IntoIter<Section>,
     current: Option<(String, Items)>,
 }
 
@@ -232,7 +232,7 @@ impl json::Walker for Sections {
                 }
                 self.current = None;
             }
-            match self.sections.pop()? {
+            match self.sections.next()? {
                 Section::Servers { provider, items } => self.current = Some((provider, items)),
                 Section::Bad { span, reason } => {
                     let raw = doc

@@ -159,6 +159,15 @@ fn endless_keys_and_names_are_cut() {
     let (servers, errors) = parse_str(&doc);
     assert!(servers.is_empty());
     assert_eq!(errors.len(), 2);
+    // An empty key names no provider either (every record must name one).
+    let (servers, empty) =
+        parse_str(r#"{"": {"servers": [{"ips": ["1.2.3.4"]}]}, "nordvpn": {"servers": []}}"#);
+    assert!(servers.is_empty());
+    assert_eq!(empty.len(), 1);
+    assert_eq!(
+        empty[0].reason,
+        "provider \"\": not a provider section (a key of 0 bytes names no provider)"
+    );
     assert!(errors[0]
         .reason
         .ends_with("not a provider section (a key of 100000 bytes names no provider)"));

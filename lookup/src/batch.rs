@@ -46,11 +46,11 @@ fn prefetch<T>(items: &[T], i: usize) {
 fn preload<F: Family>(t: Trie<'_, F>, step: Step) {
     match step {
         Step::Node { index, .. } => {
-            prefetch(t.nodes, index as usize);
-            // An IPv6 node is two lines; its step reads both (bitmaps, then bases and leaves).
-            if std::mem::size_of::<F::Node>() > 64 {
-                if let Some(n) = t.nodes.get(index as usize) {
-                    prefetch(&n.as_ref()[8..], 0);
+            // Every line of the node: its step reads them all (an IPv6 node's bitmaps, then its
+            // bases and leaves in the second line).
+            if let Some(n) = t.nodes.get(index as usize) {
+                for line in n.as_ref().chunks(8) {
+                    prefetch(line, 0);
                 }
             }
         }
