@@ -11,17 +11,18 @@
 //! Everything is ordered by content, never by insertion order, so the same inputs in any order
 //! produce the same bytes.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use ipsieve::classify::{weak_categories, Scorer};
 use ipsieve::format::{
     self, class, hdr, hot, leaf, rec, src, Section, DIRECTORY_SLOTS, HEADER_LEN, NONE,
     SECTION_COUNT,
 };
-use ipsieve::Categories;
+use ipsieve::{Categories, Tier};
 
 use crate::builder::{Builder, Entry, SourceSpec};
 use crate::error::BuildError;
+use crate::eyeball::Eyeball;
 use crate::siblings::{self, SiblingLine};
 
 /// A compiled artifact and figures about it.
@@ -46,6 +47,25 @@ pub struct CompileStats {
     pub per_category: Vec<(&'static str, CategoryCoverage)>,
     /// The sources the AS-organisation sibling rule derived ([`crate::siblings`]).
     pub siblings: Vec<SiblingLine>,
+    /// Per aggregate, the addresses whose hosting claim it alone made inside eyeball networks,
+    /// held back ([`crate::eyeball`]), by source name.
+    pub eyeball_held: Vec<EyeballHeld>,
+}
+
+/// What the aggregates-inside-eyeball-space rule held back of one source ([`crate::eyeball`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct EyeballHeld {
+    /// The aggregate.
+    pub source: String,
+    /// IPv4 addresses.
+    pub v4_addresses: u64,
+    /// IPv6 addresses (saturating; a decimal string in JSON, as it may exceed 64 bits).
+    #[serde(serialize_with = "decimal")]
+    pub v6_addresses: u128,
+}
+
+fn decimal<S: serde::Serializer>(n: &u128, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(n)
 }
 
 /// Coverage of one category.
@@ -113,6 +133,11 @@ struct Ranks {
     day: Vec<Option<u32>>,
     /// The newest snapshot day of a source that lists Tor exits (see [`tor_relay_rule`]).
     newest_exit_list: Option<u32>,
+    /// Source rank → whether it is a hosting aggregate ([`crate::eyeball`]).
+    aggregate: Vec<bool>,
+    /// Eyeball ASNs that no list names as hosting: aggregates' hosting claims in their
+    /// ranges are held back ([`crate::eyeball`]).
+    eyeball: HashSet<u32>,
 }
 
 /// The Tor relay rule (`docs/INTELLIGENCE.md`, "Newer evidence"): newer first-party evidence
@@ -167,6 +192,7 @@ fn sweep(
     ranks: &Ranks,
     records: &mut Vec<RecordKey>,
     ids: &mut HashMap<RecordKey, u32>,
+    held: &mut Held,
 ) -> Vec<(u128, u32)> {
     // Events: (position, is_start, entry). Ends are at hi + 1; none past `top`.
     let mut events: Vec<(u128, bool, usize)> = Vec::with_capacity(entries.len() * 2);
@@ -187,6 +213,14 @@ fn sweep(
     let mut asn: Active<u32> = BTreeSet::new();
     let mut provider: Active<u32> = BTreeSet::new();
     let mut country: Active<[u8; 2]> = BTreeSet::new();
+    // Active entries asserting hosting from sources other than aggregates, and the active
+    // entries of aggregates (size, entry index).
+    let mut hosting_vouched = 0u32;
+    let mut aggregates: BTreeSet<(u128, usize)> = BTreeSet::new();
+    let hosting = Categories::HOSTING.bits();
+    // The range being emitted, when aggregates were held back in it: its start and the
+    // held-back source ranks (counted in `held` once its end is known).
+    let mut holding: Option<(u128, Vec<u32>)> = None;
 
     let mut out: Vec<(u128, u32)> = Vec::new();
     let mut emit = |pos: u128, key: RecordKey, out: &mut Vec<(u128, u32)>| {
@@ -222,10 +256,18 @@ fn sweep(
                     }
                 }
             }
+            let aggregate = ranks.aggregate[srank as usize];
+            let vouches = e.cats & hosting != 0 && !aggregate;
             if start {
                 src_count[srank as usize] += 1;
+                hosting_vouched += u32::from(vouches);
+                if aggregate {
+                    aggregates.insert((size, idx));
+                }
             } else {
                 src_count[srank as usize] -= 1;
+                hosting_vouched -= u32::from(vouches);
+                aggregates.remove(&(size, idx));
             }
             for (count, bit) in tor[srank as usize].iter_mut().zip(tor_bits) {
                 if e.cats & bit != 0 {
@@ -279,6 +321,34 @@ fn sweep(
         if key.cats & tor_bits[0] != 0 && tor_exit_superseded(ranks, &tor, &key.sources) {
             key.cats = (key.cats & !tor_bits[0]) | tor_bits[1];
         }
+        if let Some((from, srcs)) = holding.take() {
+            held.count(from, pos, &srcs);
+        }
+        // Aggregates inside eyeball space: only aggregates assert hosting here, each over the
+        // whole of the routing entry that gives the origin AS (not a block inside it), and
+        // that AS is a large eyeball network no list names as hosting: their claim (all they
+        // assert) is held back.
+        let route = asn.first().map(|k| &entries[k.3]);
+        if key.cats & hosting != 0
+            && hosting_vouched == 0
+            && key.asn.is_some_and(|a| ranks.eyeball.contains(&a))
+            && route.is_some_and(|r| {
+                aggregates
+                    .iter()
+                    .all(|&(_, i)| entries[i].lo <= r.lo && entries[i].hi >= r.hi)
+            })
+        {
+            let (dropped, kept) = key
+                .sources
+                .iter()
+                .partition(|&&r| ranks.aggregate[r as usize]);
+            key.sources = kept;
+            key.cats &= !hosting;
+            let vouched = |rank: u32| !ranks.aggregate[rank as usize];
+            key.provider = provider.iter().find(|k| vouched(k.1)).map(|k| k.2);
+            key.country = country.iter().find(|k| vouched(k.1)).map(|k| k.2);
+            holding = Some((pos, dropped));
+        }
         // ASN-list sources: the range's origin AS (from the most specific routing entry) is
         // on the list, so the list's categories apply and the list joins the sources.
         if let Some(lists) = key.asn.and_then(|a| ranks.asn_lists.get(&a)) {
@@ -295,7 +365,29 @@ fn sweep(
             None => break,
         }
     }
+    if let Some((from, srcs)) = holding {
+        held.count(from, top.wrapping_add(1), &srcs);
+    }
     out
+}
+
+/// Addresses the aggregates-inside-eyeball-space rule held back in one family, per source
+/// rank (saturating).
+#[derive(Default)]
+struct Held(BTreeMap<u32, u128>);
+
+impl Held {
+    /// Counts `[from, to)` (`to` 0: to the end of the IPv6 space) for each source rank.
+    fn count(&mut self, from: u128, to: u128, srcs: &[u32]) {
+        let n = match to.wrapping_sub(from) {
+            0 => u128::MAX,
+            n => n,
+        };
+        for &r in srcs {
+            let slot = self.0.entry(r).or_default();
+            *slot = slot.saturating_add(n);
+        }
+    }
 }
 
 /// Deduplicating string table.
@@ -348,7 +440,8 @@ fn coverage(ranges: &[(u128, u32)], records: &[RecordKey], top: u128) -> Vec<(u6
 
 pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
     // The builder's sources plus those the AS-organisation sibling rule derives.
-    let derived = siblings::derive(b);
+    let eyeball = Eyeball::new(b);
+    let derived = siblings::derive(b, &eyeball);
     let sources = &derived.sources[..];
     let names: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
     let source_rank = rank_by(&names);
@@ -378,12 +471,25 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
         .filter(|(_, c)| c.contains(Categories::TOR_EXIT))
         .filter_map(|(s, _)| s.snapshot_day)
         .max();
+    let mut aggregate = vec![false; sources.len()];
+    for (i, s) in sources.iter().enumerate() {
+        aggregate[source_rank[i] as usize] =
+            s.tier == Tier::Curated && asserted[i] == Categories::HOSTING && s.provider.is_none();
+    }
+    let hosting_listed = |asn: &u32| {
+        asn_lists
+            .get(asn)
+            .is_some_and(|l| l.iter().any(|&(_, c)| c & Categories::HOSTING.bits() != 0))
+    };
+    let eyeball = eyeball.large().filter(|a| !hosting_listed(a)).collect();
     let ranks = Ranks {
         source: source_rank,
         provider: rank_by(&b.providers),
         asn_lists,
         day,
         newest_exit_list,
+        aggregate,
+        eyeball,
     };
     // Provider rank → string.
     let mut provider_by_rank = vec![""; b.providers.len()];
@@ -399,8 +505,31 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
     let mut records = vec![RecordKey::empty()];
     let mut ids: HashMap<RecordKey, u32> = HashMap::new();
     ids.insert(RecordKey::empty(), 0);
-    let v4 = sweep(&b.v4, u128::from(u32::MAX), &ranks, &mut records, &mut ids);
-    let v6 = sweep(&b.v6, u128::MAX, &ranks, &mut records, &mut ids);
+    let (mut held4, mut held6) = (Held::default(), Held::default());
+    let v4 = sweep(
+        &b.v4,
+        u128::from(u32::MAX),
+        &ranks,
+        &mut records,
+        &mut ids,
+        &mut held4,
+    );
+    let v6 = sweep(&b.v6, u128::MAX, &ranks, &mut records, &mut ids, &mut held6);
+    let mut eyeball_held: BTreeMap<u32, (u128, u128)> = BTreeMap::new();
+    for (&r, &n) in &held4.0 {
+        eyeball_held.entry(r).or_default().0 = n;
+    }
+    for (&r, &n) in &held6.0 {
+        eyeball_held.entry(r).or_default().1 = n;
+    }
+    let eyeball_held = eyeball_held
+        .into_iter()
+        .map(|(r, (v4, v6))| EyeballHeld {
+            source: sources[source_by_rank[r as usize]].name.clone(),
+            v4_addresses: v4 as u64,
+            v6_addresses: v6,
+        })
+        .collect();
     drop(ids);
     if records.len() > format::MAX_RECORDS {
         return Err(BuildError::TooLarge(format!(
@@ -604,6 +733,7 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
             index_bytes,
             per_category,
             siblings: derived.lines,
+            eyeball_held,
         },
     })
 }

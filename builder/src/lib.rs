@@ -60,6 +60,7 @@ pub mod diff;
 mod error;
 pub mod eval;
 pub mod export;
+pub mod eyeball;
 #[cfg(feature = "fetch")]
 pub mod fetch;
 #[doc(hidden)]
@@ -74,7 +75,7 @@ pub mod walk;
 mod write;
 
 pub use builder::{Attrs, Builder, Limits, MinPrefix, SourceId, SourceSpec};
-pub use compile::{CategoryCoverage, CompileStats, Compiled};
+pub use compile::{CategoryCoverage, CompileStats, Compiled, EyeballHeld};
 pub use error::BuildError;
 pub use write::{
     check_destination, kept_path, publish, publish_keeping, same_file, write_atomically, Temporary,

@@ -106,6 +106,9 @@ pub struct BuildReport {
     /// The sources the AS-organisation sibling rule derived, with the ASNs that inherit and
     /// those held back ([`crate::siblings`]).
     pub siblings: Vec<crate::siblings::SiblingLine>,
+    /// Per aggregate, the addresses whose hosting claim was held back inside eyeball networks
+    /// ([`crate::eyeball`]).
+    pub eyeball_held: Vec<crate::EyeballHeld>,
     /// Artifact size in bytes.
     pub artifact_bytes: usize,
     /// Wall-clock build time in seconds.
@@ -173,6 +176,7 @@ impl BuildReport {
                 })
                 .collect(),
             siblings: stats.siblings.clone(),
+            eyeball_held: stats.eyeball_held.clone(),
             artifact_bytes,
             seconds: elapsed.as_secs_f64(),
             coverage: Vec::new(),
@@ -282,6 +286,14 @@ impl fmt::Display for BuildReport {
                 held(crate::siblings::HeldBack::EyeballOrganisation),
                 held(crate::siblings::HeldBack::BiggerThanListed),
                 l.generic_orgs
+            )?;
+        }
+        for h in &self.eyeball_held {
+            writeln!(
+                f,
+                "aggregate inside eyeball networks: {}'s hosting claim held back on {} IPv4 and \
+                 {} IPv6 addresses",
+                h.source, h.v4_addresses, h.v6_addresses
             )?;
         }
         writeln!(

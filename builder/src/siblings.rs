@@ -9,7 +9,7 @@
 //!   are siblings when they share one.
 //! * **Generic names.** An organisation name carried by more than [`MAX_ORG_ASNS`] ASNs is not
 //!   used: placeholders ("Reserved") and the big carriers with dozens of regional ASNs.
-//! * **Eyeball guard.** An ASN that announces [`EYEBALL_SHARE_PERMILLE`]‰ or more of its
+//! * **Eyeball guard.** An ASN that announces [`crate::eyeball::EYEBALL_SHARE_PERMILLE`]‰ or more of its
 //!   country's routed space (either family; its registered country as the AS-name source
 //!   gives it, else the whole routed space) never inherits: a national ISP with a hosting arm
 //!   must not become hosting.
@@ -20,17 +20,16 @@
 //!   listed part of a family is what the list vouches for, and a larger sibling is another
 //!   business.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use ipsieve::{Categories, Tier};
 use serde::Serialize;
 
 use crate::builder::{Builder, SourceSpec};
+use crate::eyeball::Eyeball;
 
 /// Organisation names carried by more ASNs than this are not used.
 pub const MAX_ORG_ASNS: usize = 32;
-/// An ASN announcing this share (per mille) of its country's routed space never inherits.
-pub const EYEBALL_SHARE_PERMILLE: u128 = 10;
 
 /// Legal-form words dropped from organisation names (`Amazon.com, Inc.` and `Amazon.com Inc`
 /// are one organisation).
@@ -176,7 +175,7 @@ fn is_handle(w: &str) -> bool {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum HeldBack {
-    /// It announces [`EYEBALL_SHARE_PERMILLE`]‰ or more of its country's routed space.
+    /// It announces [`crate::eyeball::EYEBALL_SHARE_PERMILLE`]‰ or more of its country's routed space.
     EyeballShare,
     /// Another unlisted ASN of its organisation does: the organisation runs an eyeball
     /// network, and its name cannot tell the hosting arm from the access networks.
@@ -209,60 +208,8 @@ pub(crate) struct Derived {
     pub lines: Vec<SiblingLine>,
 }
 
-/// Routed addresses per ASN (IPv4, IPv6): the union of its routing entries' ranges.
-fn routed_space(b: &Builder) -> HashMap<u32, (u128, u128)> {
-    let mut space: HashMap<u32, (u128, u128)> = HashMap::new();
-    // IPv4 in 32-bit words: a third of the bytes to sort on a full routing table.
-    let v4: Vec<(u32, u32, u32)> =
-        b.v4.iter()
-            .filter_map(|e| e.asn.map(|a| (a, e.lo as u32, e.hi as u32)))
-            .collect();
-    for (asn, n) in union_per_asn(v4) {
-        space.entry(asn).or_default().0 = n;
-    }
-    let v6: Vec<(u32, u128, u128)> =
-        b.v6.iter()
-            .filter_map(|e| e.asn.map(|a| (a, e.lo, e.hi)))
-            .collect();
-    for (asn, n) in union_per_asn(v6) {
-        space.entry(asn).or_default().1 = n;
-    }
-    space
-}
-
-/// Per ASN, the number of addresses in the union of its inclusive ranges.
-fn union_per_asn<T: Copy + Ord + Into<u128>>(mut spans: Vec<(u32, T, T)>) -> Vec<(u32, u128)> {
-    spans.sort_unstable();
-    let mut out: Vec<(u32, u128)> = Vec::new();
-    let mut open: Option<(u32, u128, u128)> = None;
-    for (asn, lo, hi) in spans {
-        let (lo, hi) = (lo.into(), hi.into());
-        match &mut open {
-            // Overlapping or adjacent: extend.
-            Some((a, _, h)) if *a == asn && (*h == u128::MAX || lo <= *h + 1) => *h = (*h).max(hi),
-            _ => {
-                if let Some((a, l, h)) = open.replace((asn, lo, hi)) {
-                    add_span(&mut out, a, l, h);
-                }
-            }
-        }
-    }
-    if let Some((a, l, h)) = open {
-        add_span(&mut out, a, l, h);
-    }
-    out
-}
-
-fn add_span(out: &mut Vec<(u32, u128)>, asn: u32, lo: u128, hi: u128) {
-    let n = (hi - lo).saturating_add(1);
-    match out.last_mut() {
-        Some((a, total)) if *a == asn => *total = total.saturating_add(n),
-        _ => out.push((asn, n)),
-    }
-}
-
 /// Derives the sibling sources of a build (see the module docs).
-pub(crate) fn derive(b: &Builder) -> Derived {
+pub(crate) fn derive(b: &Builder, eyeball: &Eyeball) -> Derived {
     let mut out = Derived {
         sources: b.sources.clone(),
         asn_lists: b.asn_lists.clone(),
@@ -296,28 +243,8 @@ pub(crate) fn derive(b: &Builder) -> Derived {
             by_list.entry(s).or_default().push(asn);
         }
     }
-    let space = routed_space(b);
-    let mut country_total: HashMap<Option<[u8; 2]>, (u128, u128)> = HashMap::new();
-    let country = |asn: u32| b.as_country.get(&asn).copied();
-    for (&asn, &(v4, v6)) in &space {
-        let t = country_total.entry(country(asn)).or_default();
-        t.0 = t.0.saturating_add(v4);
-        t.1 = t.1.saturating_add(v6);
-    }
-    let everywhere = country_total.values().fold((0u128, 0u128), |a, t| {
-        (a.0.saturating_add(t.0), a.1.saturating_add(t.1))
-    });
-    let eyeball = |asn: u32| {
-        let (v4, v6) = space.get(&asn).copied().unwrap_or_default();
-        let (t4, t6) = match country(asn) {
-            Some(cc) => country_total.get(&Some(cc)).copied().unwrap_or_default(),
-            None => everywhere,
-        };
-        let big = |n: u128, t: u128| {
-            t > 0 && n.saturating_mul(1000) >= t.saturating_mul(EYEBALL_SHARE_PERMILLE)
-        };
-        big(v4, t4) || big(v6, t6)
-    };
+    let space = &eyeball.space;
+    let eyeball = |asn: u32| eyeball.holds(asn);
     for (&list, asns) in &by_list {
         let spec = &b.sources[list as usize];
         let name = format!("{}.sibling", spec.name);
@@ -447,21 +374,6 @@ mod tests {
         for (name, want) in cases {
             assert_eq!(org_key(name).as_deref(), want, "{name:?}");
         }
-    }
-
-    #[test]
-    fn routed_space_is_the_union_of_each_asns_ranges() {
-        let spans = vec![
-            (7u32, 10u32, 19u32),
-            (7, 15, 24),
-            (7, 25, 29),
-            (7, 40, 40),
-            (9, 0, u32::MAX),
-            (5, 3, 3),
-        ];
-        assert_eq!(super::union_per_asn(spans), [(5, 1), (7, 21), (9, 1 << 32)]);
-        let all = vec![(1u32, 0u128, u128::MAX), (1, 5, 6)];
-        assert_eq!(super::union_per_asn(all), [(1, u128::MAX)]);
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod dated;
 mod diff;
 mod evidence;
 mod export;
+mod eyeball;
 #[cfg(feature = "fetch")]
 mod fetch;
 #[cfg(feature = "fetch")]
