@@ -31,9 +31,10 @@ pub(crate) struct Args {
     /// Print nothing but errors.
     #[arg(long)]
     quiet: bool,
-    /// Connect and read timeout, in seconds (more than 0, at most 86400).
-    #[arg(long, default_value_t = 30.0, value_parser = timeout_seconds)]
-    timeout: f64,
+    /// Connect and read timeout: a number of seconds (`30`, `1.5`) or a duration (`500ms`,
+    /// `2m`); above zero, at most a day.
+    #[arg(long, default_value = "30", value_parser = crate::duration::duration)]
+    timeout: std::time::Duration,
     /// Retries of a timeout, connection error or 5xx answer (exponential backoff; 0 to
     /// 100).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=100))]
@@ -67,19 +68,6 @@ pub(crate) struct Args {
     /// The time dated sources are searched back from, in Unix seconds (tests).
     #[arg(long, value_name = "UNIX", hide = true)]
     now: Option<u64>,
-}
-
-/// `fetch --timeout`: a number of seconds, more than 0 and at most a day (larger values do
-/// not fit a `Duration`, NaN and infinity are no timeout).
-fn timeout_seconds(text: &str) -> Result<f64, String> {
-    let s: f64 = text
-        .parse()
-        .map_err(|_| format!("{text} is not a number of seconds"))?;
-    if s > 0.0 && s <= 86_400.0 {
-        Ok(s)
-    } else {
-        Err(format!("{text} is not in (0, 86400] seconds"))
-    }
 }
 
 /// `fetch --max-bytes`: a number of bytes, at least 1.
@@ -152,11 +140,8 @@ fn fetcher(args: &Args) -> Result<ipsieve_builder::fetch::Fetcher> {
     use ipsieve_builder::fetch::{FetchOptions, Fetcher};
     use std::time::Duration;
 
-    if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 86_400.0) {
-        anyhow::bail!("--timeout must be a number of seconds in 0..=86400 (not 0)");
-    }
     let mut options = FetchOptions::default()
-        .timeout(Duration::from_secs_f64(args.timeout))
+        .timeout(args.timeout)
         .retries(args.retries)
         .max_bytes(args.max_bytes)
         .backoff(Duration::from_millis(args.backoff_ms))

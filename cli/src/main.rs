@@ -11,6 +11,7 @@ use ipsieve::Database;
 
 mod build;
 mod diff;
+mod duration;
 mod eval;
 mod explain;
 mod export;

@@ -820,7 +820,12 @@ fn serve_refuses_to_start_without_an_artifact() {
             "100000s",
             "give a duration above zero and at most a day",
         ),
-        ("--poll-interval", "1e20", "the unit must be ms, s or m"),
+        (
+            "--poll-interval",
+            "1e20",
+            "give a duration above zero and at most a day",
+        ),
+        ("--poll-interval", "soon", "is not a duration such as 10s"),
     ] {
         let out = bin()
             .args([

@@ -36,20 +36,20 @@ pub(crate) struct Args {
     #[arg(long, default_value_t = 64 * 1024,
           value_parser = clap::value_parser!(u64).range(1..=16 << 20))]
     pub(crate) max_body: u64,
-    /// How long a client may take to send a request's headers (`10s`, `500ms`); a slower one
-    /// has its connection closed.
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    /// How long a client may take to send a request's headers (`10s`, `500ms`, `1m`; above
+    /// zero, at most a day); a slower one has its connection closed.
+    #[arg(long, default_value = "10s", value_parser = crate::duration::duration)]
     pub(crate) header_timeout: Duration,
     /// How long a client may take to send a request's body once its headers are in; a slower
     /// one gets 408.
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    #[arg(long, default_value = "10s", value_parser = crate::duration::duration)]
     pub(crate) body_timeout: Duration,
     /// How often the artifact's file is checked for a replacement.
-    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, default_value = "5s", value_parser = crate::duration::duration)]
     pub(crate) poll_interval: Duration,
     /// At SIGTERM or SIGINT the server stops accepting connections and lets the requests in
     /// flight finish, for at most this long.
-    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, default_value = "30s", value_parser = crate::duration::duration)]
     pub(crate) shutdown_timeout: Duration,
     /// Where `GET /ip/me` and the request log find the client's address: `socket` (the
     /// peer), or a forwarding header (`x-forwarded-for`, `forwarded`, `cf-connecting-ip`,
@@ -60,31 +60,6 @@ pub(crate) struct Args {
     /// repeatable.
     #[arg(long = "trust-proxy", value_name = "CIDR")]
     pub(crate) trust_proxy: Vec<String>,
-}
-
-/// `10s`, `250ms`, `2m`, or a number of seconds; not zero.
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    let t = text.trim();
-    let (number, unit) = match t.find(|c: char| c.is_ascii_alphabetic()) {
-        Some(i) => t.split_at(i),
-        None => (t, "s"),
-    };
-    let n: f64 = number
-        .trim()
-        .parse()
-        .map_err(|_| format!("'{t}' is not a duration such as 10s or 500ms"))?;
-    let seconds = match unit {
-        "ms" => n / 1000.0,
-        "s" => n,
-        "m" => n * 60.0,
-        _ => return Err(format!("'{t}': the unit must be ms, s or m")),
-    };
-    if !(seconds > 0.0 && seconds <= 86_400.0) {
-        return Err(format!(
-            "'{t}': give a duration above zero and at most a day"
-        ));
-    }
-    Ok(Duration::from_secs_f64(seconds))
 }
 
 /// Runs the server until SIGTERM or SIGINT; `Ok(true)` after a clean shutdown.
@@ -102,21 +77,4 @@ const NO_SERVE: &str = "this ipsieve was built without the `serve` feature (as `
 #[cfg(not(feature = "serve"))]
 pub(crate) fn run(_: &Args) -> Result<bool> {
     anyhow::bail!(NO_SERVE)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_duration;
-    use std::time::Duration;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
-        for bad in ["", "0", "-1s", "10h", "s", "nan", "inf", "1e9"] {
-            assert!(parse_duration(bad).is_err(), "{bad}");
-        }
-    }
 }
