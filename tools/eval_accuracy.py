@@ -36,6 +36,8 @@ import tomllib
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 MANIFEST = os.path.join(ROOT, 'sources', 'shared-data.toml')
+# Top-level settings of the manifest, copied into every manifest the evaluation writes.
+SETTINGS = {}
 DATA = os.path.normpath(os.path.join(ROOT, '..', 'shared', 'data'))
 PFX2AS_SOURCE = 'caida-pfx2as'
 DOC = os.path.join(ROOT, 'docs', 'ACCURACY.md')
@@ -163,6 +165,7 @@ def write_manifest(path, sources, enabled):
     """Writes the manifest with absolute paths, enabling exactly the sources in `enabled`."""
     base = os.path.dirname(MANIFEST)
     out = ['# derived from sources/shared-data.toml by tools/eval_accuracy.py\n']
+    out += [f'{k} = {toml_value(v)}\n' for k, v in SETTINGS.items()]
     for s in sources:
         out.append('\n[[source]]\n')
         for k, v in s.items():
@@ -252,8 +255,12 @@ def main():
     if not os.path.isdir(DATA):
         die(f'{DATA} is absent: the accuracy evaluation reads the shared data mirror that '
             f'sources/shared-data.toml names; nothing was written', 2)
+    global SETTINGS
     with open(MANIFEST, 'rb') as f:
-        sources = tomllib.load(f)['source']
+        doc = tomllib.load(f)
+    sources = doc['source']
+    # The manifest's top-level settings (`as_name_keywords`) go into every derived manifest.
+    SETTINGS = {k: v for k, v in doc.items() if k != 'source'}
     by_name = {s['name']: s for s in sources}
     missing = [s['name'] for s in sources if s.get('enabled', True)
                and not os.path.exists(os.path.join(os.path.dirname(MANIFEST), s['path']))]
@@ -541,7 +548,8 @@ def render(sources, by_name, enabled, loo, negatives, neg_total, flagged_neg, ho
     w('Whatever else is enabled stays in, including the ASN-wide lists '
       '(`x4bnet-vpn-asns`, `x4bnet-datacenter-asns`, `bad-asn-list`, tier `asn-heuristic`), the '
       'sources the builder derives from them for unlisted ASNs of the same organisations (tier '
-      '`asn-sibling`, `docs/INTELLIGENCE.md`) and '
+      '`asn-sibling`, `docs/INTELLIGENCE.md`), the hosting the builder infers from AS names '
+      '(`as-name-keywords`, tier `keyword`) and '
       'curated aggregates (`x4bnet-datacenter`, `ipcat-datacenters`): finding a held-out '
       'provider through them is what "the rest of the data" means. They are not copies of a '
       'provider\'s list, but an aggregate may have been compiled partly from it.\n\n')

@@ -327,6 +327,8 @@ pub struct Builder {
     pub(crate) build_time: u64,
     pub(crate) limits: Limits,
     pub(crate) metadata: BTreeMap<String, String>,
+    /// Whether the AS-name keyword rule runs ([`Builder::as_name_keywords`]).
+    pub(crate) as_name_keywords: bool,
 }
 
 impl Builder {
@@ -346,6 +348,15 @@ impl Builder {
     /// The build time recorded in the header (Unix seconds).
     pub fn time(&self) -> u64 {
         self.build_time
+    }
+
+    /// Turns on the AS-name keyword rule ([`crate::keywords`]; off by default, as in a
+    /// manifest without `as_name_keywords = true`): an AS on no hosting list whose name says it
+    /// hosts gets `hosting` at the `keyword` tier.
+    #[must_use]
+    pub fn as_name_keywords(mut self, on: bool) -> Self {
+        self.as_name_keywords = on;
+        self
     }
 
     /// Sets the limits on absurdly wide entries.

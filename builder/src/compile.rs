@@ -47,6 +47,8 @@ pub struct CompileStats {
     pub per_category: Vec<(&'static str, CategoryCoverage)>,
     /// The sources the AS-organisation sibling rule derived ([`crate::siblings`]).
     pub siblings: Vec<SiblingLine>,
+    /// The ASNs the AS-name keyword rule flagged and held back ([`crate::keywords`]).
+    pub keywords: crate::keywords::KeywordLine,
     /// Per aggregate, the addresses whose hosting claim it alone made inside eyeball networks,
     /// held back ([`crate::eyeball`]), by source name.
     pub eyeball_held: Vec<EyeballHeld>,
@@ -441,7 +443,12 @@ fn coverage(ranges: &[(u128, u32)], records: &[RecordKey], top: u128) -> Vec<(u6
 pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
     // The builder's sources plus those the AS-organisation sibling rule derives.
     let eyeball = Eyeball::new(b);
-    let derived = siblings::derive(b, &eyeball);
+    let mut derived = siblings::derive(b, &eyeball);
+    let keywords = if b.as_name_keywords {
+        crate::keywords::derive(b, &eyeball, &mut derived)
+    } else {
+        crate::keywords::KeywordLine::default()
+    };
     let sources = &derived.sources[..];
     let names: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
     let source_rank = rank_by(&names);
@@ -733,6 +740,7 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
             index_bytes,
             per_category,
             siblings: derived.lines,
+            keywords,
             eyeball_held,
         },
     })

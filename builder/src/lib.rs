@@ -65,6 +65,7 @@ pub mod eyeball;
 pub mod fetch;
 #[doc(hidden)]
 pub mod fuzz;
+pub mod keywords;
 pub mod load;
 pub mod manifest;
 pub mod report;

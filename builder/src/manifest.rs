@@ -215,12 +215,17 @@ const MAX_GROW_PCT_LIMIT: u32 = 100_000;
 pub struct Manifest {
     /// The sources, in file order.
     pub sources: Vec<SourceEntry>,
+    /// `as_name_keywords = true` (before the first `[[source]]`): the build runs the AS-name
+    /// keyword rule ([`crate::keywords`]).
+    pub as_name_keywords: bool,
 }
 
 /// The manifest as written, with the position of each source table.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawManifest {
+    #[serde(default)]
+    as_name_keywords: bool,
     #[serde(rename = "source", default)]
     sources: Vec<toml::Spanned<SourceEntry>>,
 }
@@ -275,7 +280,10 @@ impl Manifest {
             }
             sources.push(s);
         }
-        Ok(Manifest { sources })
+        Ok(Manifest {
+            sources,
+            as_name_keywords: raw.as_name_keywords,
+        })
     }
 
     /// The sources `ipsieve build` reads (those not `enabled = false`).

@@ -109,6 +109,8 @@ pub struct BuildReport {
     /// Per aggregate, the addresses whose hosting claim was held back inside eyeball networks
     /// ([`crate::eyeball`]).
     pub eyeball_held: Vec<crate::EyeballHeld>,
+    /// The ASNs the AS-name keyword rule flagged and held back ([`crate::keywords`]).
+    pub keywords: crate::keywords::KeywordLine,
     /// Artifact size in bytes.
     pub artifact_bytes: usize,
     /// Wall-clock build time in seconds.
@@ -177,6 +179,7 @@ impl BuildReport {
                 .collect(),
             siblings: stats.siblings.clone(),
             eyeball_held: stats.eyeball_held.clone(),
+            keywords: stats.keywords.clone(),
             artifact_bytes,
             seconds: elapsed.as_secs_f64(),
             coverage: Vec::new(),
@@ -286,6 +289,16 @@ impl fmt::Display for BuildReport {
                 held(crate::siblings::HeldBack::EyeballOrganisation),
                 held(crate::siblings::HeldBack::BiggerThanListed),
                 l.generic_orgs
+            )?;
+        }
+        if !self.keywords.asns.is_empty() || !self.keywords.eyeball.is_empty() {
+            writeln!(
+                f,
+                "AS-name keywords: {} ASNs named like hosters get hosting at tier keyword ({}); \
+                 {} held back as eyeball networks",
+                self.keywords.asns.len(),
+                crate::keywords::SOURCE,
+                self.keywords.eyeball.len()
             )?;
         }
         for h in &self.eyeball_held {

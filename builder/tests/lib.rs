@@ -18,6 +18,7 @@ mod formats;
 mod fuzz_replay;
 mod golden;
 mod hostile_artifact;
+mod keywords;
 mod manifest;
 mod model;
 mod publish;

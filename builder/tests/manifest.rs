@@ -483,11 +483,18 @@ fn every_manifest_key_is_documented() {
     );
     let accepted: BTreeSet<&str> = keys.iter().map(String::as_str).collect();
 
-    // The file's top level: only `[[source]]` tables.
+    // The file's top level: `[[source]]` tables and the settings before them.
+    let shape = doc_section(&doc, "## The file's shape");
     for key in accepted_keys("bogus_key = 1\n") {
+        let (written, what) = if key == "source" {
+            (format!("`[[{key}]]`"), "table")
+        } else {
+            (format!("* `{key}` ("), "setting")
+        };
         assert!(
-            doc.contains(&format!("`[[{key}]]`")),
-            "docs/MANIFEST.md does not describe the top-level `[[{key}]]`"
+            shape.contains(&written),
+            "docs/MANIFEST.md, \"The file's shape\", does not describe the top-level {what} \
+             `{key}`"
         );
     }
 

@@ -1,0 +1,86 @@
+//! Hosting by AS name (`docs/INTELLIGENCE.md`, "AS-name keywords"): an AS whose name says it
+//! hosts (`MAXIHOST`, `FREE RANGE CLOUD`, `Bangladesh Data Center Company Limited`) and that
+//! no list names as hosting gets `hosting` at the weakest tier, [`Tier::Keyword`], through one
+//! source the builder derives, `as-name-keywords`. Small hosters are on no ASN list; their
+//! names are often the only public sign of what they do.
+//!
+//! * **Names**: every AS name the build reads for the AS (the answers' `as_org` and the
+//!   organisation names of every naming source, [`crate::siblings::org_key`]), lower-cased; a
+//!   name matches when it contains one of [`WORDS`].
+//! * **Eyeball guard**: an AS that announces 1 % or more of its country's routed space
+//!   ([`crate::eyeball`]) never matches: a national ISP with "Cloud" or "Data" in its name is
+//!   not a hoster.
+//! * **Listed ASNs** keep their lists' signals and get no keyword signal on top.
+
+use ipsieve::{Categories, Tier};
+use serde::Serialize;
+
+use crate::builder::{Builder, SourceSpec};
+use crate::eyeball::Eyeball;
+use crate::siblings::Derived;
+
+/// The derived source's name.
+pub const SOURCE: &str = "as-name-keywords";
+
+/// Parts of an AS name that say it hosts (matched in the lower-cased name).
+pub const WORDS: &[&str] = &[
+    "host",
+    "server",
+    "vps",
+    "datacenter",
+    "datacentre",
+    "data center",
+    "data centre",
+    "colocation",
+    "cloud",
+    "dedicated",
+];
+
+/// What the keyword rule derived, for the build report.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct KeywordLine {
+    /// ASNs whose names match, on no hosting list and not eyeball networks.
+    pub asns: Vec<u32>,
+    /// ASNs whose names match that the eyeball guard held back.
+    pub eyeball: Vec<u32>,
+}
+
+/// Adds the `as-name-keywords` source to `out` when any unlisted AS's name matches.
+pub(crate) fn derive(b: &Builder, eyeball: &Eyeball, out: &mut Derived) -> KeywordLine {
+    let mut line = KeywordLine::default();
+    let hosting_listed = |asn: u32| {
+        out.asn_lists.get(&asn).is_some_and(|srcs| {
+            srcs.iter().any(|&s| {
+                out.sources[s as usize]
+                    .categories
+                    .contains(Categories::HOSTING)
+            })
+        })
+    };
+    for (&asn, name) in &b.as_names {
+        let orgs = b.as_orgs.get(&asn).into_iter().flatten();
+        let named = std::iter::once(name.to_lowercase())
+            .chain(orgs.cloned())
+            .any(|n| WORDS.iter().any(|w| n.contains(w)));
+        if !named || hosting_listed(asn) {
+            continue;
+        }
+        if eyeball.holds(asn) {
+            line.eyeball.push(asn);
+        } else {
+            line.asns.push(asn);
+        }
+    }
+    if !line.asns.is_empty() {
+        let id = out.sources.len() as u32;
+        out.sources.push(
+            SourceSpec::new(SOURCE, "asn-keyword")
+                .categories(Categories::HOSTING)
+                .tier(Tier::Keyword),
+        );
+        for &asn in &line.asns {
+            out.asn_lists.entry(asn).or_default().push(id);
+        }
+    }
+    line
+}
