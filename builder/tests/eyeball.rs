@@ -4,9 +4,9 @@
 //! announces whole, and a `/24` inside a Deutsche Telekom announcement. The first claim is held
 //! back unless something other than an aggregate vouches for it; the second stands.
 
-use ipsieve::{Categories, Database};
-use ipsieve_builder::manifest::Manifest;
-use ipsieve_builder::{load, Builder, Compiled, EyeballHeld};
+use ipsieve::Categories;
+use ipsieve_builder::{Compiled, EyeballHeld};
+use ipsieve_testkit::rules::{compile_text, facts, report_text};
 use ipsieve_testkit::{fresh_dir, table as source};
 
 const DIR: &str = concat!(
@@ -49,32 +49,20 @@ fn build(aggregate_extra: &str, more: &[String]) -> Compiled {
         ),
     ];
     parts.extend_from_slice(more);
-    let m = Manifest::parse(&parts.concat()).unwrap();
-    let mut b = Builder::new().build_time(1_796_601_000);
-    load::load_manifest(&m, &mut b, |_| {}).unwrap();
-    b.compile().unwrap()
+    compile_text(&parts.concat())
 }
 
-fn ask(compiled: &Compiled, ip: &str) -> (Categories, Option<u32>, Vec<String>) {
-    let db = Database::from_bytes(&compiled.bytes).unwrap();
-    let a = db.lookup(ip.parse().unwrap());
-    (
-        a.categories(),
-        a.asn(),
-        a.sources().map(str::to_owned).collect(),
-    )
+fn has_aggregate(sources: &[String]) -> bool {
+    sources.iter().any(|s| s == "x4bnet-datacenter")
 }
 
 #[test]
 fn an_aggregate_claim_over_a_large_eyeball_networks_announcement_is_held_back() {
     let compiled = build("tier = \"curated\"\n", &[]);
-    let (cats, asn, sources) = ask(&compiled, SPRINT);
-    assert_eq!(asn, Some(21928));
-    assert!(!cats.contains(Categories::HOSTING), "{cats:?}");
-    assert!(
-        !sources.iter().any(|s| s == "x4bnet-datacenter"),
-        "{sources:?}"
-    );
+    let f = facts(&compiled, SPRINT);
+    assert_eq!(f.asn, Some(21928));
+    assert!(!f.categories.contains(Categories::HOSTING), "{f:?}");
+    assert!(!has_aggregate(&f.sources), "{f:?}");
     // The whole /13, once.
     assert_eq!(
         compiled.stats.eyeball_held,
@@ -84,13 +72,7 @@ fn an_aggregate_claim_over_a_large_eyeball_networks_announcement_is_held_back() 
             v6_addresses: 0,
         }]
     );
-    let report = ipsieve_builder::report::BuildReport::new(
-        Vec::new(),
-        &compiled.stats,
-        compiled.bytes.len(),
-        std::time::Duration::ZERO,
-    );
-    let text = report.to_string();
+    let text = report_text(&compiled);
     assert!(
         text.contains(
             "aggregate inside eyeball networks: x4bnet-datacenter's hosting claim held back on \
@@ -103,13 +85,10 @@ fn an_aggregate_claim_over_a_large_eyeball_networks_announcement_is_held_back() 
 #[test]
 fn a_block_inside_an_eyeball_networks_announcement_keeps_its_claim() {
     let compiled = build("tier = \"curated\"\n", &[]);
-    let (cats, asn, sources) = ask(&compiled, INSIDE);
-    assert_eq!(asn, Some(3320));
-    assert!(cats.contains(Categories::HOSTING), "{cats:?}");
-    assert!(
-        sources.iter().any(|s| s == "x4bnet-datacenter"),
-        "{sources:?}"
-    );
+    let f = facts(&compiled, INSIDE);
+    assert_eq!(f.asn, Some(3320));
+    assert!(f.categories.contains(Categories::HOSTING), "{f:?}");
+    assert!(has_aggregate(&f.sources), "{f:?}");
 }
 
 #[test]
@@ -121,8 +100,8 @@ fn a_claim_anything_but_an_aggregate_makes_stands() {
         "tier = \"curated\"\nprovider = \"Sprint\"\n",
     ] {
         let compiled = build(extra, &[]);
-        let (cats, _, _) = ask(&compiled, SPRINT);
-        assert!(cats.contains(Categories::HOSTING), "{extra}: {cats:?}");
+        let f = facts(&compiled, SPRINT);
+        assert!(f.categories.contains(Categories::HOSTING), "{extra}: {f:?}");
         assert!(compiled.stats.eyeball_held.is_empty(), "{extra}");
     }
     // Another source asserting hosting there: the aggregate's claim stands beside it.
@@ -133,43 +112,36 @@ fn a_claim_anything_but_an_aggregate_makes_stands() {
         "categories = [\"hosting\"]\ntier = \"first-party\"\n",
     );
     let compiled = build("tier = \"curated\"\n", &[other]);
-    let (cats, _, sources) = ask(&compiled, SPRINT);
-    assert!(cats.contains(Categories::HOSTING), "{cats:?}");
-    assert!(
-        sources.iter().any(|s| s == "x4bnet-datacenter"),
-        "{sources:?}"
-    );
+    let f = facts(&compiled, SPRINT);
+    assert!(f.categories.contains(Categories::HOSTING), "{f:?}");
+    assert!(has_aggregate(&f.sources), "{f:?}");
     assert!(compiled.stats.eyeball_held.is_empty());
 }
 
 #[test]
-fn an_eyeball_sized_asn_on_a_hosting_list_is_vouched_for() {
+fn only_a_hosting_list_vouches_for_an_eyeball_sized_asn() {
     let list = fresh_dir("eyeball-asn-list").join("asns.txt");
     std::fs::write(&list, "AS21928\n").unwrap();
-    let listed = source(
-        "hosting-asns",
-        "asn-list",
-        &list.display().to_string(),
-        "categories = [\"hosting\"]\ntier = \"asn-heuristic\"\n",
-    );
-    let compiled = build("tier = \"curated\"\n", &[listed]);
-    let (cats, _, sources) = ask(&compiled, SPRINT);
-    assert!(cats.contains(Categories::HOSTING), "{cats:?}");
-    assert!(
-        sources.iter().any(|s| s == "x4bnet-datacenter"),
-        "{sources:?}"
-    );
-    assert!(compiled.stats.eyeball_held.is_empty());
-    // A VPN list naming the AS vouches for no hosting: the aggregate is still held back, and
-    // the VPN listing applies.
-    let vpn = source(
-        "vpn-asns",
-        "asn-list",
-        &list.display().to_string(),
-        "categories = [\"vpn\"]\ntier = \"asn-heuristic\"\n",
-    );
-    let compiled = build("tier = \"curated\"\n", &[vpn]);
-    let (cats, _, sources) = ask(&compiled, SPRINT);
-    assert_eq!(cats, Categories::VPN, "{sources:?}");
-    assert_eq!(compiled.stats.eyeball_held.len(), 1);
+    // A hosting list naming the AS vouches for the aggregate's claim; a VPN list does not (the
+    // aggregate is still held back, and the VPN listing applies).
+    for (category, hosting_kept) in [("hosting", true), ("vpn", false)] {
+        let listed = source(
+            "asn-list",
+            "asn-list",
+            &list.display().to_string(),
+            &format!("categories = [\"{category}\"]\ntier = \"asn-heuristic\"\n"),
+        );
+        let compiled = build("tier = \"curated\"\n", &[listed]);
+        let f = facts(&compiled, SPRINT);
+        assert_eq!(
+            f.categories.contains(Categories::HOSTING),
+            hosting_kept,
+            "{f:?}"
+        );
+        assert_eq!(has_aggregate(&f.sources), hosting_kept, "{f:?}");
+        assert_eq!(compiled.stats.eyeball_held.is_empty(), hosting_kept);
+        if !hosting_kept {
+            assert_eq!(f.categories, Categories::VPN, "{f:?}");
+        }
+    }
 }

@@ -1,11 +1,11 @@
 //! Hosting by AS name (`docs/INTELLIGENCE.md`, "AS-name keywords") on real excerpts
 //! (`fixtures/as-name-keywords/README.md`): MAXIHOST, on no list, answers `hosting` at the
 //! `keyword` tier; Charter's name says nothing; a listed AS gets no keyword signal on top; an
-//! eyeball network named like a hoster is held back.
+//! eyeball network named like a hoster is held back; the rule runs only when the manifest asks.
 
 use ipsieve::{Categories, Database, Tier};
-use ipsieve_builder::manifest::Manifest;
-use ipsieve_builder::{load, Builder, Compiled, SourceSpec};
+use ipsieve_builder::{Builder, Compiled, SourceSpec};
+use ipsieve_testkit::rules::{compile_text, facts, report_text};
 use ipsieve_testkit::{fresh_dir, table as source};
 
 const DIR: &str = concat!(
@@ -15,7 +15,7 @@ const DIR: &str = concat!(
 const MAXIHOST: &str = "5.182.184.9";
 const CHARTER: &str = "16.203.1.1";
 
-/// Compiles the excerpts and `more`, with `as_name_keywords = true` when `keywords`.
+/// Compiles the excerpts and `more`, with `as_name_keywords = keywords`.
 fn build_with(keywords: bool, more: &[String]) -> Compiled {
     let mut parts = vec![
         format!("as_name_keywords = {keywords}\n"),
@@ -33,34 +33,20 @@ fn build_with(keywords: bool, more: &[String]) -> Compiled {
         ),
     ];
     parts.extend_from_slice(more);
-    let m = Manifest::parse(&parts.concat()).unwrap();
-    assert_eq!(m.as_name_keywords, keywords);
-    let mut b = Builder::new().build_time(1_796_601_000);
-    load::load_manifest(&m, &mut b, |_| {}).unwrap();
-    b.compile().unwrap()
+    compile_text(&parts.concat())
 }
 
 fn build(more: &[String]) -> Compiled {
     build_with(true, more)
 }
 
-fn ask(compiled: &Compiled, ip: &str) -> (Categories, Categories, Vec<String>) {
-    let db = Database::from_bytes(&compiled.bytes).unwrap();
-    let a = db.lookup(ip.parse().unwrap());
-    (
-        a.categories(),
-        a.weak_categories(),
-        a.sources().map(str::to_owned).collect(),
-    )
-}
-
 #[test]
 fn a_hoster_named_as_one_answers_hosting_at_the_keyword_tier() {
     let compiled = build(&[]);
-    let (cats, weak, sources) = ask(&compiled, MAXIHOST);
-    assert_eq!(cats, Categories::HOSTING);
-    assert_eq!(weak, Categories::HOSTING);
-    assert_eq!(sources, ["as-name-keywords", "caida-pfx2as"]);
+    let f = facts(&compiled, MAXIHOST);
+    assert_eq!(f.categories, Categories::HOSTING);
+    assert_eq!(f.weak, Categories::HOSTING);
+    assert_eq!(f.sources, ["as-name-keywords", "caida-pfx2as"]);
     let db = Database::from_bytes(&compiled.bytes).unwrap();
     let spec = db
         .sources()
@@ -68,16 +54,10 @@ fn a_hoster_named_as_one_answers_hosting_at_the_keyword_tier() {
         .unwrap();
     assert_eq!((spec.tier(), spec.format()), (Tier::Keyword, "asn-keyword"));
     assert_eq!(compiled.stats.keywords.asns, [396356]);
-    let (cats, _, sources) = ask(&compiled, CHARTER);
-    assert!(cats.is_empty(), "{cats:?}");
-    assert_eq!(sources, ["caida-pfx2as"]);
-    let report = ipsieve_builder::report::BuildReport::new(
-        Vec::new(),
-        &compiled.stats,
-        compiled.bytes.len(),
-        std::time::Duration::ZERO,
-    );
-    let text = report.to_string();
+    let f = facts(&compiled, CHARTER);
+    assert!(f.categories.is_empty(), "{f:?}");
+    assert_eq!(f.sources, ["caida-pfx2as"]);
+    let text = report_text(&compiled);
     assert!(
         text.contains(
             "AS-name keywords: 1 ASNs named like hosters get hosting at tier keyword \
@@ -90,9 +70,9 @@ fn a_hoster_named_as_one_answers_hosting_at_the_keyword_tier() {
 #[test]
 fn the_rule_runs_only_when_the_manifest_asks_for_it() {
     let compiled = build_with(false, &[]);
-    let (cats, _, sources) = ask(&compiled, MAXIHOST);
-    assert!(cats.is_empty(), "{cats:?}");
-    assert_eq!(sources, ["caida-pfx2as"]);
+    let f = facts(&compiled, MAXIHOST);
+    assert!(f.categories.is_empty(), "{f:?}");
+    assert_eq!(f.sources, ["caida-pfx2as"]);
     assert!(compiled.stats.keywords.asns.is_empty());
     let db = Database::from_bytes(&compiled.bytes).unwrap();
     assert!(db.sources().all(|s| s.name() != "as-name-keywords"));
@@ -109,9 +89,9 @@ fn a_listed_asn_gets_no_keyword_signal_on_top() {
         "categories = [\"hosting\"]\ntier = \"asn-heuristic\"\n",
     );
     let compiled = build(&[listed]);
-    let (cats, _, sources) = ask(&compiled, MAXIHOST);
-    assert_eq!(cats, Categories::HOSTING);
-    assert_eq!(sources, ["caida-pfx2as", "hosting-asns"]);
+    let f = facts(&compiled, MAXIHOST);
+    assert_eq!(f.categories, Categories::HOSTING);
+    assert_eq!(f.sources, ["caida-pfx2as", "hosting-asns"]);
     assert!(compiled.stats.keywords.asns.is_empty());
 }
 
@@ -133,8 +113,6 @@ fn an_eyeball_network_named_like_a_hoster_is_held_back() {
     let compiled = b.compile().unwrap();
     assert_eq!(compiled.stats.keywords.asns, [64501]);
     assert_eq!(compiled.stats.keywords.eyeball, [64500]);
-    let (cats, _, _) = ask(&compiled, "20.1.2.3");
-    assert!(cats.is_empty(), "{cats:?}");
-    let (cats, _, _) = ask(&compiled, "21.0.0.1");
-    assert_eq!(cats, Categories::HOSTING);
+    assert!(facts(&compiled, "20.1.2.3").categories.is_empty());
+    assert_eq!(facts(&compiled, "21.0.0.1").categories, Categories::HOSTING);
 }

@@ -195,13 +195,7 @@ fn organisation_names_shared_by_many_asns_are_not_used() {
 #[test]
 fn the_build_report_names_the_derived_sources() {
     let compiled = build(true, false);
-    let report = ipsieve_builder::report::BuildReport::new(
-        Vec::new(),
-        &compiled.stats,
-        compiled.bytes.len(),
-        std::time::Duration::ZERO,
-    );
-    let text = report.to_string();
+    let text = ipsieve_testkit::rules::report_text(&compiled);
     assert!(
         text.contains(
             "x4bnet-datacenter-asns.sibling: 1 ASNs inherit x4bnet-datacenter-asns's categories; \

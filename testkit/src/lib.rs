@@ -1,7 +1,8 @@
 //! Helpers shared by the integration tests of the workspace's crates: where the repository's
 //! data lives, how a test that cannot run here says why (and when that is a failure), a tmpfs
 //! for full-disk tests, a small HTTP server for the fetch tests ([`http`]), the vendored
-//! snapshot built once ([`snapshot`]), the diff fixture and its oracle ([`diff`]), and the
+//! snapshot built once ([`snapshot`]), the diff fixture and its oracle ([`diff`]), the builder
+//! rules' compile-and-ask helpers ([`rules`]), and the
 //! fetch tests' view of a cache directory (`fetch`, feature `fetch`).
 //!
 //! It depends on the libraries it helps test; `ipsieve-builder` dev-depends on it in turn,
@@ -24,6 +25,7 @@ pub mod diff;
 #[cfg(feature = "fetch")]
 pub mod fetch;
 pub mod http;
+pub mod rules;
 pub mod snapshot;
 
 use std::path::{Path, PathBuf};
