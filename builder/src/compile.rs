@@ -215,10 +215,10 @@ fn sweep(
     let mut asn: Active<u32> = BTreeSet::new();
     let mut provider: Active<u32> = BTreeSet::new();
     let mut country: Active<[u8; 2]> = BTreeSet::new();
-    // Active entries asserting hosting from sources other than aggregates, and the active
-    // entries of aggregates (size, entry index).
+    // Active entries asserting hosting from sources other than aggregates, and the indices of
+    // the active entries of aggregates.
     let mut hosting_vouched = 0u32;
-    let mut aggregates: BTreeSet<(u128, usize)> = BTreeSet::new();
+    let mut aggregates: BTreeSet<usize> = BTreeSet::new();
     let hosting = Categories::HOSTING.bits();
     // The range being emitted, when aggregates were held back in it: its start and the
     // held-back source ranks (counted in `held` once its end is known).
@@ -264,12 +264,12 @@ fn sweep(
                 src_count[srank as usize] += 1;
                 hosting_vouched += u32::from(vouches);
                 if aggregate {
-                    aggregates.insert((size, idx));
+                    aggregates.insert(idx);
                 }
             } else {
                 src_count[srank as usize] -= 1;
                 hosting_vouched -= u32::from(vouches);
-                aggregates.remove(&(size, idx));
+                aggregates.remove(&idx);
             }
             for (count, bit) in tor[srank as usize].iter_mut().zip(tor_bits) {
                 if e.cats & bit != 0 {
@@ -330,14 +330,14 @@ fn sweep(
         // whole of the routing entry that gives the origin AS (not a block inside it), and
         // that AS is a large eyeball network no list names as hosting: their claim (all they
         // assert) is held back.
-        let route = asn.first().map(|k| &entries[k.3]);
         if key.cats & hosting != 0
             && hosting_vouched == 0
             && key.asn.is_some_and(|a| ranks.eyeball.contains(&a))
-            && route.is_some_and(|r| {
+            && asn.first().is_some_and(|k| {
+                let route = &entries[k.3];
                 aggregates
                     .iter()
-                    .all(|&(_, i)| entries[i].lo <= r.lo && entries[i].hi >= r.hi)
+                    .all(|&i| entries[i].lo <= route.lo && entries[i].hi >= route.hi)
             })
         {
             let (dropped, kept) = key
@@ -483,12 +483,10 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
         aggregate[source_rank[i] as usize] =
             s.tier == Tier::Curated && asserted[i] == Categories::HOSTING && s.provider.is_none();
     }
-    let hosting_listed = |asn: &u32| {
-        asn_lists
-            .get(asn)
-            .is_some_and(|l| l.iter().any(|&(_, c)| c & Categories::HOSTING.bits() != 0))
-    };
-    let eyeball = eyeball.large().filter(|a| !hosting_listed(a)).collect();
+    let eyeball = eyeball
+        .large()
+        .filter(|&a| !derived.listed(a).contains(Categories::HOSTING))
+        .collect();
     let ranks = Ranks {
         source: source_rank,
         provider: rank_by(&b.providers),

@@ -48,21 +48,12 @@ pub struct KeywordLine {
 /// Adds the `as-name-keywords` source to `out` when any unlisted AS's name matches.
 pub(crate) fn derive(b: &Builder, eyeball: &Eyeball, out: &mut Derived) -> KeywordLine {
     let mut line = KeywordLine::default();
-    let hosting_listed = |asn: u32| {
-        out.asn_lists.get(&asn).is_some_and(|srcs| {
-            srcs.iter().any(|&s| {
-                out.sources[s as usize]
-                    .categories
-                    .contains(Categories::HOSTING)
-            })
-        })
-    };
     for (&asn, name) in &b.as_names {
         let orgs = b.as_orgs.get(&asn).into_iter().flatten();
         let named = std::iter::once(name.to_lowercase())
             .chain(orgs.cloned())
             .any(|n| WORDS.iter().any(|w| n.contains(w)));
-        if !named || hosting_listed(asn) {
+        if !named || out.listed(asn).contains(Categories::HOSTING) {
             continue;
         }
         if eyeball.holds(asn) {

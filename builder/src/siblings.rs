@@ -9,8 +9,8 @@
 //!   are siblings when they share one.
 //! * **Generic names.** An organisation name carried by more than [`MAX_ORG_ASNS`] ASNs is not
 //!   used: placeholders ("Reserved") and the big carriers with dozens of regional ASNs.
-//! * **Eyeball guard.** An ASN that announces [`crate::eyeball::EYEBALL_SHARE_PERMILLE`]‰ or more of its
-//!   country's routed space (either family; its registered country as the AS-name source
+//! * **Eyeball guard.** An ASN that announces [`crate::eyeball::EYEBALL_SHARE_PERMILLE`]‰ or
+//!   more of its country's routed space (either family; its registered country as the AS-name source
 //!   gives it, else the whole routed space) never inherits: a national ISP with a hosting arm
 //!   must not become hosting.
 //!   Nor does any other ASN of an organisation that has such an ASN among those the list
@@ -175,7 +175,8 @@ fn is_handle(w: &str) -> bool {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum HeldBack {
-    /// It announces [`crate::eyeball::EYEBALL_SHARE_PERMILLE`]‰ or more of its country's routed space.
+    /// It announces [`crate::eyeball::EYEBALL_SHARE_PERMILLE`]‰ or more of its country's
+    /// routed space.
     EyeballShare,
     /// Another unlisted ASN of its organisation does: the organisation runs an eyeball
     /// network, and its name cannot tell the hosting arm from the access networks.
@@ -208,6 +209,22 @@ pub(crate) struct Derived {
     pub lines: Vec<SiblingLine>,
 }
 
+impl Derived {
+    /// The categories the ASN lists naming `asn` assert (derived lists included).
+    pub fn listed(&self, asn: u32) -> Categories {
+        list_categories(&self.sources, self.asn_lists.get(&asn))
+    }
+}
+
+/// The categories the ASN-list sources `srcs` (indices into `sources`) assert.
+fn list_categories(sources: &[SourceSpec], srcs: Option<&Vec<u32>>) -> Categories {
+    srcs.into_iter()
+        .flatten()
+        .fold(Categories::empty(), |c, &s| {
+            c | sources[s as usize].categories
+        })
+}
+
 /// Derives the sibling sources of a build (see the module docs).
 pub(crate) fn derive(b: &Builder, eyeball: &Eyeball) -> Derived {
     let mut out = Derived {
@@ -226,16 +243,8 @@ pub(crate) fn derive(b: &Builder, eyeball: &Eyeball) -> Derived {
         }
     }
     // ASN → the categories the lists naming it assert.
-    let listed: BTreeMap<u32, Categories> = b
-        .asn_lists
-        .iter()
-        .map(|(&asn, srcs)| {
-            let cats = srcs.iter().fold(Categories::empty(), |c, &s| {
-                c | b.sources[s as usize].categories
-            });
-            (asn, cats)
-        })
-        .collect();
+    // (The builder's own lists only: `out` gains the derived ones as the loop below runs.)
+    let listed = |asn: u32| list_categories(&b.sources, b.asn_lists.get(&asn));
     // List source → its ASNs.
     let mut by_list: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
     for (&asn, srcs) in &b.asn_lists {
@@ -283,7 +292,7 @@ pub(crate) fn derive(b: &Builder, eyeball: &Eyeball) -> Derived {
                 family
                     .iter()
                     .copied()
-                    .filter(|a| !listed.get(a).is_some_and(|c| c.contains(spec.categories)))
+                    .filter(|&a| !listed(a).contains(spec.categories))
             };
             let eyeball_org = unlisted().any(eyeball);
             let inheriting = inherit.len();

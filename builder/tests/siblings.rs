@@ -7,9 +7,8 @@
 //! AS).
 
 use ipsieve::{Categories, Database, Tier};
-use ipsieve_builder::manifest::Manifest;
 use ipsieve_builder::siblings::HeldBack;
-use ipsieve_builder::{load, Attrs, Builder, Compiled, SourceId, SourceSpec};
+use ipsieve_builder::{Attrs, Builder, Compiled, SourceId, SourceSpec};
 use proptest::prelude::*;
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/asn-siblings");
@@ -53,10 +52,7 @@ fn build(with_org_names: bool, reversed: bool) -> Compiled {
     if reversed {
         parts.reverse();
     }
-    let m = Manifest::parse(&parts.concat()).unwrap();
-    let mut b = Builder::new().build_time(1_796_601_000);
-    load::load_manifest(&m, &mut b, |_| {}).unwrap();
-    b.compile().unwrap()
+    ipsieve_testkit::rules::compile_text(&parts.concat())
 }
 
 /// A builder with a routing source `bgp` and a hosting ASN list named `list`.

@@ -26,10 +26,10 @@
 //! real file is about 3 MB). Invalid JSON, a document that is not an object, one that is too
 //! large, or one with no provider section at all is a fatal error. A top-level value other
 //! than the `version` number that is not a provider section (an object with a `servers`
-//! array), or whose key is empty or longer than 64 bytes, is one recoverable error at its line, naming
-//! the provider; so is a server that is
-//! not an object, lacks `ips`, lists no address, or has an address that does not parse
-//! (naming its hostname when it has one). The other servers still count.
+//! array), or whose key is empty or longer than 64 bytes, is one recoverable error at its line,
+//! naming the provider; so is a server that is not an object, lacks `ips`, lists no address,
+//! or has an address that does not parse (naming its hostname when it has one). The other
+//! servers still count.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, Read};
