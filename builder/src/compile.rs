@@ -11,7 +11,9 @@
 //! Everything is ordered by content, never by insertion order, so the same inputs in any order
 //! produce the same bytes.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use ipsieve::classify::{weak_categories, Scorer};
 use ipsieve::format::{
@@ -452,7 +454,7 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
     let sources = &derived.sources[..];
     let names: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
     let source_rank = rank_by(&names);
-    let mut asn_lists: HashMap<u32, Vec<(u32, u32)>> = HashMap::new();
+    let mut asn_lists: HashMap<u32, Vec<(u32, u32)>> = HashMap::default();
     for (&asn, srcs) in &derived.asn_lists {
         let mut v: Vec<(u32, u32)> = srcs
             .iter()
@@ -508,7 +510,7 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
     }
 
     let mut records = vec![RecordKey::empty()];
-    let mut ids: HashMap<RecordKey, u32> = HashMap::new();
+    let mut ids: HashMap<RecordKey, u32> = HashMap::default();
     ids.insert(RecordKey::empty(), 0);
     let (mut held4, mut held6) = (Held::default(), Held::default());
     let v4 = sweep(
@@ -561,7 +563,7 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
         ];
         source_words.extend_from_slice(&words);
     }
-    let mut set_ids: HashMap<Vec<u32>, u32> = HashMap::new();
+    let mut set_ids: HashMap<Vec<u32>, u32> = HashMap::default();
     let mut set_offsets = vec![0u32];
     let mut set_items: Vec<u32> = Vec::new();
     let mut record_words = Vec::with_capacity(records.len() * rec::WORDS);
@@ -569,7 +571,7 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
     // Summary classes (class 0 is the empty summary, the empty record's) and each record's
     // leaf value.
     let mut class_words: Vec<u32> = vec![0];
-    let mut class_ids: HashMap<u32, u32> = HashMap::from([(0, 0)]);
+    let mut class_ids: HashMap<u32, u32> = HashMap::from_iter([(0, 0)]);
     let mut leaf_values: Vec<u32> = Vec::with_capacity(records.len());
     // The day every source's evidence ages to (the reader works out the same from the
     // source table).
