@@ -7,6 +7,9 @@
 //! * **Names**: every AS name the build reads for the AS (the answers' `as_org` and the
 //!   organisation names of every naming source, [`crate::siblings::org_key`]), lower-cased; a
 //!   name matches when it contains one of [`WORDS`].
+//! * **Access words**: a name that also says it serves homes (`broadband`, `wifi`, `satellite`,
+//!   …) or that holds a keyword inside an unrelated word (`ECHOSTAR`, `ELDERHOSTEL`) never
+//!   matches: [`ACCESS`].
 //! * **Eyeball guard**: an AS that announces 1 % or more of its country's routed space
 //!   ([`crate::eyeball`]) never matches: a national ISP with "Cloud" or "Data" in its name is
 //!   not a hoster.
@@ -36,6 +39,20 @@ pub const WORDS: &[&str] = &[
     "dedicated",
 ];
 
+/// Parts of an AS name that veto a match: access networks with a hosting product in their name
+/// (`cloudsky superfast broadband`, `CLOUDWIFI`, `IWserver Internet Banda Larga`), satellite
+/// operators, and words that hold a keyword without meaning it (`ECHOSTAR`, `ELDERHOSTEL`).
+/// Found by reading every AS name of the shared data that holds a keyword.
+pub const ACCESS: &[&str] = &[
+    "broadband",
+    "banda larga",
+    "wifi",
+    "wi-fi",
+    "satellite",
+    "echostar",
+    "hostel",
+];
+
 /// What the keyword rule derived, for the build report.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct KeywordLine {
@@ -43,6 +60,8 @@ pub struct KeywordLine {
     pub asns: Vec<u32>,
     /// ASNs whose names match that the eyeball guard held back.
     pub eyeball: Vec<u32>,
+    /// ASNs whose names match but also hold an [`ACCESS`] word.
+    pub access: Vec<u32>,
 }
 
 /// Adds the `as-name-keywords` source to `out` when any unlisted AS's name matches.
@@ -50,13 +69,16 @@ pub(crate) fn derive(b: &Builder, eyeball: &Eyeball, out: &mut Derived) -> Keywo
     let mut line = KeywordLine::default();
     for (&asn, name) in &b.as_names {
         let orgs = b.as_orgs.get(&asn).into_iter().flatten();
-        let named = std::iter::once(name.to_lowercase())
+        let names: Vec<String> = std::iter::once(name.to_lowercase())
             .chain(orgs.cloned())
-            .any(|n| WORDS.iter().any(|w| n.contains(w)));
-        if !named || out.listed(asn).contains(Categories::HOSTING) {
+            .collect();
+        let has = |words: &[&str]| names.iter().any(|n| words.iter().any(|w| n.contains(w)));
+        if !has(WORDS) || out.listed(asn).contains(Categories::HOSTING) {
             continue;
         }
-        if eyeball.holds(asn) {
+        if has(ACCESS) {
+            line.access.push(asn);
+        } else if eyeball.holds(asn) {
             line.eyeball.push(asn);
         } else {
             line.asns.push(asn);

@@ -291,14 +291,18 @@ impl fmt::Display for BuildReport {
                 l.generic_orgs
             )?;
         }
-        if !self.keywords.asns.is_empty() || !self.keywords.eyeball.is_empty() {
+        if !self.keywords.asns.is_empty()
+            || !self.keywords.eyeball.is_empty()
+            || !self.keywords.access.is_empty()
+        {
             writeln!(
                 f,
                 "AS-name keywords: {} ASNs named like hosters get hosting at tier keyword ({}); \
-                 {} held back as eyeball networks",
+                 {} held back as eyeball networks, {} named as access networks",
                 self.keywords.asns.len(),
                 crate::keywords::SOURCE,
-                self.keywords.eyeball.len()
+                self.keywords.eyeball.len(),
+                self.keywords.access.len()
             )?;
         }
         for h in &self.eyeball_held {

@@ -1,7 +1,9 @@
 //! Hosting by AS name (`docs/INTELLIGENCE.md`, "AS-name keywords") on real excerpts
 //! (`fixtures/as-name-keywords/README.md`): MAXIHOST, on no list, answers `hosting` at the
-//! `keyword` tier; Charter's name says nothing; a listed AS gets no keyword signal on top; an
-//! eyeball network named like a hoster is held back; the rule runs only when the manifest asks.
+//! `keyword` tier; Charter's name says nothing; EchoStar's and a broadband ISP's names hold a
+//! keyword but also an access word, and are held back; a listed AS gets no keyword signal on
+//! top; an eyeball network named like a hoster is held back; the rule runs only when the
+//! manifest asks.
 
 use ipsieve::{Categories, Database, Tier};
 use ipsieve_builder::{Builder, Compiled, SourceSpec};
@@ -14,6 +16,8 @@ const DIR: &str = concat!(
 );
 const MAXIHOST: &str = "5.182.184.9";
 const CHARTER: &str = "16.203.1.1";
+const ECHOSTAR: &str = "66.170.240.7";
+const CLOUDSKY: &str = "103.195.72.9";
 
 /// Compiles the excerpts and `more`, with `as_name_keywords = keywords`.
 fn build_with(keywords: bool, more: &[String]) -> Compiled {
@@ -61,10 +65,22 @@ fn a_hoster_named_as_one_answers_hosting_at_the_keyword_tier() {
     assert!(
         text.contains(
             "AS-name keywords: 1 ASNs named like hosters get hosting at tier keyword \
-             (as-name-keywords); 0 held back as eyeball networks"
+             (as-name-keywords); 0 held back as eyeball networks, 2 named as access networks"
         ),
         "{text}"
     );
+}
+
+#[test]
+fn names_with_an_access_word_are_held_back() {
+    // ECHOSTAR holds `host` inside another word; cloudsky's name says "cloud" and "broadband".
+    let compiled = build(&[]);
+    assert_eq!(compiled.stats.keywords.access, [13996, 134340]);
+    for ip in [ECHOSTAR, CLOUDSKY] {
+        let f = facts(&compiled, ip);
+        assert!(f.categories.is_empty(), "{ip}: {f:?}");
+        assert_eq!(f.sources, ["caida-pfx2as"], "{ip}");
+    }
 }
 
 #[test]
@@ -108,7 +124,7 @@ fn an_eyeball_network_named_like_a_hoster_is_held_back() {
         .unwrap();
     b.add_net(bgp, "21.0.0.0/24".parse().unwrap(), attrs(64501))
         .unwrap();
-    b.add_as_name(64500, "Example Cloud Broadband");
+    b.add_as_name(64500, "Example Cloud Networks");
     b.add_as_name(64501, "Example Hosting");
     let compiled = b.compile().unwrap();
     assert_eq!(compiled.stats.keywords.asns, [64501]);
