@@ -20,6 +20,7 @@ use ipsieve_builder::export::firewall::{aggregate, category_sets};
 use ipsieve_builder::export::mmdb::{self, MmdbStats, MmdbWriter, RecordSize, Value};
 use ipsieve_builder::export::ExportError;
 use ipsieve_builder::walk::{runs, Family};
+use ipsieve_testkit::mmdb::Exported;
 use proptest::prelude::*;
 use serde::Deserialize;
 
@@ -56,67 +57,6 @@ fn snapshot_mmdb() -> &'static (Vec<u8>, MmdbStats) {
     MMDB.get_or_init(|| mmdb::from_database(&snapshot_db()).to_bytes().unwrap())
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Country {
-    iso_code: String,
-}
-
-/// One record of the export, as a MaxMind reader decodes it by name.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Exported {
-    #[serde(default)]
-    is_anonymous: bool,
-    #[serde(default)]
-    is_anonymous_vpn: bool,
-    #[serde(default)]
-    is_hosting_provider: bool,
-    #[serde(default)]
-    is_public_proxy: bool,
-    #[serde(default)]
-    is_residential_proxy: bool,
-    #[serde(default)]
-    is_tor_exit_node: bool,
-    autonomous_system_number: Option<u32>,
-    autonomous_system_organization: Option<String>,
-    provider_name: Option<String>,
-    country: Option<Country>,
-    #[serde(default)]
-    categories: Vec<String>,
-    verdict: String,
-    score: f64,
-    #[serde(default)]
-    sources: Vec<String>,
-    network_last_seen: Option<String>,
-}
-
-/// What the export must say for an address whose ipsieve answer is `a`.
-fn expected(a: &Answer<'_>) -> Option<Exported> {
-    if a.is_empty() {
-        return None;
-    }
-    Some(Exported {
-        is_anonymous: a.is_anonymous(),
-        is_anonymous_vpn: a.is_anonymous_vpn(),
-        is_hosting_provider: a.is_hosting_provider(),
-        is_public_proxy: a.is_public_proxy(),
-        is_residential_proxy: a.is_residential_proxy(),
-        is_tor_exit_node: a.is_tor_exit_node(),
-        autonomous_system_number: a.asn(),
-        autonomous_system_organization: a.as_org().map(str::to_owned),
-        provider_name: a.provider().map(str::to_owned),
-        country: a.country().map(|c| Country {
-            iso_code: c.to_owned(),
-        }),
-        categories: a.categories().names().map(str::to_owned).collect(),
-        verdict: a.verdict().as_str().to_owned(),
-        score: f64::from((a.score() * 100.0).round()) / 100.0,
-        sources: a.sources().map(str::to_owned).collect(),
-        network_last_seen: a.last_seen_day().map(ipsieve_builder::manifest::day_string),
-    })
-}
-
 /// The IPv4 address an IPv6 address answers as in the export: `::/96` (where IPv4 lives),
 /// `::ffff:0:0/96` and `2002::/16` (6to4, the IPv4 address in bits 16..48).
 fn aliased_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
@@ -146,7 +86,7 @@ fn check(
     ip: IpAddr,
 ) -> Result<Option<usize>, String> {
     let a = answer_for(db, ip);
-    let want = expected(&a);
+    let want = Exported::expected(&a);
     let found = reader.lookup(ip).map_err(|e| format!("{ip}: {e}"))?;
     let got: Option<Exported> = found.decode().map_err(|e| format!("{ip}: {e}"))?;
     if got != want {
@@ -160,7 +100,7 @@ fn check(
             return Err(format!("{ip}: export network {net} does not hold it"));
         }
         for end in [net.network(), net.broadcast()] {
-            if expected(&answer_for(db, end)) != want {
+            if Exported::expected(&answer_for(db, end)) != want {
                 return Err(format!(
                     "{ip}: export network {net}, ipsieve differs at {end}"
                 ));
@@ -262,7 +202,7 @@ fn mmdb_export_stores_each_distinct_answer_once_with_true_flags_only() {
     for family in Family::BOTH {
         for run in runs(&db, family).filter(|r| !r.answer.is_empty()) {
             let ip = family.addr(run.first);
-            let want = format!("{:?}", expected(&run.answer).unwrap());
+            let want = format!("{:?}", Exported::expected(&run.answer).unwrap());
             let found = reader.lookup(ip).unwrap();
             let at = found.offset().expect("a range with an answer has data");
             offsets.insert(at);

@@ -13,44 +13,9 @@ use ipsieve::{Categories, Database};
 use ipsieve_builder::export::firewall::SetName;
 use ipsieve_builder::export::mmdb::{self};
 use ipsieve_builder::walk::{runs, Family};
-use serde::Deserialize;
+use ipsieve_testkit::mmdb::Exported;
 
 use crate::cli::{bin, built};
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Country {
-    iso_code: String,
-}
-
-/// One record of the export, as a MaxMind reader decodes it by name.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Exported {
-    #[serde(default)]
-    is_anonymous: bool,
-    #[serde(default)]
-    is_anonymous_vpn: bool,
-    #[serde(default)]
-    is_hosting_provider: bool,
-    #[serde(default)]
-    is_public_proxy: bool,
-    #[serde(default)]
-    is_residential_proxy: bool,
-    #[serde(default)]
-    is_tor_exit_node: bool,
-    autonomous_system_number: Option<u32>,
-    autonomous_system_organization: Option<String>,
-    provider_name: Option<String>,
-    country: Option<Country>,
-    #[serde(default)]
-    categories: Vec<String>,
-    verdict: String,
-    score: f64,
-    #[serde(default)]
-    sources: Vec<String>,
-    network_last_seen: Option<String>,
-}
 
 #[test]
 fn mmdb_export_is_deterministic_and_written_by_the_command_line() {

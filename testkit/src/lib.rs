@@ -2,7 +2,8 @@
 //! data lives, how a test that cannot run here says why (and when that is a failure), a tmpfs
 //! for full-disk tests, a small HTTP server for the fetch tests ([`http`]), the vendored
 //! snapshot built once ([`snapshot`]), the diff fixture and its oracle ([`diff`]), the builder
-//! rules' compile-and-ask helpers ([`rules`]), and the
+//! rules' compile-and-ask helpers ([`rules`]), the MMDB export's records as a reader decodes
+//! them ([`mmdb`]), and the
 //! fetch tests' view of a cache directory (`fetch`, feature `fetch`).
 //!
 //! It depends on the libraries it helps test; `ipsieve-builder` dev-depends on it in turn,
@@ -25,6 +26,7 @@ pub mod diff;
 #[cfg(feature = "fetch")]
 pub mod fetch;
 pub mod http;
+pub mod mmdb;
 pub mod rules;
 pub mod snapshot;
 
