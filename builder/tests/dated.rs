@@ -5,10 +5,10 @@
 //! `cli/tests/dated.rs`.
 
 use ipsieve_builder::cache::{self, CacheMeta};
-use ipsieve_builder::fetch::{FetchError, FetchOptions, FetchOutcome, Fetcher, Resolved};
+use ipsieve_builder::fetch::{FetchError, FetchOutcome, Resolved};
 use ipsieve_builder::manifest::Manifest;
 
-use ipsieve_testkit::fetch::{cache_files, lock, records, updated};
+use ipsieve_testkit::fetch::{cache_files, fetcher_at, lock, records, updated};
 use ipsieve_testkit::http::{Reply, Server};
 use ipsieve_testkit::{fresh_dir, real, repo};
 
@@ -27,28 +27,9 @@ const PFX2AS: &str = "data/snapshot/bgp/routeviews-rv2-20240406.pfx2as-excerpt.g
 const CAIDA_LOG: &str = "routeviews-prefix2as/pfx2as-creation.log";
 const CAIDA_NEWEST: &str = "routeviews-prefix2as/2017/07/routeviews-rv2-20170715-1200.pfx2as.gz";
 
-fn fetcher_at(now: u64) -> Fetcher {
-    Fetcher::new(
-        FetchOptions::default()
-            .timeout(std::time::Duration::from_secs(1))
-            .retries(1)
-            .backoff(std::time::Duration::from_millis(10))
-            .now(now),
-    )
-    .unwrap()
-}
-
 /// One `[[source]]` table.
 fn source(name: &str, format: &str, keys: &str) -> String {
     format!("[[source]]\nname = \"{name}\"\nformat = \"{format}\"\n{keys}\n")
-}
-
-fn methods(server: &Server, path: &str) -> Vec<String> {
-    server
-        .requests(path)
-        .into_iter()
-        .map(|r| r.method)
-        .collect()
 }
 
 /// A `url` with date fields: candidates from the latest publication step before now
@@ -129,11 +110,11 @@ fn a_dated_url_takes_the_newest_file_that_exists() {
     assert_eq!(std::fs::read(dir.join("rib")).unwrap(), rib, "bzip2 kept");
     assert_eq!(CacheMeta::read(&dir, "rib").unwrap(), *meta);
     assert_eq!(
-        methods(&server, "bgpdata/2014.05/RIBS/rib.20140523.0800.bz2"),
+        server.methods("bgpdata/2014.05/RIBS/rib.20140523.0800.bz2"),
         ["HEAD", "HEAD"]
     );
     assert_eq!(
-        methods(&server, "bgpdata/2014.05/RIBS/rib.20140523.0600.bz2"),
+        server.methods("bgpdata/2014.05/RIBS/rib.20140523.0600.bz2"),
         ["HEAD", "HEAD", "GET"],
         "resolve, then fetch (which resolves again)"
     );
@@ -149,10 +130,7 @@ fn a_dated_url_takes_the_newest_file_that_exists() {
     assert_eq!(meta.url_date_utc.as_deref(), Some("2024-04-06T12:00:00Z"));
     assert_eq!(meta.records, 18_716);
     assert_eq!(
-        methods(
-            &server,
-            "caida/2024/04/routeviews-rv2-20240407-1200.pfx2as.gz"
-        ),
+        server.methods("caida/2024/04/routeviews-rv2-20240407-1200.pfx2as.gz"),
         ["HEAD"]
     );
     let asked = server.requests("caida/2024/04/routeviews-rv2-20240406-1200.pfx2as.gz");

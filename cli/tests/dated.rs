@@ -12,10 +12,10 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use ipsieve_builder::cache::{self, CacheMeta};
-use ipsieve_builder::fetch::{FetchOptions, Fetcher, Resolved};
+use ipsieve_builder::fetch::Resolved;
 use ipsieve_builder::manifest::Manifest;
 
-use ipsieve_testkit::fetch::cache_files;
+use ipsieve_testkit::fetch::{cache_files, fetcher_at};
 use ipsieve_testkit::http::{Reply, Server};
 use ipsieve_testkit::{fresh_dir, real, repo};
 
@@ -53,28 +53,9 @@ fn ms_page(server: &Server, host: &str) -> Vec<u8> {
         .into_bytes()
 }
 
-fn fetcher_at(now: u64) -> Fetcher {
-    Fetcher::new(
-        FetchOptions::default()
-            .timeout(std::time::Duration::from_secs(1))
-            .retries(1)
-            .backoff(std::time::Duration::from_millis(10))
-            .now(now),
-    )
-    .unwrap()
-}
-
 /// One `[[source]]` table.
 fn source(name: &str, format: &str, keys: &str) -> String {
     format!("[[source]]\nname = \"{name}\"\nformat = \"{format}\"\n{keys}\n")
-}
-
-fn methods(server: &Server, path: &str) -> Vec<String> {
-    server
-        .requests(path)
-        .into_iter()
-        .map(|r| r.method)
-        .collect()
 }
 
 /// An `index` gives the matching link with the newest date, whatever the order of its lines:
@@ -540,7 +521,7 @@ fn resolve_only_prints_what_each_source_would_fetch() {
     );
     assert!(server.requests(CAIDA_NEWEST).is_empty());
     assert_eq!(
-        methods(&server, "bgpdata/2014.05/RIBS/rib.20140523.0600.bz2"),
+        server.methods("bgpdata/2014.05/RIBS/rib.20140523.0600.bz2"),
         ["HEAD"],
         "asked, not downloaded"
     );

@@ -91,17 +91,28 @@ pub fn lines(bytes: &[u8], n: usize) -> Vec<u8> {
 }
 
 /// Short timeouts, one retry, 10 ms backoff: the fault tests stay fast.
+fn fast() -> FetchOptions {
+    FetchOptions::default()
+        .timeout(Duration::from_secs(1))
+        .retries(1)
+        .backoff(Duration::from_millis(10))
+}
+
+/// A fetcher with short timeouts, one retry and 10 ms backoff: the fault tests stay fast.
 ///
 /// # Panics
 /// When the HTTP client cannot be set up.
 pub fn fetcher() -> Fetcher {
-    Fetcher::new(
-        FetchOptions::default()
-            .timeout(Duration::from_secs(1))
-            .retries(1)
-            .backoff(Duration::from_millis(10)),
-    )
-    .unwrap()
+    Fetcher::new(fast()).unwrap()
+}
+
+/// As [`fetcher`], with the clock stopped at `now` (Unix seconds): what dated URLs resolve
+/// against.
+///
+/// # Panics
+/// When the HTTP client cannot be set up.
+pub fn fetcher_at(now: u64) -> Fetcher {
+    Fetcher::new(fast().now(now)).unwrap()
 }
 
 /// A manifest of url-only sources: (name, format, path on the server, extra TOML lines).

@@ -152,6 +152,11 @@ impl Server {
         log.iter().filter(|r| r.path == path).cloned().collect()
     }
 
+    /// The methods of the requests seen for `path`, oldest first.
+    pub fn methods(&self, path: &str) -> Vec<String> {
+        self.requests(path).into_iter().map(|r| r.method).collect()
+    }
+
     /// Forgets the requests seen so far.
     pub fn clear_log(&self) {
         self.log.lock().unwrap().clear();
