@@ -22,6 +22,7 @@ it is absent the script says so and exits non-zero without writing anything. No 
 import argparse
 import csv
 import datetime
+import functools
 import gzip
 import ipaddress
 import itertools
@@ -36,8 +37,6 @@ import tomllib
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 MANIFEST = os.path.join(ROOT, 'sources', 'shared-data.toml')
-# Top-level settings of the manifest, copied into every manifest the evaluation writes.
-SETTINGS = {}
 DATA = os.path.normpath(os.path.join(ROOT, '..', 'shared', 'data'))
 PFX2AS_SOURCE = 'caida-pfx2as'
 DOC = os.path.join(ROOT, 'docs', 'ACCURACY.md')
@@ -161,11 +160,19 @@ def toml_value(v):
     raise TypeError(f'cannot write {v!r} as TOML')
 
 
+@functools.cache
+def read_manifest():
+    """sources/shared-data.toml, parsed (read once)."""
+    with open(MANIFEST, 'rb') as f:
+        return tomllib.load(f)
+
+
 def write_manifest(path, sources, enabled):
     """Writes the manifest with absolute paths, enabling exactly the sources in `enabled`."""
     base = os.path.dirname(MANIFEST)
     out = ['# derived from sources/shared-data.toml by tools/eval_accuracy.py\n']
-    out += [f'{k} = {toml_value(v)}\n' for k, v in SETTINGS.items()]
+    # The manifest's top-level settings (`as_name_keywords`) go into every derived manifest.
+    out += [f'{k} = {toml_value(v)}\n' for k, v in read_manifest().items() if k != 'source']
     for s in sources:
         out.append('\n[[source]]\n')
         for k, v in s.items():
@@ -255,12 +262,7 @@ def main():
     if not os.path.isdir(DATA):
         die(f'{DATA} is absent: the accuracy evaluation reads the shared data mirror that '
             f'sources/shared-data.toml names; nothing was written', 2)
-    global SETTINGS
-    with open(MANIFEST, 'rb') as f:
-        doc = tomllib.load(f)
-    sources = doc['source']
-    # The manifest's top-level settings (`as_name_keywords`) go into every derived manifest.
-    SETTINGS = {k: v for k, v in doc.items() if k != 'source'}
+    sources = read_manifest()['source']
     by_name = {s['name']: s for s in sources}
     missing = [s['name'] for s in sources if s.get('enabled', True)
                and not os.path.exists(os.path.join(os.path.dirname(MANIFEST), s['path']))]

@@ -64,15 +64,21 @@ pub struct KeywordLine {
     pub access: Vec<u32>,
 }
 
+impl KeywordLine {
+    /// No AS name matched (or the rule did not run).
+    pub fn is_empty(&self) -> bool {
+        self.asns.is_empty() && self.eyeball.is_empty() && self.access.is_empty()
+    }
+}
+
 /// Adds the `as-name-keywords` source to `out` when any unlisted AS's name matches.
 pub(crate) fn derive(b: &Builder, eyeball: &Eyeball, out: &mut Derived) -> KeywordLine {
     let mut line = KeywordLine::default();
     for (&asn, name) in &b.as_names {
+        let lower = name.to_lowercase();
         let orgs = b.as_orgs.get(&asn).into_iter().flatten();
-        let names: Vec<String> = std::iter::once(name.to_lowercase())
-            .chain(orgs.cloned())
-            .collect();
-        let has = |words: &[&str]| names.iter().any(|n| words.iter().any(|w| n.contains(w)));
+        let names = || std::iter::once(lower.as_str()).chain(orgs.clone().map(String::as_str));
+        let has = |words: &[&str]| names().any(|n| words.iter().any(|w| n.contains(w)));
         if !has(WORDS) || out.listed(asn).contains(Categories::HOSTING) {
             continue;
         }

@@ -291,10 +291,7 @@ impl fmt::Display for BuildReport {
                 l.generic_orgs
             )?;
         }
-        if !self.keywords.asns.is_empty()
-            || !self.keywords.eyeball.is_empty()
-            || !self.keywords.access.is_empty()
-        {
+        if !self.keywords.is_empty() {
             writeln!(
                 f,
                 "AS-name keywords: {} ASNs named like hosters get hosting at tier keyword ({}); \
