@@ -118,6 +118,9 @@ for prefix,why in LEFT_OUT:
     out[0]+='\n'.join(textwrap.wrap(f'{prefix}: {why}.', 98, initial_indent='# - ', subsequent_indent='#   ', break_on_hyphens=False))+'\n'
 out.append('''# Hosting inferred from AS names (tier keyword, docs/INTELLIGENCE.md "AS-name keywords").
 as_name_keywords = true
+
+# Hosting inferred from VPN servers (tier asn-heuristic, docs/INTELLIGENCE.md "VPN co-location").
+vpn_colocation = true
 ''')
 for (name,fmt,path,cats,prov,tier,enabled,note,max_age,optional) in S:
     date,lic=meta.get(path,(None,''))

@@ -329,6 +329,8 @@ pub struct Builder {
     pub(crate) metadata: BTreeMap<String, String>,
     /// Whether the AS-name keyword rule runs ([`Builder::as_name_keywords`]).
     pub(crate) as_name_keywords: bool,
+    /// Whether the VPN co-location rule runs ([`Builder::vpn_colocation`]).
+    pub(crate) vpn_colocation: bool,
 }
 
 impl Builder {
@@ -356,6 +358,15 @@ impl Builder {
     #[must_use]
     pub fn as_name_keywords(mut self, on: bool) -> Self {
         self.as_name_keywords = on;
+        self
+    }
+
+    /// Turns on the VPN co-location rule ([`crate::colocation`]; off by default, as in a
+    /// manifest without `vpn_colocation = true`): an AS on no hosting list that announces the
+    /// servers of three or more VPN providers gets `hosting` at the `asn-heuristic` tier.
+    #[must_use]
+    pub fn vpn_colocation(mut self, on: bool) -> Self {
+        self.vpn_colocation = on;
         self
     }
 

@@ -49,6 +49,8 @@ pub struct CompileStats {
     pub per_category: Vec<(&'static str, CategoryCoverage)>,
     /// The sources the AS-organisation sibling rule derived ([`crate::siblings`]).
     pub siblings: Vec<SiblingLine>,
+    /// The ASNs the VPN co-location rule flagged and held back ([`crate::colocation`]).
+    pub colocation: crate::colocation::ColocationLine,
     /// The ASNs the AS-name keyword rule flagged and held back ([`crate::keywords`]).
     pub keywords: crate::keywords::KeywordLine,
     /// Per aggregate, the addresses whose hosting claim it alone made inside eyeball networks,
@@ -174,7 +176,7 @@ fn tor_exit_superseded(ranks: &Ranks, tor: &[[u32; 2]], active: &[u32]) -> bool 
     }
 }
 
-fn rank_by<T: Ord>(items: &[T]) -> Vec<u32> {
+pub(crate) fn rank_by<T: Ord>(items: &[T]) -> Vec<u32> {
     let mut order: Vec<usize> = (0..items.len()).collect();
     order.sort_by(|&a, &b| items[a].cmp(&items[b]));
     let mut rank = vec![0u32; items.len()];
@@ -446,6 +448,11 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
     // The builder's sources plus those the AS-organisation sibling rule derives.
     let eyeball = Eyeball::new(b);
     let mut derived = siblings::derive(b, &eyeball);
+    let colocation = if b.vpn_colocation {
+        crate::colocation::derive(b, &eyeball, &mut derived)
+    } else {
+        crate::colocation::ColocationLine::default()
+    };
     let keywords = if b.as_name_keywords {
         crate::keywords::derive(b, &eyeball, &mut derived)
     } else {
@@ -740,6 +747,7 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
             index_bytes,
             per_category,
             siblings: derived.lines,
+            colocation,
             keywords,
             eyeball_held,
         },

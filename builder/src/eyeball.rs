@@ -97,10 +97,14 @@ impl Eyeball {
     /// (IPv6 shares say little about size, as a small hoster's allocation is as big as a
     /// national ISP's; a share of a small country's space can be a small network.)
     pub fn large(&self) -> impl Iterator<Item = u32> + '_ {
+        self.space.keys().copied().filter(|&a| self.is_large(a))
+    }
+
+    /// Whether `asn` is one of [`Eyeball::large`].
+    pub fn is_large(&self, asn: u32) -> bool {
         self.space
-            .iter()
-            .filter(|&(a, &(v4, _))| v4 >= LARGE_V4 && self.share(*a).0)
-            .map(|(&a, _)| a)
+            .get(&asn)
+            .is_some_and(|&(v4, _)| v4 >= LARGE_V4 && self.share(asn).0)
     }
 }
 

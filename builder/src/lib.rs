@@ -54,6 +54,7 @@
 
 mod builder;
 pub mod cache;
+pub mod colocation;
 mod compile;
 mod dated;
 pub mod diff;

@@ -55,6 +55,7 @@ pub fn load_manifest(
         )));
     }
     builder.as_name_keywords |= manifest.as_name_keywords;
+    builder.vpn_colocation |= manifest.vpn_colocation;
     let mut reports = Vec::with_capacity(manifest.sources.len());
     for entry in manifest.enabled() {
         progress(&entry.name);

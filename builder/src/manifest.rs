@@ -218,6 +218,9 @@ pub struct Manifest {
     /// `as_name_keywords = true` (before the first `[[source]]`): the build runs the AS-name
     /// keyword rule ([`crate::keywords`]).
     pub as_name_keywords: bool,
+    /// `vpn_colocation = true` (before the first `[[source]]`): the build runs the VPN
+    /// co-location rule ([`crate::colocation`]).
+    pub vpn_colocation: bool,
 }
 
 /// The manifest as written, with the position of each source table.
@@ -226,6 +229,8 @@ pub struct Manifest {
 struct RawManifest {
     #[serde(default)]
     as_name_keywords: bool,
+    #[serde(default)]
+    vpn_colocation: bool,
     #[serde(rename = "source", default)]
     sources: Vec<toml::Spanned<SourceEntry>>,
 }
@@ -283,6 +288,7 @@ impl Manifest {
         Ok(Manifest {
             sources,
             as_name_keywords: raw.as_name_keywords,
+            vpn_colocation: raw.vpn_colocation,
         })
     }
 

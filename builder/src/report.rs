@@ -109,6 +109,8 @@ pub struct BuildReport {
     /// Per aggregate, the addresses whose hosting claim was held back inside eyeball networks
     /// ([`crate::eyeball`]).
     pub eyeball_held: Vec<crate::EyeballHeld>,
+    /// The ASNs the VPN co-location rule flagged and held back ([`crate::colocation`]).
+    pub colocation: crate::colocation::ColocationLine,
     /// The ASNs the AS-name keyword rule flagged and held back ([`crate::keywords`]).
     pub keywords: crate::keywords::KeywordLine,
     /// Artifact size in bytes.
@@ -179,6 +181,7 @@ impl BuildReport {
                 .collect(),
             siblings: stats.siblings.clone(),
             eyeball_held: stats.eyeball_held.clone(),
+            colocation: stats.colocation.clone(),
             keywords: stats.keywords.clone(),
             artifact_bytes,
             seconds: elapsed.as_secs_f64(),
@@ -289,6 +292,17 @@ impl fmt::Display for BuildReport {
                 held(crate::siblings::HeldBack::EyeballOrganisation),
                 held(crate::siblings::HeldBack::BiggerThanListed),
                 l.generic_orgs
+            )?;
+        }
+        if !self.colocation.is_empty() {
+            writeln!(
+                f,
+                "VPN co-location: {} ASNs announcing the servers of {} or more VPN providers get \
+                 hosting at tier asn-heuristic ({}); {} held back as eyeball networks",
+                self.colocation.asns.len(),
+                crate::colocation::MIN_PROVIDERS,
+                crate::colocation::SOURCE,
+                self.colocation.eyeball.len()
             )?;
         }
         if !self.keywords.is_empty() {

@@ -3,6 +3,7 @@
 //! `ipsieve-testkit` crate.
 
 mod alloc;
+mod colocation;
 mod corrupt;
 #[cfg(feature = "fetch")]
 mod dated;
