@@ -322,6 +322,8 @@ pub struct Builder {
     pub(crate) as_orgs: BTreeMap<u32, BTreeSet<String>>,
     /// ASN → its registered country ([`Builder::add_as_country`]).
     pub(crate) as_country: BTreeMap<u32, [u8; 2]>,
+    /// The registries whose delegations the sources hold ([`Builder::add_rir_registry`]).
+    pub(crate) rir_registries: BTreeSet<String>,
     /// ASN → the ASN-list sources naming it.
     pub(crate) asn_lists: BTreeMap<u32, Vec<u32>>,
     pub(crate) build_time: u64,
@@ -618,6 +620,14 @@ impl Builder {
     pub fn add_as_country(&mut self, asn: u32, cc: [u8; 2]) {
         let slot = self.as_country.entry(asn).or_insert(cc);
         *slot = (*slot).min(cc);
+    }
+
+    /// Records that a source holds delegations of `registry` (an RIR statistics file's rows):
+    /// the artifact lists the registries read (metadata key
+    /// [`ipsieve::special::RIR_REGISTRIES_KEY`]), and names undelegated space a bogon only
+    /// when all five are there ([`ipsieve::Database::has_rir_delegations`]).
+    pub fn add_rir_registry(&mut self, registry: impl Into<String>) {
+        self.rir_registries.insert(registry.into());
     }
 
     /// Number of entries added so far (IPv4, IPv6).

@@ -14,7 +14,8 @@
 //! * **Providers** are told apart by name: a brand's own list and a copy of it (Mullvad's relay
 //!   API, X4BNet's Mullvad list) count once; every brand of a multi-brand list counts.
 //! * **Origin AS**: of the routing entry covering the server's first address that the
-//!   compiler would pick (the narrowest, ties by source name).
+//!   compiler would pick (a current routing source before a historical one, then the
+//!   narrowest, ties by source name).
 //! * **Eyeball guard**: a large eyeball network ([`crate::eyeball`]: 1 % or more of its
 //!   country's routed IPv4 space and at least a /12) never matches: AT&T's and Tele2's access
 //!   networks carry the servers of three brands each in the shared data. (The share alone, as
@@ -78,6 +79,11 @@ pub(crate) fn derive(b: &Builder, eyeball: &Eyeball, out: &mut Derived) -> Coloc
             .map(|s| s.name.as_str())
             .collect::<Vec<_>>(),
     );
+    // Source index → (historical, name rank): the compiler's order of routing sources.
+    let order: Vec<(bool, u32)> = crate::compile::historical_routes(b, &b.sources)
+        .into_iter()
+        .zip(name_rank)
+        .collect();
     // ASN → the providers whose servers it announces, and the server lists that counted.
     let mut providers: BTreeMap<u32, BTreeSet<u32>> = BTreeMap::new();
     let mut lists: BTreeMap<u32, BTreeSet<u32>> = BTreeMap::new();
@@ -91,8 +97,7 @@ pub(crate) fn derive(b: &Builder, eyeball: &Eyeball, out: &mut Derived) -> Coloc
             continue;
         }
         servers.sort_unstable();
-        for (&(_, provider, src), asn) in servers.iter().zip(origins(family, &servers, &name_rank))
-        {
+        for (&(_, provider, src), asn) in servers.iter().zip(origins(family, &servers, &order)) {
             if let Some(asn) = asn {
                 providers.entry(asn).or_default().insert(provider);
                 lists.entry(asn).or_default().insert(src);
@@ -128,40 +133,50 @@ pub(crate) fn derive(b: &Builder, eyeball: &Eyeball, out: &mut Derived) -> Coloc
     line
 }
 
+/// A route as the sweep of [`origins`] ranks it: (historical, width, source name rank, ASN,
+/// last address).
+type Route = (bool, u128, u32, u32, u128);
+
 /// The origin AS of each server (sorted by first address): of the routing entries of `family`
-/// covering its first address, the one the compiler picks (narrowest, then by source name).
-fn origins(family: &[Entry], servers: &[(u128, u32, u32)], name_rank: &[u32]) -> Vec<Option<u32>> {
+/// covering its first address, the one the compiler picks (`order`: per source, whether it is
+/// historical and its name rank; then the narrowest entry).
+fn origins(
+    family: &[Entry],
+    servers: &[(u128, u32, u32)],
+    order: &[(bool, u32)],
+) -> Vec<Option<u32>> {
     // The routing entries covering at least one server, by first address. (A binary search
     // per entry: the servers are few, the routing entries millions.)
     let covers = |e: &Entry| {
         let at = servers.partition_point(|s| s.0 < e.lo);
         servers.get(at).is_some_and(|s| s.0 <= e.hi)
     };
-    let mut routes: Vec<(u128, u128, u32, u32)> = family
+    let mut routes: Vec<(u128, u128, (bool, u32), u32)> = family
         .iter()
         .filter(|e| e.asn.is_some() && covers(e))
-        .filter_map(|e| e.asn.map(|a| (e.lo, e.hi, name_rank[e.src as usize], a)))
+        .filter_map(|e| e.asn.map(|a| (e.lo, e.hi, order[e.src as usize], a)))
         .collect();
     routes.sort_unstable();
-    // Sweep: the heap holds every route started so far, narrowest first; routes that ended
+    // Sweep: the heap holds every route started so far, first as the compiler ranks them
+    // (historical, width, source name, ASN); routes that ended
     // before the current server are dropped when they reach the top (servers come in order,
     // so an ended route never covers a later one).
-    let mut heap: BinaryHeap<Reverse<(u128, u32, u32, u128)>> = BinaryHeap::new();
+    let mut heap: BinaryHeap<Reverse<Route>> = BinaryHeap::new();
     let mut next = routes.iter().peekable();
     servers
         .iter()
         .map(|&(at, _, _)| {
-            while let Some(&&(lo, hi, rank, asn)) = next.peek() {
+            while let Some(&&(lo, hi, (old, rank), asn)) = next.peek() {
                 if lo > at {
                     break;
                 }
-                heap.push(Reverse((hi - lo, rank, asn, hi)));
+                heap.push(Reverse((old, hi - lo, rank, asn, hi)));
                 next.next();
             }
-            while heap.peek().is_some_and(|Reverse(r)| r.3 < at) {
+            while heap.peek().is_some_and(|Reverse(r)| r.4 < at) {
                 heap.pop();
             }
-            heap.peek().map(|Reverse(r)| r.2)
+            heap.peek().map(|Reverse(r)| r.3)
         })
         .collect()
 }
@@ -184,7 +199,7 @@ mod tests {
     }
 
     #[test]
-    fn the_narrowest_covering_route_gives_the_origin() {
+    fn the_compilers_route_gives_the_origin() {
         let family = [
             route(0, 255, 0, 1),
             route(16, 31, 0, 2),
@@ -192,12 +207,24 @@ mod tests {
             route(16, 31, 1, 3),
             route(100, 100, 0, 4),
             route(300, 400, 0, 5),
+            // From a historical source: the current one's wider route wins.
+            route(50, 50, 2, 6),
+            route(600, 700, 2, 7),
         ];
-        let servers = [(5, 0, 0), (20, 0, 0), (40, 0, 0), (100, 0, 0), (256, 0, 0)];
-        let ranks = [1, 0];
+        let servers = [
+            (5, 0, 0),
+            (20, 0, 0),
+            (40, 0, 0),
+            (50, 0, 0),
+            (100, 0, 0),
+            (256, 0, 0),
+            (650, 0, 0),
+        ];
+        // Sources 0 and 1 current, source 2 historical; by name: 1, 0, 2.
+        let order = [(false, 1), (false, 0), (true, 2)];
         assert_eq!(
-            origins(&family, &servers, &ranks),
-            [Some(1), Some(3), Some(1), Some(4), None]
+            origins(&family, &servers, &order),
+            [Some(1), Some(3), Some(1), Some(1), Some(4), None, Some(7)]
         );
     }
 }

@@ -137,6 +137,8 @@ struct Ranks {
     asn_lists: HashMap<u32, Vec<(u32, u32)>>,
     /// Source rank → snapshot day.
     day: Vec<Option<u32>>,
+    /// Source rank → whether it is a historical routing source ([`historical_routes`]).
+    historical: Vec<bool>,
     /// The newest snapshot day of a source that lists Tor exits (see [`tor_relay_rule`]).
     newest_exit_list: Option<u32>,
     /// Source rank → whether it is a hosting aggregate ([`crate::eyeball`]).
@@ -190,6 +192,36 @@ pub(crate) fn rank_by<T: Ord>(items: &[T]) -> Vec<u32> {
 /// is the most specific.
 type Active<V> = BTreeSet<(u128, u32, V, usize)>;
 
+/// Active routing entries, ordered by (historical, size, source rank, ASN, entry index): the
+/// first gives the origin AS.
+type Routes = BTreeSet<(bool, u128, u32, u32, usize)>;
+
+/// A routing source dated more than this many days before the newest one is historical: its
+/// routes give the origin AS only where no current routing source covers the address.
+pub const HISTORICAL_ROUTES_DAYS: u32 = 3 * 365;
+
+/// Per source (by index), whether it is a historical routing source
+/// ([`HISTORICAL_ROUTES_DAYS`]); undated sources never are.
+pub(crate) fn historical_routes(b: &Builder, sources: &[SourceSpec]) -> Vec<bool> {
+    let mut routing = vec![false; sources.len()];
+    for e in b.v4.iter().chain(&b.v6).filter(|e| e.asn.is_some()) {
+        routing[e.src as usize] = true;
+    }
+    let newest = sources
+        .iter()
+        .zip(&routing)
+        .filter(|(_, &r)| r)
+        .filter_map(|(s, _)| s.snapshot_day)
+        .max();
+    sources
+        .iter()
+        .zip(&routing)
+        .map(|(s, &r)| {
+            r && matches!((s.snapshot_day, newest), (Some(d), Some(n)) if n - d > HISTORICAL_ROUTES_DAYS)
+        })
+        .collect()
+}
+
 /// Sweeps one family's entries into disjoint coalesced ranges `(start, record)`; the first
 /// starts at 0 and the list covers the whole space.
 fn sweep(
@@ -216,7 +248,7 @@ fn sweep(
     // Per source rank: active entries asserting tor_exit, and tor_relay.
     let mut tor = vec![[0u32; 2]; nsrc];
     let tor_bits = [Categories::TOR_EXIT.bits(), Categories::TOR_RELAY.bits()];
-    let mut asn: Active<u32> = BTreeSet::new();
+    let mut asn: Routes = BTreeSet::new();
     let mut provider: Active<u32> = BTreeSet::new();
     let mut country: Active<[u8; 2]> = BTreeSet::new();
     // Active entries asserting hosting from sources other than aggregates, and the indices of
@@ -292,7 +324,12 @@ fn sweep(
                 }
             };
             if let Some(a) = e.asn {
-                toggle((size, srank, a, idx), &mut asn);
+                let key = (ranks.historical[srank as usize], size, srank, a, idx);
+                if start {
+                    asn.insert(key);
+                } else {
+                    asn.remove(&key);
+                }
             }
             if let Some(p) = e.provider {
                 toggle(
@@ -317,7 +354,7 @@ fn sweep(
             .fold(0u32, |acc, (b, _)| acc | (1 << b));
         let mut key = RecordKey {
             cats,
-            asn: asn.first().map(|k| k.2),
+            asn: asn.first().map(|k| k.3),
             provider: provider.first().map(|k| k.2),
             country: country.first().map(|k| k.2),
             sources: (0..nsrc as u32)
@@ -338,7 +375,7 @@ fn sweep(
             && hosting_vouched == 0
             && key.asn.is_some_and(|a| ranks.eyeball.contains(&a))
             && asn.first().is_some_and(|k| {
-                let route = &entries[k.3];
+                let route = &entries[k.4];
                 aggregates
                     .iter()
                     .all(|&i| entries[i].lo <= route.lo && entries[i].hi >= route.hi)
@@ -478,8 +515,14 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
     }
     let asserted = asserted_categories(b, sources);
     let mut day = vec![None; sources.len()];
-    for (i, s) in sources.iter().enumerate() {
+    let mut historical = vec![false; sources.len()];
+    for ((i, s), old) in sources
+        .iter()
+        .enumerate()
+        .zip(historical_routes(b, sources))
+    {
         day[source_rank[i] as usize] = s.snapshot_day;
+        historical[source_rank[i] as usize] = old;
     }
     let newest_exit_list = sources
         .iter()
@@ -501,6 +544,7 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
         provider: rank_by(&b.providers),
         asn_lists,
         day,
+        historical,
         newest_exit_list,
         aggregate,
         eyeball,
@@ -674,6 +718,17 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
         meta.push((
             "builder".to_owned(),
             format!("ipsieve-builder {}", env!("CARGO_PKG_VERSION")),
+        ));
+    }
+    if !b.rir_registries.is_empty()
+        && !b
+            .metadata
+            .contains_key(ipsieve::special::RIR_REGISTRIES_KEY)
+    {
+        let read: Vec<&str> = b.rir_registries.iter().map(String::as_str).collect();
+        meta.push((
+            ipsieve::special::RIR_REGISTRIES_KEY.to_owned(),
+            read.join(","),
         ));
     }
     meta.extend(b.metadata.iter().map(|(k, v)| (k.clone(), v.clone())));

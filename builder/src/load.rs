@@ -271,6 +271,11 @@ impl Loading<'_> {
                 *self.skipped.entry(why).or_default() += 1;
                 Ok(())
             }
+            Entry::Registry(registry) => {
+                // Part of the delegation beside it.
+                b.add_rir_registry(registry);
+                Ok(())
+            }
         }
     }
 }

@@ -1190,12 +1190,14 @@ fn a_gzip_bomb_stops_at_the_cap_and_keeps_what_came_before() {
     );
 }
 
-/// With the RIRs' delegation files among the sources, `is_bogon` also names space that no RIR
-/// has delegated (issue 17 item 3); without them only special-purpose space is a bogon. The
-/// real APNIC excerpt delegates 1.0.0.0/24, 2001:200::/35, 2001:200:2000::/35 and
-/// 2001:de3::/48.
+/// With the delegation files of all five RIRs among the sources, `is_bogon` also names space
+/// that no RIR has delegated (issue 17 item 3); with some of them (the shared data holds three)
+/// or none, only special-purpose space is a bogon: the missing registries' space would look
+/// undelegated, and 8.8.8.8 a bogon. The real APNIC excerpt delegates 1.0.0.0/24,
+/// 2001:200::/35, 2001:200:2000::/35 and 2001:de3::/48. No ARIN file is in the shared data, so
+/// the complete build declares the four other registries through the builder API.
 #[test]
-fn undelegated_space_is_a_bogon_when_rir_files_were_read() {
+fn undelegated_space_is_a_bogon_only_when_every_rirs_file_was_read() {
     assert_eq!(
         ipsieve::special::RIR_DELEGATED_FORMAT,
         ipsieve_sources::formats::FORMATS
@@ -1209,15 +1211,31 @@ fn undelegated_space_is_a_bogon_when_rir_files_were_read() {
     let rir = fixture("rir-apnic.txt").display().to_string();
     std::fs::write(dir.join("vpn.txt"), "1.0.1.7\n").unwrap();
     let vpn = table("vpn", "ip-list", "vpn.txt", "categories = [\"vpn\"]");
-    let with = build(
-        &dir,
-        &[table("apnic", "rir-delegated", &rir, ""), vpn.clone()].concat(),
-    )
-    .unwrap()
-    .db();
+    let with_apnic = [table("apnic", "rir-delegated", &rir, ""), vpn.clone()].concat();
+    let apnic = build(&dir, &with_apnic).unwrap().db();
+    let registries = |db: &Database| {
+        db.metadata()
+            .find(|&(k, _)| k == ipsieve::special::RIR_REGISTRIES_KEY)
+            .map(|(_, v)| v.to_owned())
+    };
+    assert_eq!(registries(&apnic).as_deref(), Some("apnic"));
+    std::fs::write(dir.join("all.toml"), &with_apnic).unwrap();
+    let manifest = Manifest::load(&dir.join("all.toml")).unwrap();
+    let mut b = Builder::new().build_time(1_750_000_000);
+    load::load_manifest(&manifest, &mut b, |_| {}).unwrap();
+    for registry in ["afrinic", "arin", "lacnic", "ripencc"] {
+        b.add_rir_registry(registry);
+    }
+    let all = Database::from_bytes(&b.compile().unwrap().bytes).unwrap();
+    assert_eq!(
+        registries(&all).as_deref(),
+        Some("afrinic,apnic,arin,lacnic,ripencc")
+    );
     let without = build(&dir, &vpn).unwrap().db();
-    assert!(with.has_rir_delegations() && !without.has_rir_delegations());
-    for (addr, bogon_with, bogon_without) in [
+    assert!(all.has_rir_delegations());
+    assert!(!apnic.has_rir_delegations() && !without.has_rir_delegations());
+    // (address, bogon with all five, with APNIC's alone and without any)
+    for (addr, bogon_all, bogon_else) in [
         ("1.0.0.1", false, false),         // delegated (AU, assigned)
         ("1.0.1.7", true, false),          // not delegated, even with a VPN listing it
         ("8.8.8.8", true, false),          // not in this excerpt's delegations
@@ -1230,15 +1248,15 @@ fn undelegated_space_is_a_bogon_when_rir_files_were_read() {
         ("2001:db8::1", true, true),       // documentation
         ("::ffff:1.0.0.1", false, false),  // IPv4-mapped answers as IPv4
     ] {
-        let (w, wo) = (with.lookup(ip(addr)), without.lookup(ip(addr)));
+        let bogon = |db: &Database| db.lookup(ip(addr)).is_bogon();
         assert_eq!(
-            (w.is_bogon(), wo.is_bogon()),
-            (bogon_with, bogon_without),
+            (bogon(&all), bogon(&apnic), bogon(&without)),
+            (bogon_all, bogon_else, bogon_else),
             "{addr}"
         );
     }
     assert!(
-        with.lookup(ip("1.0.1.7")).is_vpn(),
+        all.lookup(ip("1.0.1.7")).is_vpn(),
         "the bogon flag does not hide evidence"
     );
     std::fs::remove_dir_all(&dir).unwrap();

@@ -22,6 +22,7 @@ mod hostile_artifact;
 mod keywords;
 mod manifest;
 mod model;
+mod origin;
 mod publish;
 mod siblings;
 mod snapshot;

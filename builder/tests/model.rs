@@ -241,13 +241,26 @@ fn case() -> impl Strategy<Value = (Vec<Src>, Vec<Ent>)> {
         .prop_map(|v| {
             v.into_iter()
                 .enumerate()
-                .map(|(i, (cats, provider))| Src {
-                    name: format!("src-{}", (b'a' + i as u8) as char),
-                    cats,
-                    provider,
+                .map(|(i, (cats, provider))| {
                     // Varied without another strategy: tiers and weights by index and categories.
-                    tier: Tier::ALL[(i + cats as usize) % 4],
-                    weight: [100, 50, 75, 33][i % 4],
+                    let mut tier = Tier::ALL[(i + cats as usize) % 4];
+                    // A curated source asserting hosting alone and naming no provider is an
+                    // aggregate, whose claim the rule on aggregates inside eyeball networks can
+                    // hold back (`builder/src/eyeball.rs`, tested in `tests/eyeball.rs`). The
+                    // model does not know that rule, so the strategy makes no aggregate.
+                    if tier == Tier::Curated
+                        && cats == Categories::HOSTING.bits()
+                        && provider.is_none()
+                    {
+                        tier = Tier::FirstParty;
+                    }
+                    Src {
+                        name: format!("src-{}", (b'a' + i as u8) as char),
+                        cats,
+                        provider,
+                        tier,
+                        weight: [100, 50, 75, 33][i % 4],
+                    }
                 })
                 .collect::<Vec<_>>()
         });

@@ -88,7 +88,7 @@ pub(crate) fn print_text(
     if a.special().is_none() && a.is_bogon() {
         writeln!(
             out,
-            "  not delegated by any RIR (none of the artifact's RIR delegation files lists it): \
+            "  not delegated by any RIR (none of the five RIRs' delegation files lists it): \
              a bogon, never a source address on the public internet"
         )?;
     }

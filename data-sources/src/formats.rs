@@ -360,6 +360,9 @@ pub enum Entry {
     Asn(u32),
     /// A record that asserts nothing, and why (counted and reported per source).
     Skipped(Skip),
+    /// The regional internet registry (`afrinic`, `apnic`, `arin`, `lacnic`, `ripencc`) that
+    /// made the delegation beside it: what an RIR statistics file covers.
+    Registry(String),
 }
 
 impl Entry {

@@ -147,7 +147,11 @@ fn check_entry(e: &Entry) {
             check_range(*first, *last);
             attrs(a);
         }
-        Entry::AsName(..) | Entry::AsCountry(..) | Entry::Asn(_) | Entry::Skipped(_) => {}
+        Entry::AsName(..)
+        | Entry::AsCountry(..)
+        | Entry::Asn(_)
+        | Entry::Skipped(_)
+        | Entry::Registry(_) => {}
     }
 }
 

@@ -501,23 +501,24 @@ impl crate::formats::Parse for Parser {
 
     fn entries(r: RirRecord) -> impl Iterator<Item = crate::formats::Entry> {
         use crate::formats::{Attrs, Entry};
-        let entry = match r {
+        let entries = match r {
             RirRecord::Delegation(d) => {
                 let attrs = Attrs {
                     country: d.country,
                     ..Attrs::default()
                 };
-                match d.resource {
+                let range = match d.resource {
                     Resource::Ipv4 { start, end } => {
                         Some(Entry::Range(start.into(), end.into(), attrs))
                     }
                     Resource::Ipv6(net) => Some(Entry::Net(ipnet::IpNet::V6(net), attrs)),
                     Resource::Asn { .. } => None,
-                }
+                };
+                range.map(|r| [r, Entry::Registry(d.registry)])
             }
             _ => None,
         };
-        entry.into_iter()
+        entries.into_iter().flatten()
     }
 
     fn check(r: &RirRecord) {

@@ -134,7 +134,7 @@ impl<'a> Answer<'a> {
     }
     /// Whether the address is a bogon in the usual operator sense: special-purpose space that
     /// cannot be a real client on the public internet ([`crate::special::Special::is_bogon`]),
-    /// or, when the artifact was built with the RIRs' delegation files
+    /// or, when the artifact was built with the delegation files of all five RIRs
     /// ([`Database::has_rir_delegations`]), space that no RIR has delegated (allocated or
     /// assigned). A request from a bogon source address over the internet was spoofed.
     /// Special-purpose blocks that are globally reachable (6to4, AS112, NAT64) are not bogons.

@@ -42,8 +42,9 @@ use crate::types::{Categories, Tier};
 pub struct Database {
     cell: Cell,
     layout: Layout,
-    /// Whether a source of the artifact is an RIR delegation file (format
-    /// [`crate::special::RIR_DELEGATED_FORMAT`]): then space no RIR delegated is a bogon.
+    /// Whether the artifact's sources hold the delegation files of all five RIRs (format
+    /// [`crate::special::RIR_DELEGATED_FORMAT`], [`crate::special::RIRS`]): then space no
+    /// RIR delegated is a bogon.
     delegations: bool,
     /// The day evidence ages are counted to ([`crate::classify::data_day`]).
     data_day: u32,
@@ -216,10 +217,20 @@ impl Database {
         };
         db.validate_top::<V4>()?;
         db.validate_top::<V6>()?;
-        let delegations = db
+        // Space no file lists is undelegated only when every registry's file was read: with
+        // one missing, its whole space would look undelegated.
+        let read = db
+            .metadata()
+            .find(|&(k, _)| k == crate::special::RIR_REGISTRIES_KEY)
+            .map(|(_, v)| v);
+        db.delegations = db
             .sources()
-            .any(|s| s.format() == crate::special::RIR_DELEGATED_FORMAT);
-        db.delegations = delegations;
+            .any(|s| s.format() == crate::special::RIR_DELEGATED_FORMAT)
+            && read.is_some_and(|v| {
+                crate::special::RIRS
+                    .iter()
+                    .all(|r| v.split(',').any(|x| x == *r))
+            });
         db.data_day =
             crate::classify::data_day(db.build_time(), db.sources().map(|s| s.snapshot_day()));
         Ok(db)
@@ -275,9 +286,12 @@ impl Database {
         F::trie(self.cell.borrow_dependent())
     }
 
-    /// Whether the artifact was built with RIR delegation files (a source of format
-    /// `rir-delegated`): then [`Answer::is_bogon`](crate::Answer::is_bogon) also names space
-    /// that no RIR has delegated.
+    /// Whether the artifact was built with the delegation files of all five RIRs (sources of
+    /// format `rir-delegated` whose rows name `afrinic`, `apnic`, `arin`, `lacnic` and
+    /// `ripencc`, recorded in the metadata key [`crate::special::RIR_REGISTRIES_KEY`]): then
+    /// [`Answer::is_bogon`](crate::Answer::is_bogon) also names space that no RIR has
+    /// delegated. With one registry's file missing its whole space would look undelegated, so
+    /// only special-purpose space is a bogon then.
     pub fn has_rir_delegations(&self) -> bool {
         self.delegations
     }

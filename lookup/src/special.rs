@@ -24,9 +24,16 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
 /// The source format of the RIRs' delegated statistics files (`ipsieve-sources`' `rir`
-/// parser): an artifact built with one knows which space has been delegated, so
-/// [`crate::Answer::is_bogon`] can name what has not.
+/// parser): an artifact built with those of all five [`RIRS`] knows which space has been
+/// delegated, so [`crate::Answer::is_bogon`] can name what has not.
 pub const RIR_DELEGATED_FORMAT: &str = "rir-delegated";
+
+/// The five regional internet registries, as their statistics files name them.
+pub const RIRS: [&str; 5] = ["afrinic", "apnic", "arin", "lacnic", "ripencc"];
+
+/// The artifact metadata key listing the registries whose delegations the build read
+/// (comma-separated, sorted): the builder writes it, the lookup compares it with [`RIRS`].
+pub const RIR_REGISTRIES_KEY: &str = "rir_registries";
 
 /// One block of a special-purpose registry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
