@@ -6,8 +6,8 @@
 
 use ipsieve::{Categories, Database, Tier};
 use ipsieve_builder::{Attrs, Builder, Compiled, SourceSpec};
-use ipsieve_testkit::rules::{compile_text, facts, report_text};
-use ipsieve_testkit::{fresh_dir, table as source};
+use ipsieve_testkit::rules::{compile_text, eyeball_country, facts, hosting_asn_list, report_text};
+use ipsieve_testkit::table as source;
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/vpn-colocation");
 /// EstNOC addresses that no list of the excerpt names.
@@ -140,14 +140,7 @@ fn the_rule_runs_only_when_the_manifest_asks_for_it() {
 
 #[test]
 fn a_listed_asn_gets_no_colocation_signal_on_top() {
-    let list = fresh_dir("colocation-asn-list").join("asns.txt");
-    std::fs::write(&list, "AS206804\n").unwrap();
-    let listed = source(
-        "hosting-asns",
-        "asn-list",
-        &list.display().to_string(),
-        "categories = [\"hosting\"]\ntier = \"asn-heuristic\"\n",
-    );
+    let listed = hosting_asn_list("colocation-asn-list", 206804);
     let compiled = build(&[pia(), windscribe(), ivpn(), listed]);
     assert!(compiled.stats.colocation.is_empty());
     let f = facts(&compiled, ESTNOC[0]);
@@ -160,15 +153,7 @@ fn large_eyeball_networks_are_held_back_small_countries_hosters_are_not() {
     // One (unnamed) country: AS64500 announces a /8 of it (a large access network), AS64501 a
     // /24, less than a /12 but a share of more than 1 % in a country this small.
     let mut b = Builder::new().vpn_colocation(true);
-    let bgp = b.add_source(SourceSpec::new("bgp", "pfx2as")).unwrap();
-    let route = |asn| Attrs {
-        asn: Some(asn),
-        ..Default::default()
-    };
-    b.add_net(bgp, "20.0.0.0/8".parse().unwrap(), route(64500))
-        .unwrap();
-    b.add_net(bgp, "21.0.0.0/24".parse().unwrap(), route(64501))
-        .unwrap();
+    eyeball_country(&mut b);
     for (i, brand) in ["A", "B", "C"].into_iter().enumerate() {
         let spec = SourceSpec::new(format!("vpn-{}", brand.to_lowercase()), "ip-list")
             .categories(Categories::VPN)

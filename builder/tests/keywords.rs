@@ -6,9 +6,9 @@
 //! manifest asks.
 
 use ipsieve::{Categories, Database, Tier};
-use ipsieve_builder::{Builder, Compiled, SourceSpec};
-use ipsieve_testkit::rules::{compile_text, facts, report_text};
-use ipsieve_testkit::{fresh_dir, table as source};
+use ipsieve_builder::{Builder, Compiled};
+use ipsieve_testkit::rules::{compile_text, eyeball_country, facts, hosting_asn_list, report_text};
+use ipsieve_testkit::table as source;
 
 const DIR: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -96,14 +96,7 @@ fn the_rule_runs_only_when_the_manifest_asks_for_it() {
 
 #[test]
 fn a_listed_asn_gets_no_keyword_signal_on_top() {
-    let list = fresh_dir("keywords-asn-list").join("asns.txt");
-    std::fs::write(&list, "AS396356\n").unwrap();
-    let listed = source(
-        "hosting-asns",
-        "asn-list",
-        &list.display().to_string(),
-        "categories = [\"hosting\"]\ntier = \"asn-heuristic\"\n",
-    );
+    let listed = hosting_asn_list("keywords-asn-list", 396356);
     let compiled = build(&[listed]);
     let f = facts(&compiled, MAXIHOST);
     assert_eq!(f.categories, Categories::HOSTING);
@@ -115,15 +108,7 @@ fn a_listed_asn_gets_no_keyword_signal_on_top() {
 fn an_eyeball_network_named_like_a_hoster_is_held_back() {
     // Two ASes of one (unnamed) country: the "cloud" one announces nearly all of it.
     let mut b = Builder::new().as_name_keywords(true);
-    let bgp = b.add_source(SourceSpec::new("bgp", "pfx2as")).unwrap();
-    let attrs = |asn| ipsieve_builder::Attrs {
-        asn: Some(asn),
-        ..Default::default()
-    };
-    b.add_net(bgp, "20.0.0.0/8".parse().unwrap(), attrs(64500))
-        .unwrap();
-    b.add_net(bgp, "21.0.0.0/24".parse().unwrap(), attrs(64501))
-        .unwrap();
+    eyeball_country(&mut b);
     b.add_as_name(64500, "Example Cloud Networks");
     b.add_as_name(64501, "Example Hosting");
     let compiled = b.compile().unwrap();

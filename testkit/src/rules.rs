@@ -1,6 +1,7 @@
-//! The builder's derivation rules (siblings, aggregates inside eyeball networks, AS-name
-//! keywords) tested on real excerpts: a manifest's text compiled at a fixed build time, what an
-//! address answers, and the build report's text.
+//! The builder's derivation rules (siblings, aggregates inside eyeball networks, VPN
+//! co-location, AS-name keywords) tested on real excerpts: a manifest's text compiled at a fixed
+//! build time, what an address answers, the build report's text, and the pieces the rules' tests
+//! share (a listed hosting ASN, a country with an eyeball network).
 
 use ipsieve::{Categories, Database};
 use ipsieve_builder::manifest::Manifest;
@@ -55,4 +56,40 @@ pub fn report_text(compiled: &Compiled) -> String {
         std::time::Duration::ZERO,
     )
     .to_string()
+}
+
+/// A manifest table for `hosting-asns`: an ASN list (tier `asn-heuristic`, `hosting`) naming
+/// `asn` alone, written to a fresh directory named after `test`. The rules that derive hosting
+/// for unlisted ASNs must leave a listed one alone.
+///
+/// # Panics
+/// When the list cannot be written.
+pub fn hosting_asn_list(test: &str, asn: u32) -> String {
+    let list = crate::fresh_dir(test).join("asns.txt");
+    std::fs::write(&list, format!("AS{asn}\n")).unwrap();
+    crate::table(
+        "hosting-asns",
+        "asn-list",
+        &list.display().to_string(),
+        "categories = [\"hosting\"]\ntier = \"asn-heuristic\"\n",
+    )
+}
+
+/// Adds the routing of one (unnamed) country to `b`, as the eyeball guards' tests need it:
+/// source `bgp` with AS64500 announcing `20.0.0.0/8` (nearly all of it: a large access
+/// network) and AS64501 announcing `21.0.0.0/24`.
+///
+/// # Panics
+/// When the builder refuses the source or a route.
+pub fn eyeball_country(b: &mut Builder) {
+    let bgp = b
+        .add_source(ipsieve_builder::SourceSpec::new("bgp", "pfx2as"))
+        .unwrap();
+    for (net, asn) in [("20.0.0.0/8", 64500), ("21.0.0.0/24", 64501)] {
+        let attrs = ipsieve_builder::Attrs {
+            asn: Some(asn),
+            ..Default::default()
+        };
+        b.add_net(bgp, net.parse().unwrap(), attrs).unwrap();
+    }
 }
