@@ -61,17 +61,25 @@ impl ColocationLine {
 }
 
 /// Adds the `vpn-colocation` source to `out` when an unlisted AS announces the servers of
-/// [`MIN_PROVIDERS`] or more VPN providers.
-pub(crate) fn derive(b: &Builder, eyeball: &Eyeball, out: &mut Derived) -> ColocationLine {
+/// [`MIN_PROVIDERS`] or more VPN providers. `historical` is, per source of `b`, whether it is a
+/// historical routing source ([`crate::compile::historical_routes`]).
+pub(crate) fn derive(
+    b: &Builder,
+    eyeball: &Eyeball,
+    historical: &[bool],
+    out: &mut Derived,
+) -> ColocationLine {
     let mut line = ColocationLine::default();
     if b.by_name.contains_key(SOURCE) {
         return line;
     }
+    // A server: (first address, provider, source) of a provider-named vpn entry of a
+    // first-party or curated source.
     let server = |e: &Entry| {
-        let spec = &b.sources[e.src as usize];
-        e.cats & Categories::VPN.bits() != 0
-            && e.provider.is_some()
-            && matches!(spec.tier, Tier::FirstParty | Tier::Curated)
+        let tier = b.sources[e.src as usize].tier;
+        let counts = e.cats & Categories::VPN.bits() != 0
+            && matches!(tier, Tier::FirstParty | Tier::Curated);
+        e.provider.filter(|_| counts).map(|p| (e.lo, p, e.src))
     };
     let name_rank = crate::compile::rank_by(
         &b.sources
@@ -80,19 +88,12 @@ pub(crate) fn derive(b: &Builder, eyeball: &Eyeball, out: &mut Derived) -> Coloc
             .collect::<Vec<_>>(),
     );
     // Source index → (historical, name rank): the compiler's order of routing sources.
-    let order: Vec<(bool, u32)> = crate::compile::historical_routes(b, &b.sources)
-        .into_iter()
-        .zip(name_rank)
-        .collect();
+    let order: Vec<(bool, u32)> = historical.iter().copied().zip(name_rank).collect();
     // ASN → the providers whose servers it announces, and the server lists that counted.
     let mut providers: BTreeMap<u32, BTreeSet<u32>> = BTreeMap::new();
     let mut lists: BTreeMap<u32, BTreeSet<u32>> = BTreeMap::new();
     for family in [&b.v4, &b.v6] {
-        let mut servers: Vec<(u128, u32, u32)> = family
-            .iter()
-            .filter(|e| server(e))
-            .filter_map(|e| e.provider.map(|p| (e.lo, p, e.src)))
-            .collect();
+        let mut servers: Vec<(u128, u32, u32)> = family.iter().filter_map(server).collect();
         if servers.is_empty() {
             continue;
         }

@@ -200,9 +200,10 @@ type Routes = BTreeSet<(bool, u128, u32, u32, usize)>;
 /// routes give the origin AS only where no current routing source covers the address.
 pub const HISTORICAL_ROUTES_DAYS: u32 = 3 * 365;
 
-/// Per source (by index), whether it is a historical routing source
+/// Per source of `b` (by index), whether it is a historical routing source
 /// ([`HISTORICAL_ROUTES_DAYS`]); undated sources never are.
-pub(crate) fn historical_routes(b: &Builder, sources: &[SourceSpec]) -> Vec<bool> {
+pub(crate) fn historical_routes(b: &Builder) -> Vec<bool> {
+    let sources = &b.sources;
     let mut routing = vec![false; sources.len()];
     for e in b.v4.iter().chain(&b.v6).filter(|e| e.asn.is_some()) {
         routing[e.src as usize] = true;
@@ -484,9 +485,11 @@ fn coverage(ranges: &[(u128, u32)], records: &[RecordKey], top: u128) -> Vec<(u6
 pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
     // The builder's sources plus those the AS-organisation sibling rule derives.
     let eyeball = Eyeball::new(b);
+    // Per source of `b` (the derived sources, appended below, route nothing).
+    let historical = historical_routes(b);
     let mut derived = siblings::derive(b, &eyeball);
     let colocation = if b.vpn_colocation {
-        crate::colocation::derive(b, &eyeball, &mut derived)
+        crate::colocation::derive(b, &eyeball, &historical, &mut derived)
     } else {
         crate::colocation::ColocationLine::default()
     };
@@ -515,14 +518,10 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
     }
     let asserted = asserted_categories(b, sources);
     let mut day = vec![None; sources.len()];
-    let mut historical = vec![false; sources.len()];
-    for ((i, s), old) in sources
-        .iter()
-        .enumerate()
-        .zip(historical_routes(b, sources))
-    {
+    let mut historical_by_rank = vec![false; sources.len()];
+    for (i, s) in sources.iter().enumerate() {
         day[source_rank[i] as usize] = s.snapshot_day;
-        historical[source_rank[i] as usize] = old;
+        historical_by_rank[source_rank[i] as usize] = historical.get(i) == Some(&true);
     }
     let newest_exit_list = sources
         .iter()
@@ -544,7 +543,7 @@ pub(crate) fn compile(b: &Builder) -> Result<Compiled, BuildError> {
         provider: rank_by(&b.providers),
         asn_lists,
         day,
-        historical,
+        historical: historical_by_rank,
         newest_exit_list,
         aggregate,
         eyeball,
